@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the tests use from Debian's packages when it is missing: the compiler and make for the
+# C trees the tests build, patch, the Linux build's tools and source, cpio, and OpenSSH for delivery tests.
+set -euo pipefail
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have gcc || need+=(gcc)
+have make || need+=(make)
+have patch || need+=(patch)
+have flex || need+=(flex)
+have bison || need+=(bison)
+have bc || need+=(bc)
+have cpio || need+=(cpio)
+have ssh || need+=(openssh-client)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+[ -e /usr/include/libelf.h ] || need+=(libelf-dev)
+[ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+ls /usr/src/linux-source-6.1.tar.* >/dev/null 2>&1 || need+=(linux-source-6.1)
+[ ${#need[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing test dependencies: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq "${need[@]}" >/dev/null

@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>Every subcommand of git ksplice, one file each.</summary>
+internal static class KspliceCommands
+{
+    public static IEnumerable<Command> All() =>
+    [
+    ];
+}

@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>Every subcommand of git kstuff, one file each.</summary>
+internal static class KstuffCommands
+{
+    public static IEnumerable<Command> All() =>
+    [
+    ];
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace GitKsplice.Tests.Support;
+
+public sealed record RunResult(int ExitCode, string StdOut, string StdErr)
+{
+    public string All => StdOut + StdErr;
+}
+
+/// <summary>Runs real programs (git, gcc, make, our executables) the way a user's shell would.</summary>
+public static class ProcessRunner
+{
+    /// <summary>The directory holding the built git-ksplice and git-kstuff executables.</summary>
+    public static string ToolDirectory { get; } = AppContext.BaseDirectory;
+
+    public static RunResult Run(string workDir, string file, IEnumerable<string> args,
+        IDictionary<string, string?>? env = null, string? stdin = null, int timeoutMs = 600_000)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = workDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin != null,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        // Our executables first on PATH so "git ksplice" reaches the build under test.
+        psi.Environment["PATH"] = ToolDirectory + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
+        psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        psi.Environment["NO_COLOR"] = "1";
+        psi.Environment.Remove("GIT_DIR");
+        psi.Environment.Remove("GIT_WORK_TREE");
+        if (env != null)
+            foreach (var (k, v) in env)
+                if (v == null) psi.Environment.Remove(k); else psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stdoutTask = p.StandardOutput.ReadToEndAsync();
+        var stderrTask = p.StandardError.ReadToEndAsync();
+        if (stdin != null) { p.StandardInput.Write(stdin); p.StandardInput.Close(); }
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
+        }
+        return new RunResult(p.ExitCode, stdoutTask.Result, stderrTask.Result);
+    }
+}

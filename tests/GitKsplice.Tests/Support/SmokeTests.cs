@@ -1,0 +1,12 @@
+namespace GitKsplice.Tests.Support;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Both_subcommands_are_reachable_through_git()
+    {
+        using var repo = new TestRepo();
+        Assert.Contains("git ksplice", repo.Ksplice("-h").StdOut);
+        Assert.Contains("git kstuff", repo.Kstuff("-h").StdOut);
+    }
+}
