@@ -7,5 +7,6 @@ internal static class KspliceCommands
 {
     public static IEnumerable<Command> All() =>
     [
+        DiffObjectsCommand.Build(),
     ];
 }
