@@ -112,7 +112,8 @@ public static partial class OptionParser
             case 'd': o.Databases.Add(value); break;
             case 'r': o.RenameFile = value; break;
             case 't':
-                o.MergeWith = TargetAddress.CheckKname(value)!;
+                try { o.MergeWith = TargetAddress.CheckKname(value)!; }
+                catch (UserError e) { throw new UserError($"{origin}: -t: {e.Message}"); }
                 break;
             default:
                 var request = letter switch { 'n' => DriverRequest.Include, 'Y' => DriverRequest.Activate, _ => DriverRequest.Stub };

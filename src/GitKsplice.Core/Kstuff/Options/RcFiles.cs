@@ -63,7 +63,8 @@ public static class RcFiles
             IReadOnlyList<string> split;
             try { split = PosixShell.SplitWords(line); }
             catch (FormatException e) { throw new UserError($"{origin}: {e.Message}"); }
-            words.AddRange(split.Select(w => new OptionWord(w, origin)));
+            // A word starting with '#' starts a comment, as in the shell ("-#" starts with '-').
+            words.AddRange(split.TakeWhile(w => !w.StartsWith('#')).Select(w => new OptionWord(w, origin)));
         }
         return words;
     }

@@ -8,16 +8,23 @@ public static class RemoteScripts
 {
     private const string Prologue = "LC_ALL=C; export LC_ALL\n";
 
-    /// <summary>The parts of a configuration tree the merge reads, as a tar stream on stdout. $1: tree.</summary>
+    /// <summary>The parts of a configuration tree the merge reads (not pack.d, which stays there), as a tar stream on stdout. $1: tree.</summary>
     public const string ReadConfiguration = Prologue + """
         T=$1
         if [ ! -d "$T" ]; then echo "no configuration tree $T" >&2; exit 3; fi
         cd "$T" || exit 3
         set --
-        for p in mdevice.d sdevice.d node.d init.d rc.d sd.d cf.d/res_major; do
+        for p in mdevice.d sdevice.d node.d init.d rc.d sd.d mtune.d dtune.d autotune.d mfsys.d sfsys.d; do
           if [ -e "$p" ]; then set -- "$@" "$p"; fi
         done
         if [ $# -eq 0 ]; then echo "$T holds no Master, System or Node files" >&2; exit 3; fi
+        # cf.d without what idbuild makes again (objects, the kernel, generated sources).
+        for f in cf.d/*; do
+          case ${f#cf.d/} in
+            unix|*.o|config.h|conf.c|direct|ifile|modlist|sdevice.new|mdevice|sdevice|mfsys|sfsys|mtune|mod_register|'*') ;;
+            *) if [ -f "$f" ]; then set -- "$@" "$f"; fi ;;
+          esac
+        done
         tar cf - "$@"
         """;
 
