@@ -15,7 +15,20 @@ public sealed record ObjectComparison(
     IReadOnlyList<LineOnlyChange> LineOnly)
 {
     public bool HasFunctionalChange => Changed.Count > 0 || New.Count > 0 || Removed.Count > 0 || Unsafe.Count > 0;
+
+    /// <summary>Every function and data object that differs, with its names on both sides and why it differs.</summary>
+    public IReadOnlyList<SymbolChange> Details { get; init; } = [];
+
+    /// <summary>Bytes of code and data compared (both objects), for throughput figures.</summary>
+    public long ComparedBytes { get; init; }
 }
+
+/// <summary>
+/// One function or data object that differs. <see cref="Status"/> is "changed", "new", "removed" or "line-only";
+/// <see cref="Kind"/> is "function" or "data". Either name is null on the side where the symbol does not exist.
+/// </summary>
+public sealed record SymbolChange(string Symbol, string Kind, string Status, string? OriginalName, string? PatchedName,
+    string? Reason);
 
 /// <summary>
 /// Compares the original and the patched object of one translation unit.

@@ -25,5 +25,13 @@ public sealed class ToolOutput(TextWriter stdout, TextWriter stderr)
         catch (OperationCanceledException) { Fatal("interrupted"); return 130; }
         catch (IOException e) { Fatal(e.Message); return ExitCodes.Error; }
         catch (UnauthorizedAccessException e) { Fatal(e.Message); return ExitCodes.Error; }
+        catch (LibGit2Sharp.LibGit2SharpException e) { Fatal(e.Message); return ExitCodes.Error; }
+        catch (Exception e)
+        {
+            // A bug of ours: still one line for the user, the stack trace only on request.
+            Fatal($"unexpected error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("GIT_KSPLICE_TRACE") is { Length: > 0 }) Err.WriteLine(e);
+            return ExitCodes.Error;
+        }
     }
 }

@@ -7,5 +7,9 @@ internal static class KspliceCommands
 {
     public static IEnumerable<Command> All() =>
     [
+        CreateCommand.Build(),
+        ListCommand.Build(),
+        ShowCommand.Build(),
+        SeriesCommand.Build(),
     ];
 }

@@ -1,4 +1,5 @@
 using GitKsplice.Cli;
+using GitKsplice.Kstuff.Merge;
 using GitKsplice.Kstuff.Options;
 using GitKsplice.Kstuff.Targets;
 using GitKsplice.Tests.Support;
@@ -7,41 +8,61 @@ namespace GitKsplice.Tests.KstuffDelivery;
 
 public class OptionTests
 {
-    private static KstuffOptions Parse(params string[] words) =>
-        OptionParser.Parse(words.Select(w => new OptionWord(w, OptionOrigin.CommandLine)));
+    /// <summary>Resolves options with no rc files and no git config but the words given.</summary>
+    private static KstuffOptions Resolve(string[] commandLine, string? homeRc = null, string? systemRc = null, string? gitOptions = null)
+    {
+        using var home = new TempDir();
+        using var system = new TempDir();
+        if (homeRc != null) home.Write(".kstuff.rc", homeRc);
+        var systemFile = system.Write("kstuff.rc", systemRc ?? "");
+        using var repo = new TestRepo();
+        if (gitOptions != null) repo.Git("config", "kstuff.options", gitOptions);
+        var environment = new Dictionary<string, string?> { ["HOME"] = home.Path, [RcFiles.SystemOverrideVariable] = systemFile };
+        return OptionSources.Resolve(KstuffSettings.Load(repo.Root), commandLine, name => environment.GetValueOrDefault(name));
+    }
 
     [Fact]
     public void Bundled_letters_and_arguments_read_like_getopt()
     {
-        var o = Parse("-bqK#", "-cscript", "-d", "a.db", "-d", "b.db", "-t", "unix.old", "-nfoo", "host:k");
-        Assert.True(o.Batch);
-        Assert.True(o.Quiet);
-        Assert.True(o.KeepTemporaries);
-        Assert.True(o.IdbuildDebug);
-        Assert.Equal("script", o.Command);
-        Assert.Equal(["a.db", "b.db"], o.Databases);
-        Assert.Equal("unix.old", o.MergeWith);
-        Assert.Equal(DriverRequest.Include, o.Drivers["foo"]);
-        Assert.Equal("host:k", o.Host);
+        var o = Resolve(["-bqK#", "-cscript", "-d", "a.db", "-d", "b.db", "-t", "unix.old", "-nfoo", "--target-root", "/srv/x", "host:k"]);
+        Assert.True(o.Batch && o.Quiet && o.KeepTemporaries && o.DebugIdbuild);
+        Assert.Equal(["script"], o.Commands);
+        Assert.Equal(["a.db", "b.db"], o.DatabaseFiles);
+        Assert.Equal("unix.old", o.TargetKernel);
+        Assert.Equal(StuffMode.Include, o.Stuff["foo"]);
+        Assert.Equal("host:k", o.TargetOperand);
+        Assert.Equal("/srv/x", o.TargetRoot);
+        Assert.Equal("local:/mnt/img:unix", Resolve(["local:/mnt/img:unix"]).TargetOperand);
     }
 
     [Fact]
-    public void Later_options_defeat_earlier_ones_as_the_man_page_says()
+    public void System_rc_then_home_rc_then_git_config_then_command_line_the_last_one_winning()
     {
-        var o = Parse("-FKST#", "-M", "-B");
-        Assert.Equal(DeliveryMode.Normal, o.Mode);
-        Assert.False(o.ForceBundle || o.KeepTemporaries || o.Static || o.IncludeIdtools || o.IdbuildDebug);
-
-        o = Parse("-n", "a", "-Y", "b", "-c", "cmd", "-r", "map", "-R", "-N", "c");
-        Assert.Null(o.Command);
-        Assert.Null(o.RenameFile);
-        Assert.Equal(["c"], o.Drivers.Keys);
-        Assert.Equal(DriverRequest.Stub, o.Drivers["c"]);
-
-        o = Parse("-b", "-i", "-q", "-v", "-n", "d", "-Y", "d");
-        Assert.False(o.Batch);
+        var o = Resolve(["-v", "-t", "cmdline"], homeRc: "-bq   # my usual\n-t home\nhomehost\n", systemRc: "# integration\n-d /int/k.db\n-K -t sys\n", gitOptions: "-S -t git");
+        Assert.True(o.Batch);
         Assert.False(o.Quiet);
-        Assert.Equal(DriverRequest.Activate, o.Drivers["d"]);
+        Assert.True(o.KeepTemporaries && o.Static);
+        Assert.Equal(["/int/k.db"], o.DatabaseFiles);
+        Assert.Equal("cmdline", o.TargetKernel);
+        Assert.Equal("homehost", o.TargetOperand);
+        Assert.Equal("other", Resolve(["other"], homeRc: "homehost\n").TargetOperand);
+        Assert.Equal("git", Resolve([], homeRc: "-t home", gitOptions: "-t git").TargetKernel);
+        // -B on the command line defeats -K from an rc file; -R defeats -n from one.
+        o = Resolve(["-B", "-R"], homeRc: "-K -n drv -c cmd\n");
+        Assert.False(o.KeepTemporaries);
+        Assert.Empty(o.Stuff);
+        Assert.Empty(o.Commands);
+    }
+
+    [Fact]
+    public void A_malformed_rc_file_is_named_with_its_line()
+    {
+        var e = Assert.Throws<UserError>(() => Resolve([], homeRc: "-b\n\n-X\n"));
+        Assert.Matches(@"\.kstuff\.rc:3: kstuff: unknown option -X$", e.Message);
+        e = Assert.Throws<UserError>(() => Resolve([], homeRc: "-b\n-c 'unterminated\n"));
+        Assert.Matches(@"\.kstuff\.rc:2: unterminated single quote$", e.Message);
+        e = Assert.Throws<UserError>(() => Resolve([], gitOptions: "-t"));
+        Assert.StartsWith("git config kstuff.options:1: ", e.Message);
     }
 
     [Theory]
@@ -49,58 +70,20 @@ public class OptionTests
     [InlineData("-c")]
     [InlineData("--bogus")]
     [InlineData("-n", "../etc/passwd")]
-    [InlineData("-Y", "a;rm")]
-    [InlineData("-N", "-x")]
+    [InlineData("-Y", "a;rm -rf /")]
+    [InlineData("-N", "$(id)")]
+    [InlineData("-n", "a\nb")]
     [InlineData("-t", "../x")]
-    public void Bad_options_name_themselves(params string[] words)
+    [InlineData("-t", "-x")]
+    [InlineData("-I", "-M")]
+    public void Bad_options_are_refused_with_one_line(params string[] words)
     {
-        var e = Assert.Throws<UserError>(() => Parse(words));
-        Assert.StartsWith("command line: ", e.Message);
-    }
-
-    [Fact]
-    public void Rc_files_then_git_config_then_the_command_line_last_one_winning()
-    {
-        using var home = new TempDir();
-        using var system = new TempDir();
-        system.Write("kstuff.rc", "# integration defaults\n-d /int/kernels.db\n-t sys\n");
-        system.Write("int.rc", "-K\n");
-        home.Write(".kstuff.rc", "-bq   # my usual\n-t mine\n");
-        var saved = (Environment.GetEnvironmentVariable("HOME"), Environment.GetEnvironmentVariable(RcFiles.SystemOverrideVariable));
-        try
+        var e = Assert.Throws<UserError>(() =>
         {
-            Environment.SetEnvironmentVariable("HOME", home.Path);
-            Environment.SetEnvironmentVariable(RcFiles.SystemOverrideVariable, system["kstuff.rc"] + ":" + system["int.rc"] + ":" + system["missing.rc"]);
-            var words = RcFiles.ReadAll();
-            Assert.Equal(["-d", "/int/kernels.db", "-t", "sys", "-K", "-bq", "-t", "mine"], words.Select(w => w.Text));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("HOME", saved.Item1);
-            Environment.SetEnvironmentVariable(RcFiles.SystemOverrideVariable, saved.Item2);
-        }
-    }
-
-    [Fact]
-    public void A_malformed_rc_file_is_named_with_its_line()
-    {
-        using var dir = new TempDir();
-        var file = dir.Write(".kstuff.rc", "-b\n-c 'unterminated\n");
-        var e = Assert.Throws<UserError>(() => RcFiles.Read(file).ToList());
-        Assert.Equal($"{file}:2: unterminated single quote", e.Message);
-        file = dir.Write("other.rc", "-b\n\n-X\n");
-        e = Assert.Throws<UserError>(() => OptionParser.Parse(RcFiles.Read(file)));
-        Assert.Equal($"{file}:3: unknown option -X (see 'git kstuff -h')", e.Message);
-    }
-
-    [Fact]
-    public void Rename_files_map_source_names_to_target_names()
-    {
-        Assert.Equal(new Dictionary<string, string> { ["newdrv"] = "olddrv" }, RenameMap.Parse(["# map", "newdrv   olddrv", ""], "r"));
-        Assert.Equal("r:2: expected 'source-name target-name', found 3 fields",
-            Assert.Throws<UserError>(() => RenameMap.Parse(["a b", "a b c"], "r")).Message);
-        Assert.Contains("r:1: bad driver name", Assert.Throws<UserError>(() => RenameMap.Parse(["a/b c"], "r")).Message);
-        Assert.Contains("renamed twice", Assert.Throws<UserError>(() => RenameMap.Parse(["a b", "a c"], "r")).Message);
+            var o = Resolve(words);
+            GitKsplice.Kstuff.Delivery.KstuffDelivery.ModeOf(o);
+        });
+        Assert.DoesNotContain("\n", e.Message);
     }
 
     [Fact]

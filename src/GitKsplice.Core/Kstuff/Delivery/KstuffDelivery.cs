@@ -6,11 +6,24 @@ using GitKsplice.Kstuff.Targets;
 
 namespace GitKsplice.Kstuff.Delivery;
 
+/// <summary>What the delivery does after the target's configuration is known (-B, -I, -M, -Q).</summary>
+public enum DeliveryMode
+{
+    /// <summary>Send the bundle, merge, idbuild, install [default, -B].</summary>
+    Normal,
+    /// <summary>-I: idbuild the tree already on the target and install the kernel; send nothing.</summary>
+    BuildOnly,
+    /// <summary>-M: send the bundle and merge, but do not idbuild.</summary>
+    MergeOnly,
+    /// <summary>-Q: send only the changed Driver.o files, then idbuild -KQ.</summary>
+    Quick,
+}
+
 /// <summary>A changed Driver.o for -Q: the driver and the file in the source tree.</summary>
 public sealed record QuickFile(string Driver, string LocalPath);
 
 /// <summary>What a delivery sends: the source tree (normal and -M), the changed objects (-Q), the -c command file.</summary>
-public sealed record DeliveryInput(Func<ConfigTree>? Source = null, IReadOnlyList<QuickFile>? QuickFiles = null, string? CommandFile = null,
+public sealed record DeliveryInput(Func<ConfigTree>? Source = null, IReadOnlyList<QuickFile>? QuickFiles = null, IReadOnlyList<string>? CommandFiles = null,
     IReadOnlyDictionary<string, string>? Renames = null);
 
 /// <summary>
@@ -21,12 +34,22 @@ public sealed record DeliveryInput(Func<ConfigTree>? Source = null, IReadOnlyLis
 /// </summary>
 public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings settings, ToolOutput output, string workRoot)
 {
+    /// <summary>The mode the options ask for; -I, -M and -Q exclude each other.</summary>
+    public static DeliveryMode ModeOf(KstuffOptions o)
+    {
+        var asked = new[] { (o.IdbuildOnly, "-I"), (o.MergeOnly, "-M"), (o.Quick, "-Q") }.Where(m => m.Item1).Select(m => m.Item2).ToList();
+        if (asked.Count > 1) throw new UserError($"{string.Join(" and ", asked)} cannot be used together", ExitCodes.Usage);
+        return o.IdbuildOnly ? DeliveryMode.BuildOnly : o.MergeOnly ? DeliveryMode.MergeOnly : o.Quick ? DeliveryMode.Quick : DeliveryMode.Normal;
+    }
+
+    private readonly DeliveryMode _mode = ModeOf(options);
+
     private string? _currentStep;
 
     public DeliveryRecord Deliver(Target target, TargetLayout layout, DeliveryInput input)
     {
         var started = DateTimeOffset.UtcNow;
-        var mode = options.Mode switch
+        var mode = _mode switch
         {
             DeliveryMode.BuildOnly => "idbuild only (-I)",
             DeliveryMode.MergeOnly => "merge only (-M)",
@@ -35,7 +58,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         };
         try
         {
-            var drivers = options.Mode switch
+            var drivers = _mode switch
             {
                 DeliveryMode.BuildOnly => BuildOnly(target, layout),
                 DeliveryMode.Quick => Quick(target, layout, input.QuickFiles ?? []),
@@ -62,12 +85,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
 
         var merge = Step("merging", () => ConfigMerge.Merge(source, targetTree, new MergeOptions
         {
-            Stuff = options.Drivers.ToDictionary(kv => kv.Key, kv => kv.Value switch
-            {
-                DriverRequest.Activate => StuffMode.Configure,
-                DriverRequest.Stub => StuffMode.StubOut,
-                _ => StuffMode.Include,
-            }),
+            Stuff = options.Stuff,
             Renames = input.Renames ?? new Dictionary<string, string>(),
             DevMajors = devMajors,
         }));
@@ -90,8 +108,8 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
             if (fromTarget.Count > 0)
                 Step("copying the target's drivers", () => target.RunStep("copying the target's drivers", RemoteScripts.CopyDriverPacks,
                     [target.PathOf(layout.MergeTree), stage, .. fromTarget]));
-            if (input.CommandFile != null) RunCommand(target, layout, input.CommandFile, stage);
-            if (options.Mode == DeliveryMode.MergeOnly)
+            foreach (var command in input.CommandFiles ?? []) RunCommand(target, layout, command, stage);
+            if (_mode == DeliveryMode.MergeOnly)
             {
                 if (layout.IsUnix)
                 {
@@ -242,7 +260,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
     private void MakeNodes(Target target, string tree, IReadOnlyList<string> drivers)
     {
         output.Info($"Making device nodes for {string.Join(", ", drivers)} (idmknod -s: no node is removed)");
-        Step("idmknod", () => target.RunStep("idmknod", RemoteScripts.MakeNodes, [tree, Idbuild(target), target.Address.Root, .. drivers], onLine: Remote));
+        Step("idmknod", () => target.RunStep("idmknod", RemoteScripts.MakeNodes, [tree, Idbuild(target), target.Address.Root, .. drivers.SelectMany(d => (string[])["-M", d])], onLine: Remote));
     }
 
     /// <summary>Runs an install plan; after a dropped connection the target's log says how it ended.</summary>
@@ -277,7 +295,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         if (options.KeepTemporaries || quick) flags.Add("-K");
         if (quick) flags.Add("-Q");
         if (options.Static) flags.Add("-S");
-        if (options.IdbuildDebug) flags.Add("-#");
+        if (options.DebugIdbuild) flags.Add("-#");
         return flags;
     }
 

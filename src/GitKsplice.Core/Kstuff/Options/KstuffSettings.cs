@@ -34,9 +34,9 @@ public sealed class KstuffSettings
     }
 
     /// <summary>The option words of kstuff.options (each value one line of options).</summary>
-    public List<OptionWord> OptionWords()
+    public List<OptionLine> OptionWords()
     {
-        var words = new List<OptionWord>();
+        var words = new List<OptionLine>();
         foreach (var value in All("kstuff.options"))
             words.AddRange(RcFiles.Words([value], "git config kstuff.options"));
         return words;

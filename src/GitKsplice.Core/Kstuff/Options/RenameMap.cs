@@ -1,45 +1,38 @@
-using GitKsplice.Cli;
+using GitKsplice.Kstuff.Config;
 
 namespace GitKsplice.Kstuff.Options;
 
 /// <summary>
-/// The -r rename file: lines "source-name target-name" ('#' starts a comment line), mapping a driver's name
-/// in the source tree to its name on the target.
+/// A driver rename map (-r rename.file): lines <c>old new</c>, where old is the driver's name in the source tree
+/// and new its name in the target tree; "#" starts a comment line.
 /// </summary>
 public static class RenameMap
 {
-    public static IReadOnlyDictionary<string, string> Read(string file)
+    public static IReadOnlyDictionary<string, string> Load(string path)
     {
-        string[] lines;
-        try { lines = File.ReadAllLines(file); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UserError($"cannot read rename file {file}: {e.Message}");
-        }
-        return Parse(lines, file);
+        if (!File.Exists(path)) throw new GitKsplice.Cli.UserError($"rename file '{path}' does not exist");
+        return Parse(path, File.ReadAllText(path));
     }
 
-    public static IReadOnlyDictionary<string, string> Parse(IEnumerable<string> lines, string file)
+    public static IReadOnlyDictionary<string, string> Parse(string path, string text)
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        var targets = new Dictionary<string, string>(StringComparer.Ordinal);
-        var number = 0;
-        foreach (var line in lines)
+        var targets = new Dictionary<string, int>(StringComparer.Ordinal);
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
         {
-            number++;
-            var text = line.Trim();
-            if (text.Length == 0 || text[0] == '#') continue;
-            var origin = new OptionOrigin(file, number);
-            var fields = text.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            var line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            var fields = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length != 2)
-                throw new UserError($"{origin}: expected 'source-name target-name', found {fields.Length} field{(fields.Length == 1 ? "" : "s")}");
-            var from = OptionParser.CheckDriver(fields[0], 'r', origin);
-            var to = OptionParser.CheckDriver(fields[1], 'r', origin);
-            if (!map.TryAdd(from, to))
-                throw new UserError($"{origin}: driver '{from}' is renamed twice");
-            if (targets.TryGetValue(to, out var other))
-                throw new UserError($"{origin}: '{from}' and '{other}' are both renamed to '{to}'");
-            targets[to] = from;
+                throw new ConfigFormatException(path, i + 1, $"expected two driver names (old new), found {fields.Length} field(s)");
+            if (fields.Any(f => f.Contains('/') || f == "." || f == ".."))
+                throw new ConfigFormatException(path, i + 1, "a driver name cannot contain '/'");
+            if (!map.TryAdd(fields[0], fields[1]))
+                throw new ConfigFormatException(path, i + 1, $"driver '{fields[0]}' is renamed twice");
+            if (targets.TryGetValue(fields[1], out var earlier))
+                throw new ConfigFormatException(path, i + 1, $"'{fields[1]}' is already the new name of another driver (line {earlier})");
+            targets[fields[1]] = i + 1;
         }
         return map;
     }

@@ -106,14 +106,13 @@ public static class RemoteScripts
 
     /// <summary>
     /// idmknod for the included source-only drivers, never removing a node (-s).
-    /// $1: tree, $2: configured idbuild or "", $3: root, $4…: the drivers.
+    /// $1: tree, $2: configured idbuild or "", $3: root, $4…: "-M driver" for each driver.
     /// </summary>
     public const string MakeNodes = Prologue + """
         S=$1; IDB=$2; R=$3; shift 3
         """ + "\n" + FindIdbuild + """
         IDM=$(dirname "$IDB")/idmknod
         if [ ! -x "$IDM" ]; then echo "kstuff: no idmknod beside $IDB" >&2; exit 127; fi
-        set -- $(for d in "$@"; do printf ' -M %s' "$d"; done)
         echo "kstuff: $IDM -o $R/dev -r $S -s $*"
         "$IDM" -o "$R/dev" -r "$S" -s "$@"
         rc=$?
