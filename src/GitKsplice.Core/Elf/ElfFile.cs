@@ -108,8 +108,9 @@ public sealed class ElfFile
         _decodedRelocations = new ElfRelocation[]?[sections.Count];
         foreach (var s in sections)
         {
-            if (!s.IsRelocations) continue;
-            if (s.Info == 0 || s.Info >= sections.Count)
+            // sh_info 0: dynamic relocations of a linked image, which apply to no one section.
+            if (!s.IsRelocations || s.Info == 0) continue;
+            if (s.Info >= sections.Count)
                 throw Bad($"relocation section {Show(s)} applies to section {s.Info}, which does not exist");
             var target = sections[(int)s.Info];
             // Two relocation sections for one target would be ambiguous; keep the first, as linkers do.
