@@ -133,14 +133,13 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
         /// </summary>
         private void CheckStaticLocals()
         {
-            foreach (var local in original?.Data ?? [])
+            foreach (var f in original?.Functions ?? [])
             {
-                if (!local.IsStaticLocal) continue;
-                var partner = _correlation.PartnerOf(local);
-                foreach (var f in original!.Functions)
+                if (_correlation.PartnerOf(f) is not { } fp) continue;
+                foreach (var local in f.References)
                 {
-                    if (!f.References.Contains(local) || _correlation.PartnerOf(f) is not { } fp) continue;
-                    if (partner != null && fp.References.Contains(partner)) continue;
+                    if (!local.IsStaticLocal) continue;
+                    if (_correlation.PartnerOf(local) is { } partner && fp.References.Contains(partner)) continue;
                     Unsafe("static-local-reference-removed", fp.Name, $"{fp.Name}() no longer refers to its static variable '{local.BaseName}' ({local.Name}); the state the running kernel keeps in it would be left behind");
                 }
             }
