@@ -150,7 +150,7 @@ internal sealed class ObjectModel
     /// <summary>Resolves what a relocation points at (see <see cref="Target"/>).</summary>
     public Target Resolve(ElfSection from, in ElfRelocation r)
     {
-        var symbol = File.Symbols[(int)r.SymbolIndex];
+        var symbol = File.SymbolAt(r.SymbolIndex);
         var section = symbol.Section;
         if (symbol.Type != SymbolType.Section || section == null)
             return new Target(TargetKind.Symbol, symbol, r.Addend);
@@ -166,7 +166,7 @@ internal sealed class ObjectModel
     /// <summary>The function or data object a relocation points at, if any (no keys built: for linking only).</summary>
     private Item? ReferencedItem(ElfSection from, in ElfRelocation r)
     {
-        var symbol = File.Symbols[(int)r.SymbolIndex];
+        var symbol = File.SymbolAt(r.SymbolIndex);
         var section = symbol.Section;
         if (symbol.Type != SymbolType.Section) return ItemFor(symbol);
         if (section == null || section.IsStrings || section.IsMerge && section.EntrySize > 0) return null;
@@ -229,7 +229,7 @@ internal sealed class ObjectModel
         var sb = new StringBuilder();
         foreach (var r in File.RelocationsFor(section))
         {
-            var s = File.Symbols[(int)r.SymbolIndex];
+            var s = File.SymbolAt(r.SymbolIndex);
             sb.Append(r.Offset).Append(' ').Append(r.Type).Append(' ')
               .Append(s.Type == SymbolType.Section ? s.Section?.Name : SymbolNames.BaseName(s.Name))
               .Append(' ').Append(r.Addend).Append('\n');
