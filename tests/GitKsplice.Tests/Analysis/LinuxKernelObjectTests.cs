@@ -86,4 +86,22 @@ public sealed class LinuxKernelObjectTests : IDisposable
         Assert.Contains("MemTotal:", reason);
         Assert.Contains("MemTotal(all):", reason);
     }
+
+    [LinuxTreeFact]
+    public void Blank_lines_at_the_top_of_page_alloc_c_are_not_a_functional_change()
+    {
+        var r = Patch("mm/page_alloc.c", s => s.Replace("#include <linux/stddef.h>\n", "#include <linux/stddef.h>\n\n\n\n"));
+        Assert.False(r.HasFunctionalChange, string.Join("\n", r.Details.Select(d => $"{d.Status} {d.Symbol}: {d.Reason}")));
+    }
+
+    [LinuxTreeFact]
+    public void A_new_static_helper_in_exit_c_is_new_and_its_caller_changed()
+    {
+        var r = Patch("kernel/exit.c", Replace("SYSCALL_DEFINE1(exit, int, error_code)\n{\n\tdo_exit((error_code&0xff)<<8);",
+            "static noinline int exit_code_of(int error_code)\n{\n\treturn (error_code & 0xff) << 8;\n}\n\nSYSCALL_DEFINE1(exit, int, error_code)\n{\n\tdo_exit(exit_code_of(error_code));"));
+        Assert.Equal(["exit_code_of"], r.New);
+        Assert.NotEmpty(r.Changed);
+        Assert.All(r.Changed, name => Assert.Contains("sys_exit", name));
+        Assert.Empty(r.Unsafe);
+    }
 }
