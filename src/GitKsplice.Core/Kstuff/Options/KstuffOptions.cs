@@ -24,6 +24,10 @@ public sealed record KstuffOptions
     public string? Host { get; init; }
     /// <summary>The kname of host:kname; null when not given (the delivery picks unix.&lt;login&gt;).</summary>
     public string? KernelName { get; init; }
+    /// <summary>The target operand as written (host[:kname], [v6addr][:kname] or local:DIR[:kname]), for TargetAddress.Parse.</summary>
+    public string? TargetOperand { get; init; }
+    /// <summary>--target-root DIR: the target's root directory (on the host; without one, a local target).</summary>
+    public string? TargetRoot { get; init; }
 }
 
 /// <summary>The options of kbundle after parsing.</summary>
@@ -45,6 +49,8 @@ public static class KstuffOptionParser
 {
     private const string KstuffFlags = "BFIKMQRSTbiqv#";
     private const string KstuffWithArgument = "cdnNYrt";
+    /// <summary>Stands for --target-root in the scan (no letter of its own).</summary>
+    private const char TargetRootOption = '\u0001';
 
     public static KstuffOptions ParseKstuff(IEnumerable<string> words, KstuffOptions? start = null)
     {
@@ -74,6 +80,7 @@ public static class KstuffOptionParser
                 'Y' => o with { Stuff = With(o.Stuff, argument!, StuffMode.Configure) },
                 'r' => o with { RenameFile = argument },
                 't' => o with { TargetKernel = argument! },
+                TargetRootOption => o with { TargetRoot = argument },
                 _ => Positional(o, argument!),
             };
         }
@@ -109,13 +116,16 @@ public static class KstuffOptionParser
     private static KstuffOptions Positional(KstuffOptions o, string word)
     {
         if (o.Host != null) throw new UserError($"only one host may be given ('{o.Host}' and '{word}')", ExitCodes.Usage);
+        // A local target or an IPv6 address has colons of its own: TargetAddress.Parse reads those.
+        if (word.StartsWith("local:", StringComparison.Ordinal) || word.StartsWith('['))
+            return o with { Host = word, TargetOperand = word };
         var colon = word.IndexOf(':');
         var host = colon < 0 ? word : word[..colon];
         var kname = colon < 0 ? null : word[(colon + 1)..];
         if (host.Length == 0) throw new UserError($"no host in '{word}'", ExitCodes.Usage);
         if (kname is { Length: 0 } || (kname != null && kname.Contains('/')))
             throw new UserError($"bad kernel name in '{word}'", ExitCodes.Usage);
-        return o with { Host = host, KernelName = kname };
+        return o with { Host = host, KernelName = kname, TargetOperand = word };
     }
 
     private static Dictionary<string, StuffMode> With(IReadOnlyDictionary<string, StuffMode> stuff, string driver, StuffMode mode)
@@ -138,6 +148,13 @@ public static class KstuffOptionParser
                 continue;
             }
             if (word == "--") { optionsEnded = true; continue; }
+            if (program == "kstuff" && (word == "--target-root" || word.StartsWith("--target-root=", StringComparison.Ordinal)))
+            {
+                var value = word.Length > "--target-root".Length ? word["--target-root=".Length..] : e.MoveNext() ? e.Current : "";
+                if (value.Length == 0) throw new UserError("kstuff: option --target-root needs a directory", ExitCodes.Usage);
+                yield return (TargetRootOption, value);
+                continue;
+            }
             for (int i = 1; i < word.Length; i++)
             {
                 var c = word[i];
