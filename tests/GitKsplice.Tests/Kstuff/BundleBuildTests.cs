@@ -167,6 +167,27 @@ public class BundleBuildTests : IDisposable
     }
 
     [Fact]
+    public void Links_that_leave_the_tree_are_replaced_by_what_they_point_to()
+    {
+        _dir.Write("elsewhere/gcc/stddef.h", "typedef long size_t;\n");
+        _dir.Write("elsewhere/version.h", "#define V 7\n");
+        File.CreateSymbolicLink(_dir["ROOT/i386at/usr/include/gcc"], _dir["elsewhere/gcc"]);
+        File.CreateSymbolicLink(_dir["ROOT/i386at/usr/include/version.h"], "../../../../elsewhere/version.h");
+        File.CreateSymbolicLink(_dir["elsewhere/gcc/loop"], _dir["elsewhere"]);   // a cycle back up
+        var members = BundleArchive.Read(BundleBuilder.Build(Request(), DateTimeOffset.UtcNow).BundlePath).ToDictionary(m => m.Name);
+        Assert.Equal(EntryKind.Directory, members["include.d/gcc"].Kind);
+        Assert.Equal("typedef long size_t;\n", Encoding.UTF8.GetString(members["include.d/gcc/stddef.h"].Data));
+        Assert.Equal(EntryKind.File, members["include.d/version.h"].Kind);
+        Assert.Equal("#define V 7\n", Encoding.UTF8.GetString(members["include.d/version.h"].Data));
+        Assert.Equal("typedef long size_t;\n", Encoding.UTF8.GetString(members["include.d/gcc/loop/gcc/stddef.h"].Data));
+        Assert.DoesNotContain("include.d/gcc/loop/gcc/loop/gcc/stddef.h", members.Keys);
+
+        File.CreateSymbolicLink(_dir["ROOT/i386at/usr/include/dangling.h"], "/nonexistent/x.h");
+        var e = Assert.Throws<UserError>(() => BundleBuilder.Build(Request(force: true), DateTimeOffset.UtcNow));
+        Assert.Contains("dangling.h' is a symbolic link to '/nonexistent/x.h', which does not exist", e.Message);
+    }
+
+    [Fact]
     public void A_tree_without_headers_or_configuration_is_named()
     {
         Directory.Delete(_dir["ROOT/i386at/usr/include"], recursive: true);

@@ -86,14 +86,16 @@ public static class BundleCollector
 
     private static ArchiveEntry Entry(string root, string relative, string archivePath, FileSystemInfo info)
     {
+        if (info.LinkTarget != null && StaysInside(relative, info.LinkTarget)) return ArchiveEntry.Link(archivePath, info.LinkTarget);
         if (info.LinkTarget != null)
         {
-            // A link that stays inside the bundle is kept; one that leaves it is replaced by what it points to.
-            if (StaysInside(relative, info.LinkTarget)) return ArchiveEntry.Link(archivePath, info.LinkTarget);
-            var resolved = info.ResolveLinkTarget(returnFinalTarget: true);
-            if (resolved is not FileInfo { Exists: true } file)
-                throw new UserError($"'{Path.Combine(root, relative)}' is a symbolic link to '{info.LinkTarget}', which is no file inside the tree");
-            info = file;
+            // A link that leaves the tree is replaced by what it points to (WalkWithDirectories walks a directory's contents).
+            info = info.ResolveLinkTarget(returnFinalTarget: true) switch
+            {
+                FileInfo { Exists: true } file => file,
+                DirectoryInfo { Exists: true } directory => directory,
+                _ => throw new UserError($"'{Path.Combine(root, relative)}' is a symbolic link to '{info.LinkTarget}', which does not exist"),
+            };
         }
         if (info is DirectoryInfo) return ArchiveEntry.Directory(archivePath, DirectoryMode);
         var path = info.FullName;
@@ -114,15 +116,25 @@ public static class BundleCollector
         return true;
     }
 
-    private static IEnumerable<(string Relative, FileSystemInfo Info)> WalkWithDirectories(string root, string prefix, Func<string, bool> skip)
+    /// <summary>
+    /// Every file and directory under <paramref name="root"/> with its tree-relative path, parents first.
+    /// A directory reached through a link that leaves the tree is walked too, once (a cycle of links ends there).
+    /// </summary>
+    private static IEnumerable<(string Relative, FileSystemInfo Info)> WalkWithDirectories(string root, string prefix, Func<string, bool> skip,
+        string? physical = null, HashSet<string>? visited = null)
     {
-        var dir = new DirectoryInfo(prefix.Length == 0 ? root : Path.Combine(root, prefix));
+        visited ??= new HashSet<string>(StringComparer.Ordinal) { Path.GetFullPath(root) };
+        var dir = new DirectoryInfo(physical ?? (prefix.Length == 0 ? root : Path.Combine(root, prefix)));
         foreach (var entry in dir.EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
         {
             var relative = prefix.Length == 0 ? entry.Name : prefix + "/" + entry.Name;
             yield return (relative, entry);
-            if (entry is DirectoryInfo && entry.LinkTarget == null && !skip(relative))
-                foreach (var inner in WalkWithDirectories(root, relative, skip)) yield return inner;
+            if (skip(relative)) continue;
+            if (entry is DirectoryInfo && entry.LinkTarget == null)
+                foreach (var inner in WalkWithDirectories(root, relative, skip, entry.FullName, visited)) yield return inner;
+            else if (entry.LinkTarget != null && !StaysInside(relative, entry.LinkTarget)
+                && entry.ResolveLinkTarget(returnFinalTarget: true) is DirectoryInfo { Exists: true } target && visited.Add(target.FullName))
+                foreach (var inner in WalkWithDirectories(root, relative, skip, target.FullName, visited)) yield return inner;
         }
     }
 }
