@@ -182,9 +182,11 @@ public class BundleBuildTests : IDisposable
         Assert.Equal("typedef long size_t;\n", Encoding.UTF8.GetString(members["include.d/gcc/loop/gcc/stddef.h"].Data));
         Assert.DoesNotContain("include.d/gcc/loop/gcc/loop/gcc/stddef.h", members.Keys);
 
+        // A dangling link would only dangle on the target too (and extraction refuses links that leave): left out, said so.
         File.CreateSymbolicLink(_dir["ROOT/i386at/usr/include/dangling.h"], "/nonexistent/x.h");
-        var e = Assert.Throws<UserError>(() => BundleBuilder.Build(Request(force: true), DateTimeOffset.UtcNow));
-        Assert.Contains("dangling.h' is a symbolic link to '/nonexistent/x.h', which does not exist", e.Message);
+        var result = BundleBuilder.Build(Request(force: true), DateTimeOffset.UtcNow);
+        Assert.DoesNotContain("include.d/dangling.h", BundleArchive.Read(result.BundlePath).Select(m => m.Name));
+        Assert.Contains("dangling.h': a symbolic link to '/nonexistent/x.h', which does not exist", Assert.Single(result.Warnings));
     }
 
     [Fact]
