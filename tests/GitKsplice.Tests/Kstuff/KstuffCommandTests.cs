@@ -24,8 +24,8 @@ public class KstuffCommandTests : IDisposable
         _dir.Dispose();
     }
 
-    private RunResult Kstuff(params string[] args) =>
-        ProcessRunner.Run(_repo.Root, "git", ["kstuff", .. args], new Dictionary<string, string?> { ["ROOT"] = null, ["MACH"] = null, ["TOOLS"] = null });
+    private RunResult Kstuff(params string[] args) => ProcessRunner.Run(_repo.Root, "git", ["kstuff", .. args],
+        new Dictionary<string, string?> { ["ROOT"] = null, ["MACH"] = null, ["TOOLS"] = null, ["HOME"] = _dir.Path, ["KSTUFF_SYSTEM_RC"] = "" });
 
     [Fact]
     public void Bundle_builds_notes_the_commit_and_bundles_lists_it()
@@ -71,7 +71,7 @@ public class KstuffCommandTests : IDisposable
     {
         _repo.Git("config", "kstuff.root", "/nonexistent");
         _repo.Git("config", "kstuff.mach", "i386at");
-        var env = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle"], new Dictionary<string, string?> { ["ROOT"] = Root, ["MACH"] = "i386at" });
+        var env = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle"], new Dictionary<string, string?> { ["ROOT"] = Root, ["MACH"] = "i386at", ["HOME"] = _dir.Path, ["KSTUFF_SYSTEM_RC"] = "" });
         Assert.True(env.ExitCode == 0, env.All);
 
         var forcedThenNormal = Kstuff("bundle", "--root", Root, "-F", "-B");
@@ -80,6 +80,26 @@ public class KstuffCommandTests : IDisposable
         var forced = Kstuff("bundle", "--root", Root, "-BF");
         Assert.Equal(0, forced.ExitCode);
         Assert.DoesNotContain("up to date", forced.StdErr);
+    }
+
+    [Fact]
+    public void Bundle_reads_the_kstuff_rc_files_and_the_command_line_wins()
+    {
+        _dir.Write("home/.kstuff.rc", "# shared with kstuff\n-bqK -T -n ktest\n");
+        _dir.Write("system.rc", "-F\n");
+        _dir.Write("ROOT/i386at/etc/conf/bin/idbuild", "#!/bin/sh\n");
+        var env = new Dictionary<string, string?> { ["HOME"] = _dir["home"], ["KSTUFF_SYSTEM_RC"] = _dir["system.rc"], ["ROOT"] = Root, ["MACH"] = "i386at" };
+        var withTools = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle", "--json"], env);
+        Assert.True(withTools.ExitCode == 0, withTools.All);
+        Assert.True(JsonDocument.Parse(withTools.StdOut).RootElement.GetProperty("bundle").GetProperty("idtools").GetBoolean());
+
+        var defeated = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle", "--json", "-B"], env);   // -B defeats the rc's -F and -T
+        Assert.Equal("uptodate", JsonDocument.Parse(defeated.StdOut).RootElement.GetProperty("outcome").GetString());
+
+        _dir.Write("home/.kstuff.rc", "-bq\n-d\n");
+        var broken = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle"], env);
+        Assert.Equal(129, broken.ExitCode);
+        Assert.Equal($"fatal: {_dir["home/.kstuff.rc"]}:2: kbundle: option -d needs an argument\n", broken.StdErr);
     }
 
     [Fact]
