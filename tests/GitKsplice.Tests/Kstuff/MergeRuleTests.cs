@@ -337,10 +337,12 @@ public class MergeRuleTests : IDisposable
     [Fact]
     public void Merged_files_say_which_side_they_come_from()
     {
-        _f.Source.Driver("both", "c", cmaj: "3").Driver("ktest");
+        _f.Source.Driver("both", "c", cmaj: "3").Driver("ktest").Driver("moved", "cr", cmaj: "3");
         _f.Target.Driver("both", "c", cmaj: "3").Driver("hw", "h").File("init.d/x", "t");
         var merged = Merge().Merged;
         var origin = merged.Files().ToDictionary(f => f.Path, f => f.Origin);
+        Assert.Equal(TreeSide.Source, origin["mdevice.d/ktest"]);
+        Assert.Equal(TreeSide.Merged, origin["mdevice.d/moved"]);   // remapped: no longer the source's file
         Assert.Equal(TreeSide.Target, origin["pack.d/hw/Driver.o"]);
         Assert.Equal(TreeSide.Source, origin["pack.d/both/Driver.o"]);
         Assert.Equal(TreeSide.Source, origin["pack.d/ktest/Driver.o"]);

@@ -233,7 +233,7 @@ public static class ConfigMerge
                     Decide(driver.Name, sourceName, DriverFate.SourceOnlyNoMajors, $"only in the source ({why}) but {failure}: left out");
                     return;
                 }
-                placed = driver with { Master = master };
+                placed = changes.Count > 0 ? driver with { Master = master, Origin = TreeSide.Merged } : driver;
                 if (changes.Count > 0 && driver.Master.KeepsMajors)
                     Warnings.Add(new(driver.Name, $"declares k (keep) but its major numbers are remapped: {Describe(changes)}"));
                 Reserve(master);
