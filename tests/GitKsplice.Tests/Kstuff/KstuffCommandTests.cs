@@ -154,6 +154,18 @@ public class KstuffCommandTests : IDisposable
     }
 
     [Fact]
+    public void Merge_takes_roots_holding_etc_conf_and_answers_in_the_same_layout()
+    {
+        new ConfTreeWriter(_dir["srcroot/etc/conf"]).Driver("ktest").Driver("both", "c", cmaj: "5", driverO: "new");
+        new ConfTreeWriter(_dir["tgtroot/etc/conf"]).Driver("both", "c", cmaj: "6");
+        var r = Kstuff("merge", _dir["srcroot"], _dir["tgtroot"], "-o", _dir["out"]);
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal("new", File.ReadAllText(_dir["out/etc/conf/pack.d/both/Driver.o"]));
+        Assert.EndsWith("\t6\n", File.ReadAllText(_dir["out/etc/conf/mdevice.d/both"]));
+        Assert.True(File.Exists(_dir["out/etc/conf/mdevice.d/ktest"]));
+    }
+
+    [Fact]
     public void Merge_reports_a_malformed_tree_and_writes_nothing()
     {
         var source = new ConfTreeWriter(_dir["src"]).Driver("a").File("node.d/a", "a a0 q 0\n");
