@@ -102,7 +102,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         var staged = false;
         try
         {
-            Send(target, local, stage);
+            Send(target, local, stage, layout.BuildTree);
             staged = true;
             var fromTarget = merge.Decisions.Where(d => d.Fate is DriverFate.TargetOnlyKept or DriverFate.TakenFromTarget).Select(d => d.Name).ToList();
             if (fromTarget.Count > 0)
@@ -189,7 +189,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         var quickStage = target.PathOf(layout.QuickStage);
         try
         {
-            Send(target, local, quickStage);
+            Send(target, local, quickStage, layout.QuickStage);
             var plan = new InstallPlan()
                 .Variable("T", target.PathOf(layout.ConfTree))
                 .Variable("Q", quickStage)
@@ -201,6 +201,8 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
                     [ -d "$T" ] || { echo "no tree $T: deliver the kernel once without -Q"; exit 1; }
                     mkdir -p "$W/drivers"; : > "$W/new-drivers"
                     (cd "$Q" && find pack.d -type f -print) | while IFS= read -r f; do
+                      d=$(dirname "$f")
+                      if [ ! -d "$T/$d" ]; then echo "kstuff: $d is not in $T: not sent"; continue; fi
                       if [ -e "$T/$f" ]; then mkdir -p "$W/drivers/$(dirname "$f")" && cp -p "$T/$f" "$W/drivers/$f" || exit 1
                       else echo "$f" >> "$W/new-drivers" || exit 1; fi
                       mkdir -p "$T/$(dirname "$f")" && cp -p "$Q/$f" "$T/$f" || exit 1
@@ -231,10 +233,10 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         return files.Select(f => f.Driver).ToList();
     }
 
-    private void Send(Target target, string localTree, string remoteDir)
+    private void Send(Target target, string localTree, string remoteDir, string shownAs)
     {
         var total = TreeTar.Size(localTree);
-        var progress = new Progress(output, $"Sending to {target.Display}:{remoteDir}", total);
+        var progress = new Progress(output, $"Sending to {target.Display}:{shownAs}", total);
         Step("sending the merged tree", () => target.RunStep("sending the merged tree", RemoteScripts.ReceiveTree, [remoteDir],
             input: s => TreeTar.Write(localTree, s, progress.Report)));
         progress.Done();

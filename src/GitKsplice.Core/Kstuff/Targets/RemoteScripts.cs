@@ -80,7 +80,7 @@ public static class RemoteScripts
           if [ -x "$S/bin/idbuild" ]; then IDB=$S/bin/idbuild; else IDB=$R/etc/conf/bin/idbuild; fi
         fi
         if [ ! -x "$IDB" ]; then echo "kstuff: no idbuild at $IDB" >&2; exit 127; fi
-        """;
+        """ + "\n";
 
     /// <summary>
     /// The idbuild of a tree, written so that it runs inside a plan step as well as alone. idbuild reads
