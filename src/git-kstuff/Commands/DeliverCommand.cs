@@ -110,7 +110,7 @@ internal static class DeliverCommand
             }
             noteCommit ??= new BundleNotes(repository).All().LastOrDefault(b => b.Note.Path == bundlePath)?.Commit ?? head.Sha;
 
-            var target = Target.Open(address, settings.SshCommand());
+            using var target = Target.Open(address, settings.SshCommand(), multiplex: settings.Get("kstuff.sshMultiplex") is not ("false" or "no" or "off" or "0"));
             var delivery = new KstuffDelivery(options, settings, output, work);
             var notes = new DeliveryNotes(repository);
             var recordedBundle = File.Exists(bundlePath) ? bundlePath : null;
