@@ -122,8 +122,9 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
             }
             Build(target, stage);
             var sourceOnly = merge.SourceOnlyIncluded.ToList();
-            if (sourceOnly.Count > 0) MakeNodes(target, stage, sourceOnly);
-            Install(target, layout, layout.IsUnix ? InstallPlans.UnixRotation(target) : InstallPlans.Named(target, layout, moveTree: true, installKernel: true));
+            if (sourceOnly.Count > 0) output.Info($"Device nodes for {string.Join(", ", sourceOnly)} come last (idmknod -s: no node is removed)");
+            var plan = layout.IsUnix ? InstallPlans.UnixRotation(target) : InstallPlans.Named(target, layout, moveTree: true, installKernel: true);
+            Install(target, layout, plan.WithDeviceNodes(target, Idbuild(target), sourceOnly));
             staged = false;
             output.Info($"Installed {target.Display}:{layout.Kernel} and {layout.ConfTree}");
             return included;
@@ -257,12 +258,6 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Step("idbuild", () => target.RunStep("idbuild", RemoteScripts.Build, [tree, Idbuild(target), target.Address.Root, .. flags], onLine: Remote));
         output.Info($"Built in {clock.Elapsed.TotalSeconds:0.0}s");
-    }
-
-    private void MakeNodes(Target target, string tree, IReadOnlyList<string> drivers)
-    {
-        output.Info($"Making device nodes for {string.Join(", ", drivers)} (idmknod -s: no node is removed)");
-        Step("idmknod", () => target.RunStep("idmknod", RemoteScripts.MakeNodes, [tree, Idbuild(target), target.Address.Root, .. drivers.SelectMany(d => (string[])["-M", d])], onLine: Remote));
     }
 
     /// <summary>Runs an install plan; after a dropped connection the target's log says how it ended.</summary>
