@@ -111,6 +111,9 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         File.Copy(source.IndexFile, IndexFile, overwrite: true);
         File.Copy(source.StateFile, StateFile, overwrite: true);
         Directory.Move(temp, Root);
+        // The copy has new inodes: refresh the index's stat data so the next read-tree -u rewrites
+        // (and make rebuilds) only files whose content changes, not every file.
+        Git.TryRun(["update-index", "-q", "--refresh"]);
     }
 
     public void Remove()

@@ -11,5 +11,6 @@ internal static class KspliceCommands
         ListCommand.Build(),
         ShowCommand.Build(),
         SeriesCommand.Build(),
+        DiffObjectsCommand.Build(),
     ];
 }

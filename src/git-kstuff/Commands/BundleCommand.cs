@@ -41,6 +41,7 @@ internal static class BundleCommand
 
                 var result = BundleBuilder.Build(request, DateTimeOffset.UtcNow);
                 if (result.Note != null) new BundleNotes(repository).Record(builtFrom.Sha, result.Note);
+                foreach (var warning in result.Warnings) output.Warning(warning);
 
                 if (parse.GetValue(json))
                 {

@@ -208,17 +208,19 @@ public class MergeRuleTests : IDisposable
     public void Colliding_majors_of_a_source_only_driver_are_remapped_to_a_free_range_of_the_same_size()
     {
         _f.Target.Driver("t1", "c", cmaj: "1-3").Driver("t2", "c", cmaj: "5").Driver("t3", "b", bmaj: "1-2")
-            .Driver("soft", "-", cmaj: "9");   // a target driver's majors count even when it is left out
+            .Driver("soft", "-", cmaj: "9");   // no c: its cmaj field means nothing
         _f.Source.Driver("new", "cr", cmaj: "2-3")        // collides with t1 -> first free run of 2: 6-7
             .Driver("dev", "cr", cmaj: "12")              // collides with /dev -> next free: 4
             .Driver("blk", "br", bmaj: "2")               // block space: 1-2 taken -> 3
-            .Driver("clean", "cr", cmaj: "20");           // no collision: unchanged
+            .Driver("clean", "cr", cmaj: "20")            // no collision: unchanged
+            .Driver("nine", "cr", cmaj: "9");             // 9 is free: soft is no character driver
         var options = new MergeOptions { DevMajors = new DeviceMajors(new HashSet<int>(), new HashSet<int> { 12, 8 }) };
         var result = Merge(options);
         Assert.Equal("blk\tblk\tbr\t0\t3\t0", MasterLine(Merged("mdevice.d/blk")));
         Assert.Equal("dev\tdev\tcr\t0\t0\t4", MasterLine(Merged("mdevice.d/dev")));
         Assert.Equal("new\tnew\tcr\t0\t0\t6-7", MasterLine(Merged("mdevice.d/new")));
         Assert.Equal("clean\tclean\tcr\t0\t0\t20", MasterLine(Merged("mdevice.d/clean")));
+        Assert.Equal("nine\tnine\tcr\t0\t0\t9", MasterLine(Merged("mdevice.d/nine")));
         Assert.Empty(result.Warnings);   // none keeps its majors
         Assert.Contains("remapped", result.Decisions.Single(d => d.Name == "new").Reason);
     }

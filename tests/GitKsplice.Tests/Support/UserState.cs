@@ -12,6 +12,7 @@ public sealed record UserState(string Head, string IndexHash, string TreeHash)
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var file in Directory.EnumerateFiles(repo.Root, "*", SearchOption.AllDirectories)
                      .Where(f => !f.StartsWith(repo.Path(".git") + "/", StringComparison.Ordinal))
+                     .Where(f => !IsUpdateTarball(f)) // create writes its tarball to the current directory, as ksplice-create does
                      .Order(StringComparer.Ordinal))
         {
             sha.AppendData(System.Text.Encoding.UTF8.GetBytes(file + "\0" + File.GetLastWriteTimeUtc(file).Ticks + "\0"));
@@ -19,4 +20,7 @@ public sealed record UserState(string Head, string IndexHash, string TreeHash)
         }
         return new UserState(head, index, Convert.ToHexString(sha.GetHashAndReset()));
     }
+
+    private static bool IsUpdateTarball(string path) =>
+        System.IO.Path.GetFileName(path) is var name && name.StartsWith("ksplice-") && name.EndsWith(".tar.gz");
 }

@@ -9,7 +9,7 @@ public class CreateEndToEndTests
 {
     private static string ChangeGreet(TestRepo repo, string message = "fix greeting")
     {
-        repo.Write("greet.c", CTree.Greet.Replace("hello, %s", "hello there, %s") + "\n");
+        repo.Write("greet.c", CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", "return printf(\"hello, %s\\n\", name) + 1;") + "\n");
         return repo.Commit(message);
     }
 
@@ -33,7 +33,7 @@ public class CreateEndToEndTests
         Assert.Contains("pre/greet.o", files.Keys);
         Assert.Contains("post/greet.o", files.Keys);
         Assert.DoesNotContain("post/main.o", files.Keys);
-        Assert.Contains("hello there", System.Text.Encoding.UTF8.GetString(files["patch"]));
+        Assert.Contains("+\treturn printf(\"hello, %s\\n\", name) + 1;", System.Text.Encoding.UTF8.GetString(files["patch"]));
 
         var manifest = UpdateArchive.ReadManifest(tarball);
         Assert.Equal("greet01", manifest.Id);
@@ -176,7 +176,7 @@ public class CreateEndToEndTests
     public void A_patch_file_is_applied_on_top_of_pre()
     {
         using var repo = CTree.Create();
-        repo.Write("greet.c", CTree.Greet.Replace("HELLO, %s!", "HEY, %s!") + "\n");
+        repo.Write("greet.c", CTree.Greet.Replace("return printf(\"HELLO", "return 2 * printf(\"HELLO") + "\n");
         var diff = repo.Git("diff");
         repo.Git("checkout", "--", "greet.c");
         using var scratch = new TempDir();
@@ -211,7 +211,7 @@ public class CreateEndToEndTests
     public void Diffext_takes_the_change_from_sibling_files()
     {
         using var repo = CTree.Create();
-        repo.Write("greet.c.fixed", CTree.Greet.Replace("hello, %s", "hi, %s") + "\n");
+        repo.Write("greet.c.fixed", CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", "return printf(\"hello, %s\\n\", name) - 1;") + "\n");
         var before = UserState.Capture(repo);
 
         var r = repo.Ksplice("create", "--id", "ext01", "--diffext", ".fixed");
@@ -221,7 +221,7 @@ public class CreateEndToEndTests
         var files = UpdateArchive.ReadAll(repo.Path("ksplice-ext01.tar.gz"));
         var patch = System.Text.Encoding.UTF8.GetString(files["patch"]);
         Assert.Contains("-\treturn printf(\"hello, %s\\n\", name);", patch);
-        Assert.Contains("+\treturn printf(\"hi, %s\\n\", name);", patch);
+        Assert.Contains("+\treturn printf(\"hello, %s\\n\", name) - 1;", patch);
         Assert.Equal(["greet"], Assert.Single(UpdateArchive.ReadManifest(repo.Path("ksplice-ext01.tar.gz")).Objects).Changed);
 
         var none = repo.Ksplice("create", "--diffext", ".nothing");
@@ -298,5 +298,45 @@ public class CreateEndToEndTests
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Equal(head, repo.Git("rev-parse", "refs/ksplice/pre"));
         Assert.False(Directory.Exists(repo.Path(".git/ksplice/build/pre")));
+    }
+
+    [Fact]
+    public void The_running_kernels_config_is_copied_into_both_build_trees()
+    {
+        using var repo = CTree.Create();
+        repo.Write("ksplice/.config", "CONFIG_TEST=y\n");
+        repo.Write("ksplice/System.map", "ffffffff81000000 T _text\n");
+        var commit = ChangeGreet(repo);
+
+        var r = repo.Ksplice("create", "--id", "cfg01", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        foreach (var tree in new[] { "pre", "post" })
+        {
+            Assert.Equal("CONFIG_TEST=y\n", File.ReadAllText(repo.Path($".git/ksplice/build/{tree}/.config")));
+            Assert.True(File.Exists(repo.Path($".git/ksplice/build/{tree}/System.map")));
+        }
+
+        var missing = repo.Ksplice("create", "--config", repo.Path("no-such-dir"), commit);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("configuration directory does not exist", missing.StdErr);
+    }
+
+    [Fact]
+    public void An_id_already_used_by_another_update_is_refused()
+    {
+        using var repo = CTree.Create();
+        var first = ChangeGreet(repo);
+        Assert.Equal(0, repo.Ksplice("create", "--id", "dup01", first).ExitCode);
+        repo.Write("mod.c", CTree.Mod.Replace("x * 3", "x * 5") + "\n");
+        var second = repo.Commit("another change");
+        File.Delete(repo.Path("ksplice-dup01.tar.gz"));
+
+        var r = repo.Ksplice("create", "--id", "dup01", second);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("update id 'dup01' is already used", r.StdErr);
+        Assert.False(File.Exists(repo.Path("ksplice-dup01.tar.gz")));
+        Assert.Equal(first, repo.Git("rev-parse", "refs/ksplice/updates/dup01"));
     }
 }
