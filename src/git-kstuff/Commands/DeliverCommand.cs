@@ -65,11 +65,11 @@ internal static class DeliverCommand
             var menu = new KernelMenu(Console.In, Console.Error);
             var choice = options.Batch ? BatchChoice(repository) : menu.Choose(Choices(databases));
             var operand = options.TargetOperand;
+            // Interactive mode asks for the host (--target-root then applies on it); batch mode with
+            // --target-root alone delivers into that local directory.
+            if (operand == null && !options.Batch) operand = menu.AskTarget();
             if (operand == null && options.TargetRoot == null)
-            {
-                if (options.Batch) throw new UserError("no target: give host[:kname] (or local:DIR)", ExitCodes.Usage);
-                operand = menu.AskTarget();
-            }
+                throw new UserError("no target: give host[:kname], local:DIR or --target-root DIR", ExitCodes.Usage);
             var address = TargetAddress.Parse(operand, options.TargetRoot);
             var layout = new TargetLayout(address.Kname ?? TargetLayout.DefaultKname(TargetLayout.Login()), options.TargetKernel);
             var commands = mode == DeliveryMode.BuildOnly ? [] : options.Commands.Select(c => CommandFile.Resolve(c, cwd)).ToList();
