@@ -56,11 +56,11 @@ public class DeliveryModeTests(SshServer sshd)
         Assert.False(File.Exists(w.Target("stand/m1")));
         Assert.False(File.Exists(w.Target("var/idbuild.log")));
 
-        var r = w.Kstuff(["-bI", DeliveryWorld.Host("m1")]);
+        var r = w.Kstuff(["-bIKS#", DeliveryWorld.Host("m1")]);
         Ok(r);
         Assert.DoesNotContain("Sending", r.StdErr);
         Assert.StartsWith("KERNEL\n", w.ReadTarget("stand/m1"));
-        Assert.Matches(@"-O \S+/etc/conf\.m1/cf\.d/unix", w.ReadTarget("var/idbuild.log"));
+        Assert.Matches(@"^idbuild -B -K -S -# -I \S+/etc/conf\.m1/include\.d -O \S+/etc/conf\.m1/cf\.d/unix ", w.ReadTarget("var/idbuild.log"));
     }
 
     [Fact]

@@ -94,15 +94,11 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         var included = merge.Decisions.Where(d => d.Incorporated).Select(d => d.Name).ToList();
         output.Info($"Merged {included.Count} drivers ({merge.SourceOnlyIncluded.Count()} from the source only, {merge.Warnings.Count} warnings)");
 
-        var local = Path.Combine(workRoot, "merged");
-        if (Directory.Exists(local)) Directory.Delete(local, recursive: true);
-        merge.Merged.Write(local);
-
         var stage = target.PathOf(layout.BuildTree);
         var staged = false;
         try
         {
-            Send(target, local, stage, layout.BuildTree);
+            SendTree(target, merge.Merged.Files().ToList(), stage, layout.BuildTree);
             staged = true;
             var fromTarget = merge.Decisions.Where(d => d.Fate is DriverFate.TargetOnlyKept or DriverFate.TakenFromTarget).Select(d => d.Name).ToList();
             if (fromTarget.Count > 0)
@@ -133,10 +129,6 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         {
             RemoveQuietly(target, stage);
             throw;
-        }
-        finally
-        {
-            if (Directory.Exists(local)) Directory.Delete(local, recursive: true);
         }
     }
 
@@ -232,6 +224,14 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         }
         output.Info($"Installed {target.Display}:{layout.Kernel} (idbuild -KQ)");
         return files.Select(f => f.Driver).ToList();
+    }
+
+    private void SendTree(Target target, IReadOnlyList<TreeFile> files, string remoteDir, string shownAs)
+    {
+        var progress = new Progress(output, $"Sending to {target.Display}:{shownAs}", TreeTar.Size(files));
+        Step("sending the merged tree", () => target.RunStep("sending the merged tree", RemoteScripts.ReceiveTree, [remoteDir],
+            input: s => TreeTar.Write(files, s, progress.Report)));
+        progress.Done($"{files.Count} files");
     }
 
     private void Send(Target target, string localTree, string remoteDir, string shownAs)
