@@ -40,6 +40,9 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private readonly SeriesRefs _series = new(repository);
     private readonly KspliceSettings _settings = KspliceSettings.Read(repository);
 
+    /// <summary>Told each long step as it starts ("building the pre tree", …), for progress reports.</summary>
+    public Action<string>? OnStage { get; init; }
+
     private string LockPath => Path.Combine(repository.StateDir, "build.lock");
     private BuildTree PreTree => new(repository, "pre");
     private BuildTree PostTree => new(repository, "post");
@@ -81,10 +84,12 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         post.Sync(change.PostTree, settings.Key(kbuild), config.Hash());
         post.InstallConfig(config);
         output.Info($"building the update's post tree ({request.Change.Describe()})");
+        OnStage?.Invoke("building the post tree");
         post.Build(settings, kbuild, $"post-{id}", output, cancel);
 
         var changedObjects = ChangedOutputs.Objects(PreTree.Root, post.Root);
         output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post trees");
+        OnStage?.Invoke("analysing the changed objects");
         var entries = new List<ObjectEntry>();
         var lineOnly = new List<ObjectEntry>();
         foreach (var obj in changedObjects)
@@ -168,6 +173,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         tree.Sync(pre.Tree.Sha, key, config.Hash());
         tree.InstallConfig(config);
         output.Info($"building the original (pre) tree at {pre.Sha[..12]}");
+        OnStage?.Invoke("building the pre tree");
         tree.Build(settings, IsKbuildSource(pre.Tree), $"pre-{pre.Sha[..12]}", output, cancel);
     }
 

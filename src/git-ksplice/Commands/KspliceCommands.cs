@@ -11,5 +11,8 @@ internal static class KspliceCommands
         ListCommand.Build(),
         ShowCommand.Build(),
         SeriesCommand.Build(),
+        StatusCommand.Build(),
+        HooksCommand.Build(),
+        HookCommand.Build(),
     ];
 }
