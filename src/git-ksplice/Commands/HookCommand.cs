@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
 using GitKsplice.Processes;
@@ -27,6 +28,9 @@ internal static class HookCommand
         command.SetAction((parse, cancel) =>
         {
             var output = CommonOptions.Output(parse);
+            // kill, a closed terminal or ^C stop the build cleanly: its processes killed, the job marked interrupted.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            using var signals = new Signals(stop);
             return Task.FromResult(output.Run(() =>
             {
                 var hook = parse.GetValue(name)!;
@@ -46,7 +50,7 @@ internal static class HookCommand
                         break;
                     case HookMode.Sync:
                         job.Enqueue(trigger);
-                        job.RunQueue(wait: true, cancel);
+                        job.RunQueue(wait: true, stop.Token);
                         break;
                     case HookMode.Background when !parse.GetValue(detached):
                         var r = CommandRunner.Run(repository.WorkDir, "/bin/sh", ["-c", SpawnDetached, "sh", hook, .. args]);
@@ -54,12 +58,30 @@ internal static class HookCommand
                         break;
                     case HookMode.Background:
                         job.Enqueue(trigger);
-                        job.RunQueue(wait: false, cancel);
+                        job.RunQueue(wait: false, stop.Token);
                         break;
                 }
                 return ExitCodes.Success;
             }));
         });
         return command;
+    }
+
+    private sealed class Signals : IDisposable
+    {
+        private readonly PosixSignalRegistration[] _registrations;
+
+        public Signals(CancellationTokenSource stop) =>
+            _registrations = [.. new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP }
+                .Select(signal => PosixSignalRegistration.Create(signal, context =>
+                {
+                    context.Cancel = true;
+                    stop.Cancel();
+                }))];
+
+        public void Dispose()
+        {
+            foreach (var r in _registrations) r.Dispose();
+        }
     }
 }

@@ -6,6 +6,7 @@ using static GitKsplice.Tests.Hooks.HookTestSupport;
 namespace GitKsplice.Tests.Hooks;
 
 /// <summary>The default mode: the job runs detached from the commit, one at a time, and survives being killed.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class HookBackgroundTests
 {
     [Fact]
@@ -87,4 +88,35 @@ public class HookBackgroundTests
         // The killed job's build (sleep 60 in the pre tree) was stopped before the next build used the tree.
         Assert.Contains("build process(es) still running", File.ReadAllText(repo.Path($".git/ksplice/hook/{doomed}/log")));
     }
+
+    [Fact]
+    public void A_terminated_job_stops_its_build_and_says_it_was_interrupted()
+    {
+        using var repo = CTree.Create();
+        InstallHooks(repo, "background");
+        repo.Git("config", "ksplice.buildCommand", "sleep 47 && make");
+        var commit = SafeChange(repo);
+        using var running = WaitFor(repo, s => RunningCommit(s) == commit
+            && s.GetProperty("running").GetProperty("stage").GetString()!.StartsWith("building"), "the job to build");
+        var pid = running.RootElement.GetProperty("running").GetProperty("pid").GetInt32();
+
+        Assert.Equal(0, ProcessRunner.Run(repo.Root, "kill", ["-TERM", pid.ToString()]).ExitCode);
+
+        using var stopped = WaitFor(repo, s => s.GetProperty("running").ValueKind == JsonValueKind.Null, "the job to stop", 30);
+        Assert.Equal("interrupted", stopped.RootElement.GetProperty("lastJob").GetProperty("outcome").GetString());
+        Assert.Empty(BuildsRunningIn(repo.Path(".git/ksplice")));
+    }
+
+    /// <summary>Processes whose working directory is under <paramref name="dir"/>.</summary>
+    private static IEnumerable<int> BuildsRunningIn(string dir) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0)
+            .Where(pid =>
+            {
+                try { return new DirectoryInfo($"/proc/{pid}/cwd").LinkTarget?.StartsWith(dir + "/") == true; }
+                catch (IOException) { return false; }
+                catch (UnauthorizedAccessException) { return false; }
+            })
+            .ToList();
 }
