@@ -9,7 +9,9 @@ internal static class HooksCommand
 {
     public static Command Build()
     {
-        var command = new Command("hooks", "Install, remove or show the hooks that check each new commit in the background");
+        var json = CommonOptions.Json();
+        var command = new Command("hooks", "Install, remove or show the hooks that check each new commit in the background") { json };
+        command.SetAction(parse => ToolOutput.Standard.Run(() => ShowStatus(parse.GetValue(json))));
         command.Subcommands.Add(Install());
         command.Subcommands.Add(Uninstall());
         command.Subcommands.Add(Status());
@@ -70,28 +72,30 @@ internal static class HooksCommand
     {
         var json = CommonOptions.Json();
         var command = new Command("status", "Show where the hooks are and whether each is installed") { json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
-        {
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-            var installer = new HookInstaller(repository);
-            var hooks = installer.Status();
-            var mode = HookSettings.Name(HookSettings.Read(repository).Mode);
-            if (parse.GetValue(json))
-            {
-                CommonOptions.WriteJson(new
-                {
-                    hooksDir = installer.HooksDir,
-                    mode,
-                    hooks = hooks.Select(h => new { name = h.Name, path = h.Path, state = StateWord(h.State) }),
-                });
-                return ExitCodes.Success;
-            }
-            Console.WriteLine($"hooks directory: {installer.HooksDir}");
-            foreach (var h in hooks) Console.WriteLine($"  {h.Name,-13} {Describe(h)}");
-            Console.WriteLine($"mode: {mode}");
-            return ExitCodes.Success;
-        }));
+        command.SetAction(parse => ToolOutput.Standard.Run(() => ShowStatus(parse.GetValue(json))));
         return command;
+    }
+
+    private static int ShowStatus(bool json)
+    {
+        using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+        var installer = new HookInstaller(repository);
+        var hooks = installer.Status();
+        var mode = HookSettings.Name(HookSettings.Read(repository).Mode);
+        if (json)
+        {
+            CommonOptions.WriteJson(new
+            {
+                hooksDir = installer.HooksDir,
+                mode,
+                hooks = hooks.Select(h => new { name = h.Name, path = h.Path, state = StateWord(h.State) }),
+            });
+            return ExitCodes.Success;
+        }
+        Console.WriteLine($"hooks directory: {installer.HooksDir}");
+        foreach (var h in hooks) Console.WriteLine($"  {h.Name,-13} {Describe(h)}");
+        Console.WriteLine($"mode: {mode}");
+        return ExitCodes.Success;
     }
 
     public static string StateWord(HookFileState state) => state switch
