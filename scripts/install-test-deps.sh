@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests use from Debian's packages when it is missing: the compiler and make for the
-# C trees the tests build, patch, the Linux build's tools and source, cpio, and OpenSSH for delivery tests.
+# C trees the tests build, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, and OpenSSH for delivery tests.
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have gcc || need+=(gcc)
 have make || need+=(make)
+have aarch64-linux-gnu-gcc || need+=(gcc-aarch64-linux-gnu)
+have mips-linux-gnu-gcc || need+=(gcc-mips-linux-gnu)
 have patch || need+=(patch)
 have flex || need+=(flex)
 have bison || need+=(bison)

@@ -21,9 +21,17 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
     {
         if (original != null && patched != null && original.Description != patched.Description)
             throw new ObjectFormatException($"{original.DisplayName} is {original.Description} but {patched.DisplayName} is {patched.Description}; both must be built for the same machine");
-        var o = original == null ? null : new ObjectModel(original);
-        var p = patched == null ? null : new ObjectModel(patched);
-        return new Classification(o, p).Run();
+        try
+        {
+            var o = original == null ? null : new ObjectModel(original);
+            var p = patched == null ? null : new ObjectModel(patched);
+            return new Classification(o, p).Run();
+        }
+        catch (ElfFormatException e)
+        {
+            // Relocation tables are decoded on first use, so a corrupt one is found only here.
+            throw new ObjectFormatException(e.Message);
+        }
     }
 
     private static ElfFile Load(string path)

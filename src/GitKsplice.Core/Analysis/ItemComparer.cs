@@ -40,7 +40,7 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
                 {
                     var calls = new List<(long, string)>(rp.Length);
                     foreach (var r in rp)
-                        if (patched.Resolve(r).Symbol is { } s && s.Name.Length > 0)
+                        if (patched.Resolve(p.Section, r).Symbol is { } s && s.Name.Length > 0)
                             calls.Add(((long)(r.Offset - p.Start), s.Name));
                     if (LineNumberChanges.FindCallee(patched.File, bo, bp, calls) is { } callee)
                         return new Difference($"only the line number passed to {callee}() changed", callee);
@@ -58,8 +58,8 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
         bool same = ro.Length == rp.Length;
         var keysO = new string[ro.Length];
         var keysP = new string[rp.Length];
-        for (int i = 0; i < ro.Length; i++) keysO[i] = OriginalKey(original.Resolve(ro[i]));
-        for (int i = 0; i < rp.Length; i++) keysP[i] = PatchedKey(patched.Resolve(rp[i]));
+        for (int i = 0; i < ro.Length; i++) keysO[i] = OriginalKey(original.Resolve(o.Section, ro[i]));
+        for (int i = 0; i < rp.Length; i++) keysP[i] = PatchedKey(patched.Resolve(p.Section, rp[i]));
         int mismatch = -1;
         for (int i = 0; same && i < ro.Length; i++)
         {
@@ -77,7 +77,7 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
         var parts = new List<string>();
         if (strings.Item1.Count > 0 && strings.Item2.Count > 0)
         {
-            parts.Add($"string literal {strings.Item1[0]} → {strings.Item2[0]}");
+            parts.Add($"string literal {strings.Item1[0]["string ".Length..]} → {strings.Item2[0]["string ".Length..]}");
             removed.Remove(strings.Item1[0]);
             added.Remove(strings.Item2[0]);
         }

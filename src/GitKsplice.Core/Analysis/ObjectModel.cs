@@ -95,16 +95,17 @@ internal sealed class ObjectModel
     public void CountCompared(Item item) => ComparedBytes += (long)item.Size;
 
     /// <summary>Resolves what a relocation points at (see <see cref="Target"/>).</summary>
-    public Target Resolve(in ElfRelocation r)
+    public Target Resolve(ElfSection from, in ElfRelocation r)
     {
         var symbol = File.Symbols[(int)r.SymbolIndex];
         var section = symbol.Section;
         if (symbol.Type != SymbolType.Section || section == null)
             return new Target(symbol, r.Addend, null);
         long offset = r.Addend + (long)symbol.Value;
-        if (section.IsStrings) return new Target(null, 0, StringKey(section, offset, r.Type));
-        if (section.IsMerge && section.EntrySize > 0) return new Target(null, 0, ConstantKey(section, offset, r.Type));
-        var covering = Covering(section, offset + RelocationTypes.TargetBias(File.Machine, r.Type));
+        int bias = RelocationTypes.TargetBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
+        if (section.IsStrings) return new Target(null, 0, StringKey(section, offset, bias));
+        if (section.IsMerge && section.EntrySize > 0) return new Target(null, 0, ConstantKey(section, offset, bias));
+        var covering = Covering(section, offset + bias);
         if (covering != null) return new Target(covering.Symbol, offset - (long)covering.Start, null);
         return new Target(null, 0, $"{SymbolNames.BaseName(section.Name)}+{offset} [{Fingerprint(section)}]");
     }
@@ -124,11 +125,11 @@ internal sealed class ObjectModel
     }
 
     /// <summary>The text of the string a relocation into a SHF_STRINGS section points at, with the offset into it.</summary>
-    private string StringKey(ElfSection section, long offset, uint type)
+    private static string StringKey(ElfSection section, long offset, int bias)
     {
         var data = section.Contents.Span;
         if (data.Length == 0) return $"string in {section.Name} at {offset}";
-        long at = Math.Clamp(offset + RelocationTypes.TargetBias(File.Machine, type), 0, data.Length - 1);
+        long at = Math.Clamp(offset + bias, 0, data.Length - 1);
         int width = section.EntrySize is 2 or 4 ? (int)section.EntrySize : 1;
         at -= at % width;
         long start = at;
@@ -139,11 +140,11 @@ internal sealed class ObjectModel
         return $"string \"{Escape(text)}\"{(offset - start != 0 ? $"+{offset - start}" : "")}";
     }
 
-    private string ConstantKey(ElfSection section, long offset, uint type)
+    private static string ConstantKey(ElfSection section, long offset, int bias)
     {
         var data = section.Contents.Span;
         long entry = (long)section.EntrySize;
-        long at = offset + RelocationTypes.TargetBias(File.Machine, type);
+        long at = offset + bias;
         long start = at - ((at % entry) + entry) % entry;
         if (section.IsNoBits || start < 0 || start + entry > data.Length)
             return $"constant in {SymbolNames.BaseName(section.Name)} at {offset}";
@@ -200,7 +201,7 @@ internal sealed class ObjectModel
             {
                 var from = Covering(section, (long)r.Offset);
                 if (from == null) continue;
-                var target = Resolve(r);
+                var target = Resolve(section, r);
                 if (target.Symbol == null || ItemFor(target.Symbol) is not { } to || to == from) continue;
                 from.References.Add(to);
                 to.Referrers.Add(from.BaseName);

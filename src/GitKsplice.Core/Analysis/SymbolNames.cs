@@ -10,8 +10,7 @@ public static class SymbolNames
     /// </summary>
     public static string BaseName(string name)
     {
-        int dot = name.IndexOf('.', 1);
-        if (dot < 0) return name;
+        if (name.Length < 2 || name.IndexOf('.', 1) < 0) return name;
         var parts = name.Split('.');
         var kept = new List<string>(parts.Length) { parts[0] };
         for (int i = 1; i < parts.Length; i++)

@@ -11,6 +11,7 @@ internal static class KspliceCommands
         ListCommand.Build(),
         ShowCommand.Build(),
         SeriesCommand.Build(),
+        DiffObjectsCommand.Build(),
         StatusCommand.Build(),
         HooksCommand.Build(),
         HookCommand.Build(),

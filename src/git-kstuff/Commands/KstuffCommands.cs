@@ -7,5 +7,8 @@ internal static class KstuffCommands
 {
     public static IEnumerable<Command> All() =>
     [
+        BundleCommand.Build(),
+        BundlesCommand.Build(),
+        MergeCommand.Build(),
     ];
 }

@@ -20,8 +20,9 @@ public sealed class CompiledObjects : IDisposable
         name ??= $"unit{++_count}";
         var c = _dir.Write(name + ".c", source);
         var o = _dir[name + ".o"];
-        var args = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries).Concat(["-c", c, "-o", o]);
-        var r = ProcessRunner.Run(_dir.Path, compiler, args);
+        // Compile in the source's directory by its bare name, so __FILE__ is the same for both versions of a unit.
+        var args = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries).Concat(["-c", Path.GetFileName(c), "-o", o]);
+        var r = ProcessRunner.Run(Path.GetDirectoryName(c)!, compiler, args);
         Assert.True(r.ExitCode == 0, $"{compiler} failed: {r.All}");
         return o;
     }

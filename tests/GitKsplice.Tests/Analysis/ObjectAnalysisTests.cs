@@ -101,4 +101,166 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains("api_two", removed.Removed);
         Assert.Empty(removed.Unsafe);
     }
+
+    [Fact]
+    public void A_changed_string_literal_changes_the_function_and_names_both_strings()
+    {
+        const string source = """
+            extern int printf(const char *, ...);
+            void greet(void) { printf("hello, world\n"); }
+            void part(void) { printf("goodbye\n"); }
+            """;
+        var r = Compare(source, source.Replace("hello, world", "hello, there"));
+        Assert.Equal(["greet"], r.Changed);
+        var reason = r.Details.Single().Reason!;
+        Assert.Contains("hello, world", reason);
+        Assert.Contains("hello, there", reason);
+    }
+
+    [Fact]
+    public void A_string_that_moves_in_the_string_table_is_not_a_change()
+    {
+        const string source = """
+            extern int puts(const char *);
+            void first(void) { puts("first message"); }
+            void second(void) { puts("second message"); }
+            """;
+        // A new string ahead of the others shifts their offsets in .rodata.str1.1.
+        var patched = source.Replace("void first(void) { puts(\"first message\"); }",
+            "void first(void) { puts(\"a brand new and rather long message\"); puts(\"first message\"); }");
+        var r = Compare(source, patched);
+        Assert.Equal(["first"], r.Changed);
+    }
+
+    [Fact]
+    public void A_changed_initial_value_of_global_data_is_unsafe()
+    {
+        const string source = """
+            int limit = 10;
+            int over(int x) { return x > limit; }
+            """;
+        var r = Compare(source, source.Replace("limit = 10", "limit = 20"));
+        var finding = Assert.Single(r.Unsafe);
+        Assert.Equal("data-changed", finding.Kind);
+        Assert.Equal("limit", finding.Symbol);
+        Assert.Contains("initial contents", finding.Reason);
+        Assert.Empty(r.Changed);
+    }
+
+    [Fact]
+    public void A_struct_that_grew_is_an_unsafe_size_change()
+    {
+        const string original = """
+            struct state { int a; int b; };
+            struct state st;
+            int get(void) { return st.b; }
+            """;
+        var patched = original.Replace("int a; int b;", "int a; int extra; int b;");
+        var r = Compare(original, patched);
+        var finding = Assert.Single(r.Unsafe);
+        Assert.Equal("data-size-changed", finding.Kind);
+        Assert.Equal("st", finding.Symbol);
+        Assert.Contains("from 8 to 12 bytes", finding.Reason);
+        Assert.Equal(["get"], r.Changed);
+    }
+
+    [Fact]
+    public void New_global_data_is_allowed()
+    {
+        const string original = "int a = 1;\nint use(void) { return a; }\n";
+        const string patched = "int a = 1;\nint b = 2;\nint use(void) { return a + b; }\n";
+        var r = Compare(original, patched);
+        Assert.Empty(r.Unsafe);
+        Assert.Equal(["use"], r.Changed);
+        Assert.Contains(r.Details, d => d is { Symbol: "b", Kind: "data", Status: "new" });
+    }
+
+    [Fact]
+    public void A_changed_read_only_table_is_unsafe_but_a_changed_string_is_not()
+    {
+        const string source = """
+            static const int table[4] = { 1, 2, 3, 4 };
+            int lookup(int i) { return table[i & 3]; }
+            """;
+        var r = Compare(source, source.Replace("3, 4", "3, 5"));
+        var finding = Assert.Single(r.Unsafe);
+        Assert.Equal("data-changed", finding.Kind);
+        Assert.Equal("table", finding.Symbol);
+    }
+
+    [Fact]
+    public void Static_locals_correlate_by_their_function_not_their_number()
+    {
+        const string original = """
+            int tick(void) { static int counter; return ++counter; }
+            int tock(void) { static int counter = 5; return counter += 2; }
+            """;
+        // An extra static local ahead renumbers both counters (counter.1 → counter.3 and so on).
+        var patched = "int first(void) { static int seen; return seen++; }\n" + original.Replace("counter += 2", "counter += 3");
+        var r = Compare(original, patched);
+        Assert.Empty(r.Unsafe);
+        Assert.Equal(["tock"], r.Changed);
+        Assert.Equal(["first"], r.New);
+    }
+
+    [Fact]
+    public void A_function_that_drops_its_static_local_is_unsafe()
+    {
+        const string original = "int tick(int x) { static int calls; calls++; return x + calls; }\n";
+        const string patched = "int tick(int x) { return x + 1; }\n";
+        var r = Compare(original, patched);
+        var finding = Assert.Single(r.Unsafe, u => u.Kind == "static-local-reference-removed");
+        Assert.Equal("tick", finding.Symbol);
+        Assert.Contains("calls", finding.Reason);
+    }
+
+    [Fact]
+    public void A_static_function_made_global_is_an_unsafe_binding_change()
+    {
+        const string original = """
+            __attribute__((noinline)) static int inner(int x) { return x * 7; }
+            int outer(int x) { return inner(x) + 1; }
+            """;
+        var patched = original.Replace("static int inner", "int inner");
+        var r = Compare(original, patched);
+        var finding = Assert.Single(r.Unsafe, u => u.Kind == "symbol-binding-changed");
+        Assert.Equal("inner", finding.Symbol);
+        Assert.Contains("local (static) to global", finding.Reason);
+    }
+
+    [Fact]
+    public void A_changed_init_function_is_unsafe()
+    {
+        const string source = """
+            #define __init __attribute__((__section__(".init.text"), cold, noinline))
+            int config;
+            int __init setup(void) { config = 3; return 0; }
+            int __init other_setup(void) { config += 1; return 0; }
+            int use(void) { return config; }
+            """;
+        var r = Compare(source, source.Replace("config = 3", "config = 4"));
+        var finding = Assert.Single(r.Unsafe);
+        Assert.Equal("init-changed", finding.Kind);
+        Assert.Equal("setup", finding.Symbol);
+        Assert.Empty(r.Changed);
+    }
+
+    [Fact]
+    public void A_function_moved_into_another_section_is_unsafe()
+    {
+        const string original = "int work(int x) { return x * 11; }\n";
+        const string patched = "__attribute__((__section__(\".noinstr.text\"))) int work(int x) { return x * 11; }\n";
+        var r = Compare(original, patched);
+        var finding = Assert.Single(r.Unsafe);
+        Assert.Equal("section-changed", finding.Kind);
+        Assert.Contains(".noinstr.text", finding.Reason);
+    }
+
+    [Fact]
+    public void Debug_information_does_not_count()
+    {
+        var r = Compare(Base, "\n\n\n" + Base, CompiledObjects.KernelLikeFlags + " -g");
+        Assert.False(r.HasFunctionalChange);
+        Assert.Empty(r.LineOnly);
+    }
 }

@@ -299,4 +299,44 @@ public class CreateEndToEndTests
         Assert.Equal(head, repo.Git("rev-parse", "refs/ksplice/pre"));
         Assert.False(Directory.Exists(repo.Path(".git/ksplice/build/pre")));
     }
+
+    [Fact]
+    public void The_running_kernels_config_is_copied_into_both_build_trees()
+    {
+        using var repo = CTree.Create();
+        repo.Write("ksplice/.config", "CONFIG_TEST=y\n");
+        repo.Write("ksplice/System.map", "ffffffff81000000 T _text\n");
+        var commit = ChangeGreet(repo);
+
+        var r = repo.Ksplice("create", "--id", "cfg01", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        foreach (var tree in new[] { "pre", "post" })
+        {
+            Assert.Equal("CONFIG_TEST=y\n", File.ReadAllText(repo.Path($".git/ksplice/build/{tree}/.config")));
+            Assert.True(File.Exists(repo.Path($".git/ksplice/build/{tree}/System.map")));
+        }
+
+        var missing = repo.Ksplice("create", "--config", repo.Path("no-such-dir"), commit);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("configuration directory does not exist", missing.StdErr);
+    }
+
+    [Fact]
+    public void An_id_already_used_by_another_update_is_refused()
+    {
+        using var repo = CTree.Create();
+        var first = ChangeGreet(repo);
+        Assert.Equal(0, repo.Ksplice("create", "--id", "dup01", first).ExitCode);
+        repo.Write("mod.c", CTree.Mod.Replace("x * 3", "x * 5") + "\n");
+        var second = repo.Commit("another change");
+        File.Delete(repo.Path("ksplice-dup01.tar.gz"));
+
+        var r = repo.Ksplice("create", "--id", "dup01", second);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("update id 'dup01' is already used", r.StdErr);
+        Assert.False(File.Exists(repo.Path("ksplice-dup01.tar.gz")));
+        Assert.Equal(first, repo.Git("rev-parse", "refs/ksplice/updates/dup01"));
+    }
 }
