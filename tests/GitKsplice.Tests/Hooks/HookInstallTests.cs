@@ -72,6 +72,23 @@ public class HookInstallTests
     }
 
     [Fact]
+    public void A_chained_post_rewrite_hook_still_gets_its_arguments_and_stdin()
+    {
+        using var repo = CTree.Create();
+        var original = repo.Write(".git/hooks/post-rewrite", "#!/bin/sh\n{ echo \"args: $*\"; cat; } > \"$(git rev-parse --git-dir)/rewritten\"\n");
+        File.SetUnixFileMode(original, (UnixFileMode)Convert.ToInt32("755", 8));
+        repo.Git("config", "ksplice.hook.mode", "sync");
+        Assert.Equal(0, repo.Ksplice("hooks", "install").ExitCode);
+        var before = HookTestSupport.SafeChange(repo);
+
+        repo.Git("commit", "-q", "--amend", "-m", "reworded");
+
+        var after = repo.Git("rev-parse", "HEAD");
+        Assert.Equal($"args: amend\n{before} {after}\n", repo.Read(".git/rewritten"));
+        Assert.StartsWith("ksplice-verdict: hot-patchable", HookTestSupport.NoteOf(repo, after));
+    }
+
+    [Fact]
     public void A_linked_worktree_installs_into_the_common_hooks_directory()
     {
         using var repo = CTree.Create();
