@@ -24,6 +24,9 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         // A rebase fires post-commit for every commit it replays; its post-rewrite queues the result at the end.
         if (trigger.StartsWith("post-commit", StringComparison.Ordinal) && RebaseInProgress()) return null;
         if (repository.Repo.Head.Tip is not { } head) return null;
+        // A repository that never used git-ksplice, reached through a hooks directory shared by many (a global
+        // core.hooksPath): leave no trace in it.
+        if (new SeriesRefs(repository).Pre == null && !Directory.Exists(repository.StateDir)) return null;
         var request = new JobRequest(head.Sha, trigger, DateTimeOffset.UtcNow);
         _files.Enqueue(request);
         return request;

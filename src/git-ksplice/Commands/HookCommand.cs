@@ -49,16 +49,14 @@ internal static class HookCommand
                     case HookMode.Off:
                         break;
                     case HookMode.Sync:
-                        job.Enqueue(trigger);
-                        job.RunQueue(wait: true, stop.Token);
+                        if (job.Enqueue(trigger) != null) job.RunQueue(wait: true, stop.Token);
                         break;
                     case HookMode.Background when !parse.GetValue(detached):
                         var r = CommandRunner.Run(repository.WorkDir, "/bin/sh", ["-c", SpawnDetached, "sh", hook, .. args]);
                         if (!r.Succeeded) throw new UserError($"could not start the background job: {r.StdErr.Trim()}");
                         break;
                     case HookMode.Background:
-                        job.Enqueue(trigger);
-                        job.RunQueue(wait: false, stop.Token);
+                        if (job.Enqueue(trigger) != null) job.RunQueue(wait: false, stop.Token);
                         break;
                 }
                 return ExitCodes.Success;

@@ -104,6 +104,24 @@ public class HookInstallTests
     }
 
     [Fact]
+    public void A_shared_hooks_directory_leaves_no_trace_in_a_repository_that_does_not_use_git_ksplice()
+    {
+        using var shared = new TempDir();
+        using var user = CTree.Create();
+        user.Git("config", "core.hooksPath", shared.Path);
+        Assert.Equal(0, user.Ksplice("hooks", "install").ExitCode);
+        using var other = new TestRepo();
+        other.Git("config", "core.hooksPath", shared.Path);
+        other.Git("config", "ksplice.hook.mode", "sync");
+        other.Write("README", "unrelated\n");
+
+        var commit = other.Commit("a commit elsewhere");
+
+        Assert.False(Directory.Exists(other.Path(".git/ksplice")));
+        Assert.Equal("", HookTestSupport.NoteOf(other, commit));
+    }
+
+    [Fact]
     public void A_bare_repository_is_refused_with_one_line()
     {
         using var dir = new TempDir();

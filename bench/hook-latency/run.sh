@@ -3,9 +3,9 @@
 # without any hook, on a generated C tree of a few dozen files. Commits alternate between the two so both see
 # the same machine load — including the hook's own background builds, which run while the commits go on.
 # Prints median and p90 of each and the added median. Target: added median < 100 ms.
-#   usage: bench/hook-latency.sh [commits-per-side]   (default 50; GIT_KSPLICE_BIN=dir to use a built git-ksplice)
+#   usage: bench/hook-latency/run.sh [commits-per-side]   (default 50; GIT_KSPLICE_BIN=dir to use a built git-ksplice)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 n=${1:-50}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
