@@ -41,6 +41,9 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private readonly SeriesRefs _series = new(repository);
     private readonly KspliceSettings _settings = KspliceSettings.Read(repository);
 
+    /// <summary>Told each long step as it starts ("building the pre tree", …), for progress reports.</summary>
+    public Action<string>? OnStage { get; init; }
+
     private string LockPath => Path.Combine(repository.StateDir, "build.lock");
     /// <summary>The one tree every state is built in, incrementally.</summary>
     private BuildTree Tree => new(repository, "tree");
@@ -86,10 +89,12 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         post.Sync(change.PostTree, settings.Key(kbuild), config.Hash());
         post.InstallConfig(config);
         output.Info($"building the update's post state ({request.Change.Describe()})");
+        OnStage?.Invoke("building the post state");
         post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel);
 
         var changedObjects = ChangedOutputs.Find(PreOutputs.Root, post.Root, ChangedOutputs.Objects(post.Root));
         output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
+        OnStage?.Invoke("analysing the changed objects");
         var entries = new List<ObjectEntry>();
         var lineOnly = new List<ObjectEntry>();
         foreach (var obj in changedObjects)
@@ -174,6 +179,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         tree.Sync(pre.Tree.Sha, wanted.BuildKey, wanted.ConfigHash);
         tree.InstallConfig(config);
         output.Info($"building the original (pre) source at {pre.Sha[..12]}");
+        OnStage?.Invoke("building the pre state");
         tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
         var outputs = ChangedOutputs.Objects(tree.Root);
         var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
