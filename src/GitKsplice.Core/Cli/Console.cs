@@ -22,7 +22,7 @@ public sealed class ToolOutput(TextWriter stdout, TextWriter stderr)
         try { return body(); }
         catch (UserError e) { Fatal(e.Message); return e.ExitCode; }
         catch (LibGit2Sharp.RepositoryNotFoundException) { Fatal("not a git repository (or any of the parent directories)"); return ExitCodes.Error; }
-        catch (OperationCanceledException) { Fatal("interrupted"); return 130; }
+        catch (OperationCanceledException) { Fatal("interrupted"); return ExitCodes.Interrupted; }
         catch (IOException e) { Fatal(e.Message); return ExitCodes.Error; }
         catch (UnauthorizedAccessException e) { Fatal(e.Message); return ExitCodes.Error; }
         catch (LibGit2Sharp.LibGit2SharpException e) { Fatal(e.Message); return ExitCodes.Error; }

@@ -12,5 +12,7 @@ internal static class KspliceCommands
         ShowCommand.Build(),
         SeriesCommand.Build(),
         DiffObjectsCommand.Build(),
+        SetupCommand.Build(),
+        ConfigCommand.Build(KspliceManual.Tool),
     ];
 }
