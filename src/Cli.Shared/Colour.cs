@@ -19,7 +19,8 @@ internal sealed class Colour
     public static Colour ForStdout(string configPrefix)
     {
         if (Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 }) return Off;
-        var terminal = !Console.IsOutputRedirected;
+        // git runs its pager for us on a terminal and says so: colour is then still for a person's eyes.
+        var terminal = !Console.IsOutputRedirected || Environment.GetEnvironmentVariable("GIT_PAGER_IN_USE") is "true" or "1";
         // git applies color.ui's fallback, "auto" and TERM=dumb itself.
         var result = new GitCli(Environment.CurrentDirectory).TryRun(
             ["config", "--get-colorbool", "color." + configPrefix, terminal ? "true" : "false"]);

@@ -23,6 +23,7 @@ public sealed class ShellCompletionTests(InstalledTools tools) : IDisposable
         repo.Git("tag", "v1.0");
         repo.Git("update-ref", "refs/ksplice/updates/fix01", "HEAD");
         repo.Git("update-ref", "refs/ksplice/updates/fix02", "HEAD");
+        repo.Git("update-ref", "refs/ksplice/updates/hotfix9", "HEAD");
         return repo;
     }
 
@@ -88,7 +89,7 @@ public sealed class ShellCompletionTests(InstalledTools tools) : IDisposable
     public void Bash_completes_update_ids_for_show_and_series_advance()
     {
         Assert.Equal(["fix01 ", "fix02 "], Bash("git ksplice show fix"));
-        Assert.Equal(["fix01 ", "fix02 "], Bash("git ksplice series advance "));
+        Assert.Equal(["fix01 ", "fix02 ", "hotfix9 "], Bash("git ksplice series advance "));
     }
 
     [Fact]
@@ -148,9 +149,9 @@ public sealed class ShellCompletionTests(InstalledTools tools) : IDisposable
         terminal.Type("\x15git ksplice series \t");
         terminal.WaitFor("advance");
         terminal.WaitFor("set");
-        terminal.Type("\x03git ksplice show fix0\t");
-        terminal.WaitFor("fix01");
-        terminal.WaitFor("fix02");
+        terminal.Key("C-c");
+        terminal.Type("git ksplice show ho\t");
+        terminal.WaitFor("% git ksplice show hotfix9");
     }
 
     [Fact]
@@ -164,9 +165,9 @@ public sealed class ShellCompletionTests(InstalledTools tools) : IDisposable
         terminal.WaitFor("$ git ksplice create");
         terminal.Type("--ser\t");
         terminal.WaitFor("$ git ksplice create --series");
-        terminal.Type("\x15git ksplice show \t\t");
-        terminal.WaitFor("fix01");
-        terminal.WaitFor("fix02");
+        terminal.Key("C-c");
+        terminal.Type("git ksplice show ho\t");
+        terminal.WaitFor("$ git ksplice show hotfix9");
     }
 
     public void Dispose()

@@ -19,7 +19,14 @@ public sealed class Terminal : IDisposable
         if (r.ExitCode != 0) throw new InvalidOperationException("tmux: " + r.All);
     }
 
-    public void Type(string keys) => Tmux("send-keys", "-t", _session, "-l", keys);
+    public void Type(string keys) => Tmux("send-keys", "-t", _session, "-l", "--", keys);
+
+    /// <summary>A named key (C-c, Enter), then a moment for the shell to draw its new prompt.</summary>
+    public void Key(string key)
+    {
+        Tmux("send-keys", "-t", _session, key);
+        Thread.Sleep(1000);
+    }
 
     public string Screen() => Tmux("capture-pane", "-p", "-t", _session).StdOut;
 
