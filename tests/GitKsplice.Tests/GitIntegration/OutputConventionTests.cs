@@ -67,6 +67,26 @@ public sealed class OutputConventionTests
     }
 
     [Fact]
+    public void Builds_show_progress_on_a_terminal_only()
+    {
+        using var repo = CTree.Create();
+        repo.Write("greet.c", CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", "return printf(\"hello, %s\\n\", name) + 1;") + "\n");
+        var fix = repo.Commit("greeting fix");
+
+        var onTerminal = ProcessRunner.Run(repo.Root, "script", ["-qec", $"git ksplice create --id tty1 {fix}", "/dev/null"],
+            new Dictionary<string, string?> { ["TERM"] = "xterm", ["GIT_PAGER"] = "cat" });
+        Assert.True(onTerminal.ExitCode == 0, onTerminal.All);
+        Assert.Matches(@"\rbuilding the (pre|post) tree \(\d+s\): ", onTerminal.StdOut);
+        Assert.Contains("\r\x1b[K", onTerminal.StdOut); // the status line is cleared before the summary
+        Assert.Contains("Built update tty1", onTerminal.StdOut);
+
+        var piped = repo.Ksplice("create", "--id", "pipe1", fix);
+        Assert.True(piped.ExitCode == 0, piped.All);
+        Assert.DoesNotContain("\r", piped.StdErr);
+        Assert.DoesNotContain("\x1b[", piped.StdErr);
+    }
+
+    [Fact]
     public void Config_lists_every_key_with_default_and_current_value_and_flags_typos()
     {
         using var repo = new TestRepo();
