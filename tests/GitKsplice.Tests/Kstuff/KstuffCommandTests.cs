@@ -166,6 +166,23 @@ public class KstuffCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_bundle_merges_straight_into_a_target()
+    {
+        Assert.Equal(0, Kstuff("bundle", "--root", Root, "--mach", "i386at").ExitCode);
+        var bundle = Path.Combine(Root, "i386at/etc/conf/kstuff.d/bundle.Z");
+        var target = new ConfTreeWriter(_dir["tgt"]).Driver("asyc", "ch", cmaj: "7", driverO: "old").Driver("hw", "h")
+            .File("include.d/sys/types.h", "old header").File("init.d/asyc", "target init");
+        var r = Kstuff("merge", bundle, target.Root, "-o", _dir["out"], "--json");
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal("object", File.ReadAllText(_dir["out/pack.d/asyc/Driver.o"]));
+        Assert.EndsWith("\t7\n", File.ReadAllText(_dir["out/mdevice.d/asyc"]));
+        Assert.Equal("typedef int pid_t;\n", File.ReadAllText(_dir["out/include.d/sys/types.h"]));
+        Assert.Equal("target init", File.ReadAllText(_dir["out/init.d/asyc"]));
+        Assert.True(File.Exists(_dir["out/mdevice.d/ktest"]) && File.Exists(_dir["out/mdevice.d/hw"]));
+        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "git-kstuff-merge-*"));
+    }
+
+    [Fact]
     public void Merge_reports_a_malformed_tree_and_writes_nothing()
     {
         var source = new ConfTreeWriter(_dir["src"]).Driver("a").File("node.d/a", "a a0 q 0\n");
