@@ -10,5 +10,6 @@ internal static class KstuffCommands
         BundleCommand.Build(),
         BundlesCommand.Build(),
         MergeCommand.Build(),
+        LogCommand.Build(),
     ];
 }
