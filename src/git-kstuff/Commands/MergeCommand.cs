@@ -37,6 +37,7 @@ internal static class MergeCommand
             var tool = CommonOptions.Output(parse, quiet);
             return tool.Run(() =>
             {
+                ManPageOptions.RejectUnknown(parse);
                 var words = ManPageOptions.Words(parse, manPage);
                 var parsed = KstuffOptionParser.ParseKstuff(words);
                 var options = new MergeOptions

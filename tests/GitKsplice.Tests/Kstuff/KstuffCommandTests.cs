@@ -122,8 +122,12 @@ public class KstuffCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(Root, "i386at/etc/conf/kstuff.d/bundle.Z")));
         Assert.NotEqual(0, _repo.TryGit("rev-parse", "--verify", "-q", "refs/notes/kstuff").ExitCode);
 
-        var usage = Kstuff("bundle", "-X");
-        Assert.Equal(129, usage.ExitCode);
+        foreach (var args in new[] { new[] { "bundle", "-X" }, ["bundle", "extra"], ["bundles", "--nope"], ["merge", "a", "b", "c"] })
+        {
+            var usage = Kstuff(args);
+            Assert.Equal(129, usage.ExitCode);
+            Assert.Contains(args[^1], usage.StdErr);
+        }
     }
 
     [Fact]
