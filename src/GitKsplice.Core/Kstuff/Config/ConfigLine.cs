@@ -69,10 +69,6 @@ public sealed class ConfigLine
         return new ConfigLine(text, kind, number, leading, [.. fields], [.. separators], trailing);
     }
 
-    /// <summary>A new entry line with tab-separated fields, as the idtools write them.</summary>
-    public static ConfigLine FromFields(IReadOnlyList<string> fields) =>
-        Parse(string.Join('\t', fields), 0);
-
     /// <summary>This line with its fields replaced; blanks between surviving fields are kept.</summary>
     public ConfigLine WithFields(IReadOnlyList<string> fields)
     {
