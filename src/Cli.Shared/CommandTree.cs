@@ -21,6 +21,17 @@ internal static class CommandTree
                 yield return o;
     }
 
+    /// <summary>Every visible command below the root, depth first, as its path of names.</summary>
+    public static IEnumerable<List<string>> Paths(Command command, List<string>? prefix = null)
+    {
+        foreach (var sub in VisibleSubcommands(command))
+        {
+            var path = new List<string>(prefix ?? []) { sub.Name };
+            yield return path;
+            foreach (var deeper in Paths(sub, path)) yield return deeper;
+        }
+    }
+
     public static IEnumerable<Argument> Arguments(Command command) => command.Arguments.Where(a => !a.Hidden);
 
     public static bool IsHelpOrVersion(Option option) => option is HelpOption or VersionOption;
