@@ -12,6 +12,9 @@ internal static class KspliceCommands
         ShowCommand.Build(),
         SeriesCommand.Build(),
         DiffObjectsCommand.Build(),
+        StatusCommand.Build(),
+        HooksCommand.Build(),
+        HookCommand.Build(),
         SetupCommand.Build(),
         ConfigCommand.Build(KspliceManual.Tool),
     ];
