@@ -16,8 +16,8 @@ public static class ConfigKeys
         new("ksplice.compiler", "gcc on PATH", "The C compiler the build runs; its version is recorded in each update's manifest."),
         new("ksplice.jobs", "$CONCURRENCY_LEVEL, else the number of CPUs", "Parallel build jobs.", "--jobs"),
         new("ksplice.modules", "*.ko", "Globs of the build outputs that --build-modules packages; repeat the key or separate globs by spaces.", "--build-modules", MultiValued: true),
-        new("ksplice.hook.mode", "background", "What the hooks of git ksplice hooks install do after a commit, merge or rewrite: background (check the new HEAD in a detached job), sync (check it inside the hook and print the verdict, for CI) or off."),
-        new("ksplice.hook.notify", "unset", "A shell command run after each hook verdict as COMMAND VERDICT COMMIT SUMMARY, with the verdict's note record on stdin and KSPLICE_VERDICT, KSPLICE_COMMIT, KSPLICE_SUMMARY and KSPLICE_LOG set."),
+        new(Hooks.HookSettings.ModeKey, "background", "What the installed hooks (git ksplice hooks install) do after a commit, merge or rewrite: background (check the change in a detached job), sync (check it before git returns) or off."),
+        new(Hooks.HookSettings.NotifyKey, "none", "A command the hook job runs with each verdict, as 'command VERDICT COMMIT SUMMARY', the verdict's note on its standard input and KSPLICE_* variables set."),
         new("color.ksplice", "the value of color.ui (auto)", "Colour in git ksplice's porcelain output: always, never, auto (only on a terminal); NO_COLOR in the environment turns it off."),
     ];
 
