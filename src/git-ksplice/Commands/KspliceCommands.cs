@@ -12,5 +12,10 @@ internal static class KspliceCommands
         ShowCommand.Build(),
         SeriesCommand.Build(),
         DiffObjectsCommand.Build(),
+        StatusCommand.Build(),
+        HooksCommand.Build(),
+        HookCommand.Build(),
+        SetupCommand.Build(),
+        ConfigCommand.Build(KspliceManual.Tool),
     ];
 }

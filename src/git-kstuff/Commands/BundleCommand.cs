@@ -32,7 +32,7 @@ internal static class BundleCommand
             var output = CommonOptions.Output(parse, quiet);
             return output.Run(() =>
             {
-                var options = KstuffOptionParser.ParseKbundle(ManPageOptions.Words(parse, manPage));
+                var options = KbundleOptionSources.Resolve(KstuffSettings.Load(Environment.CurrentDirectory), ManPageOptions.Words(parse, manPage));
                 using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
                 var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");
                 var tree = BuildTreeSettings.Resolve(repository, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
@@ -41,6 +41,7 @@ internal static class BundleCommand
 
                 var result = BundleBuilder.Build(request, DateTimeOffset.UtcNow);
                 if (result.Note != null) new BundleNotes(repository).Record(builtFrom.Sha, result.Note);
+                foreach (var warning in result.Warnings) output.Warning(warning);
 
                 if (parse.GetValue(json))
                 {

@@ -10,5 +10,7 @@ internal static class KstuffCommands
         BundleCommand.Build(),
         BundlesCommand.Build(),
         MergeCommand.Build(),
+        LogCommand.Build(),
+        ConfigCommand.Build(KstuffManual.Tool),
     ];
 }

@@ -13,9 +13,9 @@ internal static class MergeCommand
 {
     public static Command Build()
     {
-        var source = new Argument<string>("source-tree") { Description = "The source configuration tree (an etc/conf, or an extracted bundle)" };
-        var target = new Argument<string>("target-tree") { Description = "The target's configuration tree (a copy of its /etc/conf)" };
-        var output = new Option<string?>("--output", "-o") { Description = "Write the merged tree here (a new or empty directory)", HelpName = "dir" };
+        var source = new Argument<string>("source-tree") { Description = "The source configuration tree: an etc/conf, an extracted bundle, or a root holding etc/conf" };
+        var target = new Argument<string>("target-tree") { Description = "The target's configuration tree: a copy of its /etc/conf, or a root holding etc/conf" };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the merged tree here, a new or empty directory (under etc/conf when the target was given as a root)", HelpName = "dir" };
         var include = ManPageOptions.WithArgument("-n", "driver", "Stuff the driver even if the target lacks it");
         var configure = ManPageOptions.WithArgument("-Y", "driver", "Stuff the driver configured in (every N becomes Y in System)");
         var stubOut = ManPageOptions.WithArgument("-N", "driver", "Stuff the driver stubbed out (every Y becomes N in System)");
@@ -45,9 +45,11 @@ internal static class MergeCommand
                     DevMajors = parse.GetValue(devMajors) is { } dev ? DeviceListing.Parse(dev, ReadFile(dev, "device listing")) : DeviceMajors.None,
                     MaxMajor = parse.GetValue(maxMajor) is { } max ? (max > 0 ? max : throw new UserError("--max-major must be positive", ExitCodes.Usage)) : 255,
                 };
-                var result = ConfigMerge.Merge(ConfigTree.Load(parse.GetValue(source)!, TreeSide.Source),
-                    ConfigTree.Load(parse.GetValue(target)!, TreeSide.Target), options);
-                if (parse.GetValue(output) is { } dir) result.Merged.Write(dir);
+                var (sourceConf, _) = ConfDir(parse.GetValue(source)!);
+                var (targetConf, targetIsRoot) = ConfDir(parse.GetValue(target)!);
+                var result = ConfigMerge.Merge(ConfigTree.Load(sourceConf, TreeSide.Source), ConfigTree.Load(targetConf, TreeSide.Target), options);
+                // The merged tree takes the target's place, so it takes its layout too.
+                if (parse.GetValue(output) is { } dir) result.Merged.Write(targetIsRoot ? Path.Combine(dir, "etc", "conf") : dir);
 
                 if (parse.GetValue(json))
                 {
@@ -75,6 +77,13 @@ internal static class MergeCommand
             });
         });
         return command;
+    }
+
+    /// <summary>A configuration tree given as itself (holding mdevice.d) or as a root holding etc/conf.</summary>
+    private static (string ConfDir, bool IsRoot) ConfDir(string dir)
+    {
+        var conf = Path.Combine(dir, "etc", "conf");
+        return !Directory.Exists(Path.Combine(dir, "mdevice.d")) && Directory.Exists(conf) ? (conf, true) : (dir, false);
     }
 
     private static string ReadFile(string path, string what) =>

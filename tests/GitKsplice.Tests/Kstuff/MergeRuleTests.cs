@@ -123,8 +123,12 @@ public class MergeRuleTests : IDisposable
         _f.Target.File("mdevice.d/bound", "$version 1\nbound bnd_ c 0 0 12 3\n").File("sdevice.d/bound", "bound Y 1 5 1 9 0 0 0 0 -1\n")
             .File("mdevice.d/free", "$version 1\nfree fr_ c 0 0 13\n").File("sdevice.d/free", "free Y 1 5 1 9 0 0 0 0 -1\n")
             .File("mdevice.d/newly", "$version 1\nnewly nw_ c 0 0 14 2\n").File("sdevice.d/newly", "newly Y 1 5 1 9 0 0 0 0 -1\n");
+        _f.Source.Driver("v2src", "c", cmaj: "15");
+        _f.Target.File("mdevice.d/v2src", "$version 1\nv2src v2src c 0 0 15 1\n").File("sdevice.d/v2src", "v2src Y 1 5 1 9 0 0 0 0 -1 1\n");
         Merge();
         Assert.Equal("$version 1\nbound bnd_ cr 0 0 12 3\n", Merged("mdevice.d/bound"));
+        Assert.Equal(_f.Source.Read("mdevice.d/v2src"), Merged("mdevice.d/v2src"));   // version 2: the binding stays in System
+        Assert.Equal("v2src Y 1 5 1 9 0 0 0 0 -1 1\n", Merged("sdevice.d/v2src"));
         Assert.Equal("$version 1\nfree fr_ c 0 0 13\n", Merged("mdevice.d/free"));
         Assert.Equal("$version 1\nnewly nw_ c 0 0 14 2\n", Merged("mdevice.d/newly"));
     }
@@ -208,17 +212,19 @@ public class MergeRuleTests : IDisposable
     public void Colliding_majors_of_a_source_only_driver_are_remapped_to_a_free_range_of_the_same_size()
     {
         _f.Target.Driver("t1", "c", cmaj: "1-3").Driver("t2", "c", cmaj: "5").Driver("t3", "b", bmaj: "1-2")
-            .Driver("soft", "-", cmaj: "9");   // a target driver's majors count even when it is left out
+            .Driver("soft", "-", cmaj: "9");   // no c: its cmaj field means nothing
         _f.Source.Driver("new", "cr", cmaj: "2-3")        // collides with t1 -> first free run of 2: 6-7
             .Driver("dev", "cr", cmaj: "12")              // collides with /dev -> next free: 4
             .Driver("blk", "br", bmaj: "2")               // block space: 1-2 taken -> 3
-            .Driver("clean", "cr", cmaj: "20");           // no collision: unchanged
+            .Driver("clean", "cr", cmaj: "20")            // no collision: unchanged
+            .Driver("nine", "cr", cmaj: "9");             // 9 is free: soft is no character driver
         var options = new MergeOptions { DevMajors = new DeviceMajors(new HashSet<int>(), new HashSet<int> { 12, 8 }) };
         var result = Merge(options);
         Assert.Equal("blk\tblk\tbr\t0\t3\t0", MasterLine(Merged("mdevice.d/blk")));
         Assert.Equal("dev\tdev\tcr\t0\t0\t4", MasterLine(Merged("mdevice.d/dev")));
         Assert.Equal("new\tnew\tcr\t0\t0\t6-7", MasterLine(Merged("mdevice.d/new")));
         Assert.Equal("clean\tclean\tcr\t0\t0\t20", MasterLine(Merged("mdevice.d/clean")));
+        Assert.Equal("nine\tnine\tcr\t0\t0\t9", MasterLine(Merged("mdevice.d/nine")));
         Assert.Empty(result.Warnings);   // none keeps its majors
         Assert.Contains("remapped", result.Decisions.Single(d => d.Name == "new").Reason);
     }
@@ -335,10 +341,12 @@ public class MergeRuleTests : IDisposable
     [Fact]
     public void Merged_files_say_which_side_they_come_from()
     {
-        _f.Source.Driver("both", "c", cmaj: "3").Driver("ktest");
+        _f.Source.Driver("both", "c", cmaj: "3").Driver("ktest").Driver("moved", "cr", cmaj: "3");
         _f.Target.Driver("both", "c", cmaj: "3").Driver("hw", "h").File("init.d/x", "t");
         var merged = Merge().Merged;
         var origin = merged.Files().ToDictionary(f => f.Path, f => f.Origin);
+        Assert.Equal(TreeSide.Source, origin["mdevice.d/ktest"]);
+        Assert.Equal(TreeSide.Merged, origin["mdevice.d/moved"]);   // remapped: no longer the source's file
         Assert.Equal(TreeSide.Target, origin["pack.d/hw/Driver.o"]);
         Assert.Equal(TreeSide.Source, origin["pack.d/both/Driver.o"]);
         Assert.Equal(TreeSide.Source, origin["pack.d/ktest/Driver.o"]);

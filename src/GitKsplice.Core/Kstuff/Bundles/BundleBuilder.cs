@@ -21,8 +21,11 @@ public sealed record BundleRequest(string Root, string Mach, IReadOnlyList<Datab
 
 public enum BundleOutcome { Built, UpToDate, Stale, PreBuilt }
 
-/// <summary>The outcome; <see cref="Note"/> is set when a bundle was built.</summary>
-public sealed record BundleResult(BundleOutcome Outcome, string BundlePath, string Reason, BundleNote? Note, DatabaseEntry? DatabaseEntry);
+/// <summary>The outcome; <see cref="Note"/> is set when a bundle was built, <see cref="Warnings"/> says what was left out.</summary>
+public sealed record BundleResult(BundleOutcome Outcome, string BundlePath, string Reason, BundleNote? Note, DatabaseEntry? DatabaseEntry)
+{
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>kbundle: decides whether the bundle must be (re)built, and builds it.</summary>
 public static class BundleBuilder
@@ -56,12 +59,12 @@ public static class BundleBuilder
         if (current && !request.Force)
             return new BundleResult(BundleOutcome.UpToDate, path, why, null, entry);
 
-        var contents = BundleCollector.Collect(request.BuildTree, request.Idtools, request.CrossIdtools);
+        var contents = BundleCollector.Collect(request.BuildTree, request.Idtools, request.CrossIdtools, path);
         BundleArchive.Write(path, contents.Entries, request.EntryTime);
         var size = new FileInfo(path).Length;
         var note = new BundleNote(path, Sha256Of(path), size, now, Path.GetFullPath(request.Root), request.Mach,
             request.Idtools, contents.Drivers, contents.FileCount);
-        return new BundleResult(BundleOutcome.Built, path, request.Force && current ? "rebuilt (-F)" : why, note, entry);
+        return new BundleResult(BundleOutcome.Built, path, request.Force && current ? "rebuilt (-F)" : why, note, entry) { Warnings = contents.Skipped };
     }
 
     /// <summary>A bundle is current when it exists and is not older than the newest pack.d/*/Driver.o.</summary>

@@ -4,7 +4,8 @@ using GitKsplice.Kstuff.Config;
 namespace GitKsplice.Kstuff.Bundles;
 
 /// <summary>What goes into a bundle, in archive order, and what it says about itself.</summary>
-public sealed record BundleContents(IReadOnlyList<ArchiveEntry> Entries, IReadOnlyList<string> Drivers, bool Idtools)
+/// <param name="Skipped">Dangling links left out, one message each.</param>
+public sealed record BundleContents(IReadOnlyList<ArchiveEntry> Entries, IReadOnlyList<string> Drivers, bool Idtools, IReadOnlyList<string> Skipped)
 {
     public int FileCount => Entries.Count(e => e.Kind != EntryKind.Directory);
 }
@@ -25,8 +26,10 @@ public static class BundleCollector
     /// <param name="buildTree">$ROOT/$MACH.</param>
     /// <param name="idtools">-T: include the idtools.</param>
     /// <param name="crossIdtools">Where the cross environment keeps idtools, used when the tree has none.</param>
-    public static BundleContents Collect(string buildTree, bool idtools, string? crossIdtools)
+    /// <param name="bundlePath">The bundle being built: never packed into itself, wherever a database puts it.</param>
+    public static BundleContents Collect(string buildTree, bool idtools, string? crossIdtools, string? bundlePath = null)
     {
+        var self = bundlePath == null ? null : Path.GetFullPath(bundlePath);
         var conf = ConfDir(buildTree);
         if (!Directory.Exists(conf))
             throw new UserError($"no kernel configuration tree at '{conf}' (run \"make -f unix.mk headinstall install\" first)");
@@ -38,6 +41,13 @@ public static class BundleCollector
         var drivers = ConfigTree.Load(conf).Drivers.Keys.ToList();
 
         var entries = new List<ArchiveEntry>();
+        var skipped = new List<string>();
+        void Add(string root, string relative, string archivePath, FileSystemInfo info)
+        {
+            if (info.FullName == self) return;
+            if (Entry(root, relative, archivePath, info) is { } entry) entries.Add(entry);
+            else skipped.Add($"left out '{Path.Combine(root, relative)}': a symbolic link to '{info.LinkTarget}', which does not exist");
+        }
         var treeTools = false;
         foreach (var (relative, info) in WalkWithDirectories(conf, "", RegeneratedFiles.IsRegenerated))
         {
@@ -48,7 +58,7 @@ public static class BundleCollector
                 if (relative != "bin" && !IsIdtool(relative["bin/".Length..])) continue;
                 if (relative != "bin") treeTools = true;
             }
-            entries.Add(Entry(conf, relative, relative, info));
+            Add(conf, relative, relative, info);
         }
         if (idtools && !treeTools)
         {
@@ -58,14 +68,14 @@ public static class BundleCollector
             var found = new DirectoryInfo(crossIdtools).EnumerateFiles().Where(f => IsIdtool(f.Name)).ToList();
             if (found.Count == 0) throw new UserError($"-T: no idtools (id*) in '{crossIdtools}'");
             if (!entries.Any(e => e.Path == "bin")) entries.Add(ArchiveEntry.Directory("bin", DirectoryMode));
-            foreach (var tool in found) entries.Add(Entry(crossIdtools, tool.Name, "bin/" + tool.Name, tool));
+            foreach (var tool in found) Add(crossIdtools, tool.Name, "bin/" + tool.Name, tool);
         }
         entries.Add(ArchiveEntry.Directory(IncludeDirectory, DirectoryMode));
         foreach (var (relative, info) in WalkWithDirectories(include, "", _ => false))
-            entries.Add(Entry(include, relative, IncludeDirectory + "/" + relative, info));
+            Add(include, relative, IncludeDirectory + "/" + relative, info);
 
         entries.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-        return new BundleContents(entries, drivers, idtools);
+        return new BundleContents(entries, drivers, idtools, skipped);
     }
 
     /// <summary>The newest pack.d/*/Driver.o of the tree, which a bundle must not be older than.</summary>
@@ -84,16 +94,16 @@ public static class BundleCollector
 
     private static bool IsIdtool(string name) => name.StartsWith("id", StringComparison.Ordinal) && !name.Contains('/');
 
-    private static ArchiveEntry Entry(string root, string relative, string archivePath, FileSystemInfo info)
+    /// <summary>The archive member for one file, or null for a dangling link that leaves the tree (useless on the target).</summary>
+    private static ArchiveEntry? Entry(string root, string relative, string archivePath, FileSystemInfo info)
     {
+        if (info.LinkTarget != null && StaysInside(relative, info.LinkTarget)) return ArchiveEntry.Link(archivePath, info.LinkTarget);
         if (info.LinkTarget != null)
         {
-            // A link that stays inside the bundle is kept; one that leaves it is replaced by what it points to.
-            if (StaysInside(relative, info.LinkTarget)) return ArchiveEntry.Link(archivePath, info.LinkTarget);
+            // A link that leaves the tree is replaced by what it points to (WalkWithDirectories walks a directory's contents).
             var resolved = info.ResolveLinkTarget(returnFinalTarget: true);
-            if (resolved is not FileInfo { Exists: true } file)
-                throw new UserError($"'{Path.Combine(root, relative)}' is a symbolic link to '{info.LinkTarget}', which is no file inside the tree");
-            info = file;
+            if (resolved is not (FileInfo { Exists: true } or DirectoryInfo { Exists: true })) return null;
+            info = resolved;
         }
         if (info is DirectoryInfo) return ArchiveEntry.Directory(archivePath, DirectoryMode);
         var path = info.FullName;
@@ -114,15 +124,25 @@ public static class BundleCollector
         return true;
     }
 
-    private static IEnumerable<(string Relative, FileSystemInfo Info)> WalkWithDirectories(string root, string prefix, Func<string, bool> skip)
+    /// <summary>
+    /// Every file and directory under <paramref name="root"/> with its tree-relative path, parents first.
+    /// A directory reached through a link that leaves the tree is walked too, once (a cycle of links ends there).
+    /// </summary>
+    private static IEnumerable<(string Relative, FileSystemInfo Info)> WalkWithDirectories(string root, string prefix, Func<string, bool> skip,
+        string? physical = null, HashSet<string>? visited = null)
     {
-        var dir = new DirectoryInfo(prefix.Length == 0 ? root : Path.Combine(root, prefix));
+        visited ??= new HashSet<string>(StringComparer.Ordinal) { Path.GetFullPath(root) };
+        var dir = new DirectoryInfo(physical ?? (prefix.Length == 0 ? root : Path.Combine(root, prefix)));
         foreach (var entry in dir.EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
         {
             var relative = prefix.Length == 0 ? entry.Name : prefix + "/" + entry.Name;
             yield return (relative, entry);
-            if (entry is DirectoryInfo && entry.LinkTarget == null && !skip(relative))
-                foreach (var inner in WalkWithDirectories(root, relative, skip)) yield return inner;
+            if (skip(relative)) continue;
+            if (entry is DirectoryInfo && entry.LinkTarget == null)
+                foreach (var inner in WalkWithDirectories(root, relative, skip, entry.FullName, visited)) yield return inner;
+            else if (entry.LinkTarget != null && !StaysInside(relative, entry.LinkTarget)
+                && entry.ResolveLinkTarget(returnFinalTarget: true) is DirectoryInfo { Exists: true } target && visited.Add(target.FullName))
+                foreach (var inner in WalkWithDirectories(root, relative, skip, target.FullName, visited)) yield return inner;
         }
     }
 }

@@ -88,6 +88,7 @@ public sealed class ConfigTree
         foreach (var (owner, _) in owned.Where(o => o.File.Path.StartsWith("pack.d/", StringComparison.Ordinal)))
             names.Add(owner);
 
+        var ownedBy = owned.ToLookup(o => o.Owner, o => o.File, StringComparer.Ordinal);
         var drivers = new List<DriverConfig>();
         foreach (var name in names)
         {
@@ -95,7 +96,7 @@ public sealed class ConfigTree
             if (nodes.Remove(name, out var nodeFile))
                 node = NodeFile.Parse(displayName(nodeFile.Path), ConfigFile.Encoding.GetString(nodeFile.Content!.ReadAllBytes()));
             drivers.Add(new DriverConfig(name, masters.GetValueOrDefault(name), systems.GetValueOrDefault(name), node,
-                owned.Where(o => o.Owner == name).Select(o => o.File).OrderBy(f => f.Path, StringComparer.Ordinal).ToList(),
+                ownedBy[name].OrderBy(f => f.Path, StringComparer.Ordinal).ToList(),
                 origin));
         }
         // Node files and tunables of names that are no driver here stay as plain files.
@@ -136,10 +137,11 @@ public sealed class ConfigTree
         try
         {
             Directory.CreateDirectory(staging);
+            var created = new HashSet<string>(StringComparer.Ordinal);
             foreach (var file in Files())
             {
                 var full = Path.Combine(staging, file.Path);
-                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                if (created.Add(Path.GetDirectoryName(full)!)) Directory.CreateDirectory(Path.GetDirectoryName(full)!);
                 if (file.IsLink)
                 {
                     File.CreateSymbolicLink(full, file.LinkTarget!);

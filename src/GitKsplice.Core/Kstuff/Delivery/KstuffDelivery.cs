@@ -94,15 +94,11 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         var included = merge.Decisions.Where(d => d.Incorporated).Select(d => d.Name).ToList();
         output.Info($"Merged {included.Count} drivers ({merge.SourceOnlyIncluded.Count()} from the source only, {merge.Warnings.Count} warnings)");
 
-        var local = Path.Combine(workRoot, "merged");
-        if (Directory.Exists(local)) Directory.Delete(local, recursive: true);
-        merge.Merged.Write(local);
-
         var stage = target.PathOf(layout.BuildTree);
         var staged = false;
         try
         {
-            Send(target, local, stage);
+            SendTree(target, merge.Merged.Files().ToList(), stage, layout.BuildTree);
             staged = true;
             var fromTarget = merge.Decisions.Where(d => d.Fate is DriverFate.TargetOnlyKept or DriverFate.TakenFromTarget).Select(d => d.Name).ToList();
             if (fromTarget.Count > 0)
@@ -122,8 +118,9 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
             }
             Build(target, stage);
             var sourceOnly = merge.SourceOnlyIncluded.ToList();
-            if (sourceOnly.Count > 0) MakeNodes(target, stage, sourceOnly);
-            Install(target, layout, layout.IsUnix ? InstallPlans.UnixRotation(target) : InstallPlans.Named(target, layout, moveTree: true, installKernel: true));
+            if (sourceOnly.Count > 0) output.Info($"Device nodes for {string.Join(", ", sourceOnly)} come last (idmknod -s: no node is removed)");
+            var plan = layout.IsUnix ? InstallPlans.UnixRotation(target) : InstallPlans.Named(target, layout, moveTree: true, installKernel: true);
+            Install(target, layout, plan.WithDeviceNodes(target, Idbuild(target), sourceOnly));
             staged = false;
             output.Info($"Installed {target.Display}:{layout.Kernel} and {layout.ConfTree}");
             return included;
@@ -132,10 +129,6 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         {
             RemoveQuietly(target, stage);
             throw;
-        }
-        finally
-        {
-            if (Directory.Exists(local)) Directory.Delete(local, recursive: true);
         }
     }
 
@@ -189,7 +182,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         var quickStage = target.PathOf(layout.QuickStage);
         try
         {
-            Send(target, local, quickStage);
+            Send(target, local, quickStage, layout.QuickStage);
             var plan = new InstallPlan()
                 .Variable("T", target.PathOf(layout.ConfTree))
                 .Variable("Q", quickStage)
@@ -201,6 +194,8 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
                     [ -d "$T" ] || { echo "no tree $T: deliver the kernel once without -Q"; exit 1; }
                     mkdir -p "$W/drivers"; : > "$W/new-drivers"
                     (cd "$Q" && find pack.d -type f -print) | while IFS= read -r f; do
+                      d=$(dirname "$f")
+                      if [ ! -d "$T/$d" ]; then echo "kstuff: $d is not in $T: not sent"; continue; fi
                       if [ -e "$T/$f" ]; then mkdir -p "$W/drivers/$(dirname "$f")" && cp -p "$T/$f" "$W/drivers/$f" || exit 1
                       else echo "$f" >> "$W/new-drivers" || exit 1; fi
                       mkdir -p "$T/$(dirname "$f")" && cp -p "$Q/$f" "$T/$f" || exit 1
@@ -231,10 +226,18 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         return files.Select(f => f.Driver).ToList();
     }
 
-    private void Send(Target target, string localTree, string remoteDir)
+    private void SendTree(Target target, IReadOnlyList<TreeFile> files, string remoteDir, string shownAs)
+    {
+        var progress = new Progress(output, $"Sending to {target.Display}:{shownAs}", TreeTar.Size(files));
+        Step("sending the merged tree", () => target.RunStep("sending the merged tree", RemoteScripts.ReceiveTree, [remoteDir],
+            input: s => TreeTar.Write(files, s, progress.Report)));
+        progress.Done($"{files.Count} files");
+    }
+
+    private void Send(Target target, string localTree, string remoteDir, string shownAs)
     {
         var total = TreeTar.Size(localTree);
-        var progress = new Progress(output, $"Sending to {target.Display}:{remoteDir}", total);
+        var progress = new Progress(output, $"Sending to {target.Display}:{shownAs}", total);
         Step("sending the merged tree", () => target.RunStep("sending the merged tree", RemoteScripts.ReceiveTree, [remoteDir],
             input: s => TreeTar.Write(localTree, s, progress.Report)));
         progress.Done();
@@ -255,12 +258,6 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Step("idbuild", () => target.RunStep("idbuild", RemoteScripts.Build, [tree, Idbuild(target), target.Address.Root, .. flags], onLine: Remote));
         output.Info($"Built in {clock.Elapsed.TotalSeconds:0.0}s");
-    }
-
-    private void MakeNodes(Target target, string tree, IReadOnlyList<string> drivers)
-    {
-        output.Info($"Making device nodes for {string.Join(", ", drivers)} (idmknod -s: no node is removed)");
-        Step("idmknod", () => target.RunStep("idmknod", RemoteScripts.MakeNodes, [tree, Idbuild(target), target.Address.Root, .. drivers.SelectMany(d => (string[])["-M", d])], onLine: Remote));
     }
 
     /// <summary>Runs an install plan; after a dropped connection the target's log says how it ended.</summary>

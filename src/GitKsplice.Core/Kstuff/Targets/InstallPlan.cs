@@ -97,8 +97,9 @@ public sealed class InstallPlan
             // The step counts as begun before it runs, so a half-done step is undone too.
             s.Append($"done={n}\n");
             // Not inside "if": there sh would ignore set -e.
-            s.Append($"( set -e\n{_steps[i].Do}\n) >> \"$LOG\" 2>&1\n");
-            s.Append($"if [ $? -ne 0 ]; then tail -n 20 \"$LOG\" >&2; fail {PosixShell.Quote(_steps[i].Name)}; fi\n");
+            s.Append($"( set -e\n{_steps[i].Do}\n) > \"$W/step.out\" 2>&1\n");
+            s.Append("rc=$?; cat \"$W/step.out\" >> \"$LOG\" 2>/dev/null\n");
+            s.Append($"if [ $rc -ne 0 ]; then cat \"$W/step.out\" >&2; fail {PosixShell.Quote(_steps[i].Name)}; fi\n");
             if (failAfter == n)
                 s.Append($"fail {PosixShell.Quote("injected failure after " + _steps[i].Name)}\n");
         }

@@ -155,6 +155,34 @@ public static class InstallPlans
         return plan;
     }
 
+    /// <summary>
+    /// Last step: idmknod makes the nodes of the source-only drivers from the installed tree $C. It removes
+    /// no node; if it fails, the nodes it made are removed again (those not there before it ran).
+    /// </summary>
+    public static InstallPlan WithDeviceNodes(this InstallPlan plan, Target target, string configuredIdbuild, IReadOnlyList<string> drivers)
+    {
+        if (drivers.Count == 0) return plan;
+        plan.Variable("IDB", configuredIdbuild).Variable("R", target.Address.Root).Variable("DEV", target.PathOf(TargetLayout.DevDir));
+        var args = string.Join(' ', drivers.Select(d => "-M " + PosixShell.Quote(d)));
+        plan.Step("make the device nodes (idmknod)",
+            $$"""
+            (find "$DEV" -print 2>/dev/null || :) | sort > "$W/dev-before"
+            S=$C
+            set -- {{args}}
+            {{RemoteScripts.MakeNodesBody}}
+            """,
+            """
+            if [ -e "$W/dev-before" ]; then
+              find "$DEV" -print 2>/dev/null | sort > "$W/dev-after"
+              comm -13 "$W/dev-before" "$W/dev-after" | sort -r | while IFS= read -r p; do
+                if [ -d "$p" ]; then rmdir "$p"; else rm -f "$p"; fi
+              done
+            fi
+            true
+            """);
+        return plan;
+    }
+
     private static void AddKernelRotation(InstallPlan plan) =>
         plan.Step("rename /stand/unix to /stand/unix.old",
             """

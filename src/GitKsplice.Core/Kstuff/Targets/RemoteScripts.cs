@@ -80,7 +80,7 @@ public static class RemoteScripts
           if [ -x "$S/bin/idbuild" ]; then IDB=$S/bin/idbuild; else IDB=$R/etc/conf/bin/idbuild; fi
         fi
         if [ ! -x "$IDB" ]; then echo "kstuff: no idbuild at $IDB" >&2; exit 127; fi
-        """;
+        """ + "\n";
 
     /// <summary>
     /// The idbuild of a tree, written so that it runs inside a plan step as well as alone. idbuild reads
@@ -105,19 +105,14 @@ public static class RemoteScripts
         """ + "\n" + BuildBody;
 
     /// <summary>
-    /// idmknod for the included source-only drivers, never removing a node (-s).
-    /// $1: tree, $2: configured idbuild or "", $3: root, $4…: "-M driver" for each driver.
+    /// idmknod for the included source-only drivers, never removing a node (-s). Expects $S (the installed
+    /// tree), $IDB, $R and "-M driver" pairs in "$@"; runs as a step of the install plan.
     /// </summary>
-    public const string MakeNodes = Prologue + """
-        S=$1; IDB=$2; R=$3; shift 3
-        """ + "\n" + FindIdbuild + """
+    public const string MakeNodesBody = FindIdbuild + """
         IDM=$(dirname "$IDB")/idmknod
         if [ ! -x "$IDM" ]; then echo "kstuff: no idmknod beside $IDB" >&2; exit 127; fi
         echo "kstuff: $IDM -o $R/dev -r $S -s $*"
         "$IDM" -o "$R/dev" -r "$S" -s "$@"
-        rc=$?
-        [ $rc -ne 255 ] || rc=254
-        exit $rc
         """;
 
     /// <summary>Reads the log an install left. $1: the log.</summary>

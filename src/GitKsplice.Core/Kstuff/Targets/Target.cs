@@ -23,8 +23,11 @@ public sealed class TargetStepFailed(string step, string target, string reason, 
 /// only sh, tar and the usual file tools — never .NET. Paths on the target are written with
 /// <see cref="PathOf"/>, which puts them under the target's root directory.
 /// </summary>
-public abstract class Target
+public abstract class Target : IDisposable
 {
+    /// <summary>Ends what the target holds open (an ssh master connection).</summary>
+    public virtual void Dispose() { }
+
     protected Target(TargetAddress address) => Address = address;
 
     public TargetAddress Address { get; }
@@ -117,8 +120,8 @@ public abstract class Target
     }
 
     /// <summary>Opens the target named by an address, with the ssh command to use for remote ones.</summary>
-    public static Target Open(TargetAddress address, IReadOnlyList<string> sshCommand) =>
-        address.IsLocal ? new LocalTarget(address) : new SshTarget(address, sshCommand);
+    public static Target Open(TargetAddress address, IReadOnlyList<string> sshCommand, bool multiplex = false) =>
+        address.IsLocal ? new LocalTarget(address) : new SshTarget(address, sshCommand, multiplex);
 }
 
 /// <summary>A directory on this machine standing for a target's root: scripts run in the local sh.</summary>
@@ -141,23 +144,83 @@ public sealed class LocalTarget(TargetAddress address) : Target(address)
 /// <summary>
 /// A host reached with the system's OpenSSH client, so the user's ~/.ssh/config, keys and agent apply.
 /// The host is its own argument after "--"; the remote command is one string in which every word is
-/// quoted for the POSIX shell.
+/// quoted for the POSIX shell. One master connection carries every step of a delivery (OpenSSH
+/// multiplexing, git config kstuff.sshMultiplex=false turns it off), so a delivery authenticates once.
 /// </summary>
-public sealed class SshTarget(TargetAddress address, IReadOnlyList<string> sshCommand) : Target(address)
+public sealed class SshTarget : Target
 {
     /// <summary>The ssh command when git config kstuff.sshCommand does not name one.</summary>
     public static readonly IReadOnlyList<string> DefaultCommand = ["ssh"];
 
-    protected override ProcessStartInfo StartInfo(string script, IReadOnlyList<string> args)
+    private readonly IReadOnlyList<string> _sshCommand;
+    private readonly string? _controlDir;
+
+    public SshTarget(TargetAddress address, IReadOnlyList<string> sshCommand, bool multiplex = false) : base(address)
     {
         if (sshCommand.Count == 0) throw new UserError("kstuff.sshCommand is empty");
-        var psi = new ProcessStartInfo(sshCommand[0]);
-        foreach (var word in sshCommand.Skip(1)) psi.ArgumentList.Add(word);
+        _sshCommand = sshCommand;
+        if (multiplex) _controlDir = StartMaster();
+    }
+
+    private string ControlPath => Path.Combine(_controlDir!, "%C");
+
+    protected override ProcessStartInfo StartInfo(string script, IReadOnlyList<string> args)
+    {
+        var psi = Ssh();
         // No terminal (binary data flows on stdin/stdout); notice a dead peer within a minute.
-        foreach (var word in (string[])["-T", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "--", Address.Host!])
+        foreach (var word in (string[])["-T", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4"])
             psi.ArgumentList.Add(word);
+        if (_controlDir != null)
+            foreach (var word in (string[])["-o", "ControlMaster=no", "-o", "ControlPath=" + ControlPath])
+                psi.ArgumentList.Add(word);
+        psi.ArgumentList.Add("--");
+        psi.ArgumentList.Add(Address.Host!);
         psi.ArgumentList.Add(RemoteCommand(script, args));
         return psi;
+    }
+
+    private ProcessStartInfo Ssh()
+    {
+        var psi = new ProcessStartInfo(_sshCommand[0]);
+        foreach (var word in _sshCommand.Skip(1)) psi.ArgumentList.Add(word);
+        return psi;
+    }
+
+    /// <summary>
+    /// Starts a master connection in the background, its output sent to /dev/null so that it holds none of
+    /// our pipes. If it cannot start, every step connects on its own and reports its own error.
+    /// </summary>
+    private string? StartMaster()
+    {
+        // A socket path must stay short (about 100 bytes): a private directory under /tmp.
+        var dir = Directory.CreateTempSubdirectory("kstuff-ssh-").FullName;
+        var ok = RunQuietly(["-o", "ControlMaster=yes", "-o", "ControlPersist=300", "-o", "ControlPath=" + Path.Combine(dir, "%C"),
+            "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "-N", "-f", "--", Address.Host!]);
+        if (ok) return dir;
+        Directory.Delete(dir, recursive: true);
+        return null;
+    }
+
+    private bool RunQuietly(IEnumerable<string> sshArgs)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var word in (string[])["-c", "exec \"$@\" </dev/null >/dev/null 2>&1", "sh", .. _sshCommand, .. sshArgs])
+            psi.ArgumentList.Add(word);
+        try
+        {
+            using var p = Process.Start(psi)!;
+            if (!p.WaitForExit(60_000)) { p.Kill(); return false; }
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    }
+
+    /// <summary>Closes the master connection.</summary>
+    public override void Dispose()
+    {
+        if (_controlDir == null) return;
+        RunQuietly(["-o", "ControlPath=" + ControlPath, "-O", "exit", "--", Address.Host!]);
+        try { Directory.Delete(_controlDir, recursive: true); } catch (IOException) { }
     }
 
     /// <summary>The single string ssh hands to the login shell on the host.</summary>

@@ -41,6 +41,60 @@ public static class TreeTar
         }
     }
 
+    /// <summary>
+    /// Writes a configuration tree's files (merged, never written to disk here) as a ustar stream: each
+    /// directory once before its first file, owned by root, modes as the tree has them.
+    /// </summary>
+    public static void Write(IEnumerable<TreeFile> files, Stream output, Action<long>? progress = null)
+    {
+        using var writer = new TarWriter(output, TarEntryFormat.Ustar, leaveOpen: true);
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        var time = DateTimeOffset.UtcNow;
+        long written = 0;
+        foreach (var file in files.OrderBy(f => f.Path, StringComparer.Ordinal))
+        {
+            if (file.Path.Any(char.IsControl) || file.Path.StartsWith('/') || file.Path.Split('/').Contains(".."))
+                throw new UserError($"cannot send '{file.Path}': not a plain relative name");
+            var parts = file.Path.Split('/');
+            for (var depth = 1; depth < parts.Length; depth++)
+            {
+                var dir = string.Join('/', parts[..depth]);
+                if (directories.Add(dir))
+                    writer.WriteEntry(Owned(new UstarTarEntry(TarEntryType.Directory, dir + "/"), 0b111_101_101, time));
+            }
+            if (file.IsLink)
+            {
+                writer.WriteEntry(Owned(new UstarTarEntry(TarEntryType.SymbolicLink, file.Path) { LinkName = file.LinkTarget! }, 0b111_111_111, time));
+                continue;
+            }
+            using var data = file.Content!.Open();
+            var mode = file.Mode & 0x1FF;
+            writer.WriteEntry(Owned(new UstarTarEntry(TarEntryType.RegularFile, file.Path) { DataStream = data }, mode == 0 ? TreeFile.RegularMode : mode,
+                file.Content is DiskFileContent disk ? File.GetLastWriteTimeUtc(disk.FullPath) : time));
+            written += data.CanSeek ? data.Length : 0;
+            progress?.Invoke(written);
+        }
+    }
+
+    /// <summary>The bytes of file data in a tree, for progress.</summary>
+    public static long Size(IEnumerable<TreeFile> files) => files.Sum(f => f.Content switch
+    {
+        DiskFileContent disk => new FileInfo(disk.FullPath).Length,
+        BytesFileContent bytes => bytes.Bytes.LongLength,
+        _ => 0,
+    });
+
+    private static UstarTarEntry Owned(UstarTarEntry entry, int mode, DateTimeOffset time)
+    {
+        entry.Mode = (UnixFileMode)mode;
+        entry.Uid = 0;
+        entry.Gid = 0;
+        entry.UserName = "root";
+        entry.GroupName = "root";
+        entry.ModificationTime = time;
+        return entry;
+    }
+
     /// <summary>The total size of the files under a directory, for progress.</summary>
     public static long Size(string root) =>
         Walk(root, "").Where(e => e.Info is FileInfo { LinkTarget: null }).Sum(e => ((FileInfo)e.Info).Length);
