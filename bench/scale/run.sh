@@ -4,11 +4,11 @@
 # Generates, with git fast-import, one history of --commits commits (default 100000), then for each size in
 # --sizes (default "1000 10000 100000") a copy of it with that many recorded updates: refs/ksplice/updates/<id>
 # (packed, as git gc leaves them), one refs/notes/ksplice note per update (an update record and a hook verdict),
-# refs/ksplice/pre, and as many kstuff bundle notes on refs/notes/kstuff. Then times each command (median of
+# refs/ksplice/pre, and as many kstuff bundle notes on refs/notes/kstuff (every tenth with a delivery record). Then times each command (median of
 # --runs runs) and its ratio to the matching plain git command:
 #   git ksplice list / series / status      vs  git notes --ref=ksplice list
 #   git ksplice show <id>                   vs  git log -1 --notes=ksplice refs/ksplice/updates/<id>
-#   git kstuff bundles                      vs  git notes --ref=kstuff list
+#   git kstuff bundles / log                vs  git notes --ref=kstuff list
 # Commands this build does not have (e.g. status) are reported as "n/a".
 #
 # Usage: bench/scale/run.sh [--commits N] [--sizes "1000 10000 100000"] [--runs 5] [--keep DIR]
@@ -76,6 +76,8 @@ add_updates() {
       for (u = 1; u <= count; u++) {
         note = "kstuff-bundle: /srv/bundles/bundle-" u ".cpio\nsha256: " sprintf("%064d", u) "\nsize: 123456\ntime: 2024-01-01T00:00:00Z" \
           "\nroot: /src/root\nmach: mach" (u % 4) "\nidtools: no\nfiles: 42\ndrivers: drv_a drv_b\n"
+        if (u % 10 == 0) note = note "\nkstuff-delivery: 2024-01-02T00:00:00.000Z host" (u % 7) ":unix\ntarget: host" (u % 7) \
+          "\nkname: unix\nmode: install\ntime: 2024-01-02T00:00:00.000Z\nresult: ok\nbundle: /srv/bundles/bundle-" u ".cpio\n"
         printf "N inline %s\ndata %d\n%s\n", posts[u], length(note), note
       }
       printf "\nreset refs/ksplice/pre\nfrom %s\n\n", pre

@@ -16,6 +16,7 @@ public static class ConfigKeys
         new("ksplice.compiler", "gcc on PATH", "The C compiler the build runs; its version is recorded in each update's manifest."),
         new("ksplice.jobs", "$CONCURRENCY_LEVEL, else the number of CPUs", "Parallel build jobs.", "--jobs"),
         new("ksplice.modules", "*.ko", "Globs of the build outputs that --build-modules packages; repeat the key or separate globs by spaces.", "--build-modules", MultiValued: true),
+        new("ksplice.gc.maxAge", "30.days", "git ksplice gc removes build trees, build logs, update manifests and hook runs unused for longer than this (e.g. 2.weeks, now, never); recorded updates stay.", "--max-age"),
         new("color.ksplice", "the value of color.ui (auto)", "Colour in git ksplice's porcelain output: always, never, auto (only on a terminal); NO_COLOR in the environment turns it off."),
     ];
 
