@@ -35,6 +35,9 @@ internal static class KspliceManual
             ["series"] = $"""
                 {SeriesRefs.PreRef} stands for the source of the running kernel. After an update is applied, advance the series to it so the next update is built on top; set moves it to any commit (after a reboot into a new kernel, for example).
                 """,
+            ["gc"] = $"""
+                Removes what git ksplice keeps under $GIT_COMMON_DIR/ksplice and no longer needs: build trees unused for longer than the max age (never the pre tree built for the current {SeriesRefs.PreRef}, and never while a build holds the build lock), copies left by an interrupted build, build logs, the manifests of updates and the hook's per-commit runs older than that. The refs and notes that record updates are never touched, so shipped updates stay recorded and git ksplice show still describes them from their notes. git ksplice status shows how much disk each part uses.
+                """,
             ["diff-objects"] = "Plumbing: the exit code is the verdict (0 patchable, 2 unsafe, 3 no functional change), and --json prints the classification with stable keys.",
             ["hooks"] = """
                 install writes post-commit, post-merge and post-rewrite hooks into the directory git runs hooks from (core.hooksPath when set, else the common git directory's hooks, shared by all worktrees). A hook already there is renamed NAME.ksplice-chained and still runs first with the same arguments and stdin; its exit status is the hook's. uninstall renames it back, byte for byte; a hook put in place of ours is left alone. A bare repository is refused. Without a subcommand, or with status, shows each hook's state.
