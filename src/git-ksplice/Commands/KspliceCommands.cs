@@ -13,7 +13,10 @@ internal static class KspliceCommands
         SeriesCommand.Build(),
         DiffObjectsCommand.Build(),
         StatusCommand.Build(),
+        GcCommand.Build(),
         HooksCommand.Build(),
         HookCommand.Build(),
+        SetupCommand.Build(),
+        ConfigCommand.Build(KspliceManual.Tool),
     ];
 }

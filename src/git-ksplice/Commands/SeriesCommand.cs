@@ -13,9 +13,10 @@ internal static class SeriesCommand
         var command = new Command("series", "Show refs/ksplice/pre and the updates built on it; move it with set or advance") { json };
         command.SetAction(parse => ToolOutput.Standard.Run(() =>
         {
+            using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             var pre = new SeriesRefs(repository).Pre;
-            var built = pre == null ? [] : new UpdateCatalog(repository).All().Where(u => u.Note?.Pre == pre.Sha).ToList();
+            var built = pre == null ? [] : new UpdateCatalog(repository).BuiltOn(pre.Sha);
             if (parse.GetValue(json))
             {
                 CommonOptions.WriteJson(new
@@ -30,9 +31,10 @@ internal static class SeriesCommand
                 Console.WriteLine($"{SeriesRefs.PreRef} is not set; the first create or prebuild sets it to HEAD");
                 return ExitCodes.Success;
             }
-            Console.WriteLine($"pre: {pre.Sha[..12]} {pre.MessageShort}");
+            var colour = Colour.ForStdout("ksplice");
+            Console.WriteLine($"pre: {colour.Name(pre.Sha[..12])} {pre.MessageShort}");
             Console.WriteLine(built.Count == 0 ? "no update built on it yet" : "updates built on it:");
-            foreach (var u in built) Console.WriteLine($"  {u.Id}  {u.Post[..12]}  {u.Note?.Verdict}  {u.Note?.Source}");
+            foreach (var u in built) Console.WriteLine($"  {colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict)}  {u.Note?.Source}");
             return ExitCodes.Success;
         }));
         command.Subcommands.Add(Set());
