@@ -18,16 +18,16 @@ public sealed class KspliceSettings
 
     public static KspliceSettings Read(KspliceRepository repository)
     {
-        var config = repository.Repo.Config;
-        var modules = config.Find("ksplice.modules")
-            .SelectMany(e => e.Value.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries))
+        var config = GitConfigValues.Read(repository, "ksplice");
+        var modules = config.GetAll("ksplice.modules")
+            .SelectMany(v => v.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries))
             .ToList();
         return new KspliceSettings
         {
-            BuildCommand = config.Get<string>("ksplice.buildCommand")?.Value is { Length: > 0 } cmd ? cmd : DefaultBuildCommand,
+            BuildCommand = config.Get("ksplice.buildCommand") is { Length: > 0 } cmd ? cmd : DefaultBuildCommand,
             ModuleGlobs = modules.Count > 0 ? modules : ["*.ko"],
-            Compiler = config.Get<string>("ksplice.compiler")?.Value,
-            Jobs = config.Get<string>("ksplice.jobs")?.Value is { } j && int.TryParse(j, out var n) && n > 0 ? n : null,
+            Compiler = config.Get("ksplice.compiler") is { Length: > 0 } cc ? cc : null,
+            Jobs = int.TryParse(config.Get("ksplice.jobs"), out var n) && n > 0 ? n : null,
         };
     }
 }

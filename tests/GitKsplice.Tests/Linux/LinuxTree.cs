@@ -41,7 +41,8 @@ public sealed class LinuxTree
         File.Copy(Path.Combine(config, ".config"), Repo.Path("ksplice/.config"));
         Repo.Git("config", "ksplice.buildCommand", "make vmlinux");
 
-        var prebuild = Repo.Ksplice("create", "--prebuild");
+        // A tinyconfig build takes minutes on two cores, more on a loaded machine.
+        var prebuild = ProcessRunner.Run(Repo.Root, "git", ["ksplice", "create", "--prebuild"], timeoutMs: 2_400_000);
         if (prebuild.ExitCode != 0) throw new InvalidOperationException("git ksplice create --prebuild failed: " + prebuild.All);
     }
 

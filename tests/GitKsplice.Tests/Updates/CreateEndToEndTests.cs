@@ -376,4 +376,23 @@ public class CreateEndToEndTests
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Equal(CTree.Greet + "\n", File.ReadAllText(repo.Path(".git/ksplice/build/tree/greet.c")));
     }
+
+    [Fact]
+    public void A_linked_worktree_builds_with_the_repositorys_settings_under_the_common_git_dir()
+    {
+        using var repo = CTree.Create();
+        repo.Git("config", "ksplice.buildCommand", "make && echo custom-build-ran");
+        using var scratch = new TempDir();
+        var worktree = Path.Combine(scratch.Path, "wt");
+        repo.Git("worktree", "add", "-q", "-b", "fix", worktree);
+        File.WriteAllText(Path.Combine(worktree, "greet.c"), CTree.Greet.Replace("return printf(\"HELLO", "return 4 * printf(\"HELLO") + "\n");
+        ProcessRunner.Run(worktree, "git", ["commit", "-qam", "fix in a worktree"]);
+
+        var r = ProcessRunner.Run(worktree, "git", ["ksplice", "create", "--id", "wt01", "HEAD"]);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("custom-build-ran", File.ReadAllText(repo.Path(".git/ksplice/logs/post-wt01.log")));
+        Assert.True(File.Exists(Path.Combine(worktree, "ksplice-wt01.tar.gz")));
+        Assert.Equal(repo.Git("rev-parse", "fix"), repo.Git("rev-parse", "refs/ksplice/updates/wt01"));
+    }
 }

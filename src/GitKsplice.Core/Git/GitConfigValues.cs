@@ -1,0 +1,28 @@
+namespace GitKsplice.Git;
+
+/// <summary>
+/// The values of a git config section, read through git itself in one call: libgit2 opened on a linked
+/// worktree does not see the common config, and git's own precedence (system, global, local, worktree,
+/// -c and GIT_CONFIG_*) must hold.
+/// </summary>
+public sealed class GitConfigValues
+{
+    private readonly ILookup<string, string> _values;
+
+    private GitConfigValues(ILookup<string, string> values) => _values = values;
+
+    /// <summary>Every key under <paramref name="section"/> (e.g. "ksplice"), lower-cased as git reports it.</summary>
+    public static GitConfigValues Read(KspliceRepository repository, string section)
+    {
+        var r = repository.Git.TryRun(["config", "-z", "--get-regexp", "^" + section.Replace(".", "\\.") + "\\."]);
+        var entries = r.Succeeded ? r.StdOut.Split('\0', StringSplitOptions.RemoveEmptyEntries) : [];
+        return new GitConfigValues(entries
+            .Select(e => e.Split('\n', 2))
+            .ToLookup(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "true", StringComparer.OrdinalIgnoreCase));
+    }
+
+    /// <summary>The last value of a key (git's "last one wins"), or null.</summary>
+    public string? Get(string key) => _values[key].LastOrDefault();
+
+    public IEnumerable<string> GetAll(string key) => _values[key];
+}
