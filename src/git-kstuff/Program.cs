@@ -5,4 +5,5 @@ using GitKsplice.Cli.Commands;
 var root = new RootCommand("git kstuff: deliver a kernel build to a target host and merge its configuration, after kstuff(1)");
 foreach (var command in KstuffCommands.All())
     root.Subcommands.Add(command);
-return CommandLineRunner.Invoke(root, args);
+DeliverCommand.Configure(root);
+return CommandLineRunner.Invoke(root, args, KstuffManual.Tool);

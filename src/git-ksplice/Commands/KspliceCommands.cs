@@ -7,6 +7,15 @@ internal static class KspliceCommands
 {
     public static IEnumerable<Command> All() =>
     [
+        CreateCommand.Build(),
+        ListCommand.Build(),
+        ShowCommand.Build(),
+        SeriesCommand.Build(),
         DiffObjectsCommand.Build(),
+        StatusCommand.Build(),
+        HooksCommand.Build(),
+        HookCommand.Build(),
+        SetupCommand.Build(),
+        ConfigCommand.Build(KspliceManual.Tool),
     ];
 }

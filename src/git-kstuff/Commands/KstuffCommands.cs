@@ -7,5 +7,10 @@ internal static class KstuffCommands
 {
     public static IEnumerable<Command> All() =>
     [
+        BundleCommand.Build(),
+        BundlesCommand.Build(),
+        MergeCommand.Build(),
+        LogCommand.Build(),
+        ConfigCommand.Build(KstuffManual.Tool),
     ];
 }

@@ -3,11 +3,16 @@ namespace GitKsplice.Tests.Support;
 /// <summary>A real git repository in a temp directory, driven through the git command line.</summary>
 public sealed class TestRepo : IDisposable
 {
-    private readonly TempDir _dir = new();
-    public string Root => _dir.Path;
+    private readonly TempDir? _dir;
+    public string Root { get; }
 
-    public TestRepo(bool init = true)
+    public TestRepo(bool init = true) : this(new TempDir(), init) { }
+
+    private TestRepo(TempDir dir, bool init) : this(dir.Path, init) => _dir = dir;
+
+    private TestRepo(string root, bool init)
     {
+        Root = root;
         if (!init) return;
         Git("init", "-q", "-b", "main");
         Git("config", "user.name", "Test User");
@@ -15,9 +20,18 @@ public sealed class TestRepo : IDisposable
         Git("config", "commit.gpgsign", "false");
     }
 
+    /// <summary>A new repository in an existing directory (its files become the first commit's content).</summary>
+    public static TestRepo At(string directory) => new(directory, init: true);
+
     public string Path(string relative) => System.IO.Path.Combine(Root, relative);
 
-    public string Write(string relative, string content) => _dir.Write(relative, content);
+    public string Write(string relative, string content)
+    {
+        var full = Path(relative);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, content);
+        return full;
+    }
 
     public string Read(string relative) => File.ReadAllText(Path(relative));
 
@@ -45,5 +59,5 @@ public sealed class TestRepo : IDisposable
     /// <summary>Runs "git kstuff …" through git, as a user would.</summary>
     public RunResult Kstuff(params string[] args) => ProcessRunner.Run(Root, "git", ["kstuff", .. args]);
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => _dir?.Dispose();
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Benchmark of git ksplice create on a generated C tree (default 300 files).
+# Reports, from one run:
+#   warm ratio = time of a warm `git ksplice create` for a one-function change
+#                / time of the bare incremental `make` for the same change   (target <= 1.3)
+#   cold ratio = time of a cold `git ksplice create` (pre and post built from nothing)
+#                / time of two full builds
+# Usage: bench/create/run.sh [files]   (git-ksplice must be on PATH: ./install.sh)
+set -euo pipefail
+files=${1:-300}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+now() { date +%s.%N; }
+elapsed() { echo "$2 - $1" | bc; }
+
+gen_tree() {
+  mkdir -p "$1/src"
+  local objs=""
+  for i in $(seq 1 "$files"); do
+    cat > "$1/src/unit$i.c" <<C
+#include <stdio.h>
+#include <string.h>
+static int table$i[64];
+int unit${i}_sum(const int *v, int n) { int s = 0; for (int k = 0; k < n; k++) s += v[k] * $i; return s; }
+int unit${i}_scan(const char *text) { int c = 0; for (; *text; text++) if (strchr("aeiou", *text)) c++; return c + $i; }
+int unit${i}_fill(void) { for (int k = 0; k < 64; k++) table$i[k] = k * $i; return unit${i}_sum(table$i, 64); }
+int unit${i}_print(void) { return printf("unit $i: %d\n", unit${i}_fill()); }
+C
+    objs="$objs src/unit$i.o"
+  done
+  printf 'int unit1_print(void);\nint main(void) { return unit1_print() < 0; }\n' > "$1/src/main.c"
+  cat > "$1/Makefile" <<M
+CFLAGS = -O2 -g
+OBJS = src/main.o$objs
+prog: \$(OBJS)
+	\$(CC) -o \$@ \$(OBJS)
+M
+  printf '*.o\nprog\n' > "$1/.gitignore"
+}
+
+change() { sed -i "s/s += v\[k\] \* $2;/s += v[k] * $2 + ${3:-1};/" "$1/src/unit$2.c"; }
+
+echo "generating a tree of $files C files in $work" >&2
+gen_tree "$work/repo"
+cd "$work/repo"
+git init -q -b main && git add -A && git -c user.name=b -c user.email=b@b commit -qm tree
+git ksplice series set HEAD >/dev/null
+
+# Two full builds, as a user would run them (plain make, same parallelism).
+jobs=$(nproc)
+cp -a "$work/repo" "$work/plain"
+t0=$(now); make -s -C "$work/plain" -j"$jobs" >/dev/null; t1=$(now)
+full=$(elapsed "$t0" "$t1")
+
+# Cold create: nothing built yet.
+change "$work/repo" 7 && git -c user.name=b -c user.email=b@b commit -qam "change unit7"
+t0=$(now); git ksplice create -q --id cold -j"$jobs" HEAD; t1=$(now)
+cold=$(elapsed "$t0" "$t1")
+
+# Warm create: the next one-function change, after the first update.
+change "$work/repo" 42 && git -c user.name=b -c user.email=b@b commit -qam "change unit42"
+t0=$(now); git ksplice create -q --id warm -j"$jobs" HEAD; t1=$(now)
+warm=$(elapsed "$t0" "$t1")
+
+# The bare incremental make for the same change, in a built plain tree.
+change "$work/plain" 42
+t0=$(now); make -s -C "$work/plain" -j"$jobs" >/dev/null; t1=$(now)
+incremental=$(elapsed "$t0" "$t1")
+
+printf 'files: %s, jobs: %s\n' "$files" "$jobs"
+printf 'full build:            %6.2f s\n' "$full"
+printf 'cold create:           %6.2f s   cold / (2 x full build) = %.2f\n' "$cold" "$(echo "$cold / (2 * $full)" | bc -l)"
+printf 'incremental make:      %6.3f s\n' "$incremental"
+printf 'warm create:           %6.3f s   warm / incremental make = %.2f (target <= 1.3)\n' "$warm" "$(echo "$warm / $incremental" | bc -l)"

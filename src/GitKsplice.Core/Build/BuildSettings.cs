@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text;
+using GitKsplice.Processes;
+
+namespace GitKsplice.Build;
+
+/// <summary>
+/// How a tree is built: the command, the parallelism, and how every object gets its own function and data
+/// sections without editing the user's Makefile — KCFLAGS for a Kbuild (Linux) tree, a compiler wrapper
+/// first on PATH for a plain Makefile that calls gcc or cc.
+/// </summary>
+public sealed class BuildSettings
+{
+    public const string SectionFlags = "-ffunction-sections -fdata-sections";
+
+    public required string Command { get; init; }
+    public required int Jobs { get; init; }
+    /// <summary>The real compiler the wrapper or Kbuild ends up running.</summary>
+    public required string CompilerPath { get; init; }
+    /// <summary>First line of the compiler's --version: recorded in every manifest.</summary>
+    public required string CompilerVersion { get; init; }
+    /// <summary>Globs (relative paths) of build outputs packaged by --build-modules.</summary>
+    public IReadOnlyList<string> ModuleGlobs { get; init; } = ["*.ko"];
+
+    public static string DefaultCompiler() =>
+        FindOnPath("gcc") ?? FindOnPath("cc") ?? throw new Cli.UserError("no C compiler found: install gcc");
+
+    public static string ReadCompilerVersion(string compiler)
+    {
+        var r = CommandRunner.Run(System.Environment.CurrentDirectory, compiler, ["--version"]);
+        return r.Succeeded ? r.StdOut.Split('\n')[0].Trim() : throw new Cli.UserError($"compiler '{compiler}' does not run: {r.StdErr.Trim()}");
+    }
+
+    public static int DefaultJobs() =>
+        int.TryParse(System.Environment.GetEnvironmentVariable("CONCURRENCY_LEVEL"), out var n) && n > 0 ? n : System.Environment.ProcessorCount;
+
+    /// <summary>Identifies everything that makes two builds of the same source differ; a change forces a clean build.</summary>
+    public string Key(bool kbuild) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+        string.Join('\n', Command, CompilerPath, CompilerVersion, kbuild ? KbuildRecipe : "wrapper", SectionFlags))))[..16];
+
+    /// <summary>Changes when the environment given to Kbuild changes, so trees built the old way are rebuilt.</summary>
+    private const string KbuildRecipe = "kbuild: KCFLAGS, fixed KBUILD_BUILD_VERSION and KBUILD_BUILD_TIMESTAMP";
+
+    /// <summary>The environment of a build: KCFLAGS for a Kbuild tree, else the compiler wrapper first on PATH.</summary>
+    public Dictionary<string, string?> BuildEnvironment(bool kbuild, string wrapperDir)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["MAKEFLAGS"] = $"-j{Jobs}",
+            ["LC_ALL"] = "C",
+        };
+        if (kbuild)
+        {
+            var existing = System.Environment.GetEnvironmentVariable("KCFLAGS");
+            env["KCFLAGS"] = string.IsNullOrWhiteSpace(existing) ? SectionFlags : existing + " " + SectionFlags;
+            // Kbuild stamps a build counter and the time into init/version-timestamp.o at every link: fixed
+            // values keep the pre and post builds of that object identical (a user's own values win).
+            env["KBUILD_BUILD_VERSION"] = System.Environment.GetEnvironmentVariable("KBUILD_BUILD_VERSION") ?? "1";
+            env["KBUILD_BUILD_TIMESTAMP"] = System.Environment.GetEnvironmentVariable("KBUILD_BUILD_TIMESTAMP") ?? "Thu Jan  1 00:00:00 UTC 1970";
+        }
+        else
+        {
+            WriteWrappers(wrapperDir);
+            env["PATH"] = wrapperDir + Path.PathSeparator + System.Environment.GetEnvironmentVariable("PATH");
+        }
+        return env;
+    }
+
+    private void WriteWrappers(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        var script = $"#!/bin/sh\n# git-ksplice: compile with one section per function and per data object\nexec '{CompilerPath.Replace("'", "'\\''")}' {SectionFlags} \"$@\"\n";
+        foreach (var name in new[] { "gcc", "cc" })
+        {
+            var path = Path.Combine(dir, name);
+            if (File.Exists(path) && File.ReadAllText(path) == script) continue;
+            var temp = path + ".tmp";
+            File.WriteAllText(temp, script);
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            File.Move(temp, path, overwrite: true);
+        }
+    }
+
+    private static string? FindOnPath(string name) =>
+        (System.Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(File.Exists);
+}

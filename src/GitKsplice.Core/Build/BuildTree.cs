@@ -1,0 +1,119 @@
+using System.Text.Json;
+using GitKsplice.Cli;
+using GitKsplice.Git;
+using GitKsplice.Processes;
+
+namespace GitKsplice.Build;
+
+/// <summary>What a build tree holds: the source tree it was synced to and whether that state is built.</summary>
+public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built);
+
+/// <summary>The build failed; the log keeps its whole output.</summary>
+public sealed class BuildFailedException(string what, int exitCode, string logPath)
+    : UserError($"build of {what} failed (exit {exitCode}); see the log: {logPath}")
+{
+    public string LogPath { get; } = logPath;
+}
+
+/// <summary>
+/// The build tree of our own under the git dir ($GIT_COMMON_DIR/ksplice/build/&lt;name&gt;), never the user's
+/// working tree. Its source is moved between git trees with its own index and `read-tree -u`, which rewrites
+/// only the files that differ, so make's dependency tracking rebuilds only what a change touches.
+/// </summary>
+public sealed class BuildTree(KspliceRepository repository, string name)
+{
+    public string Name { get; } = name;
+    public string Root { get; } = Path.Combine(repository.StateDir, "build", name);
+    private string IndexFile => Root + ".index";
+    private string StateFile => Root + ".state";
+    private string LogDir => Path.Combine(repository.StateDir, "logs");
+    private string WrapperDir => Path.Combine(repository.StateDir, "cc-wrapper");
+
+    public bool Exists => Directory.Exists(Root) && File.Exists(IndexFile) && State != null;
+
+    public BuildTreeState? State
+    {
+        get
+        {
+            try { return File.Exists(StateFile) ? JsonSerializer.Deserialize<BuildTreeState>(File.ReadAllText(StateFile)) : null; }
+            catch (JsonException) { return null; }
+        }
+    }
+
+    private void SaveState(BuildTreeState state) => AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state));
+
+    /// <summary>git plumbing on this tree: our own index and work tree, the user's objects.</summary>
+    public GitCli Git => repository.Git.With(new Dictionary<string, string?>
+    {
+        ["GIT_DIR"] = repository.CommonDir,
+        ["GIT_WORK_TREE"] = Root,
+        ["GIT_INDEX_FILE"] = IndexFile,
+    });
+
+    /// <summary>Moves the tree's source to <paramref name="treeId"/>, rewriting only what differs.</summary>
+    public void Sync(string treeId, string buildKey, string configHash)
+    {
+        var state = State;
+        if (state == null || state.BuildKey != buildKey || !File.Exists(IndexFile))
+        {
+            // A different compiler or build command: start clean, an incremental build would mix the two.
+            Remove();
+            Directory.CreateDirectory(Root);
+            state = null;
+        }
+        if (state?.SourceTree == treeId && state.ConfigHash == configHash) return;
+        Git.Run("read-tree", "--reset", "-u", treeId);
+        SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false));
+    }
+
+    /// <summary>Records that the source now is <paramref name="treeId"/> after an edit we made ourselves (a patch).</summary>
+    public void MarkSource(string treeId)
+    {
+        var state = State ?? throw new InvalidOperationException("build tree has no state");
+        SaveState(state with { SourceTree = treeId, Built = false });
+    }
+
+    /// <summary>Copies the running kernel's .config and System.map (ORIG_CONFIG) into the tree.</summary>
+    public void InstallConfig(OriginalConfig config)
+    {
+        foreach (var file in config.Files)
+        {
+            var target = Path.Combine(Root, Path.GetFileName(file));
+            if (File.Exists(target) && FilesEqual(file, target)) continue; // keep mtime: no needless rebuild
+            File.Copy(file, target, overwrite: true);
+        }
+    }
+
+    /// <summary>Runs the build command in the tree; logs to $GIT_DIR/ksplice/logs/&lt;label&gt;.log. <paramref name="what"/> names the state for messages.</summary>
+    public string Build(BuildSettings settings, bool kbuild, string label, string what, ToolOutput output, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(LogDir);
+        var log = Path.Combine(LogDir, $"{label}.log");
+        File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
+        output.Verbose($"building {what}: {settings.Command} (log: {log})");
+        var env = settings.BuildEnvironment(kbuild, WrapperDir);
+        // -vv echoes the build; otherwise a terminal gets one status line with the build's latest step.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Action<string>? echo = output.Verbosity >= 2 ? line => output.Err.WriteLine(line)
+            : output.LiveProgress ? line => output.Status($"building the {Name} tree ({clock.Elapsed.TotalSeconds:0}s): {line.Trim()}")
+            : null;
+        int exit;
+        try { exit = CommandRunner.RunLogged(Root, "/bin/sh", ["-c", settings.Command], log, env, echo, cancel); }
+        finally { output.EndStatus(); }
+        var state = State!;
+        SaveState(state with { Built = exit == 0 });
+        if (exit != 0) throw new BuildFailedException(what, exit, log);
+        return log;
+    }
+
+    public void Remove()
+    {
+        if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(Root)!);
+        File.Delete(IndexFile);
+        File.Delete(StateFile);
+    }
+
+    private static bool FilesEqual(string a, string b) =>
+        new FileInfo(a).Length == new FileInfo(b).Length && File.ReadAllBytes(a).AsSpan().SequenceEqual(File.ReadAllBytes(b));
+}

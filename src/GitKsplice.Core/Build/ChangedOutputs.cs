@@ -1,0 +1,77 @@
+using System.IO.Enumeration;
+
+namespace GitKsplice.Build;
+
+/// <summary>A build output whose bytes differ between the pre snapshot and the build tree (PrePath null for a new one).</summary>
+public sealed record ChangedOutput(string Path, string? PrePath, string PostPath);
+
+/// <summary>
+/// Finds build outputs: the objects compiled from the tree's sources and the files --build-modules packages,
+/// and those a change really changed. An output with the same size and mtime as its pre copy was not
+/// rebuilt (the snapshot keeps mtimes) and is skipped without reading it; rebuilt ones are compared byte
+/// for byte.
+/// </summary>
+public static class ChangedOutputs
+{
+    private static readonly string[] SourceExtensions = [".c", ".S", ".s"];
+
+    /// <summary>Objects compiled from a source file of the tree (foo.o beside foo.c), not linked aggregates like vmlinux.o.</summary>
+    public static Func<string, bool> Objects(string treeRoot) =>
+        rel => rel.EndsWith(".o", StringComparison.Ordinal) && HasSource(treeRoot, rel);
+
+    /// <summary>Outputs matching any of the globs (against the file name or the relative path).</summary>
+    public static Func<string, bool> Matching(IReadOnlyList<string> globs) =>
+        rel => globs.Any(g =>
+            FileSystemName.MatchesSimpleExpression(g, rel, ignoreCase: false) ||
+            FileSystemName.MatchesSimpleExpression(g, System.IO.Path.GetFileName(rel), ignoreCase: false));
+
+    /// <summary>Relative paths of the files under <paramref name="root"/> that <paramref name="wanted"/> accepts.</summary>
+    public static IEnumerable<string> Enumerate(string root, Func<string, bool> wanted)
+    {
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
+        foreach (var file in Directory.EnumerateFiles(root, "*", options))
+        {
+            var rel = System.IO.Path.GetRelativePath(root, file);
+            if (!rel.StartsWith(".git", StringComparison.Ordinal) && wanted(rel)) yield return rel;
+        }
+    }
+
+    /// <summary>The outputs of <paramref name="treeRoot"/> that differ from their copies under <paramref name="preRoot"/>.</summary>
+    public static IReadOnlyList<ChangedOutput> Find(string preRoot, string treeRoot, Func<string, bool> wanted)
+    {
+        var result = new List<ChangedOutput>();
+        foreach (var rel in Enumerate(treeRoot, wanted))
+        {
+            var post = System.IO.Path.Combine(treeRoot, rel);
+            var pre = System.IO.Path.Combine(preRoot, rel);
+            if (!File.Exists(pre)) result.Add(new ChangedOutput(rel, null, post));
+            else if (!SameBytes(new FileInfo(pre), new FileInfo(post))) result.Add(new ChangedOutput(rel, pre, post));
+        }
+        result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return result;
+    }
+
+    /// <summary>Same size and mtime: a copy not rebuilt since; otherwise the bytes decide.</summary>
+    public static bool SameBytes(FileInfo pre, FileInfo post)
+    {
+        if (pre.Length != post.Length) return false;
+        if (pre.LastWriteTimeUtc == post.LastWriteTimeUtc) return true;
+        using var a = new FileStream(pre.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var b = new FileStream(post.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var bufA = new byte[1 << 16];
+        var bufB = new byte[1 << 16];
+        while (true)
+        {
+            var n = a.ReadAtLeast(bufA, bufA.Length, throwOnEndOfStream: false);
+            var m = b.ReadAtLeast(bufB, bufB.Length, throwOnEndOfStream: false);
+            if (n != m || !bufA.AsSpan(0, n).SequenceEqual(bufB.AsSpan(0, m))) return false;
+            if (n == 0) return true;
+        }
+    }
+
+    private static bool HasSource(string root, string objectPath)
+    {
+        var stem = System.IO.Path.Combine(root, objectPath[..^2]);
+        return SourceExtensions.Any(ext => File.Exists(stem + ext));
+    }
+}

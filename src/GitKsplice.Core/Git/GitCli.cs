@@ -1,0 +1,41 @@
+using GitKsplice.Cli;
+using GitKsplice.Processes;
+
+namespace GitKsplice.Git;
+
+/// <summary>
+/// The git command line, for what libgit2 does differently from git: ref updates with reflogs and
+/// compare-and-swap, index and work-tree plumbing on our own build trees.
+/// </summary>
+public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>? env = null)
+{
+    public string WorkDir { get; } = workDir;
+
+    public GitCli With(IReadOnlyDictionary<string, string?> extraEnv)
+    {
+        var merged = new Dictionary<string, string?>(env ?? new Dictionary<string, string?>());
+        foreach (var (k, v) in extraEnv) merged[k] = v;
+        return new GitCli(WorkDir, merged);
+    }
+
+    public CommandResult TryRun(IEnumerable<string> args, string? stdin = null) =>
+        CommandRunner.Run(WorkDir, "git", args, env, stdin);
+
+    /// <summary>Runs git; a failure becomes a UserError carrying git's own message.</summary>
+    public string Run(IEnumerable<string> args, string? stdin = null)
+    {
+        var list = args.ToList();
+        var r = TryRun(list, stdin);
+        if (!r.Succeeded)
+        {
+            var message = FirstLine(r.StdErr) ?? $"git {string.Join(' ', list)} exited with {r.ExitCode}";
+            throw new UserError(message.StartsWith("fatal: ") ? message["fatal: ".Length..] : message);
+        }
+        return r.StdOut;
+    }
+
+    public string Run(params string[] args) => Run((IEnumerable<string>)args);
+
+    private static string? FirstLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+}

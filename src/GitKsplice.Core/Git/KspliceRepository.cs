@@ -1,0 +1,54 @@
+using GitKsplice.Cli;
+using LibGit2Sharp;
+
+namespace GitKsplice.Git;
+
+/// <summary>The user's repository as git-ksplice sees it: objects and refs through libgit2, plus our own state dir.</summary>
+public sealed class KspliceRepository : IDisposable
+{
+    public Repository Repo { get; }
+    /// <summary>The git dir of this worktree (HEAD lives here).</summary>
+    public string GitDir { get; }
+    /// <summary>The git dir shared by every worktree: refs, notes and our build trees live here.</summary>
+    public string CommonDir { get; }
+    /// <summary>The user's working tree, or null in a bare repository.</summary>
+    public string? WorkDir { get; }
+    public GitCli Git { get; }
+
+    /// <summary>Everything git-ksplice keeps: build trees, logs, locks, manifests.</summary>
+    public string StateDir => Path.Combine(CommonDir, "ksplice");
+
+    private KspliceRepository(Repository repo)
+    {
+        Repo = repo;
+        GitDir = Path.TrimEndingDirectorySeparator(repo.Info.Path);
+        WorkDir = repo.Info.WorkingDirectory is { } wd ? Path.TrimEndingDirectorySeparator(wd) : null;
+        Git = new GitCli(WorkDir ?? GitDir);
+        var common = Git.Run("rev-parse", "--git-common-dir").Trim();
+        CommonDir = Path.GetFullPath(common, WorkDir ?? GitDir);
+    }
+
+    public static KspliceRepository Discover(string startDirectory)
+    {
+        var found = Repository.Discover(startDirectory)
+            ?? throw new UserError($"not a git repository (or any of the parent directories): {startDirectory}");
+        return new KspliceRepository(new Repository(found));
+    }
+
+    /// <summary>Resolves a revision to a commit, or fails naming it.</summary>
+    public Commit ResolveCommit(string revision)
+    {
+        try
+        {
+            if (Repo.Lookup(revision)?.Peel<Commit>() is { } commit) return commit;
+        }
+        catch (LibGit2SharpException) { }
+        catch (ArgumentException) { }
+        throw new UserError($"unknown commit: '{revision}'");
+    }
+
+    public Commit? TryResolveRef(string refName) =>
+        Repo.Refs[refName]?.ResolveToDirectReference()?.Target as Commit;
+
+    public void Dispose() => Repo.Dispose();
+}

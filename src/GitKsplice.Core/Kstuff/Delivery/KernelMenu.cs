@@ -1,0 +1,51 @@
+using GitKsplice.Cli;
+using GitKsplice.Kstuff.Options;
+
+namespace GitKsplice.Kstuff.Delivery;
+
+/// <summary>A kernel the interactive menu offers: a database entry, or the tree at $ROOT/$MACH.</summary>
+public sealed record KernelChoice(string Label, string Root, string Mach, DatabaseEntry? Entry)
+{
+    public static KernelChoice FromDatabase(DatabaseEntry e) =>
+        new(e.Comment.Trim().Length > 0 ? $"{e.Comment.Trim()} ({e.Root}:{e.Mach}{(e.PreBuilt ? ", pre-built" : "")})" : $"{e.Root}:{e.Mach}{(e.PreBuilt ? " (pre-built)" : "")}",
+            e.Root, e.Mach, e);
+}
+
+/// <summary>
+/// Interactive mode: a numbered menu of the kernels, then the "hostname or hostname:kernelname" prompt.
+/// Reads lines from <paramref name="input"/> (a keyboard or a pipe) and writes to <paramref name="prompt"/>.
+/// </summary>
+public sealed class KernelMenu(TextReader input, TextWriter prompt)
+{
+    public KernelChoice Choose(IReadOnlyList<KernelChoice> choices)
+    {
+        if (choices.Count == 0)
+            throw new UserError("no kernels to offer: give database files with -d, or set $ROOT and $MACH (or use -b)");
+        prompt.WriteLine("Kernels:");
+        for (var i = 0; i < choices.Count; i++)
+            prompt.WriteLine($"  {i + 1}) {choices[i].Label}");
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            prompt.Write(choices.Count == 1 ? "Select a kernel [1]: " : $"Select a kernel [1-{choices.Count}]: ");
+            prompt.Flush();
+            var line = input.ReadLine() ?? throw new UserError("no kernel selected (end of input)");
+            line = line.Trim();
+            if (line.Length == 0 && choices.Count == 1) return choices[0];
+            if (int.TryParse(line, out var n) && n >= 1 && n <= choices.Count) return choices[n - 1];
+            prompt.WriteLine($"'{line}' is not one of 1-{choices.Count}");
+        }
+        throw new UserError("no kernel selected");
+    }
+
+    public string AskTarget()
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            prompt.Write("hostname or hostname:kernelname: ");
+            prompt.Flush();
+            var line = input.ReadLine() ?? throw new UserError("no host given (end of input)");
+            if (line.Trim().Length > 0) return line.Trim();
+        }
+        throw new UserError("no host given");
+    }
+}

@@ -1,0 +1,123 @@
+namespace GitKsplice.Kstuff.Targets;
+
+/// <summary>
+/// The POSIX shell scripts kstuff runs on a target. Every value reaches them as an argument ($1…),
+/// never inside the script text; none of them exits 255, which ssh keeps for a lost connection.
+/// </summary>
+public static class RemoteScripts
+{
+    private const string Prologue = "LC_ALL=C; export LC_ALL\n";
+
+    /// <summary>The parts of a configuration tree the merge reads (not pack.d, which stays there), as a tar stream on stdout. $1: tree.</summary>
+    public const string ReadConfiguration = Prologue + """
+        T=$1
+        if [ ! -d "$T" ]; then echo "no configuration tree $T" >&2; exit 3; fi
+        cd "$T" || exit 3
+        set --
+        for p in mdevice.d sdevice.d node.d init.d rc.d sd.d mtune.d dtune.d autotune.d mfsys.d sfsys.d; do
+          if [ -e "$p" ]; then set -- "$@" "$p"; fi
+        done
+        if [ $# -eq 0 ]; then echo "$T holds no Master, System or Node files" >&2; exit 3; fi
+        # cf.d without what idbuild makes again (objects, the kernel, generated sources).
+        for f in cf.d/*; do
+          case ${f#cf.d/} in
+            unix|*.o|config.h|conf.c|direct|ifile|modlist|sdevice.new|mdevice|sdevice|mfsys|sfsys|mtune|mod_register|'*') ;;
+            *) if [ -f "$f" ]; then set -- "$@" "$f"; fi ;;
+          esac
+        done
+        tar cf - "$@"
+        """;
+
+    /// <summary>The block and character nodes under a /dev directory, "ls -ln" style. $1: the directory.</summary>
+    public const string ListDeviceNodes = Prologue + """
+        if [ ! -d "$1" ]; then exit 0; fi
+        find "$1" \( -type b -o -type c \) -exec ls -ln {} + 2>/dev/null
+        exit 0
+        """;
+
+    /// <summary>Receives a tar stream into a fresh staging directory. $1: the directory.</summary>
+    public const string ReceiveTree = Prologue + """
+        S=$1
+        rm -rf "$S" && mkdir -p "$S" && cd "$S" && tar xf - || { echo "cannot unpack into $S" >&2; exit 1; }
+        """;
+
+    /// <summary>Copies the named drivers' pack.d directories from one tree into another. $1: from, $2: to, $3…: drivers.</summary>
+    public const string CopyDriverPacks = Prologue + """
+        F=$1; S=$2; shift 2
+        mkdir -p "$S/pack.d" || exit 1
+        for d in "$@"; do
+          if [ -d "$F/pack.d/$d" ]; then
+            rm -rf "$S/pack.d/$d" && cp -Rp "$F/pack.d/$d" "$S/pack.d/$d" || { echo "cannot copy $F/pack.d/$d" >&2; exit 1; }
+          fi
+        done
+        """;
+
+    /// <summary>Removes a staging directory or file, if there. $1…: paths.</summary>
+    public const string Remove = Prologue + """
+        rm -rf "$@"
+        """;
+
+    /// <summary>
+    /// Runs the -c command: its file arrives on stdin, runs as "command target-tree source-tree", goes.
+    /// $1: where to keep the file, $2: target tree, $3: source (merged) tree.
+    /// </summary>
+    public const string RunCommand = Prologue + """
+        F=$1
+        cat > "$F" && chmod 700 "$F" || { echo "cannot write $F" >&2; rm -f "$F"; exit 1; }
+        "$F" "$2" "$3"
+        rc=$?
+        rm -f "$F"
+        [ $rc -ne 255 ] || rc=254
+        exit $rc
+        """;
+
+    /// <summary>
+    /// Finds idbuild for a tree: the configured one, else the tree's bin/idbuild, else /etc/conf/bin/idbuild.
+    /// Expects $S (tree), $IDB (configured, may be empty) and $R (root); sets $IDB.
+    /// </summary>
+    private const string FindIdbuild = """
+        if [ -z "$IDB" ]; then
+          if [ -x "$S/bin/idbuild" ]; then IDB=$S/bin/idbuild; else IDB=$R/etc/conf/bin/idbuild; fi
+        fi
+        if [ ! -x "$IDB" ]; then echo "kstuff: no idbuild at $IDB" >&2; exit 127; fi
+        """ + "\n";
+
+    /// <summary>
+    /// The idbuild of a tree, written so that it runs inside a plan step as well as alone. idbuild reads
+    /// $ROOT/$MACH/etc/conf, so ROOT points at a directory whose etc/conf is the tree; the kernel goes to
+    /// the tree's cf.d/unix. Expects $S, $IDB, $R and the idbuild options in "$@".
+    /// </summary>
+    public const string BuildBody = FindIdbuild + """
+        rm -rf "$S/.kstuff-root" && mkdir -p "$S/.kstuff-root/etc" "$S/cf.d" && ln -s ../.. "$S/.kstuff-root/etc/conf" || exit 1
+        rm -f "$S/cf.d/unix"
+        if [ -d "$S/include.d" ]; then set -- "$@" -I "$S/include.d"; fi
+        echo "kstuff: $IDB $*"
+        ( ROOT=$S/.kstuff-root; MACH=.; export ROOT MACH; exec "$IDB" "$@" -O "$S/cf.d/unix" )
+        rc=$?
+        rm -rf "$S/.kstuff-root"
+        if [ $rc -ne 0 ]; then echo "kstuff: idbuild failed with exit status $rc" >&2; [ $rc -ne 255 ] || rc=254; exit $rc; fi
+        if [ ! -s "$S/cf.d/unix" ]; then echo "kstuff: idbuild made no kernel at $S/cf.d/unix" >&2; exit 1; fi
+        """;
+
+    /// <summary>idbuild as a step of its own. $1: tree, $2: configured idbuild or "", $3: root, $4…: idbuild options.</summary>
+    public const string Build = Prologue + """
+        S=$1; IDB=$2; R=$3; shift 3
+        """ + "\n" + BuildBody;
+
+    /// <summary>
+    /// idmknod for the included source-only drivers, never removing a node (-s). Expects $S (the installed
+    /// tree), $IDB, $R and "-M driver" pairs in "$@"; runs as a step of the install plan.
+    /// </summary>
+    public const string MakeNodesBody = FindIdbuild + """
+        IDM=$(dirname "$IDB")/idmknod
+        if [ ! -x "$IDM" ]; then echo "kstuff: no idmknod beside $IDB" >&2; exit 127; fi
+        echo "kstuff: $IDM -o $R/dev -r $S -s $*"
+        "$IDM" -o "$R/dev" -r "$S" -s "$@"
+        """;
+
+    /// <summary>Reads the log an install left. $1: the log.</summary>
+    public const string ReadLog = Prologue + """
+        cat "$1" 2>/dev/null
+        exit 0
+        """;
+}

@@ -1,0 +1,67 @@
+using System.IO.Compression;
+using System.Text;
+using SharpCompress.Common;
+using SharpCompress.Readers;
+using SharpCompress.Writers.Tar;
+
+namespace GitKsplice.Updates;
+
+/// <summary>One file to put in an update tarball, under ksplice-&lt;id&gt;/.</summary>
+public sealed record ArchiveFile(string Name, Func<Stream> Open);
+
+/// <summary>
+/// ksplice-&lt;id&gt;.tar.gz: a directory ksplice-&lt;id&gt;/ with the patch, manifest.json, the pre and post
+/// versions of each changed object and modules/. Written deterministically (sorted entries, one fixed
+/// timestamp, a gzip header without a time) and atomically (temp file, then rename).
+/// </summary>
+public static class UpdateArchive
+{
+    public static string FileName(string id) => $"ksplice-{id}.tar.gz";
+
+    public static void Write(string path, string id, IEnumerable<ArchiveFile> files, DateTime timestamp)
+    {
+        var root = $"ksplice-{id}/";
+        AtomicFile.Write(path, stream =>
+        {
+            // .NET's GZipStream writes no modification time in its header, unlike SharpCompress's gzip
+            // writer: the same content always gives the same bytes.
+            using var gzip = new GZipStream(stream, CompressionLevel.SmallestSize, leaveOpen: true);
+            using var tar = new TarWriter(gzip, new TarWriterOptions(CompressionType.None, finalizeArchiveOnClose: true));
+            tar.WriteDirectory(root, timestamp);
+            foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))
+            {
+                using var content = file.Open();
+                tar.Write(root + file.Name, content, timestamp);
+            }
+        });
+    }
+
+    /// <summary>Reads every regular file of an update tarball: name (below ksplice-&lt;id&gt;/) → bytes.</summary>
+    public static IReadOnlyDictionary<string, byte[]> ReadAll(string path)
+    {
+        var result = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var reader = ReaderFactory.OpenReader(stream, new ReaderOptions());
+            while (reader.MoveToNextEntry())
+            {
+                if (reader.Entry.IsDirectory || reader.Entry.Key is not { } key) continue;
+                using var buffer = new MemoryStream();
+                reader.WriteEntryTo(buffer);
+                var slash = key.IndexOf('/');
+                result[slash >= 0 ? key[(slash + 1)..] : key] = buffer.ToArray();
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or InvalidFormatException or IOException)
+        {
+            throw new Cli.UserError($"not a readable update tarball: {path}: {e.Message}");
+        }
+        return result;
+    }
+
+    public static Manifest ReadManifest(string path) =>
+        ReadAll(path).TryGetValue("manifest.json", out var bytes)
+            ? Manifest.FromJson(Encoding.UTF8.GetString(bytes))
+            : throw new Cli.UserError($"update tarball has no manifest.json: {path}");
+}

@@ -1,0 +1,271 @@
+using System.Security.Cryptography;
+using GitKsplice.Analysis;
+using GitKsplice.Build;
+using GitKsplice.Cli;
+using GitKsplice.Git;
+using LibGit2Sharp;
+
+namespace GitKsplice.Updates;
+
+/// <summary>What to build: the change and the options of ksplice-create.</summary>
+public sealed record CreateRequest(ChangeSpec Change)
+{
+    public string? Id { get; init; }
+    public int? Jobs { get; init; }
+    public bool Series { get; init; }
+    public bool BuildModules { get; init; }
+    public string? ConfigDir { get; init; }
+    public bool Force { get; init; }
+    /// <summary>Where ksplice-&lt;id&gt;.tar.gz goes; null builds and analyses without writing a tarball.</summary>
+    public string? OutputDirectory { get; init; } = Environment.CurrentDirectory;
+    /// <summary>Record the update (ref, note, manifest copy); off for a validation run.</summary>
+    public bool Record { get; init; } = true;
+}
+
+public sealed record CreateResult(Manifest Manifest, string? Tarball, string Verdict, IReadOnlyList<ObjectEntry> LineOnlyObjects);
+
+/// <summary>The update's change is unsafe to hot-patch: refused without --force.</summary>
+public sealed class UnsafeChangeException(string message, Manifest manifest) : UserError(message, ExitCodes.Unsafe)
+{
+    public Manifest Manifest { get; } = manifest;
+}
+
+/// <summary>
+/// The ksplice-create pipeline: change → pre state built and its outputs snapshotted (cached) → post state
+/// built incrementally in the same tree → changed objects → analysis → manifest → tarball (temp + rename) →
+/// update ref and note → series move.
+/// Nothing is recorded and no ref moves unless every step before succeeded.
+/// </summary>
+public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer analyzer, ToolOutput output)
+{
+    private readonly SeriesRefs _series = new(repository);
+    private readonly KspliceSettings _settings = KspliceSettings.Read(repository);
+
+    /// <summary>Told each long step as it starts ("building the pre tree", …), for progress reports.</summary>
+    public Action<string>? OnStage { get; init; }
+
+    private string LockPath => Path.Combine(repository.StateDir, "build.lock");
+    /// <summary>The one tree every state is built in, incrementally.</summary>
+    private BuildTree Tree => new(repository, "tree");
+    /// <summary>The outputs of the pre state, copied aside once it is built.</summary>
+    private OutputSnapshot PreOutputs => new(Path.Combine(repository.StateDir, "build", "pre-outputs"));
+
+    public static string NewId() =>
+        new(Enumerable.Range(0, 8).Select(_ => "abcdefghijklmnopqrstuvwxyz0123456789"[RandomNumberGenerator.GetInt32(36)]).ToArray());
+
+    /// <summary>--prebuild: builds the pre tree (the running kernel's source) so later updates only build what changes.</summary>
+    public Commit Prebuild(int? jobs, string? configDir, CancellationToken cancel = default)
+    {
+        var pre = _series.EnsurePre(output);
+        using var _ = StateLock.Acquire(LockPath, "prebuild", output.Info, cancel);
+        EnsurePreBuilt(pre, Settings(jobs), LoadConfig(configDir), cancel);
+        return pre;
+    }
+
+    public CreateResult Create(CreateRequest request, CancellationToken cancel = default)
+    {
+        var id = request.Id ?? NewId();
+        ValidateId(id);
+        request.Change.Validate(repository);
+        if (request.Record && _series.UpdateCommit(id) != null && request.OutputDirectory != null)
+            output.Verbose($"update '{id}' exists; rebuilding it must give the same post state");
+
+        var pre = _series.EnsurePre(output);
+        var settings = Settings(request.Jobs);
+        var config = LoadConfig(request.ConfigDir);
+
+        using var _ = StateLock.Acquire(LockPath, $"create {id}", output.Info, cancel);
+        EnsurePreBuilt(pre, settings, config, cancel);
+        var kbuild = IsKbuildSource(pre.Tree);
+        var post = Tree;
+        if (request.Change is PatchChange)
+            post.Sync(pre.Tree.Sha, settings.Key(kbuild), config.Hash()); // a patch applies to the pre source
+
+        var change = request.Change.Resolve(repository, pre, post, output);
+        if (change.PostTree == pre.Tree.Sha)
+            throw new UserError($"{request.Change.Describe()} makes no source change against {SeriesRefs.PreRef} ({pre.Sha[..12]}); " +
+                "mark the running kernel's source first with 'git ksplice series set <commit>'", ExitCodes.NoChange);
+
+        post.Sync(change.PostTree, settings.Key(kbuild), config.Hash());
+        post.InstallConfig(config);
+        output.Info($"building the update's post state ({request.Change.Describe()})");
+        OnStage?.Invoke("building the post state");
+        post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel);
+
+        var changedObjects = ChangedOutputs.Find(PreOutputs.Root, post.Root, ChangedOutputs.Objects(post.Root));
+        output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
+        OnStage?.Invoke("analysing the changed objects");
+        var entries = new List<ObjectEntry>();
+        var lineOnly = new List<ObjectEntry>();
+        foreach (var obj in changedObjects)
+        {
+            var comparison = analyzer.Compare(obj.PrePath, obj.PostPath);
+            var entry = new ObjectEntry(obj.Path, obj.PrePath == null ? null : Sha256(obj.PrePath), Sha256(obj.PostPath),
+                comparison.Changed, comparison.New, comparison.Removed, comparison.Unsafe, comparison.LineOnly);
+            if (comparison.HasFunctionalChange) entries.Add(entry);
+            else if (comparison.LineOnly.Count > 0) lineOnly.Add(entry);
+        }
+        if (entries.Count == 0)
+        {
+            var why = lineOnly.Count > 0
+                ? $"only line numbers changed (in {string.Join(", ", lineOnly.SelectMany(o => o.LineOnly).Select(l => l.Symbol))})"
+                : "no object code changed";
+            throw new UserError($"{request.Change.Describe()}: {why}; no update to build", ExitCodes.NoChange);
+        }
+
+        var modules = request.BuildModules
+            ? ChangedOutputs.Find(PreOutputs.Root, post.Root, ChangedOutputs.Matching(settings.ModuleGlobs))
+            : [];
+        var postCommit = change.PostCommit ?? SyntheticPostCommit(id, pre, change.PostTree, request.Change);
+        var manifest = new Manifest
+        {
+            Id = id,
+            Pre = pre.Sha,
+            PreTree = pre.Tree.Sha,
+            Post = postCommit.Sha,
+            PostTree = change.PostTree,
+            Source = request.Change.Describe(),
+            Compiler = settings.CompilerVersion,
+            BuildCommand = settings.Command,
+            CompilerFlags = (kbuild ? "KCFLAGS=" : "compiler wrapper: ") + BuildSettings.SectionFlags,
+            Objects = entries,
+            Modules = modules.Select(m => new ModuleEntry(m.Path, Sha256(m.PostPath))).ToList(),
+            Forced = request.Force && entries.Any(e => e.Unsafe.Count > 0),
+        };
+        if (manifest.AllUnsafe.Any() && !request.Force)
+        {
+            foreach (var o in entries)
+                foreach (var u in o.Unsafe)
+                    output.Error($"{o.Path}: {u.Symbol}: {u.Reason}");
+            throw new UnsafeChangeException(
+                $"{request.Change.Describe()} is not safe to hot-patch ({manifest.AllUnsafe.Count()} unsafe change(s)); use --force to build it anyway", manifest);
+        }
+        var verdict = manifest.Forced ? "unsafe (forced)" : "hot-patchable";
+
+        string? tarball = null;
+        if (request.OutputDirectory != null)
+        {
+            tarball = Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
+            WriteArchive(tarball, manifest, change.PatchText, entries, modules, postCommit);
+        }
+        if (request.Record)
+        {
+            try { Record(manifest, verdict, tarball, postCommit); }
+            catch
+            {
+                if (tarball != null) File.Delete(tarball);
+                throw;
+            }
+            if (request.Series)
+            {
+                _series.Move(postCommit, $"series: update {id} built on {pre.Sha[..12]}", pre);
+                output.Info($"{SeriesRefs.PreRef} moved to the update's post state {postCommit.Sha[..12]}");
+            }
+        }
+        return new CreateResult(manifest, tarball, verdict, lineOnly);
+    }
+
+    /// <summary>Builds the pre state in the build tree and snapshots its outputs, unless the snapshot is current.</summary>
+    private void EnsurePreBuilt(Commit pre, BuildSettings settings, OriginalConfig config, CancellationToken cancel)
+    {
+        var kbuild = IsKbuildSource(pre.Tree);
+        var wanted = new SnapshotState(pre.Tree.Sha, settings.Key(kbuild), config.Hash());
+        if (PreOutputs.State == wanted)
+        {
+            output.Verbose($"the pre state {pre.Sha[..12]} is built");
+            return;
+        }
+        var tree = Tree;
+        tree.Sync(pre.Tree.Sha, wanted.BuildKey, wanted.ConfigHash);
+        tree.InstallConfig(config);
+        output.Info($"building the original (pre) source at {pre.Sha[..12]}");
+        OnStage?.Invoke("building the pre state");
+        tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
+        var outputs = ChangedOutputs.Objects(tree.Root);
+        var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
+        var copied = PreOutputs.Refresh(tree.Root, rel => outputs(rel) || modules(rel), wanted);
+        output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
+    }
+
+    /// <summary>Kbuild (Linux) trees get their flags through KCFLAGS; seen from the commit, before any checkout.</summary>
+    private static bool IsKbuildSource(Tree tree) =>
+        tree["Kbuild"] != null ||
+        (tree["Makefile"]?.Target is Blob makefile && makefile.GetContentText().Contains("KBUILD_", StringComparison.Ordinal));
+
+    private BuildSettings Settings(int? jobs)
+    {
+        var compiler = _settings.Compiler ?? BuildSettings.DefaultCompiler();
+        return new BuildSettings
+        {
+            Command = _settings.BuildCommand,
+            Jobs = jobs ?? _settings.Jobs ?? BuildSettings.DefaultJobs(),
+            CompilerPath = compiler,
+            CompilerVersion = BuildSettings.ReadCompilerVersion(compiler),
+            ModuleGlobs = _settings.ModuleGlobs,
+        };
+    }
+
+    private OriginalConfig LoadConfig(string? configDir) =>
+        OriginalConfig.Load(configDir == null ? null : Path.GetFullPath(configDir),
+            repository.WorkDir == null ? null : Path.Combine(repository.WorkDir, "ksplice"));
+
+    /// <summary>
+    /// The post commit of a patch, diffext or rebased range: a commit on top of pre with a fixed author and
+    /// time, so the same change and id always give the same commit (and the same tarball).
+    /// </summary>
+    private Commit SyntheticPostCommit(string id, Commit pre, string tree, ChangeSpec change)
+    {
+        var signature = new Signature("git-ksplice", "git-ksplice@localhost", pre.Committer.When);
+        return repository.Repo.ObjectDatabase.CreateCommit(signature, signature,
+            $"ksplice update {id}\n\nBuilt from {change.Describe()} on top of {pre.Sha}.\n",
+            repository.Repo.Lookup<Tree>(tree), [pre], prettifyMessage: false);
+    }
+
+    private void WriteArchive(string path, Manifest manifest, string patch, IReadOnlyList<ObjectEntry> objects,
+        IReadOnlyList<ChangedOutput> modules, Commit postCommit)
+    {
+        var files = new List<ArchiveFile>
+        {
+            new("patch", () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(patch))),
+            new("manifest.json", () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(manifest.ToJson()))),
+        };
+        foreach (var o in objects)
+        {
+            if (o.PreSha256 != null) files.Add(FromDir("pre/", PreOutputs.Root, o.Path));
+            files.Add(FromDir("post/", Tree.Root, o.Path));
+        }
+        foreach (var m in modules) files.Add(FromDir("modules/", Tree.Root, m.Path));
+        UpdateArchive.Write(path, manifest.Id, files, postCommit.Committer.When.UtcDateTime);
+
+        static ArchiveFile FromDir(string prefix, string root, string relative) =>
+            new(prefix + relative, () => File.OpenRead(Path.Combine(root, relative)));
+    }
+
+    private void Record(Manifest manifest, string verdict, string? tarball, Commit postCommit)
+    {
+        var existing = _series.UpdateCommit(manifest.Id);
+        if (existing == null) _series.AddUpdate(manifest.Id, postCommit);
+        else if (existing.Sha != postCommit.Sha)
+            throw new UserError($"update id '{manifest.Id}' is already used by another update ({existing.Sha[..12]})");
+        AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson());
+        var record = UpdateNote.FromManifest(manifest, verdict, tarball).ToRecord();
+        new NotesStore(repository, UpdateNote.NotesRef).Edit(
+            new Dictionary<string, Func<string?, string?>> { [postCommit.Sha] = note => record.MergeInto(note) },
+            $"ksplice update {manifest.Id}");
+    }
+
+    public static string ManifestPath(KspliceRepository repository, string id) =>
+        Path.Combine(repository.StateDir, "updates", id, "manifest.json");
+
+    private static void ValidateId(string id)
+    {
+        if (id.Length == 0 || id.Length > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            throw new UserError($"bad update id '{id}': use letters, digits, '-' and '_'");
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

@@ -1,0 +1,43 @@
+using GitKsplice.Git;
+
+namespace GitKsplice.Updates;
+
+/// <summary>The refs/notes/ksplice record of a built update, on its post commit.</summary>
+public sealed record UpdateNote(
+    string Id, string Pre, string Post, string Source, string Verdict, string? Tarball,
+    IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed,
+    IReadOnlyList<string> Unsafe, IReadOnlyList<string> Objects)
+{
+    public const string NotesRef = "refs/notes/ksplice";
+    public const string Kind = "ksplice-update";
+
+    public static UpdateNote FromManifest(Manifest m, string verdict, string? tarball) => new(
+        m.Id, m.Pre, m.Post, m.Source, verdict, tarball,
+        m.Objects.SelectMany(o => o.Changed.Select(f => $"{o.Path}: {f}")).ToList(),
+        m.Objects.SelectMany(o => o.New.Select(f => $"{o.Path}: {f}")).ToList(),
+        m.Objects.SelectMany(o => o.Removed.Select(f => $"{o.Path}: {f}")).ToList(),
+        m.Objects.SelectMany(o => o.Unsafe.Select(u => $"{o.Path}: {u.Symbol}: {u.Kind}: {u.Reason}")).ToList(),
+        m.Objects.Select(o => o.Path).ToList());
+
+    public NoteRecord ToRecord()
+    {
+        var r = new NoteRecord(Kind, Id)
+            .Add("pre", Pre).Add("post", Post).Add("source", Source).Add("verdict", Verdict);
+        if (Tarball != null) r.Add("tarball", Tarball);
+        foreach (var o in Objects) r.Add("object", o);
+        foreach (var f in Changed) r.Add("changed", f);
+        foreach (var f in New) r.Add("new", f);
+        foreach (var f in Removed) r.Add("removed", f);
+        foreach (var f in Unsafe) r.Add("unsafe", f);
+        return r;
+    }
+
+    public static UpdateNote? FromRecord(NoteRecord r) => r.Kind != Kind ? null : new(
+        r.Name, r.Get("pre") ?? "", r.Get("post") ?? "", r.Get("source") ?? "", r.Get("verdict") ?? "",
+        r.Get("tarball"), r.GetAll("changed").ToList(), r.GetAll("new").ToList(), r.GetAll("removed").ToList(),
+        r.GetAll("unsafe").ToList(), r.GetAll("object").ToList());
+
+    /// <summary>Every update record in one note.</summary>
+    public static IEnumerable<UpdateNote> ParseAll(string? note) =>
+        NoteRecord.ParseAll(note).Select(FromRecord).OfType<UpdateNote>();
+}

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using GitKsplice.Analysis;
+using GitKsplice.Git;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>git ksplice create: ksplice-create(8) with the change taken from git.</summary>
+internal static class CreateCommand
+{
+    public static Command Build()
+    {
+        var commit = new Argument<string?>("commit")
+        {
+            Description = "The commit whose change from refs/ksplice/pre is the update, or a range A..B",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var patch = new Option<string?>("--patch") { Description = "Build the update from a patch(1) file applied on top of refs/ksplice/pre", HelpName = "file" };
+        var patchOpt = new Option<string[]>("--patch-opt") { Description = "Option passed to patch(1), repeatable (default -p1)", HelpName = "option", AllowMultipleArgumentsPerToken = false };
+        var diffext = new Option<string?>("--diffext") { Description = "Build the update from every tracked file F with a sibling F+EXT", HelpName = "ext" };
+        var prebuild = new Option<bool>("--prebuild") { Description = "Build the original (pre) source ahead of time; with --series, move refs/ksplice/pre to HEAD instead" };
+        var series = new Option<bool>("--series") { Description = "Apply this update after the previous one: move refs/ksplice/pre to its post state once built" };
+        var id = new Option<string?>("--id") { Description = "The update's id (default: 8 random characters [a-z0-9])" };
+        var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel build jobs (default: CONCURRENCY_LEVEL, else the number of CPUs)" };
+        var buildModules = new Option<bool>("--build-modules") { Description = "Also package the new versions of changed modules (git config ksplice.modules, default *.ko)" };
+        var config = new Option<string?>("--config") { Description = "ORIG_CONFIG: directory with the running kernel's .config and System.map (default <tree>/ksplice)", HelpName = "dir" };
+        var force = new Option<bool>("--force") { Description = "Build the update even if the analysis finds unsafe changes (they are recorded)" };
+        var json = CommonOptions.Json();
+        var quiet = CommonOptions.Quiet();
+        var verbose = CommonOptions.Verbose();
+
+        var command = new Command("create", "Build a hot update from a commit, a range, a patch or a file extension (ksplice-create)")
+        {
+            commit, patch, patchOpt, diffext, prebuild, series, id, jobs, buildModules, config, force, json, quiet, verbose,
+        };
+        command.SetAction((parse, cancel) =>
+        {
+            var output = CommonOptions.Output(parse, quiet);
+            return Task.FromResult(output.Run(() => Execute(parse, output, cancel)));
+        });
+        return command;
+
+        int Execute(ParseResult parse, ToolOutput output, CancellationToken cancel)
+        {
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var creator = new UpdateCreator(repository, new ElfObjectAnalyzer(), output);
+            var jobCount = parse.GetValue(jobs);
+            if (jobCount is <= 0) throw new UserError($"--jobs must be positive, not {jobCount}", ExitCodes.Usage);
+
+            var sources = new[] { parse.GetValue(commit) != null, parse.GetValue(patch) != null, parse.GetValue(diffext) != null }.Count(x => x);
+            if (parse.GetValue(prebuild))
+            {
+                if (sources > 0) throw new UserError("--prebuild takes no commit, --patch or --diffext", ExitCodes.Usage);
+                return Prebuild(repository, creator, output, parse.GetValue(series), jobCount, parse.GetValue(config), cancel);
+            }
+            if (sources != 1)
+                throw new UserError("name the change: a commit, a range A..B, --patch FILE or --diffext EXT (exactly one)", ExitCodes.Usage);
+            if (parse.GetValue(patchOpt) is { Length: > 0 } && parse.GetValue(patch) == null)
+                output.Warning("--patch-opt is ignored without --patch");
+
+            ChangeSpec change = parse.GetValue(patch) is { } patchFile
+                ? new PatchChange(patchFile, parse.GetValue(patchOpt) ?? [])
+                : parse.GetValue(diffext) is { } ext ? new DiffExtChange(ext)
+                : ChangeSpec.FromRevision(parse.GetValue(commit)!);
+            var result = creator.Create(new CreateRequest(change)
+            {
+                Id = parse.GetValue(id),
+                Jobs = jobCount,
+                Series = parse.GetValue(series),
+                BuildModules = parse.GetValue(buildModules),
+                ConfigDir = parse.GetValue(config),
+                Force = parse.GetValue(force),
+            }, cancel);
+
+            if (parse.GetValue(json))
+            {
+                var node = JsonNode.Parse(result.Manifest.ToJson())!.AsObject();
+                node["tarball"] = result.Tarball;
+                node["verdict"] = result.Verdict;
+                Console.Out.Write(node.ToJsonString(Manifest.JsonOptions) + "\n");
+            }
+            else if (!output.Quiet)
+                PrintSummary(result);
+            return ExitCodes.Success;
+        }
+    }
+
+    private static int Prebuild(KspliceRepository repository, UpdateCreator creator, ToolOutput output, bool series,
+        int? jobs, string? config, CancellationToken cancel)
+    {
+        var refs = new SeriesRefs(repository);
+        if (series)
+        {
+            // ksplice-create --prebuild --series: forget the old original state and do nothing else.
+            var head = repository.Repo.Head.Tip ?? throw new UserError("HEAD has no commit yet");
+            refs.Move(head, "series: pre state reset to HEAD (--prebuild --series)", refs.Pre);
+            output.Info($"{SeriesRefs.PreRef} now at HEAD ({head.Sha[..12]})");
+            return ExitCodes.Success;
+        }
+        var pre = creator.Prebuild(jobs, config, cancel);
+        output.Info($"the pre tree is built at {pre.Sha[..12]}");
+        return ExitCodes.Success;
+    }
+
+    private static void PrintSummary(CreateResult result)
+    {
+        var m = result.Manifest;
+        var functions = m.Objects.Sum(o => o.Changed.Count + o.New.Count + o.Removed.Count);
+        Console.WriteLine($"Built update {m.Id} ({result.Verdict}): {functions} function(s) in {m.Objects.Count} object(s)");
+        foreach (var o in m.Objects)
+        {
+            var parts = new List<string>();
+            if (o.Changed.Count > 0) parts.Add("changed " + string.Join(", ", o.Changed));
+            if (o.New.Count > 0) parts.Add("new " + string.Join(", ", o.New));
+            if (o.Removed.Count > 0) parts.Add("removed " + string.Join(", ", o.Removed));
+            Console.WriteLine($"  {o.Path}: {string.Join("; ", parts)}");
+            foreach (var u in o.Unsafe) Console.WriteLine($"    unsafe: {u.Symbol}: {u.Reason}");
+            foreach (var l in o.LineOnly) Console.WriteLine($"    line numbers only: {l.Symbol}");
+        }
+        foreach (var mod in m.Modules) Console.WriteLine($"  module: {mod.Path}");
+        if (result.Tarball != null) Console.WriteLine($"Wrote {result.Tarball}");
+    }
+}

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using GitKsplice.Git;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>git ksplice list: every recorded update, one line each.</summary>
+internal static class ListCommand
+{
+    public static Command Build()
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("list", "List the recorded updates") { json };
+        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        {
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var updates = new UpdateCatalog(repository).All();
+            if (parse.GetValue(json))
+            {
+                CommonOptions.WriteJson(updates.Select(u => new
+                {
+                    id = u.Id,
+                    post = u.Post,
+                    pre = u.Note?.Pre,
+                    source = u.Note?.Source,
+                    verdict = u.Note?.Verdict,
+                    changed = u.Note?.Changed ?? [],
+                    @new = u.Note?.New ?? [],
+                    removed = u.Note?.Removed ?? [],
+                    @unsafe = u.Note?.Unsafe ?? [],
+                }));
+                return ExitCodes.Success;
+            }
+            var colour = Colour.ForStdout("ksplice");
+            foreach (var u in updates)
+            {
+                var functions = u.Note == null ? "(no note)" : $"{u.Note.Changed.Count + u.Note.New.Count + u.Note.Removed.Count} function(s)";
+                Console.WriteLine($"{colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict, 15)}  {functions,-14}  {u.Note?.Source}");
+            }
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

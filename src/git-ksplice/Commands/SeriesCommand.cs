@@ -1,0 +1,97 @@
+using System.CommandLine;
+using GitKsplice.Git;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>git ksplice series: the pre ref (the running kernel's source) and how it moved.</summary>
+internal static class SeriesCommand
+{
+    public static Command Build()
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("series", "Show refs/ksplice/pre and the updates built on it; move it with set or advance") { json };
+        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        {
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var pre = new SeriesRefs(repository).Pre;
+            var built = pre == null ? [] : new UpdateCatalog(repository).All().Where(u => u.Note?.Pre == pre.Sha).ToList();
+            if (parse.GetValue(json))
+            {
+                CommonOptions.WriteJson(new
+                {
+                    pre = pre?.Sha,
+                    updates = built.Select(u => new { id = u.Id, post = u.Post, verdict = u.Note?.Verdict, source = u.Note?.Source }),
+                });
+                return ExitCodes.Success;
+            }
+            if (pre == null)
+            {
+                Console.WriteLine($"{SeriesRefs.PreRef} is not set; the first create or prebuild sets it to HEAD");
+                return ExitCodes.Success;
+            }
+            var colour = Colour.ForStdout("ksplice");
+            Console.WriteLine($"pre: {colour.Name(pre.Sha[..12])} {pre.MessageShort}");
+            Console.WriteLine(built.Count == 0 ? "no update built on it yet" : "updates built on it:");
+            foreach (var u in built) Console.WriteLine($"  {colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict)}  {u.Note?.Source}");
+            return ExitCodes.Success;
+        }));
+        command.Subcommands.Add(Set());
+        command.Subcommands.Add(Advance());
+        command.Subcommands.Add(Log());
+        return command;
+    }
+
+    private static Command Set()
+    {
+        var commit = new Argument<string>("commit") { Description = "The commit the running kernel was built from" };
+        var command = new Command("set", "Mark a commit as the running kernel's source (move refs/ksplice/pre)") { commit };
+        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        {
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var refs = new SeriesRefs(repository);
+            var target = repository.ResolveCommit(parse.GetValue(commit)!);
+            refs.Move(target, $"series set {parse.GetValue(commit)}", refs.Pre);
+            Console.WriteLine($"{SeriesRefs.PreRef} is now {target.Sha[..12]} {target.MessageShort}");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Advance()
+    {
+        var id = new Argument<string>("id") { Description = "The update now applied to the running kernel" };
+        var command = new Command("advance", "Move refs/ksplice/pre to an update's post state, once the update is applied") { id };
+        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        {
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var refs = new SeriesRefs(repository);
+            var update = parse.GetValue(id)!;
+            var post = refs.UpdateCommit(update) ?? throw new UserError($"no such update: '{update}'");
+            refs.Move(post, $"series advance {update}", refs.Pre);
+            Console.WriteLine($"{SeriesRefs.PreRef} is now {post.Sha[..12]} (after update {update})");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Log()
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("log", "Every move of refs/ksplice/pre, newest first, with its reason") { json };
+        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        {
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var moves = new SeriesRefs(repository).Log();
+            if (parse.GetValue(json))
+            {
+                CommonOptions.WriteJson(moves.Select(m => new { from = m.From, to = m.To, when = m.When, reason = m.Reason }));
+                return ExitCodes.Success;
+            }
+            foreach (var m in moves)
+                Console.WriteLine($"{m.To[..12]} {m.When:yyyy-MM-dd HH:mm:ss zzz}  {m.Reason}");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

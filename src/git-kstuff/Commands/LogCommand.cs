@@ -1,0 +1,42 @@
+using System.CommandLine;
+using GitKsplice.Git;
+using GitKsplice.Kstuff.Delivery;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>git kstuff log: every delivery recorded in refs/notes/kstuff, oldest first.</summary>
+internal static class LogCommand
+{
+    public static Command Build()
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("log", "Show the deliveries recorded in refs/notes/kstuff (target, kname, time, result)") { json };
+        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        {
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var deliveries = new DeliveryNotes(repository).All();
+            if (parse.GetValue(json))
+            {
+                CommonOptions.WriteJson(deliveries.Select(d => new
+                {
+                    commit = d.Commit,
+                    bundle = d.Bundle,
+                    target = d.Record.Target,
+                    kname = d.Record.Kname,
+                    mode = d.Record.Mode,
+                    time = d.Record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+                    ok = d.Record.Succeeded,
+                    result = d.Record.Result,
+                    failedStep = d.Record.FailedStep,
+                    drivers = d.Record.Drivers,
+                }));
+                return ExitCodes.Success;
+            }
+            foreach (var d in deliveries)
+                Console.WriteLine($"{d.Record.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {d.Commit[..12]}  {d.Record.Target}:{d.Record.Kname}  " +
+                    $"{d.Record.Mode}  {(d.Record.Succeeded ? "ok" : d.Record.Result)}");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using GitKsplice.Kstuff.Config;
+using GitKsplice.Kstuff.Merge;
+using GitKsplice.Kstuff.Options;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>
+/// git kstuff merge: the configuration merge of kstuff(1) between two local trees, the plumbing under delivery.
+/// Writes the merged tree with -o (else only reports what it would do).
+/// </summary>
+internal static class MergeCommand
+{
+    public static Command Build()
+    {
+        var source = new Argument<string>("source-tree") { Description = "The source configuration tree: an etc/conf, an extracted bundle, or a root holding etc/conf" };
+        var target = new Argument<string>("target-tree") { Description = "The target's configuration tree: a copy of its /etc/conf, or a root holding etc/conf" };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the merged tree here, a new or empty directory (under etc/conf when the target was given as a root)", HelpName = "dir" };
+        var include = ManPageOptions.WithArgument("-n", "driver", "Stuff the driver even if the target lacks it");
+        var configure = ManPageOptions.WithArgument("-Y", "driver", "Stuff the driver configured in (every N becomes Y in System)");
+        var stubOut = ManPageOptions.WithArgument("-N", "driver", "Stuff the driver stubbed out (every Y becomes N in System)");
+        var rename = ManPageOptions.WithArgument("-r", "rename.file", "Driver rename map: lines 'source-name target-name'");
+        var reset = ManPageOptions.Flag("-R", "Defeat every earlier -n, -Y, -N and -r");
+        var devMajors = new Option<string?>("--dev-majors") { Description = "The target's device nodes: 'ls -lR /dev' output, or lines 'b|c major'", HelpName = "file" };
+        var maxMajor = new Option<int?>("--max-major") { Description = "Highest major number a remapped driver may get (default 255)", HelpName = "n" };
+        var json = CommonOptions.Json();
+        var quiet = CommonOptions.Quiet();
+        Option[] manPage = [include, configure, stubOut, rename, reset];
+
+        var command = new Command("merge", "Merge a source kernel configuration into a target's, by the rules of kstuff(1)")
+        {
+            source, target, output, include, configure, stubOut, rename, reset, devMajors, maxMajor, json, quiet,
+        };
+        command.SetAction(parse =>
+        {
+            var tool = CommonOptions.Output(parse, quiet);
+            return tool.Run(() =>
+            {
+                var words = ManPageOptions.Words(parse, manPage);
+                var parsed = KstuffOptionParser.ParseKstuff(words);
+                var options = new MergeOptions
+                {
+                    Stuff = parsed.Stuff,
+                    Renames = parsed.RenameFile == null ? new Dictionary<string, string>() : RenameMap.Load(parsed.RenameFile),
+                    DevMajors = parse.GetValue(devMajors) is { } dev ? DeviceListing.Parse(dev, ReadFile(dev, "device listing")) : DeviceMajors.None,
+                    MaxMajor = parse.GetValue(maxMajor) is { } max ? (max > 0 ? max : throw new UserError("--max-major must be positive", ExitCodes.Usage)) : 255,
+                };
+                var (sourceConf, _) = ConfDir(parse.GetValue(source)!);
+                var (targetConf, targetIsRoot) = ConfDir(parse.GetValue(target)!);
+                var result = ConfigMerge.Merge(ConfigTree.Load(sourceConf, TreeSide.Source), ConfigTree.Load(targetConf, TreeSide.Target), options);
+                // The merged tree takes the target's place, so it takes its layout too.
+                if (parse.GetValue(output) is { } dir) result.Merged.Write(targetIsRoot ? Path.Combine(dir, "etc", "conf") : dir);
+
+                if (parse.GetValue(json))
+                {
+                    CommonOptions.WriteJson(new
+                    {
+                        output = parse.GetValue(output),
+                        drivers = result.Decisions.Select(d => new
+                        {
+                            name = d.Name,
+                            sourceName = d.SourceName,
+                            fate = Fate(d.Fate),
+                            incorporated = d.Incorporated,
+                            reason = d.Reason,
+                            majorChanges = d.MajorChanges.Select(c => new { type = c.Type.ToString(), from = c.From.ToString(), to = c.To.ToString() }),
+                        }),
+                        warnings = result.Warnings.Select(w => new { driver = w.Driver, message = w.Message }),
+                        sourceOnlyIncluded = result.SourceOnlyIncluded,
+                    });
+                }
+                else
+                    foreach (var d in result.Decisions)
+                        tool.Out.WriteLine($"{Fate(d.Fate),-20} {d.Name}{(d.SourceName != null && d.SourceName != d.Name ? $" (source {d.SourceName})" : "")}: {d.Reason}");
+                foreach (var w in result.Warnings) tool.Warning(w.ToString());
+                return ExitCodes.Success;
+            });
+        });
+        return command;
+    }
+
+    /// <summary>A configuration tree given as itself (holding mdevice.d) or as a root holding etc/conf.</summary>
+    private static (string ConfDir, bool IsRoot) ConfDir(string dir)
+    {
+        var conf = Path.Combine(dir, "etc", "conf");
+        return !Directory.Exists(Path.Combine(dir, "mdevice.d")) && Directory.Exists(conf) ? (conf, true) : (dir, false);
+    }
+
+    private static string ReadFile(string path, string what) =>
+        File.Exists(path) ? File.ReadAllText(path) : throw new UserError($"{what} '{path}' does not exist");
+
+    /// <summary>Stable names for --json and the listing.</summary>
+    public static string Fate(DriverFate fate) => fate switch
+    {
+        DriverFate.TargetOnlyKept => "target-only-kept",
+        DriverFate.TargetOnlyDropped => "target-only-dropped",
+        DriverFate.Merged => "merged",
+        DriverFate.TakenFromTarget => "taken-from-target",
+        DriverFate.SourceOnlyIncluded => "source-only-included",
+        DriverFate.SourceOnlyLeftOut => "source-only-left-out",
+        _ => "source-only-no-majors",
+    };
+}

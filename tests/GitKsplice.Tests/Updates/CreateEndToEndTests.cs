@@ -1,0 +1,339 @@
+using System.Text.Json;
+using GitKsplice.Tests.Support;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Tests.Updates;
+
+/// <summary>git ksplice create on a real C tree built by real gcc through a plain Makefile.</summary>
+public class CreateEndToEndTests
+{
+    private static string ChangeGreet(TestRepo repo, string message = "fix greeting")
+    {
+        repo.Write("greet.c", CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", "return printf(\"hello, %s\\n\", name) + 1;") + "\n");
+        return repo.Commit(message);
+    }
+
+    [Fact]
+    public void A_function_body_change_becomes_a_tarball_a_note_and_an_update_ref()
+    {
+        using var repo = CTree.Create();
+        var before = UserState.Capture(repo);
+        var commit = ChangeGreet(repo);
+        var beforeCreate = UserState.Capture(repo);
+
+        var r = repo.Ksplice("create", "--id", "greet01", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal(beforeCreate, UserState.Capture(repo));
+        Assert.NotEqual(before, beforeCreate);
+
+        var tarball = repo.Path("ksplice-greet01.tar.gz");
+        var files = UpdateArchive.ReadAll(tarball);
+        Assert.Contains("patch", files.Keys);
+        Assert.Contains("pre/greet.o", files.Keys);
+        Assert.Contains("post/greet.o", files.Keys);
+        Assert.DoesNotContain("post/main.o", files.Keys);
+        Assert.Contains("+\treturn printf(\"hello, %s\\n\", name) + 1;", System.Text.Encoding.UTF8.GetString(files["patch"]));
+
+        var manifest = UpdateArchive.ReadManifest(tarball);
+        Assert.Equal("greet01", manifest.Id);
+        Assert.Equal(commit, manifest.Post);
+        var greet = Assert.Single(manifest.Objects);
+        Assert.Equal("greet.o", greet.Path);
+        Assert.Equal(["greet"], greet.Changed);
+        Assert.Empty(greet.New);
+        Assert.Contains("gcc", manifest.Compiler);
+
+        Assert.Equal(commit, repo.Git("rev-parse", "refs/ksplice/updates/greet01"));
+        var log = repo.Git("log", "-1", "--notes=ksplice", commit);
+        Assert.Contains("ksplice-update: greet01", log);
+        Assert.Contains("changed: greet.o: greet", log);
+
+        var show = repo.Ksplice("show", "greet01", "--json");
+        Assert.Equal(0, show.ExitCode);
+        using var doc = JsonDocument.Parse(show.StdOut);
+        Assert.Equal("hot-patchable", doc.RootElement.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public void A_new_function_is_listed_as_new_and_json_output_parses()
+    {
+        using var repo = CTree.Create();
+        repo.Write("greet.c", CTree.Greet + "\nint whisper(const char *name)\n{\n\treturn printf(\"psst %s\\n\", name) + greet(name);\n}\n");
+        var commit = repo.Commit("add whisper");
+
+        var r = repo.Ksplice("create", "--id", "new01", "--json", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        using var doc = JsonDocument.Parse(r.StdOut);
+        var obj = Assert.Single(doc.RootElement.GetProperty("objects").EnumerateArray());
+        Assert.Equal("greet.o", obj.GetProperty("path").GetString());
+        Assert.Contains("whisper", obj.GetProperty("new").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(repo.Path("ksplice-new01.tar.gz"), doc.RootElement.GetProperty("tarball").GetString());
+    }
+
+    [Fact]
+    public void A_change_without_object_code_change_exits_3_and_writes_nothing()
+    {
+        using var repo = CTree.Create();
+        repo.Write("greet.c", "/* a comment only */\n" + CTree.Greet + "\n");
+        var commit = repo.Commit("comment");
+
+        var r = repo.Ksplice("create", "--id", "noop01", commit);
+
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("no object code changed", r.StdErr);
+        Assert.False(File.Exists(repo.Path("ksplice-noop01.tar.gz")));
+        Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/ksplice/updates/noop01").ExitCode);
+        Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/notes/ksplice").ExitCode);
+    }
+
+    [Fact]
+    public void Without_a_pre_ref_create_marks_head_and_explains_when_nothing_is_left_to_build()
+    {
+        using var repo = CTree.Create(markPre: false);
+        var head = repo.Git("rev-parse", "HEAD");
+
+        var r = repo.Ksplice("create", "HEAD");
+
+        Assert.Equal(3, r.ExitCode);
+        Assert.Equal(head, repo.Git("rev-parse", "refs/ksplice/pre"));
+        Assert.Contains("created it from HEAD", r.StdErr);
+        Assert.Contains("git ksplice series set", r.StdErr);
+    }
+
+    [Fact]
+    public void An_unknown_commit_is_one_fatal_line()
+    {
+        using var repo = CTree.Create();
+        var r = repo.Ksplice("create", "no-such-commit");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("fatal: unknown commit: 'no-such-commit'", r.StdErr.Trim());
+    }
+
+    [Fact]
+    public void Outside_a_repository_is_one_fatal_line()
+    {
+        using var dir = new TempDir();
+        var r = ProcessRunner.Run(dir.Path, "git", ["ksplice", "create", "HEAD"]);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.StartsWith("fatal:", r.StdErr.Trim());
+        Assert.Single(r.StdErr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void A_failed_build_names_its_log_and_records_nothing()
+    {
+        using var repo = CTree.Create();
+        repo.Write("greet.c", CTree.Greet.Replace("return printf", "return syntax error printf") + "\n");
+        var commit = repo.Commit("break the build");
+
+        var r = repo.Ksplice("create", "--id", "broken1", commit);
+
+        Assert.Equal(1, r.ExitCode);
+        var fatal = r.StdErr.Split('\n').Single(l => l.StartsWith("fatal:"));
+        Assert.Contains("build of the post state failed", fatal);
+        var logPath = fatal[(fatal.IndexOf("log: ", StringComparison.Ordinal) + 5)..].Trim();
+        Assert.Contains("error", File.ReadAllText(logPath));
+        Assert.False(File.Exists(repo.Path("ksplice-broken1.tar.gz")));
+        Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/ksplice/updates/broken1").ExitCode);
+    }
+
+    [Fact]
+    public void The_same_change_and_id_give_a_byte_identical_tarball()
+    {
+        using var repo = CTree.Create();
+        var commit = ChangeGreet(repo);
+        Assert.Equal(0, repo.Ksplice("create", "--id", "same01", commit).ExitCode);
+        var first = File.ReadAllBytes(repo.Path("ksplice-same01.tar.gz"));
+        File.Delete(repo.Path("ksplice-same01.tar.gz"));
+
+        var again = repo.Ksplice("create", "--id", "same01", commit);
+
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.Equal(first, File.ReadAllBytes(repo.Path("ksplice-same01.tar.gz")));
+    }
+
+    [Fact]
+    public void After_a_prebuild_create_recompiles_only_what_the_change_touches()
+    {
+        using var repo = CTree.Create(markPre: false);
+        var pre = repo.Ksplice("create", "--prebuild");
+        Assert.True(pre.ExitCode == 0, pre.All);
+        Assert.Equal(repo.Git("rev-parse", "HEAD"), repo.Git("rev-parse", "refs/ksplice/pre"));
+        var commit = ChangeGreet(repo);
+
+        var r = repo.Ksplice("create", "--id", "incr01", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        var log = File.ReadAllText(Path.Combine(repo.Path(".git/ksplice/logs"), "post-incr01.log"));
+        Assert.Contains("greet.c", log);
+        Assert.DoesNotContain("main.c", log);
+        Assert.DoesNotContain("data.c", log);
+    }
+
+    [Fact]
+    public void A_patch_file_is_applied_on_top_of_pre()
+    {
+        using var repo = CTree.Create();
+        repo.Write("greet.c", CTree.Greet.Replace("return printf(\"HELLO", "return 2 * printf(\"HELLO") + "\n");
+        var diff = repo.Git("diff");
+        repo.Git("checkout", "--", "greet.c");
+        using var scratch = new TempDir();
+        var patchFile = scratch.Write("fix.patch", diff + "\n");
+        var before = UserState.Capture(repo);
+
+        var r = repo.Ksplice("create", "--id", "patch01", "--patch", patchFile);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal(before, UserState.Capture(repo));
+        var manifest = UpdateArchive.ReadManifest(repo.Path("ksplice-patch01.tar.gz"));
+        Assert.Equal(["shout"], Assert.Single(manifest.Objects).Changed);
+        Assert.Equal(repo.Git("rev-parse", "refs/ksplice/pre"), repo.Git("rev-parse", "refs/ksplice/updates/patch01^"));
+    }
+
+    [Fact]
+    public void A_patch_that_does_not_apply_changes_nothing()
+    {
+        using var repo = CTree.Create();
+        using var scratch = new TempDir();
+        var patchFile = scratch.Write("bad.patch", "--- a/greet.c\n+++ b/greet.c\n@@ -1,3 +1,3 @@\n-no such line\n+other line\n context\n");
+        var r = repo.Ksplice("create", "--id", "bad01", "--patch", patchFile);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("fatal: patch does not apply: " + patchFile, r.StdErr);
+        Assert.False(File.Exists(repo.Path("ksplice-bad01.tar.gz")));
+
+        var empty = scratch.Write("empty.patch", "");
+        Assert.Contains("patch file is empty", repo.Ksplice("create", "--patch", empty).StdErr);
+    }
+
+    [Fact]
+    public void Diffext_takes_the_change_from_sibling_files()
+    {
+        using var repo = CTree.Create();
+        repo.Write("greet.c.fixed", CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", "return printf(\"hello, %s\\n\", name) - 1;") + "\n");
+        var before = UserState.Capture(repo);
+
+        var r = repo.Ksplice("create", "--id", "ext01", "--diffext", ".fixed");
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal(before, UserState.Capture(repo));
+        var files = UpdateArchive.ReadAll(repo.Path("ksplice-ext01.tar.gz"));
+        var patch = System.Text.Encoding.UTF8.GetString(files["patch"]);
+        Assert.Contains("-\treturn printf(\"hello, %s\\n\", name);", patch);
+        Assert.Contains("+\treturn printf(\"hello, %s\\n\", name) - 1;", patch);
+        Assert.Equal(["greet"], Assert.Single(UpdateArchive.ReadManifest(repo.Path("ksplice-ext01.tar.gz")).Objects).Changed);
+
+        var none = repo.Ksplice("create", "--diffext", ".nothing");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("no tracked file has a sibling ending in '.nothing'", none.StdErr);
+    }
+
+    [Fact]
+    public void A_range_not_starting_at_pre_is_applied_on_top_of_pre_and_says_so()
+    {
+        using var repo = CTree.Create();
+        repo.Write("main.c", CTree.Main.Replace("> 100", "> 200") + "\n");
+        var a = repo.Commit("unrelated change");
+        var b = ChangeGreet(repo);
+
+        var r = repo.Ksplice("create", "--id", "range01", $"{a}..{b}");
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("is not refs/ksplice/pre", r.StdErr);
+        var manifest = UpdateArchive.ReadManifest(repo.Path("ksplice-range01.tar.gz"));
+        Assert.Equal("greet.o", Assert.Single(manifest.Objects).Path);
+    }
+
+    [Fact]
+    public void Series_moves_pre_to_the_post_state_and_logs_why()
+    {
+        using var repo = CTree.Create();
+        var first = ChangeGreet(repo);
+        var r = repo.Ksplice("create", "--series", "--id", "ser01", first);
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal(first, repo.Git("rev-parse", "refs/ksplice/pre"));
+
+        repo.Write("data.c", CTree.Data.Replace("return ++counter;", "return counter += 2;") + "\n");
+        var second = repo.Commit("bump by two");
+        var r2 = repo.Ksplice("create", "--series", "--id", "ser02", second);
+        Assert.True(r2.ExitCode == 0, r2.All);
+        var manifest = UpdateArchive.ReadManifest(repo.Path("ksplice-ser02.tar.gz"));
+        Assert.Equal(first, manifest.Pre);
+        Assert.Equal(["bump"], Assert.Single(manifest.Objects).Changed);
+
+        var log = repo.Ksplice("series", "log").StdOut;
+        Assert.Contains("series: update ser02", log);
+        Assert.Contains("series: update ser01", log);
+        Assert.Contains("series set HEAD", log);
+
+        var list = repo.Ksplice("list", "--json");
+        using var doc = JsonDocument.Parse(list.StdOut);
+        Assert.Equal(["ser01", "ser02"], doc.RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()));
+    }
+
+    [Fact]
+    public void Build_modules_packages_the_new_module()
+    {
+        using var repo = CTree.Create();
+        repo.Write("mod.c", CTree.Mod.Replace("x * 3", "x * 4") + "\n");
+        var commit = repo.Commit("module change");
+
+        var r = repo.Ksplice("create", "--id", "mod01", "--build-modules", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        var files = UpdateArchive.ReadAll(repo.Path("ksplice-mod01.tar.gz"));
+        Assert.Contains("modules/mod.ko", files.Keys);
+        Assert.Equal("mod.ko", Assert.Single(UpdateArchive.ReadManifest(repo.Path("ksplice-mod01.tar.gz")).Modules).Path);
+    }
+
+    [Fact]
+    public void Prebuild_with_series_only_moves_pre_to_head()
+    {
+        using var repo = CTree.Create();
+        var head = ChangeGreet(repo);
+
+        var r = repo.Ksplice("create", "--prebuild", "--series");
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal(head, repo.Git("rev-parse", "refs/ksplice/pre"));
+        Assert.False(Directory.Exists(repo.Path(".git/ksplice/build/tree")));
+    }
+
+    [Fact]
+    public void The_running_kernels_config_is_copied_into_the_build_tree()
+    {
+        using var repo = CTree.Create();
+        repo.Write("ksplice/.config", "CONFIG_TEST=y\n");
+        repo.Write("ksplice/System.map", "ffffffff81000000 T _text\n");
+        var commit = ChangeGreet(repo);
+
+        var r = repo.Ksplice("create", "--id", "cfg01", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal("CONFIG_TEST=y\n", File.ReadAllText(repo.Path(".git/ksplice/build/tree/.config")));
+        Assert.True(File.Exists(repo.Path(".git/ksplice/build/tree/System.map")));
+
+        var missing = repo.Ksplice("create", "--config", repo.Path("no-such-dir"), commit);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("configuration directory does not exist", missing.StdErr);
+    }
+
+    [Fact]
+    public void An_id_already_used_by_another_update_is_refused()
+    {
+        using var repo = CTree.Create();
+        var first = ChangeGreet(repo);
+        Assert.Equal(0, repo.Ksplice("create", "--id", "dup01", first).ExitCode);
+        repo.Write("mod.c", CTree.Mod.Replace("x * 3", "x * 5") + "\n");
+        var second = repo.Commit("another change");
+        File.Delete(repo.Path("ksplice-dup01.tar.gz"));
+
+        var r = repo.Ksplice("create", "--id", "dup01", second);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("update id 'dup01' is already used", r.StdErr);
+        Assert.False(File.Exists(repo.Path("ksplice-dup01.tar.gz")));
+        Assert.Equal(first, repo.Git("rev-parse", "refs/ksplice/updates/dup01"));
+    }
+}
