@@ -35,7 +35,11 @@ internal static class KspliceManual
             ["series"] = $"""
                 {SeriesRefs.PreRef} stands for the source of the running kernel. After an update is applied, advance the series to it so the next update is built on top; set moves it to any commit (after a reboot into a new kernel, for example).
                 """,
-            ["diff-objects"] = "Plumbing: the exit code is the verdict (0 patchable, 2 unsafe, 3 no functional change), and --json prints the classification with stable keys.",
+            ["diff-objects"] = """
+                Plumbing: the exit code is the verdict (0 patchable, 2 unsafe, 3 no functional change), and --json prints the classification with stable keys (original, patched, verdict, changed, new, removed, unsafe, line_only, details). /dev/null stands for an object the change added or removed. Without --json each line is a status (changed, new, removed, line-only, unsafe), a symbol and, after a tab, why.
+
+                Both objects must be relocatable ELF objects of one machine built with -ffunction-sections -fdata-sections. Functions are matched by name, ignoring gcc's numbered suffixes (.isra.N, .constprop.N, .part.N, .cold), and static variables by the function that uses them; a string literal is compared by its text. Sections the kernel build regenerates or that list call sites (__mcount_loc, __patchable_function_entries, __bug_table, __ex_table, .altinstructions, __jump_table and the like) are not compared. A function whose only difference is the __LINE__ it passes to a WARN, BUG, might_sleep or printk-style call is a line-only change, not a functional one. Unsafe kinds: data-changed, data-size-changed, section-changed, symbol-type-changed, symbol-binding-changed, init-changed, static-local-reference-removed.
+                """,
             ["setup"] = """
                 Adds refs/notes/ksplice and refs/notes/kstuff to notes.displayRef (so git log shows the update and bundle notes next to each commit) and to notes.rewriteRef with notes.rewrite.amend and notes.rewrite.rebase set to true (so the notes follow a commit that is amended or rebased). It only adds what is missing, and --undo removes the refs again. Without it, git log --notes=ksplice shows the notes for one command.
                 """,
