@@ -212,9 +212,9 @@ internal sealed class ObjectModel
     /// <summary>The entry of a mergeable constant pool a relocation points at.</summary>
     private static Target ConstantAt(ElfSection section, long offset, int bias)
     {
-        long entry = (long)section.EntrySize;
+        long entry = section.EntrySize <= (ulong)section.Contents.Length ? (long)section.EntrySize : 0;
         long at = offset + bias;
-        long start = at - ((at % entry) + entry) % entry;
+        long start = entry == 0 ? -1 : at - ((at % entry) + entry) % entry;
         if (section.IsNoBits || start < 0 || start + entry > section.Contents.Length)
             return new Target(TargetKind.Constant, null, offset, Place: SymbolNames.BaseName(section.Name));
         return new Target(TargetKind.Constant, null, offset - start, section.Contents.Slice((int)start, (int)entry));
