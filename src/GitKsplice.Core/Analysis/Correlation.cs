@@ -25,13 +25,13 @@ internal sealed class Correlation
 
     private void Pair(List<Item> original, List<Item> patched)
     {
-        var byName = UniqueByName(patched);
-        foreach (var (name, o) in UniqueByName(original))
+        var byName = UniqueBy(patched, i => i.Name);
+        foreach (var (name, o) in UniqueBy(original, i => i.Name))
             if (o != null && o.BaseName == name && byName.TryGetValue(name, out var p) && p != null)
                 Link(o, p);
 
-        var leftOriginal = original.Where(o => !Patched.ContainsKey(o)).GroupBy(o => o.BaseName).ToDictionary(g => g.Key, g => g.ToList());
-        var leftPatched = patched.Where(p => !Original.ContainsKey(p)).GroupBy(p => p.BaseName).ToDictionary(g => g.Key, g => g.ToList());
+        var leftOriginal = GroupByBaseName(original.Where(o => !Patched.ContainsKey(o)));
+        var leftPatched = GroupByBaseName(patched.Where(p => !Original.ContainsKey(p)));
         foreach (var (baseName, olds) in leftOriginal)
         {
             if (!leftPatched.TryGetValue(baseName, out var news)) continue;
@@ -48,26 +48,42 @@ internal sealed class Correlation
         }
     }
 
-    /// <summary>Items by name; null for a name more than one item has.</summary>
-    private static Dictionary<string, Item?> UniqueByName(List<Item> items)
-    {
-        var byName = new Dictionary<string, Item?>(items.Count, StringComparer.Ordinal);
-        foreach (var i in items)
-            byName[i.Name] = byName.ContainsKey(i.Name) ? null : i;
-        return byName;
-    }
-
     /// <summary>Pairs candidates whose key is equal and unique on both sides.</summary>
     private void PairBy(List<Item> olds, List<Item> news, Func<Item, string?> key)
     {
-        var unique = news.Select(p => (Key: key(p), Item: p)).Where(x => x.Key != null).GroupBy(x => x.Key!)
-            .Where(g => g.Count() == 1).ToDictionary(g => g.Key, g => g.First().Item);
-        var taken = olds.Select(o => (Key: key(o), Item: o)).Where(x => x.Key != null).GroupBy(x => x.Key!)
-            .Where(g => g.Count() == 1 && unique.ContainsKey(g.Key)).Select(g => (Original: g.First().Item, Patched: unique[g.Key]))
-            .ToList();
-        foreach (var (o, p) in taken) Link(o, p);
+        var patchedByKey = UniqueBy(news, key);
+        var originalByKey = UniqueBy(olds, key);
+        bool linked = false;
+        foreach (var (k, o) in originalByKey)
+        {
+            if (o == null || !patchedByKey.TryGetValue(k, out var p) || p == null) continue;
+            Link(o, p);
+            linked = true;
+        }
+        if (!linked) return;
         olds.RemoveAll(Patched.ContainsKey);
         news.RemoveAll(Original.ContainsKey);
+    }
+
+    /// <summary>Items by key (items without a key left out); null for a key more than one item has.</summary>
+    private static Dictionary<string, Item?> UniqueBy(List<Item> items, Func<Item, string?> key)
+    {
+        var byKey = new Dictionary<string, Item?>(items.Count, StringComparer.Ordinal);
+        foreach (var i in items)
+            if (key(i) is { } k)
+                byKey[k] = byKey.ContainsKey(k) ? null : i;
+        return byKey;
+    }
+
+    private static Dictionary<string, List<Item>> GroupByBaseName(IEnumerable<Item> items)
+    {
+        var groups = new Dictionary<string, List<Item>>(StringComparer.Ordinal);
+        foreach (var i in items)
+        {
+            if (!groups.TryGetValue(i.BaseName, out var list)) groups[i.BaseName] = list = [];
+            list.Add(i);
+        }
+        return groups;
     }
 
     private void PairWhere(List<Item> olds, List<Item> news, Func<Item, Item, bool> fits)

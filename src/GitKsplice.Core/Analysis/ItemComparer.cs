@@ -23,14 +23,16 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
         patched.CountCompared(p);
         var ro = original.Relocations(o);
         var rp = patched.Relocations(p);
-        var reasons = new List<string>();
-        if (o.Size != p.Size) reasons.Add($"size {o.Size} → {p.Size} bytes");
-
         string? relocationReason = CompareRelocations(o, p, ro, rp);
-        if (relocationReason != null) reasons.Add(relocationReason);
-
         var bo = original.Bytes(o);
         var bp = patched.Bytes(p);
+        if (o.Size == p.Size && relocationReason == null && bo.SequenceEqual(bp) && !HasImplicitAddends(ro))
+            return null; // the common case: identical, decided without allocating
+
+        var reasons = new List<string>();
+        if (o.Size != p.Size) reasons.Add($"size {o.Size} → {p.Size} bytes");
+        if (relocationReason != null) reasons.Add(relocationReason);
+
         if (o.Size == p.Size && relocationReason == null && bo.Length == bp.Length)
         {
             int at = FirstDifference(bo, bp, ro, o.Start);
@@ -131,6 +133,12 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
 
     private static string List(List<string> keys) =>
         string.Join(", ", keys.Take(MaxListed)) + (keys.Count > MaxListed ? $" and {keys.Count - MaxListed} more" : "");
+
+    private static bool HasImplicitAddends(ReadOnlySpan<ElfRelocation> relocations)
+    {
+        foreach (var r in relocations) if (r.ImplicitAddendWidth != 0) return true;
+        return false;
+    }
 
     /// <summary>
     /// The first differing byte, skipping SHT_REL in-place addends (already compared as relocations); -1 if none.

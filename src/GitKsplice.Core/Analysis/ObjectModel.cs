@@ -16,19 +16,22 @@ internal sealed class Item
     public required ulong Size { get; init; }
     /// <summary>The section's kind with the symbol's own name taken away: ".text", ".data", ".init.text", ".data..once".</summary>
     public required string Family { get; init; }
-    private static readonly HashSet<string> NoReferrers = [];
-    private static readonly HashSet<Item> NoReferences = [];
+    private List<Item>? _references;
+    private List<Item>? _referencedBy;
     private HashSet<string>? _referrers;
-    private HashSet<Item>? _references;
 
-    /// <summary>Base names of the functions and objects whose relocations point at this one.</summary>
-    public IReadOnlySet<string> Referrers => _referrers ?? NoReferrers;
     /// <summary>The items this one's relocations point at.</summary>
-    public IReadOnlySet<Item> References => _references ?? NoReferences;
+    public IReadOnlyList<Item> References => (IReadOnlyList<Item>?)_references ?? [];
+
+    /// <summary>Base names of the functions and objects whose relocations point at this one (built when first asked).</summary>
+    public IReadOnlySet<string> Referrers =>
+        _referrers ??= new HashSet<string>((_referencedBy ?? []).Select(i => i.BaseName), StringComparer.Ordinal);
 
     public void AddReference(Item to)
     {
-        if ((_references ??= []).Add(to)) (to._referrers ??= new(StringComparer.Ordinal)).Add(BaseName);
+        if (_references != null && _references.Contains(to)) return;
+        (_references ??= []).Add(to);
+        (to._referencedBy ??= []).Add(this);
     }
 
     public bool IsStaticLocal => !IsFunction && Symbol.IsLocal && BaseName != Name;
@@ -99,7 +102,7 @@ internal sealed class ObjectModel
 
         _ignored = file.Sections.Select(KernelRules.IsIgnored).ToArray();
         _itemBySymbol = new Item?[file.Symbols.Count];
-        var bySection = new List<Item>?[file.Sections.Count];
+        var perSection = new int[file.Sections.Count];
         foreach (var sym in file.Symbols)
         {
             if (sym.Name.Length == 0 || sym.Section == null || _ignored[sym.Section.Index]) continue;
@@ -117,15 +120,15 @@ internal sealed class ObjectModel
             };
             (function ? Functions : Data).Add(item);
             _itemBySymbol[sym.Index] = item;
-            (bySection[section.Index] ??= []).Add(item);
+            perSection[section.Index]++;
         }
-        _itemsBySection = new Item[bySection.Length][];
-        for (int i = 0; i < bySection.Length; i++)
-        {
-            var list = bySection[i];
-            if (list is { Count: > 1 }) list.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Size.CompareTo(a.Size));
-            _itemsBySection[i] = list == null ? [] : list.ToArray();
-        }
+        // Items by section, in address order, as arrays sized up front (tens of thousands of sections are common).
+        _itemsBySection = perSection.Select(n => n == 0 ? [] : new Item[n]).ToArray();
+        foreach (var item in Functions.Concat(Data))
+            _itemsBySection[item.Section.Index][--perSection[item.Section.Index]] = item;
+        foreach (var items in _itemsBySection)
+            if (items.Length > 1)
+                Array.Sort(items, (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Size.CompareTo(a.Size));
         RequireFunctionSections();
         LinkReferences();
     }
@@ -209,9 +212,9 @@ internal sealed class ObjectModel
     /// <summary>The entry of a mergeable constant pool a relocation points at.</summary>
     private static Target ConstantAt(ElfSection section, long offset, int bias)
     {
-        long entry = (long)section.EntrySize;
+        long entry = section.EntrySize <= (ulong)section.Contents.Length ? (long)section.EntrySize : 0;
         long at = offset + bias;
-        long start = at - ((at % entry) + entry) % entry;
+        long start = entry == 0 ? -1 : at - ((at % entry) + entry) % entry;
         if (section.IsNoBits || start < 0 || start + entry > section.Contents.Length)
             return new Target(TargetKind.Constant, null, offset, Place: SymbolNames.BaseName(section.Name));
         return new Target(TargetKind.Constant, null, offset - start, section.Contents.Slice((int)start, (int)entry));
@@ -276,6 +279,14 @@ internal sealed class ObjectModel
     /// <summary>".text.foo" → ".text", ".text.unlikely.foo" → ".text", ".data..once" stays as it is.</summary>
     internal static string Family(string section, string symbol)
     {
+        // The usual case, decided without allocating: the section is a known prefix plus the symbol's own name.
+        if (section.Length > symbol.Length + 1 && section.EndsWith(symbol, StringComparison.Ordinal)
+            && section[section.Length - symbol.Length - 1] == '.')
+        {
+            var prefix = section.AsSpan(0, section.Length - symbol.Length);
+            foreach (var (known, family) in FamilyPrefixes)
+                if (prefix.SequenceEqual(known)) return family;
+        }
         foreach (var (prefix, family) in FamilyPrefixes)
         {
             if (!section.StartsWith(prefix, StringComparison.Ordinal) || section.Length == prefix.Length) continue;

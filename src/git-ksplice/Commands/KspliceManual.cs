@@ -38,7 +38,6 @@ internal static class KspliceManual
             ["gc"] = $"""
                 Removes what git ksplice keeps under $GIT_COMMON_DIR/ksplice and no longer needs: build trees unused for longer than the max age (never the pre tree built for the current {SeriesRefs.PreRef}, and never while a build holds the build lock), copies left by an interrupted build, build logs, the manifests of updates and the hook's per-commit runs older than that. The refs and notes that record updates are never touched, so shipped updates stay recorded and git ksplice show still describes them from their notes. git ksplice status shows how much disk each part uses.
                 """,
-            ["diff-objects"] = "Plumbing: the exit code is the verdict (0 patchable, 2 unsafe, 3 no functional change), and --json prints the classification with stable keys.",
             ["hooks"] = """
                 install writes post-commit, post-merge and post-rewrite hooks into the directory git runs hooks from (core.hooksPath when set, else the common git directory's hooks, shared by all worktrees). A hook already there is renamed NAME.ksplice-chained and still runs first with the same arguments and stdin; its exit status is the hook's. uninstall renames it back, byte for byte; a hook put in place of ours is left alone. A bare repository is refused. Without a subcommand, or with status, shows each hook's state.
 
@@ -46,6 +45,11 @@ internal static class KspliceManual
                 """,
             ["hook"] = "Plumbing, run by the installed hook scripts: queues HEAD and checks it as ksplice.hook.mode says. It never fails the git command that ran it; problems go to the job's log and to git ksplice status.",
             ["status"] = "Shows the hook's running job (commit, stage, elapsed time, pid, log), the commit waiting in the queue, how the last job ended (a verdict, skipped, error, interrupted, or killed when the job died), the last verdicts and where the logs are. --json prints the same with stable keys.",
+            ["diff-objects"] = """
+                Plumbing: the exit code is the verdict (0 patchable, 2 unsafe, 3 no functional change), and --json prints the classification with stable keys (original, patched, verdict, changed, new, removed, unsafe, line_only, details). /dev/null stands for an object the change added or removed. Without --json each line is a status (changed, new, removed, line-only, unsafe), a symbol and, after a tab, why.
+
+                Both objects must be relocatable ELF objects of one machine built with -ffunction-sections -fdata-sections. Functions are matched by name, ignoring gcc's numbered suffixes (.isra.N, .constprop.N, .part.N, .cold), and static variables by the function that uses them; a string literal is compared by its text. Sections the kernel build regenerates or that list call sites (__mcount_loc, __patchable_function_entries, __bug_table, __ex_table, .altinstructions, __jump_table and the like) are not compared. A function whose only difference is the __LINE__ it passes to a WARN, BUG, might_sleep or printk-style call is a line-only change, not a functional one. Unsafe kinds: data-changed, data-size-changed, section-changed, symbol-type-changed, symbol-binding-changed, init-changed, static-local-reference-removed.
+                """,
             ["setup"] = """
                 Adds refs/notes/ksplice and refs/notes/kstuff to notes.displayRef (so git log shows the update and bundle notes next to each commit) and to notes.rewriteRef with notes.rewrite.amend and notes.rewrite.rebase set to true (so the notes follow a commit that is amended or rebased). It only adds what is missing, and --undo removes the refs again. Without it, git log --notes=ksplice shows the notes for one command.
                 """,

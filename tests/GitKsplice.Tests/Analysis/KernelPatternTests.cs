@@ -196,4 +196,23 @@ public sealed class KernelPatternTests : IDisposable
         Assert.Empty(r.Unsafe);
         Assert.Empty(r.LineOnly);
     }
+
+    [Fact]
+    public void A_change_inside_an_ipa_clone_is_the_clone_alone()
+    {
+        // -O2 turns scale() into scale.constprop.0.isra.0 (-fipa-cp, -fipa-sra): the constant factor is folded in
+        // and the unused argument dropped. Its callers call the clone and do not change with its body.
+        const string source = """
+            static __attribute__((noinline)) int scale(int *p, int factor, int unused) { return *p * factor + *p / factor; }
+            int user1(int x) { return scale(&x, 4, 0) + 1; }
+            int user2(int x) { return scale(&x, 4, 0) + 2; }
+            """;
+        var (o, p) = _cc.Pair(source, source.Replace("*p / factor", "*p % factor"), CompiledObjects.KernelLikeFlags + " -fipa-cp -fipa-sra");
+        var r = _analyzer.Compare(o, p);
+        var changed = Assert.Single(r.Changed);
+        Assert.StartsWith("scale.", changed);
+        Assert.Contains(".constprop", changed);
+        Assert.Empty(r.New);
+        Assert.Empty(r.Removed);
+    }
 }

@@ -106,4 +106,13 @@ public sealed class LinuxKernelObjectTests : IDisposable
         Assert.All(r.Changed, name => Assert.Contains("sys_exit", name));
         Assert.Empty(r.Unsafe);
     }
+
+    [Fact]
+    public void Blank_lines_above_might_sleep_in_fork_c_are_line_number_only_changes()
+    {
+        var r = Patch(Fork, Replace("int nr_processes(void)\n", "\n\nint nr_processes(void)\n"));
+        Assert.False(r.HasFunctionalChange, string.Join("\n", r.Details.Select(d => $"{d.Status} {d.Symbol}: {d.Reason}")));
+        var mmput = Assert.Single(r.LineOnly, l => l.Symbol == "mmput");
+        Assert.Contains("__might_sleep", mmput.Reason);
+    }
 }

@@ -176,7 +176,7 @@ public sealed class ObjectAnalysisTests : IDisposable
     }
 
     [Fact]
-    public void A_changed_read_only_table_is_unsafe_but_a_changed_string_is_not()
+    public void A_changed_read_only_table_is_unsafe()
     {
         const string source = """
             static const int table[4] = { 1, 2, 3, 4 };

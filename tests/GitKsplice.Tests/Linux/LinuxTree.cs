@@ -4,7 +4,7 @@ namespace GitKsplice.Tests.Linux;
 
 /// <summary>
 /// The real Linux tree the Linux tests share, made once per test run: Debian's linux-source-6.1 committed into a
-/// repository, tinyconfig plus CONFIG_64BIT and CONFIG_PROC_FS as the running kernel's configuration
+/// repository, tinyconfig plus CONFIG_64BIT, CONFIG_PROC_FS, printk, BUG and might_sleep checks as the running kernel's configuration
 /// (ORIG_CONFIG in &lt;tree&gt;/ksplice), build command `make vmlinux`, and the pre state built by
 /// `git ksplice create --prebuild` (Kbuild with KCFLAGS="-ffunction-sections -fdata-sections").
 /// </summary>
@@ -35,7 +35,9 @@ public sealed class LinuxTree
         // The running kernel's configuration, made outside the tree.
         var config = Path.Combine(scratch.Path, "config");
         Run(root, "make", "-s", $"O={config}", "tinyconfig");
-        Run(root, Path.Combine(root, "scripts", "config"), "--file", Path.Combine(config, ".config"), "--enable", "CONFIG_64BIT", "--enable", "CONFIG_PROC_FS");
+        Run(root, Path.Combine(root, "scripts", "config"), "--file", Path.Combine(config, ".config"), "--enable", "CONFIG_64BIT", "--enable", "CONFIG_PROC_FS",
+            // printk, BUG and might_sleep give the analysis real __LINE__ arguments to tell apart from code changes.
+            "--enable", "CONFIG_PRINTK", "--enable", "CONFIG_BUG", "--enable", "CONFIG_DEBUG_KERNEL", "--enable", "CONFIG_DEBUG_ATOMIC_SLEEP");
         Run(root, "make", "-s", $"O={config}", "olddefconfig");
         Directory.CreateDirectory(Repo.Path("ksplice"));
         File.Copy(Path.Combine(config, ".config"), Repo.Path("ksplice/.config"));
