@@ -11,7 +11,9 @@ public class InterruptTests
         using var repo = CTree.Create();
         repo.Write("greet.c", CTree.Greet.Replace("return printf(\"HELLO", "return 3 * printf(\"HELLO") + "\n");
         var commit = repo.Commit("change");
-        repo.Git("config", "ksplice.buildCommand", "make && touch build-started && sleep 120");
+        // A sleep no other test runs, so the check below sees only this build's processes.
+        var sleep = $"sleep 120.{Random.Shared.Next(100_000, 999_999)}";
+        repo.Git("config", "ksplice.buildCommand", $"make && touch build-started && {sleep}");
 
         var psi = new ProcessStartInfo(Path.Combine(ProcessRunner.ToolDirectory, "git-ksplice"))
         {
@@ -35,7 +37,7 @@ public class InterruptTests
         Assert.False(File.Exists(repo.Path("ksplice-intr01.tar.gz")));
         Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/ksplice/updates/intr01").ExitCode);
         Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/notes/ksplice").ExitCode);
-        var sleeping = ProcessRunner.Run(repo.Root, "pgrep", ["-f", "sleep 120"]);
+        var sleeping = ProcessRunner.Run(repo.Root, "pgrep", ["-f", sleep]);
         Assert.True(sleeping.StdOut.Trim().Length == 0, "the build's processes outlived the interrupt: " + sleeping.StdOut);
     }
 }
