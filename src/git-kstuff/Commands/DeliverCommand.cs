@@ -39,15 +39,17 @@ internal static class DeliverCommand
         then the command line; the last one wins. Subcommands: bundle, bundles, merge, log.
         """;
 
-    /// <summary>Makes the root command run a delivery with the words no subcommand took.</summary>
-    public static void Configure(RootCommand root)
-    {
-        root.Description = Help;
-        root.TreatUnmatchedTokensAsErrors = false;
-        root.SetAction(parse => Run(parse.UnmatchedTokens));
-    }
+    /// <summary>Gives the root command the delivery's help text.</summary>
+    public static void Configure(RootCommand root) => root.Description = Help;
 
-    private static int Run(IReadOnlyList<string> words)
+    /// <summary>
+    /// Whether argv is a delivery: anything but a subcommand or a help request. The words then go to the
+    /// man page's getopt-style parser untouched ("--" included), never through System.CommandLine.
+    /// </summary>
+    public static bool IsDelivery(RootCommand root, string[] args) =>
+        args.Length == 0 || !(root.Subcommands.Any(c => c.Name == args[0]) || args[0] is "-h" or "--help" or "-?" or "--version");
+
+    public static int Run(IReadOnlyList<string> words)
     {
         var output = ToolOutput.Standard;
         return output.Run(() =>
@@ -124,7 +126,8 @@ internal static class DeliverCommand
             catch (UserError e)
             {
                 if (delivery.Failed != null) notes.Record(noteCommit, recordedBundle, delivery.Failed);
-                if (e is TargetStepFailed failed && (output.Quiet || failed.Step is "reading the configuration" or "listing /dev" or "sending the merged tree" or "copying the target's drivers"))
+                // The build, the -c command and the install stream their output as they run; the rest is shown now.
+                if (e is TargetStepFailed failed && (output.Quiet || failed.Step is not ("idbuild" or "the -c command" or "installing")))
                     foreach (var line in failed.RemoteOutput.TrimEnd('\n').Split('\n').TakeLast(40).Where(l => l.Length > 0))
                         output.Err.WriteLine("remote: " + line);
                 throw;

@@ -65,6 +65,23 @@ public class DeliveryFailureTests(SshServer sshd)
     }
 
     [Fact]
+    public void A_second_delivery_of_the_same_kname_waits_for_none_and_is_refused()
+    {
+        using var w = new DeliveryWorld(sshd);
+        Directory.CreateDirectory(w.Target("etc/.kstuff-lock.busy"));
+        File.WriteAllText(w.Target("etc/.kstuff-lock.busy/owner"), "alice@build pid 42\n");
+        var r = w.Kstuff(["-b", DeliveryWorld.Host("busy")]);
+        Assert.True(r.ExitCode == 1, r.All);
+        Assert.Contains("remote: held by alice@build pid 42; remove", r.StdErr);
+        Assert.Contains("fatal: locking /etc/.kstuff-lock.busy failed on kstuff-test", r.StdErr);
+        Assert.False(File.Exists(w.Target("stand/busy")));
+        // The lock of the other delivery is left alone; a free kname delivers, its lock gone afterwards.
+        Assert.True(Directory.Exists(w.Target("etc/.kstuff-lock.busy")));
+        Assert.Equal(0, w.Kstuff(["-bq", DeliveryWorld.Host("free")]).ExitCode);
+        Assert.False(Directory.Exists(w.Target("etc/.kstuff-lock.free")));
+    }
+
+    [Fact]
     public void A_malformed_rc_file_is_named_with_file_and_line()
     {
         using var w = new DeliveryWorld(sshd);
@@ -96,7 +113,7 @@ public class DeliveryFailureTests(SshServer sshd)
     public void Hostile_host_and_kernel_names_are_refused_before_anything_runs(string operand)
     {
         using var w = new DeliveryWorld(sshd);
-        var r = w.Kstuff(["-b", operand]);
+        var r = w.Kstuff(["-b", "--", operand]);
         Assert.NotEqual(0, r.ExitCode);
         Assert.Matches(@"^fatal: (bad (host name|kernel name|target)|kstuff: unknown option -o)", r.StdErr);
         Assert.Single(r.StdErr.TrimEnd('\n').Split('\n'));

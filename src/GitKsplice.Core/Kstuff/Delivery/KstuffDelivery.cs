@@ -58,13 +58,24 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         };
         try
         {
-            var drivers = _mode switch
+            var lockDir = target.PathOf(layout.LockDir);
+            var holder = $"{TargetLayout.Login()}@{System.Net.Dns.GetHostName()} pid {Environment.ProcessId} since {started:yyyy-MM-dd HH:mm:ss}Z";
+            Step("locking", () => target.RunStep($"locking {layout.LockDir}", RemoteScripts.Lock, [lockDir, holder]));
+            try
             {
-                DeliveryMode.BuildOnly => BuildOnly(target, layout),
-                DeliveryMode.Quick => Quick(target, layout, input.QuickFiles ?? []),
-                _ => Full(target, layout, input),
-            };
-            return new DeliveryRecord(target.Display, layout.Kname, mode, started, "ok", null, drivers);
+                var drivers = _mode switch
+                {
+                    DeliveryMode.BuildOnly => BuildOnly(target, layout),
+                    DeliveryMode.Quick => Quick(target, layout, input.QuickFiles ?? []),
+                    _ => Full(target, layout, input),
+                };
+                return new DeliveryRecord(target.Display, layout.Kname, mode, started, "ok", null, drivers);
+            }
+            finally
+            {
+                if (target.Run(RemoteScripts.Remove, [lockDir]).ExitCode != 0)
+                    output.Warning($"could not remove the lock {layout.LockDir} on {target.Display}");
+            }
         }
         catch (UserError e)
         {
