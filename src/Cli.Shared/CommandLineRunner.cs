@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 
 namespace GitKsplice.Cli;
 
@@ -15,6 +16,17 @@ internal static class CommandLineRunner
             Console.Error.WriteLine($"usage: see '{root.Name} -h'");
             return ExitCodes.Usage;
         }
-        return parsed.Invoke();
+        // SIGINT and SIGTERM cancel the command's token, so it stops its builds and cleans up before
+        // exiting, instead of the parser ending the process under it.
+        using var interrupt = new CancellationTokenSource();
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            interrupt.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
+        return parsed.InvokeAsync(configuration, interrupt.Token).GetAwaiter().GetResult();
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using GitKsplice.Elf;
 
 namespace GitKsplice.Analysis;
@@ -13,7 +14,9 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
     {
         if (originalPath == null && patchedPath == null)
             throw new ObjectFormatException("no object to compare: both the original and the patched object are missing");
-        return Compare(originalPath == null ? null : Load(originalPath), patchedPath == null ? null : Load(patchedPath));
+        var (original, patched) = Both(() => originalPath == null ? null : Load(originalPath),
+            () => patchedPath == null ? null : Load(patchedPath));
+        return Compare(original, patched);
     }
 
     /// <summary>Compares objects already read; either may be null (an object the change added or removed).</summary>
@@ -21,15 +24,14 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
     {
         if (original != null && patched != null && original.Description != patched.Description)
             throw new ObjectFormatException($"{original.DisplayName} is {original.Description} but {patched.DisplayName} is {patched.Description}; both must be built for the same machine");
+        var (o, p) = Both(() => Model(original), () => Model(patched));
         try
         {
-            var o = original == null ? null : new ObjectModel(original);
-            var p = patched == null ? null : new ObjectModel(patched);
             return new Classification(o, p).Run();
         }
         catch (ElfFormatException e)
         {
-            // Relocation tables are decoded on first use, so a corrupt one is found only here.
+            // Relocation tables are decoded on first use, so a corrupt one may be found only here.
             throw new ObjectFormatException(e.Message);
         }
     }
@@ -38,6 +40,28 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
     {
         try { return ElfFile.Open(path); }
         catch (ElfFormatException e) { throw new ObjectFormatException(e.Message); }
+    }
+
+    private static ObjectModel? Model(ElfFile? file)
+    {
+        try { return file == null ? null : new ObjectModel(file); }
+        catch (ElfFormatException e) { throw new ObjectFormatException(e.Message); }
+    }
+
+    /// <summary>
+    /// Runs two independent steps at once (reading or indexing the two objects); when both fail, the
+    /// original's error is the one reported, as if they had run in order.
+    /// </summary>
+    private static (T?, T?) Both<T>(Func<T?> first, Func<T?> second) where T : class
+    {
+        var firstTask = Task.Run(first);
+        T? secondResult = null;
+        ExceptionDispatchInfo? secondError = null;
+        try { secondResult = second(); }
+        catch (Exception e) { secondError = ExceptionDispatchInfo.Capture(e); }
+        var firstResult = firstTask.GetAwaiter().GetResult();
+        secondError?.Throw();
+        return (firstResult, secondResult);
     }
 
     /// <summary>Pass 3: turns the correlated, compared pairs into changed/new/removed functions and unsafe findings.</summary>
@@ -133,14 +157,13 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
         /// </summary>
         private void CheckStaticLocals()
         {
-            foreach (var local in original?.Data ?? [])
+            foreach (var f in original?.Functions ?? [])
             {
-                if (!local.IsStaticLocal) continue;
-                var partner = _correlation.PartnerOf(local);
-                foreach (var f in original!.Functions)
+                if (_correlation.PartnerOf(f) is not { } fp) continue;
+                foreach (var local in f.References)
                 {
-                    if (!f.References.Contains(local) || _correlation.PartnerOf(f) is not { } fp) continue;
-                    if (partner != null && fp.References.Contains(partner)) continue;
+                    if (!local.IsStaticLocal) continue;
+                    if (_correlation.PartnerOf(local) is { } partner && fp.References.Contains(partner)) continue;
                     Unsafe("static-local-reference-removed", fp.Name, $"{fp.Name}() no longer refers to its static variable '{local.BaseName}' ({local.Name}); the state the running kernel keeps in it would be left behind");
                 }
             }

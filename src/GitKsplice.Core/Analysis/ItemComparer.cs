@@ -55,21 +55,32 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
     /// <summary>Null when the relocations agree; otherwise what changed, in terms of what the code refers to.</summary>
     private string? CompareRelocations(Item o, Item p, ReadOnlySpan<ElfRelocation> ro, ReadOnlySpan<ElfRelocation> rp)
     {
-        bool same = ro.Length == rp.Length;
+        int mismatch = -1;
+        if (ro.Length == rp.Length)
+        {
+            for (int i = 0; i < ro.Length && mismatch < 0; i++)
+                if (ro[i].Offset - o.Start != rp[i].Offset - p.Start || ro[i].Type != rp[i].Type
+                    || !SameTarget(original.Resolve(o.Section, ro[i]), patched.Resolve(p.Section, rp[i])))
+                    mismatch = i;
+            if (mismatch < 0) return null;
+        }
+        return ExplainRelocations(o, p, ro, rp, mismatch);
+    }
+
+    /// <summary>Whether two targets are the same once the original's names are read through the correlation.</summary>
+    private bool SameTarget(Target a, Target b)
+    {
+        if (a.Kind != TargetKind.Symbol || b.Kind != TargetKind.Symbol) return a.SameContent(b);
+        return a.Delta == b.Delta && string.Equals(OriginalName(a.Symbol!), b.Symbol!.Name, StringComparison.Ordinal);
+    }
+
+    /// <summary>What changed between two relocation lists, in terms of what the code refers to.</summary>
+    private string ExplainRelocations(Item o, Item p, ReadOnlySpan<ElfRelocation> ro, ReadOnlySpan<ElfRelocation> rp, int mismatch)
+    {
         var keysO = new string[ro.Length];
         var keysP = new string[rp.Length];
         for (int i = 0; i < ro.Length; i++) keysO[i] = OriginalKey(original.Resolve(o.Section, ro[i]));
         for (int i = 0; i < rp.Length; i++) keysP[i] = PatchedKey(patched.Resolve(p.Section, rp[i]));
-        int mismatch = -1;
-        for (int i = 0; same && i < ro.Length; i++)
-        {
-            if (ro[i].Offset - o.Start != rp[i].Offset - p.Start || ro[i].Type != rp[i].Type || keysO[i] != keysP[i])
-            {
-                same = false;
-                mismatch = i;
-            }
-        }
-        if (same) return null;
 
         var removed = Subtract(keysO, keysP);
         var added = Subtract(keysP, keysO);
@@ -93,18 +104,14 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
         return string.Join("; ", parts);
     }
 
-    /// <summary>An original-side target named as its counterpart in the patched object is named.</summary>
-    private string OriginalKey(Target t)
-    {
-        if (t.Fixed != null) return t.Fixed;
-        var symbol = t.Symbol!;
-        string name = original.ItemFor(symbol) is { } item
-            ? correlation.PartnerOf(item)?.Name ?? $"{item.Name} (removed)"
-            : symbol.Name;
-        return WithDelta(name, t.Delta);
-    }
+    /// <summary>The name an original-side symbol has in the patched object ("(removed)" when it has none).</summary>
+    private string OriginalName(ElfSymbol symbol) =>
+        original.ItemFor(symbol) is { } item ? correlation.PartnerOf(item)?.Name ?? $"{item.Name} (removed)" : symbol.Name;
 
-    private static string PatchedKey(Target t) => t.Fixed ?? WithDelta(t.Symbol!.Name, t.Delta);
+    /// <summary>An original-side target named as its counterpart in the patched object is named.</summary>
+    private string OriginalKey(Target t) => t.Kind == TargetKind.Symbol ? WithDelta(OriginalName(t.Symbol!), t.Delta) : t.Describe();
+
+    private static string PatchedKey(Target t) => t.Kind == TargetKind.Symbol ? WithDelta(t.Symbol!.Name, t.Delta) : t.Describe();
 
     private static string WithDelta(string name, long delta) => delta switch
     {

@@ -38,8 +38,13 @@ public static class KernelRules
             return true;
         // __init functions live in .init.text and are code we do analyse (and refuse to change).
         if (s.IsExecutable && IsInitCode(s)) return false;
+        // The sections -ffunction-sections and -fdata-sections make: nearly all of them, decided without the list.
+        var name = s.Name;
+        if (name.StartsWith(".text.", StringComparison.Ordinal) || name.StartsWith(".data.", StringComparison.Ordinal)
+            || name.StartsWith(".bss.", StringComparison.Ordinal) || name.StartsWith(".rodata.", StringComparison.Ordinal))
+            return false;
         foreach (var p in IgnoredPrefixes)
-            if (s.Name.StartsWith(p, StringComparison.Ordinal)) return true;
+            if (name.StartsWith(p, StringComparison.Ordinal)) return true;
         return false;
     }
 

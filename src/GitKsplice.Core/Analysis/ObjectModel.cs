@@ -16,27 +16,72 @@ internal sealed class Item
     public required ulong Size { get; init; }
     /// <summary>The section's kind with the symbol's own name taken away: ".text", ".data", ".init.text", ".data..once".</summary>
     public required string Family { get; init; }
+    private static readonly HashSet<string> NoReferrers = [];
+    private static readonly HashSet<Item> NoReferences = [];
+    private HashSet<string>? _referrers;
+    private HashSet<Item>? _references;
+
     /// <summary>Base names of the functions and objects whose relocations point at this one.</summary>
-    public HashSet<string> Referrers { get; } = new(StringComparer.Ordinal);
+    public IReadOnlySet<string> Referrers => _referrers ?? NoReferrers;
     /// <summary>The items this one's relocations point at.</summary>
-    public HashSet<Item> References { get; } = [];
+    public IReadOnlySet<Item> References => _references ?? NoReferences;
+
+    public void AddReference(Item to)
+    {
+        if ((_references ??= []).Add(to)) (to._referrers ??= new(StringComparer.Ordinal)).Add(BaseName);
+    }
 
     public bool IsStaticLocal => !IsFunction && Symbol.IsLocal && BaseName != Name;
     public override string ToString() => Name;
+    // Identity is the object; the symbol index makes a cheaper hash than the runtime's object hash.
+    public override int GetHashCode() => Symbol.Index;
+    public override bool Equals(object? obj) => ReferenceEquals(this, obj);
 }
 
 /// <summary>
 /// Where a relocation points, in terms that survive recompilation: a symbol and an offset into it rather than a
 /// section offset; a string's text rather than its place in the string table; a constant's bytes.
 /// </summary>
-internal readonly record struct Target(ElfSymbol? Symbol, long Delta, string? Fixed);
+internal readonly record struct Target(TargetKind Kind, ElfSymbol? Symbol, long Delta, ReadOnlyMemory<byte> Content = default,
+    string? Place = null)
+{
+    /// <summary>Whether two targets are the same apart from symbol names (which the caller compares).</summary>
+    public bool SameContent(in Target other) =>
+        Kind == other.Kind && Delta == other.Delta && Place == other.Place && Content.Span.SequenceEqual(other.Content.Span);
+
+    /// <summary>How the target reads in an explanation; symbols are named by the caller.</summary>
+    public string Describe() => Kind switch
+    {
+        TargetKind.String => Content.Length == 0 && Place != null ? $"string in {Place}{Offset}" : $"string \"{Escape(Content.Span)}\"{Offset}",
+        TargetKind.Constant => Content.Length == 0 ? $"constant in {Place}{Offset}" : $"constant 0x{Convert.ToHexString(Content.Span)}{Offset}",
+        _ => Place ?? "",
+    };
+
+    private string Offset => Delta switch { 0 => "", > 0 => $"+{Delta}", _ => $"{Delta}" };
+
+    private static string Escape(ReadOnlySpan<byte> text) =>
+        Encoding.UTF8.GetString(text).Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\t", "\\t");
+}
+
+internal enum TargetKind : byte
+{
+    /// <summary>A function or object (or an undefined symbol), plus an offset into it.</summary>
+    Symbol,
+    /// <summary>A string literal in a SHF_STRINGS section: compared by its text.</summary>
+    String,
+    /// <summary>An entry of a mergeable constant pool (.rodata.cst8): compared by its bytes.</summary>
+    Constant,
+    /// <summary>A place in a section without symbols (a jump table), compared by a digest of the section.</summary>
+    Anonymous,
+}
 
 /// <summary>One object file read for comparison: its functions and data objects and how they refer to each other.</summary>
 internal sealed class ObjectModel
 {
-    private readonly Dictionary<int, Item> _itemBySymbol = [];
+    private readonly Item?[] _itemBySymbol;
     private readonly Item[][] _itemsBySection;
     private readonly Dictionary<int, string> _sectionFingerprints = [];
+    private readonly bool[] _ignored;
 
     public ElfFile File { get; }
     public List<Item> Functions { get; } = [];
@@ -52,10 +97,12 @@ internal sealed class ObjectModel
         if (file.Symbols.Count == 0)
             throw new ObjectFormatException($"{file.DisplayName}: has no symbol table (stripped?)");
 
+        _ignored = file.Sections.Select(KernelRules.IsIgnored).ToArray();
+        _itemBySymbol = new Item?[file.Symbols.Count];
         var bySection = new List<Item>?[file.Sections.Count];
         foreach (var sym in file.Symbols)
         {
-            if (sym.Name.Length == 0 || sym.Section == null || KernelRules.IsIgnored(sym.Section)) continue;
+            if (sym.Name.Length == 0 || sym.Section == null || _ignored[sym.Section.Index]) continue;
             bool function = sym.Type is SymbolType.Func or SymbolType.GnuIFunc;
             bool data = sym.Type is SymbolType.Object or SymbolType.Tls;
             if (!function && !data) continue;
@@ -72,12 +119,18 @@ internal sealed class ObjectModel
             _itemBySymbol[sym.Index] = item;
             (bySection[section.Index] ??= []).Add(item);
         }
-        _itemsBySection = bySection.Select(l => l == null ? [] : l.OrderBy(i => i.Start).ThenByDescending(i => i.Size).ToArray()).ToArray();
+        _itemsBySection = new Item[bySection.Length][];
+        for (int i = 0; i < bySection.Length; i++)
+        {
+            var list = bySection[i];
+            if (list is { Count: > 1 }) list.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Size.CompareTo(a.Size));
+            _itemsBySection[i] = list == null ? [] : list.ToArray();
+        }
         RequireFunctionSections();
         LinkReferences();
     }
 
-    public Item? ItemFor(ElfSymbol symbol) => _itemBySymbol.GetValueOrDefault(symbol.Index);
+    public Item? ItemFor(ElfSymbol symbol) => _itemBySymbol[symbol.Index];
 
     /// <summary>The bytes of an item; empty for SHT_NOBITS (.bss) data.</summary>
     public ReadOnlySpan<byte> Bytes(Item item) =>
@@ -97,17 +150,28 @@ internal sealed class ObjectModel
     /// <summary>Resolves what a relocation points at (see <see cref="Target"/>).</summary>
     public Target Resolve(ElfSection from, in ElfRelocation r)
     {
-        var symbol = File.Symbols[(int)r.SymbolIndex];
+        var symbol = File.SymbolAt(r.SymbolIndex);
         var section = symbol.Section;
         if (symbol.Type != SymbolType.Section || section == null)
-            return new Target(symbol, r.Addend, null);
+            return new Target(TargetKind.Symbol, symbol, r.Addend);
         long offset = r.Addend + (long)symbol.Value;
         int bias = RelocationTypes.TargetBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
-        if (section.IsStrings) return new Target(null, 0, StringKey(section, offset, bias));
-        if (section.IsMerge && section.EntrySize > 0) return new Target(null, 0, ConstantKey(section, offset, bias));
+        if (section.IsStrings) return StringAt(section, offset, bias);
+        if (section.IsMerge && section.EntrySize > 0) return ConstantAt(section, offset, bias);
         var covering = Covering(section, offset + bias);
-        if (covering != null) return new Target(covering.Symbol, offset - (long)covering.Start, null);
-        return new Target(null, 0, $"{SymbolNames.BaseName(section.Name)}+{offset} [{Fingerprint(section)}]");
+        if (covering != null) return new Target(TargetKind.Symbol, covering.Symbol, offset - (long)covering.Start);
+        return new Target(TargetKind.Anonymous, null, 0, Place: $"{SymbolNames.BaseName(section.Name)}+{offset} [{Fingerprint(section)}]");
+    }
+
+    /// <summary>The function or data object a relocation points at, if any (no keys built: for linking only).</summary>
+    private Item? ReferencedItem(ElfSection from, in ElfRelocation r)
+    {
+        var symbol = File.SymbolAt(r.SymbolIndex);
+        var section = symbol.Section;
+        if (symbol.Type != SymbolType.Section) return ItemFor(symbol);
+        if (section == null || section.IsStrings || section.IsMerge && section.EntrySize > 0) return null;
+        long offset = r.Addend + (long)symbol.Value + RelocationTypes.TargetBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
+        return Covering(section, offset);
     }
 
     /// <summary>The function or object whose range holds <paramref name="offset"/> of <paramref name="section"/>.</summary>
@@ -115,20 +179,23 @@ internal sealed class ObjectModel
     {
         var items = _itemsBySection[section.Index];
         if (items.Length == 1) return items[0]; // with -fdata-sections a section holds one object: no guessing
-        Item? best = null;
-        foreach (var item in items)
+        int lo = 0, hi = items.Length; // first item starting after offset
+        while (lo < hi)
         {
-            if ((long)item.Start > offset) break;
-            if (offset < (long)(item.Start + Math.Max(item.Size, 1))) best ??= item;
+            int mid = (lo + hi) >>> 1;
+            if ((long)items[mid].Start <= offset) lo = mid + 1; else hi = mid;
         }
-        return best;
+        // The nearest start at or before offset whose range holds it (items may nest or share a start).
+        for (int i = lo - 1; i >= 0 && i >= lo - 8; i--)
+            if (offset < (long)(items[i].Start + Math.Max(items[i].Size, 1))) return items[i];
+        return null;
     }
 
-    /// <summary>The text of the string a relocation into a SHF_STRINGS section points at, with the offset into it.</summary>
-    private static string StringKey(ElfSection section, long offset, int bias)
+    /// <summary>The string a relocation into a SHF_STRINGS section points at, with the offset into it.</summary>
+    private static Target StringAt(ElfSection section, long offset, int bias)
     {
         var data = section.Contents.Span;
-        if (data.Length == 0) return $"string in {section.Name} at {offset}";
+        if (data.Length == 0) return new Target(TargetKind.String, null, offset, Place: SymbolNames.BaseName(section.Name));
         long at = Math.Clamp(offset + bias, 0, data.Length - 1);
         int width = section.EntrySize is 2 or 4 ? (int)section.EntrySize : 1;
         at -= at % width;
@@ -136,19 +203,18 @@ internal sealed class ObjectModel
         while (start >= width && !IsZero(data.Slice((int)start - width, width))) start -= width;
         long end = at;
         while (end + width <= data.Length && !IsZero(data.Slice((int)end, width))) end += width;
-        var text = data[(int)start..(int)end];
-        return $"string \"{Escape(text)}\"{(offset - start != 0 ? $"+{offset - start}" : "")}";
+        return new Target(TargetKind.String, null, offset - start, section.Contents[(int)start..(int)end]);
     }
 
-    private static string ConstantKey(ElfSection section, long offset, int bias)
+    /// <summary>The entry of a mergeable constant pool a relocation points at.</summary>
+    private static Target ConstantAt(ElfSection section, long offset, int bias)
     {
-        var data = section.Contents.Span;
         long entry = (long)section.EntrySize;
         long at = offset + bias;
         long start = at - ((at % entry) + entry) % entry;
-        if (section.IsNoBits || start < 0 || start + entry > data.Length)
-            return $"constant in {SymbolNames.BaseName(section.Name)} at {offset}";
-        return $"constant 0x{Convert.ToHexString(data.Slice((int)start, (int)entry))}{(offset - start != 0 ? $"+{offset - start}" : "")}";
+        if (section.IsNoBits || start < 0 || start + entry > section.Contents.Length)
+            return new Target(TargetKind.Constant, null, offset, Place: SymbolNames.BaseName(section.Name));
+        return new Target(TargetKind.Constant, null, offset - start, section.Contents.Slice((int)start, (int)entry));
     }
 
     /// <summary>
@@ -163,7 +229,7 @@ internal sealed class ObjectModel
         var sb = new StringBuilder();
         foreach (var r in File.RelocationsFor(section))
         {
-            var s = File.Symbols[(int)r.SymbolIndex];
+            var s = File.SymbolAt(r.SymbolIndex);
             sb.Append(r.Offset).Append(' ').Append(r.Type).Append(' ')
               .Append(s.Type == SymbolType.Section ? s.Section?.Name : SymbolNames.BaseName(s.Name))
               .Append(' ').Append(r.Addend).Append('\n');
@@ -194,17 +260,15 @@ internal sealed class ObjectModel
     {
         foreach (var section in File.Sections)
         {
-            if (KernelRules.IsIgnored(section) || File.RelocationSectionFor(section) == null) continue;
+            if (_ignored[section.Index] || File.RelocationSectionFor(section) == null) continue;
             var items = _itemsBySection[section.Index];
             if (items.Length == 0) continue;
             foreach (var r in File.RelocationsFor(section))
             {
                 var from = Covering(section, (long)r.Offset);
                 if (from == null) continue;
-                var target = Resolve(section, r);
-                if (target.Symbol == null || ItemFor(target.Symbol) is not { } to || to == from) continue;
-                from.References.Add(to);
-                to.Referrers.Add(from.BaseName);
+                if (ReferencedItem(section, r) is not { } to || to == from) continue;
+                from.AddReference(to);
             }
         }
     }
@@ -246,10 +310,4 @@ internal sealed class ObjectModel
     }
 
     private static bool IsZero(ReadOnlySpan<byte> s) => !s.ContainsAnyExcept((byte)0);
-
-    private static string Escape(ReadOnlySpan<byte> text)
-    {
-        var s = Encoding.UTF8.GetString(text);
-        return s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\t", "\\t");
-    }
 }

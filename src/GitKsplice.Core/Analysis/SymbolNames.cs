@@ -10,7 +10,7 @@ public static class SymbolNames
     /// </summary>
     public static string BaseName(string name)
     {
-        if (name.Length < 2 || name.IndexOf('.', 1) < 0) return name;
+        if (!HasNumberedPart(name)) return name;
         var parts = name.Split('.');
         var kept = new List<string>(parts.Length) { parts[0] };
         for (int i = 1; i < parts.Length; i++)
@@ -34,6 +34,19 @@ public static class SymbolNames
             if (at > 0) b = b[..at];
         }
         return b;
+    }
+
+    /// <summary>Whether any dot-separated part after the first is all digits (".1234", ".0"), without allocating.</summary>
+    private static bool HasNumberedPart(string name)
+    {
+        if (name.Length < 2) return false;
+        for (int dot = name.IndexOf('.', 1); dot >= 0 && dot + 1 < name.Length; dot = name.IndexOf('.', dot + 1))
+        {
+            int end = dot + 1;
+            while (end < name.Length && name[end] is >= '0' and <= '9') end++;
+            if (end > dot + 1 && (end == name.Length || name[end] == '.')) return true;
+        }
+        return false;
     }
 
     private static bool IsNumber(string s)

@@ -9,14 +9,14 @@ namespace GitKsplice.Build;
 public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built);
 
 /// <summary>The build failed; the log keeps its whole output.</summary>
-public sealed class BuildFailedException(string tree, int exitCode, string logPath)
-    : UserError($"build of the {tree} tree failed (exit {exitCode}); see the log: {logPath}")
+public sealed class BuildFailedException(string what, int exitCode, string logPath)
+    : UserError($"build of {what} failed (exit {exitCode}); see the log: {logPath}")
 {
     public string LogPath { get; } = logPath;
 }
 
 /// <summary>
-/// A build tree of our own under the git dir ($GIT_COMMON_DIR/ksplice/build/&lt;name&gt;), never the user's
+/// The build tree of our own under the git dir ($GIT_COMMON_DIR/ksplice/build/&lt;name&gt;), never the user's
 /// working tree. Its source is moved between git trees with its own index and `read-tree -u`, which rewrites
 /// only the files that differ, so make's dependency tracking rebuilds only what a change touches.
 /// </summary>
@@ -84,36 +84,20 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         }
     }
 
-    /// <summary>Runs the build command in the tree; logs to $GIT_DIR/ksplice/logs/&lt;label&gt;.log.</summary>
-    public string Build(BuildSettings settings, bool kbuild, string label, ToolOutput output, CancellationToken cancel = default)
+    /// <summary>Runs the build command in the tree; logs to $GIT_DIR/ksplice/logs/&lt;label&gt;.log. <paramref name="what"/> names the state for messages.</summary>
+    public string Build(BuildSettings settings, bool kbuild, string label, string what, ToolOutput output, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(LogDir);
         var log = Path.Combine(LogDir, $"{label}.log");
         File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
-        output.Verbose($"building the {Name} tree: {settings.Command} (log: {log})");
+        output.Verbose($"building {what}: {settings.Command} (log: {log})");
         var env = settings.BuildEnvironment(kbuild, WrapperDir);
         var exit = CommandRunner.RunLogged(Root, "/bin/sh", ["-c", settings.Command], log, env,
             output.Verbosity >= 2 ? line => output.Err.WriteLine(line) : null, cancel);
         var state = State!;
         SaveState(state with { Built = exit == 0 });
-        if (exit != 0) throw new BuildFailedException(Name, exit, log);
+        if (exit != 0) throw new BuildFailedException(what, exit, log);
         return log;
-    }
-
-    /// <summary>Makes this tree a copy of <paramref name="source"/>, build outputs and timestamps included.</summary>
-    public void CopyFrom(BuildTree source)
-    {
-        Remove();
-        var temp = Root + ".tmp";
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        var r = CommandRunner.Run(repository.StateDir, "cp", ["-a", "--reflink=auto", source.Root, temp]);
-        if (!r.Succeeded) throw new UserError($"could not copy the {source.Name} tree: {r.StdErr.Trim()}");
-        File.Copy(source.IndexFile, IndexFile, overwrite: true);
-        File.Copy(source.StateFile, StateFile, overwrite: true);
-        Directory.Move(temp, Root);
-        // The copy has new inodes: refresh the index's stat data so the next read-tree -u rewrites
-        // (and make rebuilds) only files whose content changes, not every file.
-        Git.TryRun(["update-index", "-q", "--refresh"]);
     }
 
     public void Remove()

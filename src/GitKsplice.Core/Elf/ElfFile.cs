@@ -25,7 +25,8 @@ public sealed class ElfFile
     public uint Flags { get; }
     public IReadOnlyList<ElfSection> Sections { get; }
     /// <summary>The entries of .symtab in order (entry 0 is the null symbol); empty when there is no symbol table.</summary>
-    public IReadOnlyList<ElfSymbol> Symbols { get; }
+    public IReadOnlyList<ElfSymbol> Symbols => _symbols;
+    private readonly ElfSymbol[] _symbols;
     public IReadOnlyList<ElfGroup> Groups { get; }
     public long Length => _bytes.Length;
 
@@ -64,7 +65,7 @@ public sealed class ElfFile
         ulong sectionCount = U16(span, Is64 ? 60 : 48);
         uint nameTableIndex = U16(span, Is64 ? 62 : 50);
 
-        var sections = new List<ElfSection>();
+        var sections = new List<ElfSection>(Math.Min((int)Math.Min(sectionCount, int.MaxValue), 1 << 16));
         if (sectionHeaderOffset != 0)
         {
             int minimumEntry = Is64 ? 64 : 40;
@@ -87,7 +88,7 @@ public sealed class ElfFile
             for (int i = 0; i < raw.Length; i++)
             {
                 var r = raw[i];
-                string name = nameTableIndex == 0 ? "" : ReadString(span, names, r.NameOffset, $"section {i} name");
+                string name = nameTableIndex == 0 ? "" : ReadString(span, names, r.NameOffset, "name of section", i);
                 var contents = ReadOnlyMemory<byte>.Empty;
                 if (r.Type != SectionType.NoBits && r.Type != SectionType.Null)
                 {
@@ -102,14 +103,15 @@ public sealed class ElfFile
         Sections = sections;
 
         _symbolTable = sections.FirstOrDefault(s => s.Type == SectionType.SymTab);
-        Symbols = _symbolTable == null ? [] : ReadSymbols(_symbolTable);
+        _symbols = _symbolTable == null ? [] : ReadSymbols(_symbolTable);
 
         _relocationsFor = new ElfRelocationSection?[sections.Count];
         _decodedRelocations = new ElfRelocation[]?[sections.Count];
         foreach (var s in sections)
         {
-            if (!s.IsRelocations) continue;
-            if (s.Info == 0 || s.Info >= sections.Count)
+            // sh_info 0: dynamic relocations of a linked image, which apply to no one section.
+            if (!s.IsRelocations || s.Info == 0) continue;
+            if (s.Info >= sections.Count)
                 throw Bad($"relocation section {Show(s)} applies to section {s.Info}, which does not exist");
             var target = sections[(int)s.Info];
             // Two relocation sections for one target would be ambiguous; keep the first, as linkers do.
@@ -117,6 +119,9 @@ public sealed class ElfFile
         }
         Groups = sections.Where(s => s.Type == SectionType.Group).Select(ReadGroup).ToList();
     }
+
+    /// <summary>Symbol <paramref name="index"/> of .symtab (relocations' indices are checked when decoded).</summary>
+    public ElfSymbol SymbolAt(uint index) => _symbols[index];
 
     /// <summary>The relocation section that applies to <paramref name="target"/>, or null when it has none.</summary>
     public ElfRelocationSection? RelocationSectionFor(ElfSection target) => _relocationsFor[target.Index];
@@ -135,7 +140,7 @@ public sealed class ElfFile
     /// <summary>The NUL-terminated string at <paramref name="offset"/> of a string table section.</summary>
     public string StringAt(ElfSection table, uint offset) =>
         ReadString(_bytes.Span, new RawSection { Offset = table.Offset, Size = (ulong)table.Contents.Length, Type = table.Type },
-            offset, $"string in {Show(table)}");
+            offset, "string in section", table.Index);
 
     private ElfSymbol[] ReadSymbols(ElfSection table)
     {
@@ -150,7 +155,7 @@ public sealed class ElfFile
         var span = _bytes.Span;
         int count = data.Length / stride;
         var symbols = new ElfSymbol[count];
-        var names = new Dictionary<uint, string>();
+        var names = new Dictionary<uint, string>(count);
         for (int i = 0; i < count; i++)
         {
             var e = data.Slice(i * stride, size);
@@ -175,7 +180,7 @@ public sealed class ElfFile
                 section = Sections[(int)shndx];
             }
             if (!names.TryGetValue(nameOffset, out var name))
-                names[nameOffset] = name = ReadString(span, stringsRaw, nameOffset, $"name of symbol {i}");
+                names[nameOffset] = name = ReadString(span, stringsRaw, nameOffset, "name of symbol", i);
             symbols[i] = new ElfSymbol(i, name, value, symbolSize, info, other, shndx, section);
         }
         return symbols;
@@ -227,7 +232,7 @@ public sealed class ElfFile
                 type = info & 0xff;
                 if (rela) addend = (int)U32(e, 8);
             }
-            if (symbol >= Symbols.Count && !(symbol == 0 && Symbols.Count == 0))
+            if (symbol >= _symbols.Length && !(symbol == 0 && _symbols.Length == 0))
                 throw Bad($"relocation {i} in {Show(s)} refers to symbol {symbol}, which does not exist");
             byte width = 0;
             if (!rela)
@@ -288,13 +293,14 @@ public sealed class ElfFile
         return span.Slice((int)start, entrySize);
     }
 
-    private string ReadString(ReadOnlySpan<byte> span, RawSection table, uint offset, string what)
+    /// <summary>A NUL-terminated string; <paramref name="what"/> and <paramref name="index"/> name it in errors only.</summary>
+    private string ReadString(ReadOnlySpan<byte> span, RawSection table, uint offset, string what, int index)
     {
         if (table.Type == SectionType.NoBits || offset >= table.Size)
-            throw Bad($"{what} points outside its string table");
+            throw Bad($"{what} {index} points outside its string table");
         var rest = span.Slice((int)(table.Offset + offset), (int)(table.Size - offset));
         int end = rest.IndexOf((byte)0);
-        if (end < 0) throw Bad($"{what} is not terminated within its string table");
+        if (end < 0) throw Bad($"{what} {index} is not terminated within its string table");
         return end == 0 ? "" : Encoding.UTF8.GetString(rest[..end]);
     }
 

@@ -31,8 +31,9 @@ public sealed class UnsafeChangeException(string message, Manifest manifest) : U
 }
 
 /// <summary>
-/// The ksplice-create pipeline: change → pre build tree (cached) → post build tree (incremental) →
-/// changed objects → analysis → manifest → tarball (temp + rename) → update ref and note → series move.
+/// The ksplice-create pipeline: change → pre state built and its outputs snapshotted (cached) → post state
+/// built incrementally in the same tree → changed objects → analysis → manifest → tarball (temp + rename) →
+/// update ref and note → series move.
 /// Nothing is recorded and no ref moves unless every step before succeeded.
 /// </summary>
 public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer analyzer, ToolOutput output)
@@ -40,9 +41,14 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private readonly SeriesRefs _series = new(repository);
     private readonly KspliceSettings _settings = KspliceSettings.Read(repository);
 
+    /// <summary>Told each long step as it starts ("building the pre tree", …), for progress reports.</summary>
+    public Action<string>? OnStage { get; init; }
+
     private string LockPath => Path.Combine(repository.StateDir, "build.lock");
-    private BuildTree PreTree => new(repository, "pre");
-    private BuildTree PostTree => new(repository, "post");
+    /// <summary>The one tree every state is built in, incrementally.</summary>
+    private BuildTree Tree => new(repository, "tree");
+    /// <summary>The outputs of the pre state, copied aside once it is built.</summary>
+    private OutputSnapshot PreOutputs => new(Path.Combine(repository.StateDir, "build", "pre-outputs"));
 
     public static string NewId() =>
         new(Enumerable.Range(0, 8).Select(_ => "abcdefghijklmnopqrstuvwxyz0123456789"[RandomNumberGenerator.GetInt32(36)]).ToArray());
@@ -70,21 +76,25 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
 
         using var _ = StateLock.Acquire(LockPath, $"create {id}", output.Info, cancel);
         EnsurePreBuilt(pre, settings, config, cancel);
-        var post = PreparePostTree(settings, config);
+        var kbuild = IsKbuildSource(pre.Tree);
+        var post = Tree;
+        if (request.Change is PatchChange)
+            post.Sync(pre.Tree.Sha, settings.Key(kbuild), config.Hash()); // a patch applies to the pre source
 
         var change = request.Change.Resolve(repository, pre, post, output);
         if (change.PostTree == pre.Tree.Sha)
             throw new UserError($"{request.Change.Describe()} makes no source change against {SeriesRefs.PreRef} ({pre.Sha[..12]}); " +
                 "mark the running kernel's source first with 'git ksplice series set <commit>'", ExitCodes.NoChange);
 
-        var kbuild = IsKbuildSource(pre.Tree);
         post.Sync(change.PostTree, settings.Key(kbuild), config.Hash());
         post.InstallConfig(config);
-        output.Info($"building the update's post tree ({request.Change.Describe()})");
-        post.Build(settings, kbuild, $"post-{id}", output, cancel);
+        output.Info($"building the update's post state ({request.Change.Describe()})");
+        OnStage?.Invoke("building the post state");
+        post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel);
 
-        var changedObjects = ChangedOutputs.Objects(PreTree.Root, post.Root);
-        output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post trees");
+        var changedObjects = ChangedOutputs.Find(PreOutputs.Root, post.Root, ChangedOutputs.Objects(post.Root));
+        output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
+        OnStage?.Invoke("analysing the changed objects");
         var entries = new List<ObjectEntry>();
         var lineOnly = new List<ObjectEntry>();
         foreach (var obj in changedObjects)
@@ -104,7 +114,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         }
 
         var modules = request.BuildModules
-            ? ChangedOutputs.Matching(PreTree.Root, post.Root, settings.ModuleGlobs)
+            ? ChangedOutputs.Find(PreOutputs.Root, post.Root, ChangedOutputs.Matching(settings.ModuleGlobs))
             : [];
         var postCommit = change.PostCommit ?? SyntheticPostCommit(id, pre, change.PostTree, request.Change);
         var manifest = new Manifest
@@ -155,41 +165,32 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         return new CreateResult(manifest, tarball, verdict, lineOnly);
     }
 
+    /// <summary>Builds the pre state in the build tree and snapshots its outputs, unless the snapshot is current.</summary>
     private void EnsurePreBuilt(Commit pre, BuildSettings settings, OriginalConfig config, CancellationToken cancel)
     {
-        var tree = PreTree;
-        var key = settings.Key(IsKbuildSource(pre.Tree));
-        var state = tree.State;
-        if (tree.Exists && state is { Built: true } && state.SourceTree == pre.Tree.Sha && state.BuildKey == key && state.ConfigHash == config.Hash())
+        var kbuild = IsKbuildSource(pre.Tree);
+        var wanted = new SnapshotState(pre.Tree.Sha, settings.Key(kbuild), config.Hash());
+        if (PreOutputs.State == wanted)
         {
-            output.Verbose($"the pre tree is built for {pre.Sha[..12]}");
+            output.Verbose($"the pre state {pre.Sha[..12]} is built");
             return;
         }
-        tree.Sync(pre.Tree.Sha, key, config.Hash());
+        var tree = Tree;
+        tree.Sync(pre.Tree.Sha, wanted.BuildKey, wanted.ConfigHash);
         tree.InstallConfig(config);
-        output.Info($"building the original (pre) tree at {pre.Sha[..12]}");
-        tree.Build(settings, IsKbuildSource(pre.Tree), $"pre-{pre.Sha[..12]}", output, cancel);
+        output.Info($"building the original (pre) source at {pre.Sha[..12]}");
+        OnStage?.Invoke("building the pre state");
+        tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
+        var outputs = ChangedOutputs.Objects(tree.Root);
+        var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
+        var copied = PreOutputs.Refresh(tree.Root, rel => outputs(rel) || modules(rel), wanted);
+        output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
     }
 
     /// <summary>Kbuild (Linux) trees get their flags through KCFLAGS; seen from the commit, before any checkout.</summary>
     private static bool IsKbuildSource(Tree tree) =>
         tree["Kbuild"] != null ||
         (tree["Makefile"]?.Target is Blob makefile && makefile.GetContentText().Contains("KBUILD_", StringComparison.Ordinal));
-
-    /// <summary>The post tree starts as a copy of the built pre tree, so its first build is incremental too.</summary>
-    private BuildTree PreparePostTree(BuildSettings settings, OriginalConfig config)
-    {
-        var post = PostTree;
-        var preState = PreTree.State!;
-        if (!post.Exists || post.State!.BuildKey != preState.BuildKey)
-        {
-            output.Verbose("copying the pre tree to make the post tree");
-            post.CopyFrom(PreTree);
-        }
-        if (post.State!.SourceTree != preState.SourceTree)
-            post.Sync(preState.SourceTree, preState.BuildKey, config.Hash()); // patches apply on top of the pre source
-        return post;
-    }
 
     private BuildSettings Settings(int? jobs)
     {
@@ -230,14 +231,14 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         };
         foreach (var o in objects)
         {
-            if (o.PreSha256 != null) files.Add(FromTree("pre/", PreTree, o.Path));
-            files.Add(FromTree("post/", PostTree, o.Path));
+            if (o.PreSha256 != null) files.Add(FromDir("pre/", PreOutputs.Root, o.Path));
+            files.Add(FromDir("post/", Tree.Root, o.Path));
         }
-        foreach (var m in modules) files.Add(FromTree("modules/", PostTree, m.Path));
+        foreach (var m in modules) files.Add(FromDir("modules/", Tree.Root, m.Path));
         UpdateArchive.Write(path, manifest.Id, files, postCommit.Committer.When.UtcDateTime);
 
-        static ArchiveFile FromTree(string prefix, BuildTree tree, string relative) =>
-            new(prefix + relative, () => File.OpenRead(Path.Combine(tree.Root, relative)));
+        static ArchiveFile FromDir(string prefix, string root, string relative) =>
+            new(prefix + relative, () => File.OpenRead(Path.Combine(root, relative)));
     }
 
     private void Record(Manifest manifest, string verdict, string? tarball, Commit postCommit)

@@ -12,5 +12,8 @@ internal static class KspliceCommands
         ShowCommand.Build(),
         SeriesCommand.Build(),
         DiffObjectsCommand.Build(),
+        StatusCommand.Build(),
+        HooksCommand.Build(),
+        HookCommand.Build(),
     ];
 }

@@ -32,7 +32,8 @@ internal static class BundleCommand
             var output = CommonOptions.Output(parse, quiet);
             return output.Run(() =>
             {
-                var options = KstuffOptionParser.ParseKbundle(ManPageOptions.Words(parse, manPage));
+                ManPageOptions.RejectUnknown(parse);
+                var options = KbundleOptionSources.Resolve(KstuffSettings.Load(Environment.CurrentDirectory), ManPageOptions.Words(parse, manPage));
                 using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
                 var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");
                 var tree = BuildTreeSettings.Resolve(repository, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));

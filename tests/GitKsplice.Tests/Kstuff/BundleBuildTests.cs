@@ -145,6 +145,12 @@ public class BundleBuildTests : IDisposable
         Assert.True(File.Exists(_dir["db/bundles/dev.Z"]));
         Assert.Equal($"{db}:4", result.DatabaseEntry!.Where);
 
+        // A database may put the bundle inside the tree: it is never packed into its successor.
+        var inside = _dir.Write("db/inside", $"{Root}:i386at:{_dir["ROOT/i386at/etc/conf/cf.d/bundle.Z"]}:0\n");
+        BundleBuilder.Build(Request(databases: [DatabaseFile.Load(inside)]), DateTimeOffset.UtcNow);
+        var rebuilt = BundleBuilder.Build(Request(force: true, databases: [DatabaseFile.Load(inside)]), DateTimeOffset.UtcNow);
+        Assert.DoesNotContain("cf.d/bundle.Z", Names(rebuilt.BundlePath));
+
         var prebuilt = _dir.Write("db/prebuilt", $"{Root}:i386at:{_dir["release.Z"]}:1:release\n");
         File.WriteAllText(_dir["release.Z"], "release bundle");
         var first = BundleBuilder.Build(Request(databases: [DatabaseFile.Load(prebuilt), DatabaseFile.Load(db)]), DateTimeOffset.UtcNow);

@@ -24,8 +24,8 @@ public class KstuffCommandTests : IDisposable
         _dir.Dispose();
     }
 
-    private RunResult Kstuff(params string[] args) =>
-        ProcessRunner.Run(_repo.Root, "git", ["kstuff", .. args], new Dictionary<string, string?> { ["ROOT"] = null, ["MACH"] = null, ["TOOLS"] = null });
+    private RunResult Kstuff(params string[] args) => ProcessRunner.Run(_repo.Root, "git", ["kstuff", .. args],
+        new Dictionary<string, string?> { ["ROOT"] = null, ["MACH"] = null, ["TOOLS"] = null, ["HOME"] = _dir.Path, ["KSTUFF_SYSTEM_RC"] = "" });
 
     [Fact]
     public void Bundle_builds_notes_the_commit_and_bundles_lists_it()
@@ -71,7 +71,7 @@ public class KstuffCommandTests : IDisposable
     {
         _repo.Git("config", "kstuff.root", "/nonexistent");
         _repo.Git("config", "kstuff.mach", "i386at");
-        var env = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle"], new Dictionary<string, string?> { ["ROOT"] = Root, ["MACH"] = "i386at" });
+        var env = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle"], new Dictionary<string, string?> { ["ROOT"] = Root, ["MACH"] = "i386at", ["HOME"] = _dir.Path, ["KSTUFF_SYSTEM_RC"] = "" });
         Assert.True(env.ExitCode == 0, env.All);
 
         var forcedThenNormal = Kstuff("bundle", "--root", Root, "-F", "-B");
@@ -80,6 +80,26 @@ public class KstuffCommandTests : IDisposable
         var forced = Kstuff("bundle", "--root", Root, "-BF");
         Assert.Equal(0, forced.ExitCode);
         Assert.DoesNotContain("up to date", forced.StdErr);
+    }
+
+    [Fact]
+    public void Bundle_reads_the_kstuff_rc_files_and_the_command_line_wins()
+    {
+        _dir.Write("home/.kstuff.rc", "# shared with kstuff\n-bqK -T -n ktest\n");
+        _dir.Write("system.rc", "-F\n");
+        _dir.Write("ROOT/i386at/etc/conf/bin/idbuild", "#!/bin/sh\n");
+        var env = new Dictionary<string, string?> { ["HOME"] = _dir["home"], ["KSTUFF_SYSTEM_RC"] = _dir["system.rc"], ["ROOT"] = Root, ["MACH"] = "i386at" };
+        var withTools = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle", "--json"], env);
+        Assert.True(withTools.ExitCode == 0, withTools.All);
+        Assert.True(JsonDocument.Parse(withTools.StdOut).RootElement.GetProperty("bundle").GetProperty("idtools").GetBoolean());
+
+        var defeated = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle", "--json", "-B"], env);   // -B defeats the rc's -F and -T
+        Assert.Equal("uptodate", JsonDocument.Parse(defeated.StdOut).RootElement.GetProperty("outcome").GetString());
+
+        _dir.Write("home/.kstuff.rc", "-bq\n-d\n");
+        var broken = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle"], env);
+        Assert.Equal(129, broken.ExitCode);
+        Assert.Equal($"fatal: {_dir["home/.kstuff.rc"]}:2: kbundle: option -d needs an argument\n", broken.StdErr);
     }
 
     [Fact]
@@ -102,8 +122,12 @@ public class KstuffCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(Root, "i386at/etc/conf/kstuff.d/bundle.Z")));
         Assert.NotEqual(0, _repo.TryGit("rev-parse", "--verify", "-q", "refs/notes/kstuff").ExitCode);
 
-        var usage = Kstuff("bundle", "-X");
-        Assert.Equal(129, usage.ExitCode);
+        foreach (var args in new[] { new[] { "bundle", "-X" }, ["bundle", "extra"], ["bundles", "--nope"], ["merge", "a", "b", "c"] })
+        {
+            var usage = Kstuff(args);
+            Assert.Equal(129, usage.ExitCode);
+            Assert.Contains(args[^1], usage.StdErr);
+        }
     }
 
     [Fact]
@@ -131,6 +155,35 @@ public class KstuffCommandTests : IDisposable
         var dry = Kstuff("merge", source.Root, target.Root);
         Assert.Equal(0, dry.ExitCode);
         Assert.Contains("target-only-dropped  soft: only in the target, not a hardware driver: left out", dry.StdOut);
+    }
+
+    [Fact]
+    public void Merge_takes_roots_holding_etc_conf_and_answers_in_the_same_layout()
+    {
+        new ConfTreeWriter(_dir["srcroot/etc/conf"]).Driver("ktest").Driver("both", "c", cmaj: "5", driverO: "new");
+        new ConfTreeWriter(_dir["tgtroot/etc/conf"]).Driver("both", "c", cmaj: "6");
+        var r = Kstuff("merge", _dir["srcroot"], _dir["tgtroot"], "-o", _dir["out"]);
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal("new", File.ReadAllText(_dir["out/etc/conf/pack.d/both/Driver.o"]));
+        Assert.EndsWith("\t6\n", File.ReadAllText(_dir["out/etc/conf/mdevice.d/both"]));
+        Assert.True(File.Exists(_dir["out/etc/conf/mdevice.d/ktest"]));
+    }
+
+    [Fact]
+    public void A_bundle_merges_straight_into_a_target()
+    {
+        Assert.Equal(0, Kstuff("bundle", "--root", Root, "--mach", "i386at").ExitCode);
+        var bundle = Path.Combine(Root, "i386at/etc/conf/kstuff.d/bundle.Z");
+        var target = new ConfTreeWriter(_dir["tgt"]).Driver("asyc", "ch", cmaj: "7", driverO: "old").Driver("hw", "h")
+            .File("include.d/sys/types.h", "old header").File("init.d/asyc", "target init");
+        var r = Kstuff("merge", bundle, target.Root, "-o", _dir["out"], "--json");
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal("object", File.ReadAllText(_dir["out/pack.d/asyc/Driver.o"]));
+        Assert.EndsWith("\t7\n", File.ReadAllText(_dir["out/mdevice.d/asyc"]));
+        Assert.Equal("typedef int pid_t;\n", File.ReadAllText(_dir["out/include.d/sys/types.h"]));
+        Assert.Equal("target init", File.ReadAllText(_dir["out/init.d/asyc"]));
+        Assert.True(File.Exists(_dir["out/mdevice.d/ktest"]) && File.Exists(_dir["out/mdevice.d/hw"]));
+        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "git-kstuff-merge-*"));
     }
 
     [Fact]

@@ -123,8 +123,12 @@ public class MergeRuleTests : IDisposable
         _f.Target.File("mdevice.d/bound", "$version 1\nbound bnd_ c 0 0 12 3\n").File("sdevice.d/bound", "bound Y 1 5 1 9 0 0 0 0 -1\n")
             .File("mdevice.d/free", "$version 1\nfree fr_ c 0 0 13\n").File("sdevice.d/free", "free Y 1 5 1 9 0 0 0 0 -1\n")
             .File("mdevice.d/newly", "$version 1\nnewly nw_ c 0 0 14 2\n").File("sdevice.d/newly", "newly Y 1 5 1 9 0 0 0 0 -1\n");
+        _f.Source.Driver("v2src", "c", cmaj: "15");
+        _f.Target.File("mdevice.d/v2src", "$version 1\nv2src v2src c 0 0 15 1\n").File("sdevice.d/v2src", "v2src Y 1 5 1 9 0 0 0 0 -1 1\n");
         Merge();
         Assert.Equal("$version 1\nbound bnd_ cr 0 0 12 3\n", Merged("mdevice.d/bound"));
+        Assert.Equal(_f.Source.Read("mdevice.d/v2src"), Merged("mdevice.d/v2src"));   // version 2: the binding stays in System
+        Assert.Equal("v2src Y 1 5 1 9 0 0 0 0 -1 1\n", Merged("sdevice.d/v2src"));
         Assert.Equal("$version 1\nfree fr_ c 0 0 13\n", Merged("mdevice.d/free"));
         Assert.Equal("$version 1\nnewly nw_ c 0 0 14 2\n", Merged("mdevice.d/newly"));
     }
@@ -337,10 +341,12 @@ public class MergeRuleTests : IDisposable
     [Fact]
     public void Merged_files_say_which_side_they_come_from()
     {
-        _f.Source.Driver("both", "c", cmaj: "3").Driver("ktest");
+        _f.Source.Driver("both", "c", cmaj: "3").Driver("ktest").Driver("moved", "cr", cmaj: "3");
         _f.Target.Driver("both", "c", cmaj: "3").Driver("hw", "h").File("init.d/x", "t");
         var merged = Merge().Merged;
         var origin = merged.Files().ToDictionary(f => f.Path, f => f.Origin);
+        Assert.Equal(TreeSide.Source, origin["mdevice.d/ktest"]);
+        Assert.Equal(TreeSide.Merged, origin["mdevice.d/moved"]);   // remapped: no longer the source's file
         Assert.Equal(TreeSide.Target, origin["pack.d/hw/Driver.o"]);
         Assert.Equal(TreeSide.Source, origin["pack.d/both/Driver.o"]);
         Assert.Equal(TreeSide.Source, origin["pack.d/ktest/Driver.o"]);

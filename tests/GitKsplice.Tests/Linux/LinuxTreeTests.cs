@@ -35,7 +35,7 @@ public class LinuxTreeTests
 
         var prebuild = repo.Ksplice("create", "--prebuild");
         Assert.True(prebuild.ExitCode == 0, prebuild.All);
-        Assert.True(File.Exists(repo.Path(".git/ksplice/build/pre/fs/proc/meminfo.o")));
+        Assert.True(File.Exists(repo.Path(".git/ksplice/build/pre-outputs/fs/proc/meminfo.o")));
 
         var source = File.ReadAllText(repo.Path("fs/proc/meminfo.c"));
         File.WriteAllText(repo.Path("fs/proc/meminfo.c"), source.Replace("if (cached < 0)", "if (cached < 1)"));
@@ -53,6 +53,10 @@ public class LinuxTreeTests
         Assert.Empty(meminfo.Unsafe);
         Assert.StartsWith("KCFLAGS=", manifest.CompilerFlags);
         Assert.Contains("meminfo_proc_show", repo.Git("log", "-1", "--notes=ksplice", commit));
+        // Incremental: the post build compiled meminfo.c and not the rest of the kernel.
+        var postLog = File.ReadAllLines(repo.Path(".git/ksplice/logs/post-meminfo.log"));
+        Assert.Contains(postLog, l => l.Contains("CC") && l.Contains("fs/proc/meminfo.o"));
+        Assert.True(postLog.Count(l => l.TrimStart().StartsWith("CC ")) < 10, string.Join('\n', postLog));
     }
 
     private static void DropDebianIgnoreRule(string gitignore)

@@ -132,7 +132,7 @@ public class CreateEndToEndTests
 
         Assert.Equal(1, r.ExitCode);
         var fatal = r.StdErr.Split('\n').Single(l => l.StartsWith("fatal:"));
-        Assert.Contains("build of the post tree failed", fatal);
+        Assert.Contains("build of the post state failed", fatal);
         var logPath = fatal[(fatal.IndexOf("log: ", StringComparison.Ordinal) + 5)..].Trim();
         Assert.Contains("error", File.ReadAllText(logPath));
         Assert.False(File.Exists(repo.Path("ksplice-broken1.tar.gz")));
@@ -297,11 +297,11 @@ public class CreateEndToEndTests
 
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Equal(head, repo.Git("rev-parse", "refs/ksplice/pre"));
-        Assert.False(Directory.Exists(repo.Path(".git/ksplice/build/pre")));
+        Assert.False(Directory.Exists(repo.Path(".git/ksplice/build/tree")));
     }
 
     [Fact]
-    public void The_running_kernels_config_is_copied_into_both_build_trees()
+    public void The_running_kernels_config_is_copied_into_the_build_tree()
     {
         using var repo = CTree.Create();
         repo.Write("ksplice/.config", "CONFIG_TEST=y\n");
@@ -311,11 +311,8 @@ public class CreateEndToEndTests
         var r = repo.Ksplice("create", "--id", "cfg01", commit);
 
         Assert.True(r.ExitCode == 0, r.All);
-        foreach (var tree in new[] { "pre", "post" })
-        {
-            Assert.Equal("CONFIG_TEST=y\n", File.ReadAllText(repo.Path($".git/ksplice/build/{tree}/.config")));
-            Assert.True(File.Exists(repo.Path($".git/ksplice/build/{tree}/System.map")));
-        }
+        Assert.Equal("CONFIG_TEST=y\n", File.ReadAllText(repo.Path(".git/ksplice/build/tree/.config")));
+        Assert.True(File.Exists(repo.Path(".git/ksplice/build/tree/System.map")));
 
         var missing = repo.Ksplice("create", "--config", repo.Path("no-such-dir"), commit);
         Assert.Equal(1, missing.ExitCode);

@@ -59,7 +59,7 @@ public static class BundleBuilder
         if (current && !request.Force)
             return new BundleResult(BundleOutcome.UpToDate, path, why, null, entry);
 
-        var contents = BundleCollector.Collect(request.BuildTree, request.Idtools, request.CrossIdtools);
+        var contents = BundleCollector.Collect(request.BuildTree, request.Idtools, request.CrossIdtools, path);
         BundleArchive.Write(path, contents.Entries, request.EntryTime);
         var size = new FileInfo(path).Length;
         var note = new BundleNote(path, Sha256Of(path), size, now, Path.GetFullPath(request.Root), request.Mach,

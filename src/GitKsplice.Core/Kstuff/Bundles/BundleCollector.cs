@@ -26,8 +26,10 @@ public static class BundleCollector
     /// <param name="buildTree">$ROOT/$MACH.</param>
     /// <param name="idtools">-T: include the idtools.</param>
     /// <param name="crossIdtools">Where the cross environment keeps idtools, used when the tree has none.</param>
-    public static BundleContents Collect(string buildTree, bool idtools, string? crossIdtools)
+    /// <param name="bundlePath">The bundle being built: never packed into itself, wherever a database puts it.</param>
+    public static BundleContents Collect(string buildTree, bool idtools, string? crossIdtools, string? bundlePath = null)
     {
+        var self = bundlePath == null ? null : Path.GetFullPath(bundlePath);
         var conf = ConfDir(buildTree);
         if (!Directory.Exists(conf))
             throw new UserError($"no kernel configuration tree at '{conf}' (run \"make -f unix.mk headinstall install\" first)");
@@ -42,6 +44,7 @@ public static class BundleCollector
         var skipped = new List<string>();
         void Add(string root, string relative, string archivePath, FileSystemInfo info)
         {
+            if (info.FullName == self) return;
             if (Entry(root, relative, archivePath, info) is { } entry) entries.Add(entry);
             else skipped.Add($"left out '{Path.Combine(root, relative)}': a symbolic link to '{info.LinkTarget}', which does not exist");
         }

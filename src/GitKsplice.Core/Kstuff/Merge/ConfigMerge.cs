@@ -173,9 +173,11 @@ public static class ConfigMerge
                         changes.Add(new MajorChange('b', entry.BlockMajors, fromTarget.BlockMajors));
                     if (entry.CharMajors != fromTarget.CharMajors)
                         changes.Add(new MajorChange('c', entry.CharMajors, fromTarget.CharMajors));
-                    if (entry.Cpu != fromTarget.Cpu)
-                        notes.Add(fromTarget.Cpu == null ? "cpu binding dropped as in the target" : $"cpu binding {fromTarget.Cpu} from the target");
-                    return entry with { BlockMajors = fromTarget.BlockMajors, CharMajors = fromTarget.CharMajors, Cpu = fromTarget.Cpu };
+                    // Only a version 1 Master binds a cpu; a version 2 one leaves it to the System file (the target's).
+                    var cpu = source.Master.Version == 1 ? fromTarget.Cpu : null;
+                    if (entry.Cpu != cpu)
+                        notes.Add(cpu == null ? "cpu binding dropped as in the target" : $"cpu binding {cpu} from the target");
+                    return entry with { BlockMajors = fromTarget.BlockMajors, CharMajors = fromTarget.CharMajors, Cpu = cpu };
                 });
                 if (changes.Count > 0)
                 {
@@ -233,7 +235,7 @@ public static class ConfigMerge
                     Decide(driver.Name, sourceName, DriverFate.SourceOnlyNoMajors, $"only in the source ({why}) but {failure}: left out");
                     return;
                 }
-                placed = driver with { Master = master };
+                placed = changes.Count > 0 ? driver with { Master = master, Origin = TreeSide.Merged } : driver;
                 if (changes.Count > 0 && driver.Master.KeepsMajors)
                     Warnings.Add(new(driver.Name, $"declares k (keep) but its major numbers are remapped: {Describe(changes)}"));
                 Reserve(master);

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using GitKsplice.Build;
+using GitKsplice.Git;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Hooks;
+
+/// <summary>A commit waiting to be checked.</summary>
+public sealed record JobRequest(string Commit, string Trigger, DateTimeOffset Queued);
+
+/// <summary>The job now running (or, when its lock is free, the job that died while running).</summary>
+public sealed record RunningJob(int Pid, int ProcessGroup, string Commit, string Trigger, string Stage,
+    DateTimeOffset Started, DateTimeOffset StageStarted, string Log);
+
+/// <summary>How the last job ended: a verdict word, or skipped, error, interrupted, killed.</summary>
+public sealed record JobOutcome(string Commit, string Trigger, string Outcome, string Message, DateTimeOffset Finished, string Log);
+
+/// <summary>
+/// The hook's state under $GIT_COMMON_DIR/ksplice/hook/: one queue slot (the newest request wins), the job
+/// lock (flock: a dead job never holds it), the running job's description, the last outcome, and per commit
+/// a directory with the job's log and the manifest of the validation run.
+/// </summary>
+public sealed class JobFiles(KspliceRepository repository)
+{
+    public string Dir { get; } = Path.Combine(repository.StateDir, "hook");
+    public string LockFile => Path.Combine(Dir, "job.lock");
+    private string QueueFile => Path.Combine(Dir, "queue.json");
+    private string JobFile => Path.Combine(Dir, "job.json");
+    private string LastFile => Path.Combine(Dir, "last.json");
+
+    public string CommitDir(string commit) => Path.Combine(Dir, commit);
+    public string LogPath(string commit) => Path.Combine(CommitDir(commit), "log");
+    public string ManifestPath(string commit) => Path.Combine(CommitDir(commit), "manifest.json");
+
+    /// <summary>Puts a request in the queue slot, replacing (superseding) any request still waiting there.</summary>
+    public void Enqueue(JobRequest request) => AtomicFile.WriteAllText(QueueFile, Serialize(request));
+
+    public JobRequest? Queued => Read<JobRequest>(QueueFile);
+
+    /// <summary>Takes the waiting request, if any. The rename makes taking atomic: a request queued meanwhile lands in a new file.</summary>
+    public JobRequest? Take()
+    {
+        var taken = Path.Combine(Dir, $".queue.{Environment.ProcessId}.taken");
+        try { File.Move(QueueFile, taken, overwrite: true); }
+        catch (FileNotFoundException) { return null; }
+        catch (DirectoryNotFoundException) { return null; }
+        try { return Read<JobRequest>(taken); }
+        finally { File.Delete(taken); }
+    }
+
+    public StateLock? TryLock(string holder) => StateLock.TryAcquire(LockFile, holder);
+
+    public StateLock Lock(string holder, Action<string> onWait, CancellationToken cancel) =>
+        StateLock.Acquire(LockFile, holder, onWait, cancel);
+
+    /// <summary>Whether a live job holds the lock now.</summary>
+    public bool IsRunning => StateLock.IsHeld(LockFile);
+
+    /// <summary>The job file: the running job while the lock is held, else one that died before it could clear it.</summary>
+    public RunningJob? Job => Read<RunningJob>(JobFile);
+
+    public void SaveJob(RunningJob job) => AtomicFile.WriteAllText(JobFile, Serialize(job));
+
+    public void ClearJob() => File.Delete(JobFile);
+
+    public JobOutcome? Last => Read<JobOutcome>(LastFile);
+
+    public void SaveLast(JobOutcome outcome) => AtomicFile.WriteAllText(LastFile, Serialize(outcome));
+
+    private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Manifest.JsonOptions) + "\n";
+
+    private static T? Read<T>(string path) where T : class
+    {
+        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Manifest.JsonOptions); }
+        catch (FileNotFoundException) { return null; }
+        catch (DirectoryNotFoundException) { return null; }
+        catch (JsonException) { return null; } // a file cut short by a crash reads as absent
+    }
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using GitKsplice.Git;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Hooks;
+
+/// <summary>What the hook found for a commit; the words are stable (notes, --json, the notify command).</summary>
+public static class VerdictKinds
+{
+    public const string HotPatchable = "hot-patchable";
+    public const string Unsafe = "unsafe";
+    public const string NoCodeChange = "no-code-change";
+    public const string BuildFailed = "build-failed";
+}
+
+/// <summary>
+/// The hook's verdict on a commit, kept as a "ksplice-verdict" record in the commit's refs/notes/ksplice
+/// note beside any "ksplice-update" records of create, which it never touches.
+/// </summary>
+public sealed record Verdict(
+    string Kind, string Commit, string Pre, DateTimeOffset Checked,
+    IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed,
+    IReadOnlyList<string> Unsafe, string? Reason, string? Log, string? Manifest)
+{
+    public const string RecordKind = "ksplice-verdict";
+
+    public static Verdict FromManifest(string kind, string commit, Manifest m, string? log, string? manifestPath, DateTimeOffset when) => new(
+        kind, commit, m.Pre, when,
+        m.Objects.SelectMany(o => o.Changed.Select(f => $"{o.Path}: {f}")).ToList(),
+        m.Objects.SelectMany(o => o.New.Select(f => $"{o.Path}: {f}")).ToList(),
+        m.Objects.SelectMany(o => o.Removed.Select(f => $"{o.Path}: {f}")).ToList(),
+        m.Objects.SelectMany(o => o.Unsafe.Select(u => $"{o.Path}: {u.Symbol}: {u.Kind}: {u.Reason}")).ToList(),
+        null, log, manifestPath);
+
+    /// <summary>One line for people: what changed, what is unsafe, or why there is no update.</summary>
+    public string Summary => Kind switch
+    {
+        VerdictKinds.HotPatchable => Join("changed", Changed) + Join("; new", New) + Join("; removed", Removed),
+        VerdictKinds.Unsafe => Join($"{Unsafe.Count} unsafe change(s)", Unsafe),
+        VerdictKinds.BuildFailed => $"{Reason}; log: {Log}",
+        _ => Reason ?? "",
+    };
+
+    private static string Join(string label, IReadOnlyList<string> items) =>
+        items.Count == 0 ? "" : $"{label}: {string.Join(", ", items)}";
+
+    public NoteRecord ToRecord()
+    {
+        var r = new NoteRecord(RecordKind, Kind).Add("pre", Pre)
+            .Add("checked", Checked.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        foreach (var f in Changed) r.Add("changed", f);
+        foreach (var f in New) r.Add("new", f);
+        foreach (var f in Removed) r.Add("removed", f);
+        foreach (var f in Unsafe) r.Add("unsafe", f);
+        if (Reason != null) r.Add("reason", Reason);
+        if (Log != null) r.Add("log", Log);
+        if (Manifest != null) r.Add("manifest", Manifest);
+        return r;
+    }
+
+    /// <summary>The note with this verdict in place of any earlier verdict; other records are kept as they are.</summary>
+    public string MergeInto(string? note) =>
+        string.Join("\n", NoteRecord.ParseAll(note).Where(r => r.Kind != RecordKind).Append(ToRecord()).Select(r => r.ToString()));
+
+    public static Verdict? FromNote(string commit, string? note) =>
+        NoteRecord.ParseAll(note).Where(r => r.Kind == RecordKind).Select(r => FromRecord(commit, r)).LastOrDefault();
+
+    private static Verdict FromRecord(string commit, NoteRecord r) => new(
+        r.Name, commit, r.Get("pre") ?? "",
+        DateTimeOffset.TryParse(r.Get("checked"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : DateTimeOffset.MinValue,
+        r.GetAll("changed").ToList(), r.GetAll("new").ToList(), r.GetAll("removed").ToList(), r.GetAll("unsafe").ToList(),
+        r.Get("reason"), r.Get("log"), r.Get("manifest"));
+}

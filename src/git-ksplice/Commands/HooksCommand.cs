@@ -1,0 +1,118 @@
+using System.CommandLine;
+using GitKsplice.Git;
+using GitKsplice.Hooks;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>git ksplice hooks install | uninstall | status: the commit hooks that check every new commit.</summary>
+internal static class HooksCommand
+{
+    public static Command Build()
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("hooks", "Install, remove or show the hooks that check each new commit in the background") { json };
+        command.SetAction(parse => ToolOutput.Standard.Run(() => ShowStatus(parse.GetValue(json))));
+        command.Subcommands.Add(Install());
+        command.Subcommands.Add(Uninstall());
+        command.Subcommands.Add(Status());
+        return command;
+    }
+
+    private static Command Install()
+    {
+        var quiet = CommonOptions.Quiet();
+        var command = new Command("install",
+            "Install post-commit, post-merge and post-rewrite hooks where git runs them; a hook already there keeps running first") { quiet };
+        command.SetAction(parse =>
+        {
+            var output = CommonOptions.Output(parse, quiet);
+            return output.Run(() =>
+            {
+                using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+                var installer = new HookInstaller(repository);
+                var hooks = installer.Install();
+                output.Info($"git-ksplice hooks installed in {installer.HooksDir}:");
+                foreach (var h in hooks)
+                    output.Info($"  {h.Name,-13} {(h.State == HookFileState.InstalledChained ? $"installed; runs the hook that was there first (kept as {h.Name}{HookScript.ChainedSuffix})" : "installed")}");
+                var series = new SeriesRefs(repository);
+                if (series.Pre == null)
+                {
+                    if (repository.Repo.Head.Tip != null) series.EnsurePre(output);
+                    else output.Info($"note: no commit yet; mark the running kernel's source later with 'git ksplice series set <commit>'");
+                }
+                output.Info($"mode: {HookSettings.Name(HookSettings.Read(repository).Mode)} ({HookSettings.ModeKey}: background | sync | off); " +
+                    "see the verdicts with 'git ksplice status'");
+                return ExitCodes.Success;
+            });
+        });
+        return command;
+    }
+
+    private static Command Uninstall()
+    {
+        var quiet = CommonOptions.Quiet();
+        var command = new Command("uninstall", "Remove git-ksplice's hooks and put back the hooks they chained, byte for byte") { quiet };
+        command.SetAction(parse =>
+        {
+            var output = CommonOptions.Output(parse, quiet);
+            return output.Run(() =>
+            {
+                using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+                var installer = new HookInstaller(repository);
+                var done = installer.Uninstall();
+                if (done.Count == 0) output.Info($"no git-ksplice hook in {installer.HooksDir}");
+                foreach (var (hook, outcome) in done) output.Info($"{hook.Name}: {outcome}");
+                return ExitCodes.Success;
+            });
+        });
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("status", "Show where the hooks are and whether each is installed") { json };
+        command.SetAction(parse => ToolOutput.Standard.Run(() => ShowStatus(parse.GetValue(json))));
+        return command;
+    }
+
+    private static int ShowStatus(bool json)
+    {
+        using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+        var installer = new HookInstaller(repository);
+        var hooks = installer.Status();
+        var mode = HookSettings.Name(HookSettings.Read(repository).Mode);
+        if (json)
+        {
+            CommonOptions.WriteJson(new
+            {
+                hooksDir = installer.HooksDir,
+                mode,
+                hooks = hooks.Select(h => new { name = h.Name, path = h.Path, state = StateWord(h.State) }),
+            });
+            return ExitCodes.Success;
+        }
+        Console.WriteLine($"hooks directory: {installer.HooksDir}");
+        foreach (var h in hooks) Console.WriteLine($"  {h.Name,-13} {Describe(h)}");
+        Console.WriteLine($"mode: {mode}");
+        return ExitCodes.Success;
+    }
+
+    public static string StateWord(HookFileState state) => state switch
+    {
+        HookFileState.Absent => "absent",
+        HookFileState.Installed => "installed",
+        HookFileState.InstalledChained => "installed-chained",
+        HookFileState.Foreign => "foreign",
+        _ => "conflict",
+    };
+
+    private static string Describe(HookFileStatus h) => h.State switch
+    {
+        HookFileState.Absent => "not installed",
+        HookFileState.Installed => "installed",
+        HookFileState.InstalledChained => $"installed, chained to {h.Name}{HookScript.ChainedSuffix}",
+        HookFileState.Foreign => "another hook (install chains it)",
+        _ => $"another hook, and {h.Name}{HookScript.ChainedSuffix} beside it: sort them out by hand",
+    };
+}

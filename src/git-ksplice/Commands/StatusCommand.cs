@@ -1,0 +1,90 @@
+using System.CommandLine;
+using GitKsplice.Git;
+using GitKsplice.Hooks;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>git ksplice status: the hook's running job, its queue, the last verdicts and where the logs are.</summary>
+internal static class StatusCommand
+{
+    public static Command Build()
+    {
+        var json = CommonOptions.Json();
+        var count = new Option<int>("--count", "-n") { Description = "How many of the last verdicts to show", DefaultValueFactory = _ => 10 };
+        var command = new Command("status", "Show the hook's running job (commit, stage, elapsed), the last verdicts and the logs") { json, count };
+        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        {
+            if (parse.GetValue(count) < 0) throw new UserError("--count must not be negative", ExitCodes.Usage);
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var report = HookStatusReport.Read(repository, parse.GetValue(count));
+            var now = DateTimeOffset.UtcNow;
+            string Subject(string commit) => HookStatusReport.Subject(repository, commit);
+            if (parse.GetValue(json))
+            {
+                CommonOptions.WriteJson(new
+                {
+                    mode = HookSettings.Name(report.Mode),
+                    hooksDir = report.HooksDir,
+                    hooks = report.Hooks.Select(h => new { name = h.Name, state = HooksCommand.StateWord(h.State) }),
+                    pre = report.Pre,
+                    running = report.Running is { } r ? new
+                    {
+                        commit = r.Commit, subject = Subject(r.Commit), trigger = r.Trigger, stage = r.Stage,
+                        startedAt = r.Started, elapsedSeconds = Seconds(now - r.Started), stageElapsedSeconds = Seconds(now - r.StageStarted),
+                        pid = r.Pid, log = r.Log,
+                    } : null,
+                    queued = report.Queued is { } q ? new { commit = q.Commit, subject = Subject(q.Commit), trigger = q.Trigger, queuedAt = q.Queued } : null,
+                    lastJob = report.LastJob is { } l ? new
+                    {
+                        commit = l.Commit, trigger = l.Trigger, outcome = l.Outcome, message = l.Message, finishedAt = l.Finished, log = l.Log,
+                    } : null,
+                    verdicts = report.Verdicts.Select(e => new
+                    {
+                        commit = e.Commit, subject = e.Subject, verdict = e.Verdict.Kind, pre = e.Verdict.Pre, checkedAt = e.Verdict.Checked,
+                        changed = e.Verdict.Changed, @new = e.Verdict.New, removed = e.Verdict.Removed, @unsafe = e.Verdict.Unsafe,
+                        reason = e.Verdict.Reason, log = e.Verdict.Log, manifest = e.Verdict.Manifest,
+                    }),
+                    logDir = report.LogDir,
+                });
+                return ExitCodes.Success;
+            }
+
+            var installed = report.Hooks.Where(h => h.State is HookFileState.Installed or HookFileState.InstalledChained).Select(h => h.Name).ToList();
+            Console.WriteLine($"hook mode: {HookSettings.Name(report.Mode)}; " + (report.HooksDir == null ? "bare repository, no hooks"
+                : installed.Count == 0 ? "hooks not installed (git ksplice hooks install)"
+                : $"hooks installed in {report.HooksDir}: {string.Join(", ", installed)}"));
+            Console.WriteLine(report.Pre == null ? $"pre:       {SeriesRefs.PreRef} is not set" : $"pre:       {report.Pre[..12]} {Subject(report.Pre)}");
+            if (report.Running is { } running)
+            {
+                Console.WriteLine($"running:   {running.Commit[..12]} {Subject(running.Commit)}");
+                Console.WriteLine($"           {running.Stage} ({Ago(now - running.StageStarted)}), {Ago(now - running.Started)} in all; pid {running.Pid}, after {running.Trigger}");
+                Console.WriteLine($"           log: {running.Log}");
+            }
+            else Console.WriteLine("running:   no job");
+            if (report.Queued is { } queued)
+                Console.WriteLine($"queued:    {queued.Commit[..12]} {Subject(queued.Commit)} (after {queued.Trigger}, {Ago(now - queued.Queued)} ago)");
+            if (report.LastJob is { } last)
+            {
+                Console.WriteLine($"last job:  {last.Commit[..12]} {last.Outcome}{(last.Message.Length > 0 ? ": " + last.Message : "")} ({Ago(now - last.Finished)} ago)");
+                Console.WriteLine($"           log: {last.Log}");
+            }
+            Console.WriteLine(report.Verdicts.Count == 0 ? "no verdicts yet" : "last verdicts:");
+            foreach (var e in report.Verdicts)
+            {
+                Console.WriteLine($"  {e.Commit[..12]}  {e.Verdict.Kind,-14}  {e.Subject}");
+                if (e.Verdict.Summary.Length > 0) Console.WriteLine($"  {"",12}  {e.Verdict.Summary}");
+            }
+            Console.WriteLine($"logs:      {report.LogDir}/<commit>/log");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static double Seconds(TimeSpan span) => Math.Round(Math.Max(0, span.TotalSeconds), 1);
+
+    private static string Ago(TimeSpan span) =>
+        span.TotalSeconds < 90 ? $"{Math.Max(0, span.TotalSeconds):0} s"
+        : span.TotalMinutes < 90 ? $"{span.TotalMinutes:0} min"
+        : span.TotalHours < 48 ? $"{span.TotalHours:0} h"
+        : $"{span.TotalDays:0} days";
+}

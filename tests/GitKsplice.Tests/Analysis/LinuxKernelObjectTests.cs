@@ -1,0 +1,107 @@
+using GitKsplice.Analysis;
+
+namespace GitKsplice.Tests.Analysis;
+
+/// <summary>
+/// Small patches to real kernel sources (Debian's linux-source-6.1, e.g. built with make tinyconfig and
+/// KCFLAGS="-ffunction-sections -fdata-sections"), compiled with the tree's own commands and compared.
+/// Runs when GKS_LINUX_TREE points to such a tree.
+/// </summary>
+public sealed class LinuxKernelObjectTests : IDisposable
+{
+    private const string Fork = "kernel/fork.c";
+    private readonly KernelTreeObjects _kernel = new();
+    private readonly ElfObjectAnalyzer _analyzer = new();
+
+    public void Dispose() => _kernel.Dispose();
+
+    private ObjectComparison Patch(string file, Func<string, string> change)
+    {
+        var source = _kernel.Source(file);
+        var patched = change(source);
+        Assert.NotEqual(source, patched);
+        return _analyzer.Compare(_kernel.Compile(file, source), _kernel.Compile(file, patched));
+    }
+
+    private static Func<string, string> Replace(string old, string @new) => s =>
+    {
+        Assert.Contains(old, s);
+        return s.Replace(old, @new);
+    };
+
+    [LinuxTreeFact]
+    public void Unchanged_source_compiles_to_an_identical_analysis()
+    {
+        var source = _kernel.Source(Fork);
+        var r = _analyzer.Compare(_kernel.Compile(Fork, source), _kernel.Compile(Fork, source));
+        Assert.False(r.HasFunctionalChange);
+        Assert.Empty(r.Details);
+    }
+
+    [LinuxTreeFact]
+    public void A_body_change_in_fork_c_is_that_function_only()
+    {
+        var r = Patch(Fork, Replace("\tint total = 0;\n\n\tfor_each_possible_cpu(cpu)", "\tint total = 1;\n\n\tfor_each_possible_cpu(cpu)"));
+        Assert.Equal(["nr_processes"], r.Changed);
+        Assert.Empty(r.New);
+        Assert.Empty(r.Removed);
+        Assert.Empty(r.Unsafe);
+    }
+
+    [LinuxTreeFact]
+    public void Blank_lines_above_fork_c_functions_are_not_a_functional_change()
+    {
+        // Every WARN_ON, BUG_ON and friend below moves by two lines.
+        var r = Patch(Fork, Replace("int nr_processes(void)\n", "\n\nint nr_processes(void)\n"));
+        Assert.False(r.HasFunctionalChange, string.Join("\n", r.Details.Select(d => $"{d.Status} {d.Symbol}: {d.Reason}")));
+        Assert.Empty(r.Unsafe);
+    }
+
+    [LinuxTreeFact]
+    public void A_new_initial_value_for_existing_data_in_fork_c_is_unsafe()
+    {
+        var r = Patch(Fork, Replace("static int max_threads;", "static int max_threads = 1;"));
+        var finding = Assert.Single(r.Unsafe);
+        Assert.Equal("max_threads", finding.Symbol);
+        Assert.Equal("section-changed", finding.Kind);
+        Assert.Contains("moved from section .bss to .data", finding.Reason);
+    }
+
+    [LinuxTreeFact]
+    public void A_changed_init_function_in_fork_c_is_unsafe()
+    {
+        var r = Patch(Fork, Replace("void __init fork_init(void)\n{\n\tint i;\n", "void __init fork_init(void)\n{\n\tint i;\n\ttotal_forks += 3;\n"));
+        var finding = Assert.Single(r.Unsafe);
+        Assert.Equal("init-changed", finding.Kind);
+        Assert.Equal("fork_init", finding.Symbol);
+        Assert.Empty(r.Changed);
+    }
+
+    [LinuxTreeFact("CONFIG_PROC_FS")]
+    public void A_changed_meminfo_label_is_a_string_change_of_meminfo_proc_show()
+    {
+        var r = Patch("fs/proc/meminfo.c", Replace("\"MemTotal:       \"", "\"MemTotal(all):  \""));
+        Assert.Equal(["meminfo_proc_show"], r.Changed);
+        var reason = r.Details.Single().Reason!;
+        Assert.Contains("MemTotal:", reason);
+        Assert.Contains("MemTotal(all):", reason);
+    }
+
+    [LinuxTreeFact]
+    public void Blank_lines_at_the_top_of_page_alloc_c_are_not_a_functional_change()
+    {
+        var r = Patch("mm/page_alloc.c", s => s.Replace("#include <linux/stddef.h>\n", "#include <linux/stddef.h>\n\n\n\n"));
+        Assert.False(r.HasFunctionalChange, string.Join("\n", r.Details.Select(d => $"{d.Status} {d.Symbol}: {d.Reason}")));
+    }
+
+    [LinuxTreeFact]
+    public void A_new_static_helper_in_exit_c_is_new_and_its_caller_changed()
+    {
+        var r = Patch("kernel/exit.c", Replace("SYSCALL_DEFINE1(exit, int, error_code)\n{\n\tdo_exit((error_code&0xff)<<8);",
+            "static noinline int exit_code_of(int error_code)\n{\n\treturn (error_code & 0xff) << 8;\n}\n\nSYSCALL_DEFINE1(exit, int, error_code)\n{\n\tdo_exit(exit_code_of(error_code));"));
+        Assert.Equal(["exit_code_of"], r.New);
+        Assert.NotEmpty(r.Changed);
+        Assert.All(r.Changed, name => Assert.Contains("sys_exit", name));
+        Assert.Empty(r.Unsafe);
+    }
+}

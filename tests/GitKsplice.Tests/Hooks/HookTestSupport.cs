@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text.Json;
+using GitKsplice.Tests.Support;
+
+namespace GitKsplice.Tests.Hooks;
+
+/// <summary>Shared steps of the hook tests: edits of the C tree, verdicts read as a user reads them.</summary>
+internal static class HookTestSupport
+{
+    public static string SafeChange(TestRepo repo, string message = "fix greeting", string suffix = " + 1")
+    {
+        repo.Write("greet.c", CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", $"return printf(\"hello, %s\\n\", name){suffix};") + "\n");
+        return repo.Commit(message);
+    }
+
+    public static void InstallHooks(TestRepo repo, string mode)
+    {
+        repo.Git("config", "ksplice.hook.mode", mode);
+        var r = repo.Ksplice("hooks", "install");
+        Assert.True(r.ExitCode == 0, r.All);
+    }
+
+    /// <summary>The ksplice note of a commit as `git log --notes=ksplice` prints it (empty when there is none).</summary>
+    public static string NoteOf(TestRepo repo, string commit)
+    {
+        var log = repo.Git("log", "-1", "--notes=ksplice", "--format=%N", commit);
+        return log.Trim();
+    }
+
+    public static JsonDocument Status(TestRepo repo)
+    {
+        var r = repo.Ksplice("status", "--json");
+        Assert.True(r.ExitCode == 0, r.All);
+        return JsonDocument.Parse(r.StdOut);
+    }
+
+    /// <summary>The verdict of a commit from `git ksplice status --json`, or null.</summary>
+    public static string? VerdictOf(JsonDocument status, string commit) => VerdictOf(status.RootElement, commit);
+
+    public static string? VerdictOf(JsonElement status, string commit) =>
+        status.GetProperty("verdicts").EnumerateArray()
+            .Where(v => v.GetProperty("commit").GetString() == commit)
+            .Select(v => v.GetProperty("verdict").GetString())
+            .FirstOrDefault();
+
+    /// <summary>Polls `git ksplice status --json` until the condition holds; fails the test after the timeout.</summary>
+    public static JsonDocument WaitFor(TestRepo repo, Func<JsonElement, bool> condition, string what, int timeoutSeconds = 120)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = Status(repo);
+            if (condition(status.RootElement)) return status;
+            if (clock.Elapsed.TotalSeconds > timeoutSeconds)
+                Assert.Fail($"timed out after {timeoutSeconds} s waiting for {what}; last status: {status.RootElement}");
+            status.Dispose();
+            Thread.Sleep(200);
+        }
+    }
+
+    public static bool Idle(JsonElement status) =>
+        status.GetProperty("running").ValueKind == JsonValueKind.Null && status.GetProperty("queued").ValueKind == JsonValueKind.Null;
+
+    public static string? RunningCommit(JsonElement status) =>
+        status.GetProperty("running") is { ValueKind: JsonValueKind.Object } running ? running.GetProperty("commit").GetString() : null;
+}
