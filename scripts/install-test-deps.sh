@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests use from Debian's packages when it is missing: the compiler and make for the
-# C trees the tests build, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, and OpenSSH for delivery tests.
+# C trees the tests build, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, OpenSSH for delivery tests, and bash-completion, zsh, fish,
+# tmux and man-db for the completion and manual page tests.
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -18,6 +19,13 @@ have ssh || need+=(openssh-client)
 [ -e /usr/include/libelf.h ] || need+=(libelf-dev)
 [ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 ls /usr/src/linux-source-6.1.tar.* >/dev/null 2>&1 || need+=(linux-source-6.1)
+# The shells, terminal and manual reader the completion and manual page tests drive.
+[ -e /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
+have zsh || need+=(zsh)
+have fish || need+=(fish)
+have tmux || need+=(tmux)
+have man || need+=(man-db)
+have groff || need+=(groff-base)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

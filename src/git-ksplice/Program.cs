@@ -5,4 +5,4 @@ using GitKsplice.Cli.Commands;
 var root = new RootCommand("git ksplice: build rebootless (hot) kernel updates from git commits, after ksplice-create(8)");
 foreach (var command in KspliceCommands.All())
     root.Subcommands.Add(command);
-return CommandLineRunner.Invoke(root, Verbosity.Fold(args));
+return CommandLineRunner.Invoke(root, Verbosity.Fold(args), KspliceManual.Tool);

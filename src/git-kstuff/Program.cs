@@ -7,4 +7,4 @@ foreach (var command in KstuffCommands.All())
     root.Subcommands.Add(command);
 DeliverCommand.Configure(root);
 if (DeliverCommand.IsDelivery(root, args)) return DeliverCommand.Run(args);
-return CommandLineRunner.Invoke(root, args);
+return CommandLineRunner.Invoke(root, args, KstuffManual.Tool);

@@ -92,8 +92,14 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
         output.Verbose($"building {what}: {settings.Command} (log: {log})");
         var env = settings.BuildEnvironment(kbuild, WrapperDir);
-        var exit = CommandRunner.RunLogged(Root, "/bin/sh", ["-c", settings.Command], log, env,
-            output.Verbosity >= 2 ? line => output.Err.WriteLine(line) : null, cancel);
+        // -vv echoes the build; otherwise a terminal gets one status line with the build's latest step.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Action<string>? echo = output.Verbosity >= 2 ? line => output.Err.WriteLine(line)
+            : output.LiveProgress ? line => output.Status($"building the {Name} tree ({clock.Elapsed.TotalSeconds:0}s): {line.Trim()}")
+            : null;
+        int exit;
+        try { exit = CommandRunner.RunLogged(Root, "/bin/sh", ["-c", settings.Command], log, env, echo, cancel); }
+        finally { output.EndStatus(); }
         var state = State!;
         SaveState(state with { Built = exit == 0 });
         if (exit != 0) throw new BuildFailedException(what, exit, log);

@@ -15,5 +15,7 @@ internal static class KspliceCommands
         StatusCommand.Build(),
         HooksCommand.Build(),
         HookCommand.Build(),
+        SetupCommand.Build(),
+        ConfigCommand.Build(KspliceManual.Tool),
     ];
 }

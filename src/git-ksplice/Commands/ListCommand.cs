@@ -31,10 +31,11 @@ internal static class ListCommand
                 }));
                 return ExitCodes.Success;
             }
+            var colour = Colour.ForStdout("ksplice");
             foreach (var u in updates)
             {
                 var functions = u.Note == null ? "(no note)" : $"{u.Note.Changed.Count + u.Note.New.Count + u.Note.Removed.Count} function(s)";
-                Console.WriteLine($"{u.Id}  {u.Post[..12]}  {u.Note?.Verdict ?? "?",-15}  {functions,-14}  {u.Note?.Source}");
+                Console.WriteLine($"{colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict, 15)}  {functions,-14}  {u.Note?.Source}");
             }
             return ExitCodes.Success;
         }));

@@ -30,9 +30,10 @@ internal static class SeriesCommand
                 Console.WriteLine($"{SeriesRefs.PreRef} is not set; the first create or prebuild sets it to HEAD");
                 return ExitCodes.Success;
             }
-            Console.WriteLine($"pre: {pre.Sha[..12]} {pre.MessageShort}");
+            var colour = Colour.ForStdout("ksplice");
+            Console.WriteLine($"pre: {colour.Name(pre.Sha[..12])} {pre.MessageShort}");
             Console.WriteLine(built.Count == 0 ? "no update built on it yet" : "updates built on it:");
-            foreach (var u in built) Console.WriteLine($"  {u.Id}  {u.Post[..12]}  {u.Note?.Verdict}  {u.Note?.Source}");
+            foreach (var u in built) Console.WriteLine($"  {colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict)}  {u.Note?.Source}");
             return ExitCodes.Success;
         }));
         command.Subcommands.Add(Set());

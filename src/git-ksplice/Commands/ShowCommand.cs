@@ -25,13 +25,14 @@ internal static class ShowCommand
                 Console.Out.Write(node.ToJsonString(Manifest.JsonOptions) + "\n");
                 return ExitCodes.Success;
             }
-            Console.WriteLine($"update {update.Id}");
+            var colour = Colour.ForStdout("ksplice");
+            Console.WriteLine(colour.Name($"update {update.Id}"));
             Console.WriteLine($"post commit: {update.Post}");
             if (update.Note is { } n)
             {
                 Console.WriteLine($"pre commit:  {n.Pre}");
                 Console.WriteLine($"source:      {n.Source}");
-                Console.WriteLine($"verdict:     {n.Verdict}");
+                Console.WriteLine($"verdict:     {colour.Verdict(n.Verdict)}");
                 if (n.Tarball != null) Console.WriteLine($"tarball:     {n.Tarball}{(File.Exists(n.Tarball) ? "" : " (no longer there)")}");
             }
             if (update.Manifest is { } m)
@@ -41,10 +42,10 @@ internal static class ShowCommand
                 foreach (var o in m.Objects)
                 {
                     Console.WriteLine($"\n  {o.Path}");
-                    foreach (var f in o.Changed) Console.WriteLine($"    changed  {f}");
-                    foreach (var f in o.New) Console.WriteLine($"    new      {f}");
-                    foreach (var f in o.Removed) Console.WriteLine($"    removed  {f}");
-                    foreach (var u in o.Unsafe) Console.WriteLine($"    unsafe   {u.Symbol}: {u.Reason}");
+                    foreach (var f in o.Changed) Console.WriteLine($"    {colour.Warn("changed ")} {f}");
+                    foreach (var f in o.New) Console.WriteLine($"    {colour.Good("new     ")} {f}");
+                    foreach (var f in o.Removed) Console.WriteLine($"    {colour.Bad("removed ")} {f}");
+                    foreach (var u in o.Unsafe) Console.WriteLine($"    {colour.Bad("unsafe  ")} {u.Symbol}: {u.Reason}");
                     foreach (var l in o.LineOnly) Console.WriteLine($"    line-only {l.Symbol}");
                 }
                 foreach (var mod in m.Modules) Console.WriteLine($"\n  module {mod.Path}");

@@ -21,13 +21,21 @@ internal static class BundlesCommand
                 CommonOptions.WriteJson(bundles.Select(b => new { commit = b.Commit, state = State(b.State), bundle = ToJson(b.Note) }));
                 return ExitCodes.Success;
             }
+            var colour = Colour.ForStdout("kstuff");
             foreach (var b in bundles)
-                Console.WriteLine($"{b.Commit[..12]}  {b.Note.Time.UtcDateTime:yyyy-MM-dd HH:mm}  {State(b.State),-8}  " +
+                Console.WriteLine($"{colour.Name(b.Commit[..12])}  {b.Note.Time.UtcDateTime:yyyy-MM-dd HH:mm}  {Painted(colour, b.State)}  " +
                     $"{b.Note.Drivers.Count,4} drivers{(b.Note.Idtools ? " +idtools" : "         ")}  {b.Note.Size,10}  {b.Note.Path}");
             return ExitCodes.Success;
         }));
         return command;
     }
+
+    private static string Painted(Colour colour, BundleFileState state) => state switch
+    {
+        BundleFileState.Present => colour.Good(State(state).PadRight(8)),
+        BundleFileState.Missing => colour.Bad(State(state).PadRight(8)),
+        _ => colour.Warn(State(state).PadRight(8)),
+    };
 
     private static string State(BundleFileState state) => state switch
     {

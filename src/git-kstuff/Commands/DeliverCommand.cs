@@ -47,7 +47,8 @@ internal static class DeliverCommand
     /// man page's getopt-style parser untouched ("--" included), never through System.CommandLine.
     /// </summary>
     public static bool IsDelivery(RootCommand root, string[] args) =>
-        args.Length == 0 || !(root.Subcommands.Any(c => c.Name == args[0]) || args[0] is "-h" or "--help" or "-?" or "--version");
+        args.Length == 0 || !(root.Subcommands.Any(c => c.Name == args[0]) || args[0] is "-h" or "--help" or "-?" or "--version"
+            || args[0] is CommandLineRunner.CompleteCommand or CommandLineRunner.ManualCommand);
 
     public static int Run(IReadOnlyList<string> words)
     {

@@ -11,5 +11,6 @@ internal static class KstuffCommands
         BundlesCommand.Build(),
         MergeCommand.Build(),
         LogCommand.Build(),
+        ConfigCommand.Build(KstuffManual.Tool),
     ];
 }

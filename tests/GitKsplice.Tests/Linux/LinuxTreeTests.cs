@@ -38,8 +38,10 @@ public class LinuxTreeTests
         Assert.True(File.Exists(repo.Path(".git/ksplice/build/pre-outputs/fs/proc/meminfo.o")));
 
         var source = File.ReadAllText(repo.Path("fs/proc/meminfo.c"));
-        File.WriteAllText(repo.Path("fs/proc/meminfo.c"), source.Replace("if (cached < 0)", "if (cached < 1)"));
-        var commit = repo.Commit("meminfo: never report zero cached pages");
+        // One line: buffers no longer subtracted from the cached pages (gcc folds "cached < 1" into the same code).
+        Assert.Contains("total_swapcache_pages() - i.bufferram;", source);
+        File.WriteAllText(repo.Path("fs/proc/meminfo.c"), source.Replace("total_swapcache_pages() - i.bufferram;", "total_swapcache_pages();"));
+        var commit = repo.Commit("meminfo: count buffers in Cached");
         var before = UserState.Capture(repo);
 
         var create = repo.Ksplice("create", "--id", "meminfo", "--json", commit);

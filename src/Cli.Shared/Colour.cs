@@ -1,0 +1,51 @@
+using GitKsplice.Git;
+
+namespace GitKsplice.Cli;
+
+/// <summary>
+/// Colour for porcelain output, decided as git decides it: git config color.&lt;tool&gt;, else color.ui
+/// (always, never, or auto: only when standard output is a terminal and TERM is not dumb); NO_COLOR in the
+/// environment turns it off whatever the configuration says.
+/// </summary>
+internal sealed class Colour
+{
+    private const string Reset = "\x1b[m";
+    public bool Enabled { get; }
+
+    private Colour(bool enabled) => Enabled = enabled;
+
+    public static Colour Off { get; } = new(false);
+
+    public static Colour ForStdout(string configPrefix)
+    {
+        if (Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 }) return Off;
+        // git runs its pager for us on a terminal and says so: colour is then still for a person's eyes.
+        var terminal = !Console.IsOutputRedirected || Environment.GetEnvironmentVariable("GIT_PAGER_IN_USE") is "true" or "1";
+        // git applies color.ui's fallback, "auto" and TERM=dumb itself.
+        var result = new GitCli(Environment.CurrentDirectory).TryRun(
+            ["config", "--get-colorbool", "color." + configPrefix, terminal ? "true" : "false"]);
+        return new Colour(result.Succeeded && result.StdOut.Trim() == "true");
+    }
+
+    private string Paint(string code, string text) => Enabled && text.Length > 0 ? $"\x1b[{code}m{text}{Reset}" : text;
+
+    public string Good(string text) => Paint("32", text);
+    public string Bad(string text) => Paint("1;31", text);
+    public string Warn(string text) => Paint("33", text);
+    public string Name(string text) => Paint("33", text);
+    public string Dim(string text) => Paint("2", text);
+    public string Bold(string text) => Paint("1", text);
+
+    /// <summary>An update's verdict: hot-patchable green, unsafe red, anything else yellow.</summary>
+    public string Verdict(string? verdict, int width = 0)
+    {
+        var text = (verdict ?? "?").PadRight(width);
+        return verdict switch
+        {
+            null => Warn(text),
+            _ when verdict.Contains("unsafe") => Bad(text),
+            _ when verdict.Contains("patchable") => Good(text),
+            _ => Warn(text),
+        };
+    }
+}

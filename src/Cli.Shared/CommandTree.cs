@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+
+namespace GitKsplice.Cli;
+
+/// <summary>What a value on the command line names, so completion can offer the right candidates.</summary>
+internal enum ValueKind { None, Revision, UpdateId, Host, Driver, File, Directory, Choice }
+
+/// <summary>Reading the System.CommandLine tree the way the manual and the completions need it.</summary>
+internal static class CommandTree
+{
+    public static IEnumerable<Command> VisibleSubcommands(Command command) =>
+        command.Subcommands.Where(c => !c.Hidden);
+
+    /// <summary>The options that apply to a command: its own, then recursive ones of its ancestors (e.g. -h).</summary>
+    public static IEnumerable<Option> Options(Command command, IReadOnlyList<Command> ancestors)
+    {
+        foreach (var o in command.Options.Where(o => !o.Hidden)) yield return o;
+        foreach (var a in ancestors)
+            foreach (var o in a.Options.Where(o => !o.Hidden && o.Recursive && !command.Options.Contains(o)))
+                yield return o;
+    }
+
+    public static IEnumerable<Argument> Arguments(Command command) => command.Arguments.Where(a => !a.Hidden);
+
+    public static bool IsHelpOrVersion(Option option) => option is HelpOption or VersionOption;
+
+    /// <summary>Flags (bool) may take an optional true/false, which no one types: they take no value here.</summary>
+    public static bool TakesValue(Option option) => option.ValueType != typeof(bool) && option.Arity.MaximumNumberOfValues > 0;
+
+    /// <summary>Every name of an option, long ones first (--jobs, -j).</summary>
+    public static IEnumerable<string> Names(Option option) =>
+        new[] { option.Name }.Concat(option.Aliases).Distinct()
+            .Where(n => n.StartsWith('-') && n != "-?") // help's DOS-style aliases are noise here
+            .OrderBy(n => n.StartsWith("--") ? 0 : 1).ThenBy(n => n, StringComparer.Ordinal);
+
+    /// <summary>The placeholder of an option's or argument's value, as the help shows it.</summary>
+    public static string ValueName(Option option) =>
+        option.HelpName ?? option.Name.TrimStart('-');
+
+    public static string ValueName(Argument argument) => argument.HelpName ?? argument.Name;
+
+    /// <summary>
+    /// What a value names, read from its placeholder so commands need no extra markup: commit/rev/range are
+    /// revisions, id an update, host a target host, driver a driver, *file a file, dir and *-tree a directory.
+    /// </summary>
+    public static ValueKind KindOf(string placeholder, Type valueType)
+    {
+        if (valueType.IsEnum || Nullable.GetUnderlyingType(valueType)?.IsEnum == true) return ValueKind.Choice;
+        var name = placeholder.ToLowerInvariant();
+        return name switch
+        {
+            "commit" or "rev" or "revision" or "range" or "ref" or "commit-ish" or "base" => ValueKind.Revision,
+            "id" or "update" or "update-id" => ValueKind.UpdateId,
+            "host" or "hostname" or "host[:kname]" or "target" => ValueKind.Host,
+            "driver" => ValueKind.Driver,
+            "dir" or "directory" or "root" => ValueKind.Directory,
+            _ when name.EndsWith("-tree") || name.EndsWith("-dir") => ValueKind.Directory,
+            _ when name.EndsWith("file") || name == "path" => ValueKind.File,
+            _ => ValueKind.None,
+        };
+    }
+
+    public static ValueKind KindOf(Option option) => KindOf(ValueName(option), option.ValueType);
+    public static ValueKind KindOf(Argument argument) => KindOf(ValueName(argument), argument.ValueType);
+}

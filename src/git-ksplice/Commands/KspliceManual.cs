@@ -1,0 +1,69 @@
+using GitKsplice.Git;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>The prose of git-ksplice(1) that the command tree cannot say; options and commands come from the tree.</summary>
+internal static class KspliceManual
+{
+    public static ToolDescription Tool { get; } = new()
+    {
+        Name = "git-ksplice",
+        ConfigPrefix = "ksplice",
+        ConfigKeys = GitKsplice.Cli.ConfigKeys.Ksplice,
+        Description = $"""
+            git ksplice builds rebootless (hot) updates of a kernel, or of any C tree built with make, from git commits, after ksplice-create(8). The change is the difference between {SeriesRefs.PreRef}, the source of the running kernel, and a commit, a range, a patch file or files with an extra extension.
+
+            Builds never happen in your working tree: the original (pre) and patched (post) trees live under the git directory, and your working tree, index and HEAD are left as they are. The post build is incremental, so after a prebuild an update costs about as much as make does for the same change.
+
+            Each update is written as ksplice-ID.tar.gz in the current directory (the source change, a manifest.json, the pre and post versions of every changed object), noted in {UpdateNote.NotesRef} on its post commit and kept reachable by {SeriesRefs.UpdatesPrefix}ID. Every move of {SeriesRefs.PreRef} is in its reflog with a reason (git ksplice series log).
+            """,
+        CommandNotes = new Dictionary<string, string>
+        {
+            ["create"] = $"""
+                The change is one of: a commit (the change from {SeriesRefs.PreRef} to it, the seed's --git=COMMIT), a range A..B (the change from A to B), --patch FILE (applied on top of {SeriesRefs.PreRef}) or --diffext EXT (every tracked file F with a sibling F+EXT). {SeriesRefs.PreRef} is created from HEAD when it is absent.
+
+                Objects are compiled with -ffunction-sections -fdata-sections (through KCFLAGS in a Kbuild tree, through the compiler in a plain Makefile tree) without editing your Makefile. The objects whose bytes differ are compared function by function; changes the analysis finds unsafe stop the update unless --force is given. The same inputs and the same --id give a byte-identical tarball.
+
+                Examples:
+
+                  git ksplice create --prebuild
+                  git ksplice create HEAD
+                  git ksplice create --series --id fix1 v6.1.1..fix-branch
+                  git ksplice create --patch ../cve.patch --patch-opt -p1
+                """,
+            ["series"] = $"""
+                {SeriesRefs.PreRef} stands for the source of the running kernel. After an update is applied, advance the series to it so the next update is built on top; set moves it to any commit (after a reboot into a new kernel, for example).
+                """,
+            ["diff-objects"] = "Plumbing: the exit code is the verdict (0 patchable, 2 unsafe, 3 no functional change), and --json prints the classification with stable keys.",
+            ["setup"] = """
+                Adds refs/notes/ksplice and refs/notes/kstuff to notes.displayRef (so git log shows the update and bundle notes next to each commit) and to notes.rewriteRef with notes.rewrite.amend and notes.rewrite.rebase set to true (so the notes follow a commit that is amended or rebased). It only adds what is missing, and --undo removes the refs again. Without it, git log --notes=ksplice shows the notes for one command.
+                """,
+        },
+        ExtraSections =
+        [
+            ("ENVIRONMENT", """
+                CONCURRENCY_LEVEL: parallel build jobs when neither --jobs nor ksplice.jobs says.
+
+                KCFLAGS: extra flags for a Kbuild tree; the function and data section flags are added to them.
+
+                NO_COLOR: when set and not empty, no colour.
+
+                GIT_KSPLICE_TRACE: when set, an unexpected error prints its stack trace.
+                """),
+            ("FILES", """
+                $GIT_DIR/ksplice/: the pre and post build trees, their build logs and the state lock.
+
+                ksplice-ID.tar.gz: an update, written in the current directory.
+                """),
+            ("REFS AND NOTES", $"""
+                {SeriesRefs.PreRef}: the source of the running kernel; its reflog records every move.
+
+                {SeriesRefs.UpdatesPrefix}ID: the post commit of each update, so git gc keeps it.
+
+                {UpdateNote.NotesRef}: one note per update on its post commit, key: value lines (git log --notes=ksplice).
+                """),
+        ],
+        SeeAlso = ["git-kstuff(1)", "git-notes(1)", "git-config(1)", "ksplice-create(8)"],
+    };
+}
