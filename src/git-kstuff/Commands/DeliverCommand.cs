@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Config;
@@ -114,6 +115,12 @@ internal static class DeliverCommand
             noteCommit ??= new BundleNotes(repository).All().LastOrDefault(b => b.Note.Path == bundlePath)?.Commit ?? head.Sha;
 
             using var target = Target.Open(address, settings.SshCommand(), multiplex: settings.Get("kstuff.sshMultiplex") is not ("false" or "no" or "off" or "0"));
+            // ^C stops the running step and cleans up on the target (the stage and the lock) before exiting.
+            using var interrupt = new CancellationTokenSource();
+            void Cancel(PosixSignalContext context) { context.Cancel = true; interrupt.Cancel(); }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+            target.Interrupt = interrupt.Token;
             var delivery = new KstuffDelivery(options, settings, output, work);
             var notes = new DeliveryNotes(repository);
             var recordedBundle = File.Exists(bundlePath) ? bundlePath : null;
@@ -123,6 +130,11 @@ internal static class DeliverCommand
                 var record = delivery.Deliver(target, layout, input);
                 notes.Record(noteCommit, recordedBundle, record);
                 return ExitCodes.Success;
+            }
+            catch (OperationCanceledException)
+            {
+                if (delivery.Failed != null) notes.Record(noteCommit, recordedBundle, delivery.Failed);
+                throw;
             }
             catch (UserError e)
             {

@@ -65,6 +65,36 @@ public class DeliveryFailureTests(SshServer sshd)
     }
 
     [Fact]
+    public void An_interrupt_during_the_build_cleans_up_the_target_and_exits_130()
+    {
+        using var w = new DeliveryWorld(sshd);
+        w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
+        var before = w.TargetSnapshot();
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(ProcessRunner.ToolDirectory, "git-kstuff"))
+        {
+            WorkingDirectory = w.Repo.Root, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        foreach (var a in (string[])["-b", "--target-root", w.TargetRoot, DeliveryWorld.Host("intr")]) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in new Dictionary<string, string> { ["ROOT"] = w.Root, ["MACH"] = DeliveryWorld.Mach, ["HOME"] = w.Home, ["KSTUFF_SYSTEM_RC"] = "" })
+            psi.Environment[k] = v;
+        using var kstuff = System.Diagnostics.Process.Start(psi)!;
+        var stderr = kstuff.StandardError.ReadToEndAsync();
+        var stdout = kstuff.StandardOutput.ReadToEndAsync();
+        var marker = w.Target("var/idbuild.slow");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(marker) && DateTime.UtcNow < deadline && !kstuff.HasExited) Thread.Sleep(50);
+        Assert.True(File.Exists(marker), "the build never started: " + (kstuff.HasExited ? stderr.Result : ""));
+        Assert.Equal(0, ProcessRunner.Run(w.Repo.Root, "kill", ["-INT", kstuff.Id.ToString()]).ExitCode);
+        Assert.True(kstuff.WaitForExit(60_000));
+        File.WriteAllText(w.Target("var/idbuild.go"), "");
+        Assert.Equal(130, kstuff.ExitCode);
+        Assert.EndsWith("fatal: interrupted\n", stderr.Result);
+        Thread.Sleep(500);
+        AssertUnchanged(w, before);
+        Assert.Contains("interrupted", w.Repo.Kstuff("log").StdOut);
+    }
+
+    [Fact]
     public void A_second_delivery_of_the_same_kname_waits_for_none_and_is_refused()
     {
         using var w = new DeliveryWorld(sshd);
