@@ -14,6 +14,7 @@ internal static class BundlesCommand
         command.SetAction(parse => ToolOutput.Standard.Run(() =>
         {
             ManPageOptions.RejectUnknown(parse);
+            using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             var bundles = new BundleNotes(repository).All();
             if (parse.GetValue(json))
