@@ -40,8 +40,17 @@ internal static class DeliverCommand
         then the command line; the last one wins. Subcommands: bundle, bundles, merge, log.
         """;
 
-    /// <summary>Gives the root command the delivery's help text.</summary>
-    public static void Configure(RootCommand root) => root.Description = Help;
+    /// <summary>
+    /// Gives the root command the delivery's help text and action. The command tree states the options in its
+    /// usage block and takes unmatched words (which the manual and the completions read); argv that is a
+    /// delivery does not go through the tree at all (see <see cref="IsDelivery"/>).
+    /// </summary>
+    public static void Configure(RootCommand root)
+    {
+        root.Description = Help;
+        root.TreatUnmatchedTokensAsErrors = false;
+        root.SetAction(parse => Run(parse.UnmatchedTokens));
+    }
 
     /// <summary>
     /// Whether argv is a delivery: anything but a subcommand or a help request. The words then go to the
