@@ -6,4 +6,5 @@ var root = new RootCommand("git kstuff: deliver a kernel build to a target host 
 foreach (var command in KstuffCommands.All())
     root.Subcommands.Add(command);
 DeliverCommand.Configure(root);
+if (DeliverCommand.IsDelivery(root, args)) return DeliverCommand.Run(args);
 return CommandLineRunner.Invoke(root, args, KstuffManual.Tool);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Config;
@@ -39,7 +40,11 @@ internal static class DeliverCommand
         then the command line; the last one wins. Subcommands: bundle, bundles, merge, log.
         """;
 
-    /// <summary>Makes the root command run a delivery with the words no subcommand took.</summary>
+    /// <summary>
+    /// Gives the root command the delivery's help text and action. The command tree states the options in its
+    /// usage block and takes unmatched words (which the manual and the completions read); argv that is a
+    /// delivery does not go through the tree at all (see <see cref="IsDelivery"/>).
+    /// </summary>
     public static void Configure(RootCommand root)
     {
         root.Description = Help;
@@ -47,7 +52,15 @@ internal static class DeliverCommand
         root.SetAction(parse => Run(parse.UnmatchedTokens));
     }
 
-    private static int Run(IReadOnlyList<string> words)
+    /// <summary>
+    /// Whether argv is a delivery: anything but a subcommand or a help request. The words then go to the
+    /// man page's getopt-style parser untouched ("--" included), never through System.CommandLine.
+    /// </summary>
+    public static bool IsDelivery(RootCommand root, string[] args) =>
+        args.Length == 0 || !(root.Subcommands.Any(c => c.Name == args[0]) || args[0] is "-h" or "--help" or "-?" or "--version"
+            || args[0] is CommandLineRunner.CompleteCommand or CommandLineRunner.ManualCommand);
+
+    public static int Run(IReadOnlyList<string> words)
     {
         var output = ToolOutput.Standard;
         return output.Run(() =>
@@ -111,6 +124,12 @@ internal static class DeliverCommand
             noteCommit ??= new BundleNotes(repository).All().LastOrDefault(b => b.Note.Path == bundlePath)?.Commit ?? head.Sha;
 
             using var target = Target.Open(address, settings.SshCommand(), multiplex: settings.Get("kstuff.sshMultiplex") is not ("false" or "no" or "off" or "0"));
+            // ^C stops the running step and cleans up on the target (the stage and the lock) before exiting.
+            using var interrupt = new CancellationTokenSource();
+            void Cancel(PosixSignalContext context) { context.Cancel = true; interrupt.Cancel(); }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+            target.Interrupt = interrupt.Token;
             var delivery = new KstuffDelivery(options, settings, output, work);
             var notes = new DeliveryNotes(repository);
             var recordedBundle = File.Exists(bundlePath) ? bundlePath : null;
@@ -121,10 +140,16 @@ internal static class DeliverCommand
                 notes.Record(noteCommit, recordedBundle, record);
                 return ExitCodes.Success;
             }
+            catch (OperationCanceledException)
+            {
+                if (delivery.Failed != null) notes.Record(noteCommit, recordedBundle, delivery.Failed);
+                throw;
+            }
             catch (UserError e)
             {
                 if (delivery.Failed != null) notes.Record(noteCommit, recordedBundle, delivery.Failed);
-                if (e is TargetStepFailed failed && (output.Quiet || failed.Step is "reading the configuration" or "listing /dev" or "sending the merged tree" or "copying the target's drivers"))
+                // The build, the -c command and the install stream their output as they run; the rest is shown now.
+                if (e is TargetStepFailed failed && (output.Quiet || failed.Step is not ("idbuild" or "the -c command" or "installing")))
                     foreach (var line in failed.RemoteOutput.TrimEnd('\n').Split('\n').TakeLast(40).Where(l => l.Length > 0))
                         output.Err.WriteLine("remote: " + line);
                 throw;

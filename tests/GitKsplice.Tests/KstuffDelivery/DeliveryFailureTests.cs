@@ -65,6 +65,53 @@ public class DeliveryFailureTests(SshServer sshd)
     }
 
     [Fact]
+    public void An_interrupt_during_the_build_cleans_up_the_target_and_exits_130()
+    {
+        using var w = new DeliveryWorld(sshd);
+        w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
+        var before = w.TargetSnapshot();
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(ProcessRunner.ToolDirectory, "git-kstuff"))
+        {
+            WorkingDirectory = w.Repo.Root, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        foreach (var a in (string[])["-b", "--target-root", w.TargetRoot, DeliveryWorld.Host("intr")]) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in new Dictionary<string, string> { ["ROOT"] = w.Root, ["MACH"] = DeliveryWorld.Mach, ["HOME"] = w.Home, ["KSTUFF_SYSTEM_RC"] = "" })
+            psi.Environment[k] = v;
+        using var kstuff = System.Diagnostics.Process.Start(psi)!;
+        var stderr = kstuff.StandardError.ReadToEndAsync();
+        var stdout = kstuff.StandardOutput.ReadToEndAsync();
+        var marker = w.Target("var/idbuild.slow");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(marker) && DateTime.UtcNow < deadline && !kstuff.HasExited) Thread.Sleep(50);
+        Assert.True(File.Exists(marker), "the build never started: " + (kstuff.HasExited ? stderr.Result : ""));
+        Assert.Equal(0, ProcessRunner.Run(w.Repo.Root, "kill", ["-INT", kstuff.Id.ToString()]).ExitCode);
+        Assert.True(kstuff.WaitForExit(60_000));
+        File.WriteAllText(w.Target("var/idbuild.go"), "");
+        Assert.Equal(130, kstuff.ExitCode);
+        Assert.EndsWith("fatal: interrupted\n", stderr.Result);
+        Thread.Sleep(500);
+        AssertUnchanged(w, before);
+        Assert.Contains("interrupted", w.Repo.Kstuff("log").StdOut);
+    }
+
+    [Fact]
+    public void A_second_delivery_of_the_same_kname_waits_for_none_and_is_refused()
+    {
+        using var w = new DeliveryWorld(sshd);
+        Directory.CreateDirectory(w.Target("etc/.kstuff-lock.busy"));
+        File.WriteAllText(w.Target("etc/.kstuff-lock.busy/owner"), "alice@build pid 42\n");
+        var r = w.Kstuff(["-b", DeliveryWorld.Host("busy")]);
+        Assert.True(r.ExitCode == 1, r.All);
+        Assert.Contains("remote: held by alice@build pid 42; remove", r.StdErr);
+        Assert.Contains("fatal: locking /etc/.kstuff-lock.busy failed on kstuff-test", r.StdErr);
+        Assert.False(File.Exists(w.Target("stand/busy")));
+        // The lock of the other delivery is left alone; a free kname delivers, its lock gone afterwards.
+        Assert.True(Directory.Exists(w.Target("etc/.kstuff-lock.busy")));
+        Assert.Equal(0, w.Kstuff(["-bq", DeliveryWorld.Host("free")]).ExitCode);
+        Assert.False(Directory.Exists(w.Target("etc/.kstuff-lock.free")));
+    }
+
+    [Fact]
     public void A_malformed_rc_file_is_named_with_file_and_line()
     {
         using var w = new DeliveryWorld(sshd);
@@ -96,7 +143,7 @@ public class DeliveryFailureTests(SshServer sshd)
     public void Hostile_host_and_kernel_names_are_refused_before_anything_runs(string operand)
     {
         using var w = new DeliveryWorld(sshd);
-        var r = w.Kstuff(["-b", operand]);
+        var r = w.Kstuff(["-b", "--", operand]);
         Assert.NotEqual(0, r.ExitCode);
         Assert.Matches(@"^fatal: (bad (host name|kernel name|target)|kstuff: unknown option -o)", r.StdErr);
         Assert.Single(r.StdErr.TrimEnd('\n').Split('\n'));

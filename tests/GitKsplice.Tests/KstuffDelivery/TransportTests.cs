@@ -127,3 +127,33 @@ public class TargetAddressTests
         Assert.Throws<FormatException>(() => PosixShell.SplitWords("ssh 'oops"));
     }
 }
+
+public class DeviceListingTests
+{
+    [Fact]
+    public void Majors_come_from_ls_ln_lines_of_block_and_character_nodes()
+    {
+        var majors = GitKsplice.Kstuff.Targets.TargetReader.ParseDeviceListing("""
+            crw-rw-rw- 1 0 0 1, 3 Nov 24 01:00 /t/dev/null
+            brw-rw---- 1 0 6 8, 0 Nov 24 01:00 /t/dev/sda
+            crw--w---- 1 0 5 136,  12 Nov 24 01:00 /t/dev/pts/12
+            -rw-r--r-- 1 0 0 42 Nov 24 01:00 /t/dev/notanode
+            lrwxrwxrwx 1 0 0 13 Nov 24 01:00 /t/dev/fd -> /proc/self/fd
+            """);
+        Assert.Equal([8], majors.Block.Order());
+        Assert.Equal([1, 136], majors.Character.Order());
+    }
+
+    [Fact]
+    public void The_majors_of_a_real_dev_directory_are_read_through_the_target()
+    {
+        using var root = new TempDir();
+        Directory.CreateDirectory(root["dev"]);
+        root.Write("dev/plain-file", "not a node\n");
+        // Device nodes need root (as on CI); without it only the plain file is there, and no major.
+        var made = ProcessRunner.Run(root.Path, "mknod", [root["dev/kst"], "c", "77", "1"]).ExitCode == 0;
+        var majors = TargetReader.ReadDeviceMajors(Target.Open(TargetAddress.Parse("local:" + root.Path, null), []));
+        Assert.Equal(made ? [77] : [], majors.Character.Order());
+        Assert.Empty(majors.Block);
+    }
+}

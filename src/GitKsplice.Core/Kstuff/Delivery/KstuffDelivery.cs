@@ -58,17 +58,29 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         };
         try
         {
-            var drivers = _mode switch
+            var lockDir = target.PathOf(layout.LockDir);
+            var holder = $"{TargetLayout.Login()}@{System.Net.Dns.GetHostName()} pid {Environment.ProcessId} since {started:yyyy-MM-dd HH:mm:ss}Z";
+            Step("locking", () => target.RunStep($"locking {layout.LockDir}", RemoteScripts.Lock, [lockDir, holder]));
+            try
             {
-                DeliveryMode.BuildOnly => BuildOnly(target, layout),
-                DeliveryMode.Quick => Quick(target, layout, input.QuickFiles ?? []),
-                _ => Full(target, layout, input),
-            };
-            return new DeliveryRecord(target.Display, layout.Kname, mode, started, "ok", null, drivers);
+                var drivers = _mode switch
+                {
+                    DeliveryMode.BuildOnly => BuildOnly(target, layout),
+                    DeliveryMode.Quick => Quick(target, layout, input.QuickFiles ?? []),
+                    _ => Full(target, layout, input),
+                };
+                return new DeliveryRecord(target.Display, layout.Kname, mode, started, "ok", null, drivers);
+            }
+            finally
+            {
+                if (target.Run(RemoteScripts.Remove, [lockDir], uninterruptible: true).ExitCode != 0)
+                    output.Warning($"could not remove the lock {layout.LockDir} on {target.Display}");
+            }
         }
-        catch (UserError e)
+        catch (Exception e) when (e is UserError or OperationCanceledException)
         {
-            Failed = new DeliveryRecord(target.Display, layout.Kname, mode, started, "failed: " + e.Message, _currentStep);
+            var result = e is UserError ? "failed: " + e.Message : "interrupted";
+            Failed = new DeliveryRecord(target.Display, layout.Kname, mode, started, result, _currentStep);
             throw;
         }
     }
@@ -125,7 +137,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
             output.Info($"Installed {target.Display}:{layout.Kernel} and {layout.ConfTree}");
             return included;
         }
-        catch (UserError) when (staged || _currentStep == "sending the merged tree")
+        catch (Exception e) when ((e is UserError or OperationCanceledException) && (staged || _currentStep == "sending the merged tree"))
         {
             RemoveQuietly(target, stage);
             throw;
@@ -213,7 +225,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
             plan.Commit = kernelPlan.Commit + $"\nrm -rf \"$Q\"";
             Install(target, layout, plan);
         }
-        catch (UserError)
+        catch (Exception e) when (e is UserError or OperationCanceledException)
         {
             RemoveQuietly(target, quickStage);
             throw;
@@ -265,12 +277,13 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
     {
         var (script, args) = plan.Render(target.PathOf(layout.UndoDir), target.PathOf(layout.InstallLog));
         _currentStep = "installing";
-        var run = target.Run(script, args, onLine: Remote);
+        // Once begun, an install runs to its end (or is undone) on the target; an interrupt waits for it.
+        var run = target.Run(script, args, onLine: Remote, uninterruptible: true);
         if (run.ExitCode == 0) return;
         var failedStep = run.Output.Split('\n').LastOrDefault(l => l.StartsWith("kstuff: step failed: ", StringComparison.Ordinal));
         if (run.ConnectionLost)
         {
-            var log = target.Run(RemoteScripts.ReadLog, [target.PathOf(layout.InstallLog)]);
+            var log = target.Run(RemoteScripts.ReadLog, [target.PathOf(layout.InstallLog)], uninterruptible: true);
             var lines = log.Output.TrimEnd('\n').Split('\n');
             if (log.ExitCode == 0 && lines.Contains(InstallPlan.SuccessLine))
             {
@@ -321,7 +334,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
 
     private void RemoveQuietly(Target target, string path)
     {
-        var run = target.Run(RemoteScripts.Remove, [path]);
+        var run = target.Run(RemoteScripts.Remove, [path], uninterruptible: true);
         if (run.ExitCode != 0) output.Warning($"could not remove the staging directory {path} on {target.Display}");
     }
 

@@ -52,6 +52,16 @@ public static class RemoteScripts
         done
         """;
 
+    /// <summary>
+    /// Takes the lock of one kname on the target (mkdir is atomic), so that two deliveries never share a
+    /// staging directory. $1: the lock directory, $2: who holds it. Exit 75 when another delivery holds it.
+    /// </summary>
+    public const string Lock = Prologue + """
+        if mkdir "$1" 2>/dev/null; then echo "$2" > "$1/owner"; exit 0; fi
+        echo "held by $(cat "$1/owner" 2>/dev/null || echo "an unknown delivery"); remove $1 if that one is gone" >&2
+        exit 75
+        """;
+
     /// <summary>Removes a staging directory or file, if there. $1…: paths.</summary>
     public const string Remove = Prologue + """
         rm -rf "$@"

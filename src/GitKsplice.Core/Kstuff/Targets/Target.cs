@@ -54,8 +54,12 @@ public abstract class Target : IDisposable
     /// standard output and standard error are collected as text and, line by line, passed to
     /// <paramref name="onLine"/> as they arrive.
     /// </summary>
+    /// <summary>Cancelled when the user interrupts: the running step's process is killed and the step throws.</summary>
+    public CancellationToken Interrupt { get; set; }
+
+    /// <param name="uninterruptible">Runs to its end even when interrupted (clean-ups, an install in progress).</param>
     public TargetRun Run(string script, IReadOnlyList<string> args, Action<Stream>? input = null,
-        Action<Stream>? output = null, Action<string>? onLine = null)
+        Action<Stream>? output = null, Action<string>? onLine = null, bool uninterruptible = false)
     {
         var psi = StartInfo(script, args);
         psi.RedirectStandardInput = true;
@@ -69,6 +73,8 @@ public abstract class Target : IDisposable
             throw new UserError($"cannot run '{psi.FileName}': {e.Message}");
         }
 
+        var interrupt = uninterruptible ? CancellationToken.None : Interrupt;
+        using var killOnInterrupt = interrupt.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } });
         var text = new StringBuilder();
         var gate = new object();
         void Line(string? line)
@@ -101,6 +107,8 @@ public abstract class Target : IDisposable
             inputBroken = true;
         }
         process.WaitForExit();
+        // Interrupted: do not wait for the pipes, which an ssh master connection may still hold.
+        interrupt.ThrowIfCancellationRequested();
         Task.WaitAll(stdoutTask, stderrTask);
         if (outputError is UserError userError) throw userError;
         if (outputError != null && process.ExitCode == 0) throw new UserError($"bad data from {Display}: {outputError.Message}", inner: outputError);

@@ -35,6 +35,9 @@ public sealed record TargetLayout(string Kname, string MergeWith = "unix")
     /// <summary>Where -Q puts the changed Driver.o files before they replace the tree's.</summary>
     public string QuickStage => "/etc/.kstuff-quick." + Kname;
 
+    /// <summary>Held while a delivery of this kname runs.</summary>
+    public string LockDir => "/etc/.kstuff-lock." + Kname;
+
     /// <summary>The -c command file while it runs.</summary>
     public string CommandFile => "/etc/.kstuff-command." + Kname;
 
