@@ -149,9 +149,9 @@ public sealed class StateGc(KspliceRepository repository)
         Directory.Exists(path) ? Directory.GetLastWriteTimeUtc(path)
         : File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTimeOffset.MinValue;
 
-    /// <summary>The newest write to a small directory or any file in it.</summary>
+    /// <summary>The newest write to any file in a small directory (the directory's own time when it is empty).</summary>
     private static DateTimeOffset NewestWrite(string dir) =>
-        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(LastWrite).Append(LastWrite(dir)).Max();
+        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(LastWrite).DefaultIfEmpty(LastWrite(dir)).Max();
 
     private static bool IsObjectId(string name) => name.Length is 40 or 64 && name.All(Uri.IsHexDigit);
 
