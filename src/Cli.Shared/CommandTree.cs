@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.Text.RegularExpressions;
 
 namespace GitKsplice.Cli;
 
@@ -16,9 +17,48 @@ internal static class CommandTree
     public static IEnumerable<Option> Options(Command command, IReadOnlyList<Command> ancestors)
     {
         foreach (var o in command.Options.Where(o => !o.Hidden)) yield return o;
+        foreach (var o in UsageOptions(command)) yield return o;
         foreach (var a in ancestors)
             foreach (var o in a.Options.Where(o => !o.Hidden && o.Recursive && !command.Options.Contains(o)))
                 yield return o;
+    }
+
+    /// <summary>Every visible command below the root, depth first, as its path of names.</summary>
+    public static IEnumerable<List<string>> Paths(Command command, List<string>? prefix = null)
+    {
+        foreach (var sub in VisibleSubcommands(command))
+        {
+            var path = new List<string>(prefix ?? []) { sub.Name };
+            yield return path;
+            foreach (var deeper in Paths(sub, path)) yield return deeper;
+        }
+    }
+
+    /// <summary>
+    /// The lines of a "usage:" block in a command's description: how a command that reads its own words (git kstuff
+    /// [options] host, after the man page's getopt order) states its options, since it cannot declare them.
+    /// </summary>
+    public static IReadOnlyList<string> UsageLines(Command command)
+    {
+        if (command.TreatUnmatchedTokensAsErrors || command.Description == null) return [];
+        var lines = command.Description.Replace("\r", "").Split('\n');
+        var start = Array.FindIndex(lines, l => l.TrimStart().StartsWith("usage:", StringComparison.Ordinal));
+        if (start < 0) return [];
+        var block = lines[start..].TakeWhile(l => l.Trim().Length > 0).Select(l => l.Trim()).ToList();
+        block[0] = block[0]["usage:".Length..].Trim();
+        return block;
+    }
+
+    /// <summary>Options read from the usage block: bundled flags [-BFIK] and [-x placeholder] or [--long placeholder].</summary>
+    public static IEnumerable<Option> UsageOptions(Command command)
+    {
+        var usage = string.Join(' ', UsageLines(command));
+        var seen = new HashSet<string>(command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)));
+        foreach (Match m in Regex.Matches(usage, @"\[-([A-Za-z0-9#]{2,})\]"))
+            foreach (var flag in m.Groups[1].Value)
+                if (seen.Add("-" + flag)) yield return new Option<bool>("-" + flag);
+        foreach (Match m in Regex.Matches(usage, @"\[(--?[A-Za-z#][\w-]*) ([^\]\s]+)\]"))
+            if (seen.Add(m.Groups[1].Value)) yield return new Option<string[]>(m.Groups[1].Value) { HelpName = m.Groups[2].Value };
     }
 
     public static IEnumerable<Argument> Arguments(Command command) => command.Arguments.Where(a => !a.Hidden);

@@ -9,11 +9,18 @@ namespace GitKsplice.Cli;
 /// ":files" and ":dirs" ask the shell to add its own file or directory completion. Candidates come from the
 /// command tree (subcommands, options) and from the repository (refs, update ids), ~/.ssh/config (hosts) or
 /// the tool (driver names), so the shell scripts never change when commands are added.
+/// "__complete --commands" lists every command path.
 /// </summary>
 internal static class Completion
 {
     public static int Run(RootCommand root, ToolDescription tool, string[] args, TextWriter output)
     {
+        if (args is ["--commands"])
+        {
+            // Every command path, one per line: what the tests and scripts walk.
+            foreach (var path in CommandTree.Paths(root)) output.WriteLine(string.Join(' ', path));
+            return ExitCodes.Success;
+        }
         var words = args.Length > 0 && args[0] == "--" ? args[1..] : args;
         var current = words.Length > 0 ? words[^1] : "";
         foreach (var line in Candidates(root, tool, words.Length > 0 ? words[..^1] : [], current).Distinct())

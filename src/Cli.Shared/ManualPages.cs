@@ -56,7 +56,9 @@ internal static class ManualPages
     {
         var roff = Header(tool.Name, Summary(root.Description, tool), tool);
         roff.Section("SYNOPSIS").Raw(".nf");
-        if (root.Action != null) roff.Raw(Synopsis(tool.GitName, root, []));
+        var usage = CommandTree.UsageLines(root);
+        foreach (var line in usage) roff.Raw(Roff.Escape(line.StartsWith(tool.GitName) ? line : "    " + line));
+        if (root.Action != null && usage.Count == 0) roff.Raw(Synopsis(tool.GitName, root, []));
         foreach (var (path, command) in Walk(root, []))
             roff.Raw(Synopsis(tool.GitName + " " + string.Join(' ', path), command, path));
         roff.Raw(".fi");
@@ -70,8 +72,17 @@ internal static class ManualPages
             roff.Paragraphs(Sentence(command.Description) + (path.Count == 1 ? $"\n\nSee {tool.Name}-{path[0]}(1)." : ""), inItem: true);
         }
 
-        var rootOptions = CommandTree.Options(root, []).ToList();
-        if (rootOptions.Count > 0) Options(roff, rootOptions);
+        if (usage.Count > 0)
+        {
+            // The command reads its own words: its help text, after the usage block, is the option table.
+            var lines = root.Description!.Replace("\r", "").Split('\n');
+            var after = Array.FindIndex(lines, l => l.TrimStart().StartsWith("usage:", StringComparison.Ordinal)) + usage.Count;
+            roff.Section("OPTIONS").Raw(".nf");
+            foreach (var line in lines[after..].SkipWhile(l => l.Trim().Length == 0)) roff.Raw(Roff.Escape(line));
+            roff.Raw(".fi");
+            foreach (var o in root.Options.Where(o => !o.Hidden)) OptionItem(roff, o);
+        }
+        else Options(roff, root.Options.Where(o => !o.Hidden).ToList());
 
         roff.Section("CONFIGURATION").Paragraph(
             $"Every setting is a \\fBgit config\\fR key; an option on the command line wins over its key. " +

@@ -95,7 +95,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         // -vv echoes the build; otherwise a terminal gets one status line with the build's latest step.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Action<string>? echo = output.Verbosity >= 2 ? line => output.Err.WriteLine(line)
-            : output.LiveProgress ? line => output.Status($"building the {Name} tree ({clock.Elapsed.TotalSeconds:0}s): {line.Trim()}")
+            : output.LiveProgress ? line => output.Status($"building {what} ({clock.Elapsed.TotalSeconds:0}s): {line.Trim()}")
             : null;
         int exit;
         try { exit = CommandRunner.RunLogged(Root, "/bin/sh", ["-c", settings.Command], log, env, echo, cancel); }

@@ -66,6 +66,31 @@ public sealed class OutputConventionTests
         Assert.DoesNotMatch(Sgr, noColor.StdOut);
     }
 
+    /// <summary>Commands that read state, by name, wherever they sit in either tool's tree.</summary>
+    private static readonly string[] ReadsState = ["list", "show", "series", "log", "status", "bundles", "config", "diff-objects", "merge"];
+
+    [Fact]
+    public void Every_command_that_reads_state_takes_json()
+    {
+        var checkedCommands = new List<string>();
+        foreach (var tool in new[] { "git-ksplice", "git-kstuff" })
+        {
+            var exe = Path.Combine(ProcessRunner.ToolDirectory, tool);
+            List<string> Complete(params string[] words) =>
+                ProcessRunner.Run(ProcessRunner.ToolDirectory, exe, words is ["--commands"] ? ["__complete", "--commands"] : ["__complete", "--", .. words]).StdOut
+                    .Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+            var commands = Complete("--commands");
+            Assert.NotEmpty(commands);
+            foreach (var path in commands.Select(c => c.Split(' ')).Where(p => ReadsState.Contains(p[^1])))
+            {
+                Assert.True(Complete([.. path, "--j"]).Contains("--json"), $"{tool} {string.Join(' ', path)} has no --json");
+                checkedCommands.Add($"{tool} {string.Join(' ', path)}");
+            }
+        }
+        Assert.Contains("git-ksplice series log", checkedCommands);
+        Assert.Contains("git-kstuff bundles", checkedCommands);
+    }
+
     [Fact]
     public void Builds_show_progress_on_a_terminal_only()
     {
@@ -76,7 +101,7 @@ public sealed class OutputConventionTests
         var onTerminal = ProcessRunner.Run(repo.Root, "script", ["-qec", $"git ksplice create --id tty1 {fix}", "/dev/null"],
             new Dictionary<string, string?> { ["TERM"] = "xterm", ["GIT_PAGER"] = "cat" });
         Assert.True(onTerminal.ExitCode == 0, onTerminal.All);
-        Assert.Matches(@"\rbuilding the (pre|post) tree \(\d+s\): ", onTerminal.StdOut);
+        Assert.Matches(@"\rbuilding [^\r\n]+ \(\d+s\): (cc|gcc) ", onTerminal.StdOut);
         Assert.Contains("\r\x1b[K", onTerminal.StdOut); // the status line is cleared before the summary
         Assert.Contains("Built update tty1", onTerminal.StdOut);
 

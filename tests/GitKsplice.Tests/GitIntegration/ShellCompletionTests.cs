@@ -110,6 +110,26 @@ public sealed class ShellCompletionTests(InstalledTools tools) : IDisposable
     }
 
     [Fact]
+    public void Bash_completes_target_hosts_from_ssh_config_and_kstuffs_own_options()
+    {
+        WriteSshConfig();
+        Assert.Equal(["lab1 ", "lab2 ", "lab3 "], Bash("git kstuff la"));
+        Assert.Equal(["lab1 ", "lab2 ", "lab3 "], Bash("git kstuff -b -t unix la"));
+        var options = Bash("git kstuff -");
+        foreach (var option in new[] { "-b ", "-Q ", "-n ", "-N ", "-Y ", "-c ", "--target-root " })
+            Assert.Contains(option, options);
+        Assert.Equal(["fixes"], Bash("git kstuff -r fi"));
+
+        // -n/-N/-Y name drivers of the tree being delivered, $ROOT/$MACH.
+        var master = _scratch["cross/i386at/etc/conf/mdevice.d"];
+        Directory.CreateDirectory(master);
+        foreach (var d in new[] { "ktest", "kd", "asyc" }) File.WriteAllText(Path.Combine(master, d), "$version 2\n");
+        _repo.Git("config", "kstuff.root", _scratch["cross"]);
+        _repo.Git("config", "kstuff.mach", "i386at");
+        Assert.Equal(["kd ", "ktest "], Bash("git kstuff -b -n k"));
+    }
+
+    [Fact]
     public void Bash_completes_the_executables_called_directly()
     {
         Assert.Equal(["series ", "setup "], Bash("git-ksplice se"));
