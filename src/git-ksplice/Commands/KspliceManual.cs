@@ -36,7 +36,7 @@ internal static class KspliceManual
                 {SeriesRefs.PreRef} stands for the source of the running kernel. After an update is applied, advance the series to it so the next update is built on top; set moves it to any commit (after a reboot into a new kernel, for example).
                 """,
             ["gc"] = $"""
-                Removes what git ksplice keeps under $GIT_COMMON_DIR/ksplice and no longer needs: build trees unused for longer than the max age (never the pre tree built for the current {SeriesRefs.PreRef}, and never while a build holds the build lock), copies left by an interrupted build, build logs, the manifests of updates and the hook's per-commit runs older than that. The refs and notes that record updates are never touched, so shipped updates stay recorded and git ksplice show still describes them from their notes. git ksplice status shows how much disk each part uses.
+                Removes what git ksplice keeps under $GIT_COMMON_DIR/ksplice and no longer needs: the build tree when unused for longer than the max age (never the snapshot of the current {SeriesRefs.PreRef}'s outputs, and nothing of the build while a build holds the build lock), trees a build never finished setting up, build logs, the manifests of updates and the hook's per-commit runs older than that. The refs and notes that record updates are never touched, so shipped updates stay recorded and git ksplice show still describes them from their notes. git ksplice status shows how much disk each part uses.
                 """,
             ["diff-objects"] = "Plumbing: the exit code is the verdict (0 patchable, 2 unsafe, 3 no functional change), and --json prints the classification with stable keys.",
             ["hooks"] = """

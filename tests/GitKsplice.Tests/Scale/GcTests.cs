@@ -60,18 +60,17 @@ public class GcTests
     {
         var s = new StateRepo();
         var preTree = s.Repo.Git("rev-parse", s.Pre + "^{tree}");
-        // pre tree built for the current pre ref: kept however old; post tree stale.
-        s.Write("build/pre/a.o", 64, 60);
-        File.WriteAllText(Path.Combine(s.State, "build/pre.state"), s.TreeState(preTree));
-        s.Age(Path.Combine(s.State, "build/pre.state"), 60);
-        s.Write("build/pre.index", 1, 60);
-        s.Age(Path.Combine(s.State, "build/pre"), 60);
-        s.Write("build/post/a.o", 64, 60);
-        File.WriteAllText(Path.Combine(s.State, "build/post.state"), s.TreeState("0000000000000000000000000000000000000000"));
-        s.Age(Path.Combine(s.State, "build/post.state"), 60);
-        s.Write("build/post.index", 1, 60);
-        s.Age(Path.Combine(s.State, "build/post"), 60);
-        s.Write("build/post.tmp/half-copied.o", 8, 0); // an interrupted copy
+        // The snapshot of the current pre's outputs: kept however old. The build tree: stale.
+        s.Write("build/pre-outputs/a.o", 64, 60);
+        File.WriteAllText(Path.Combine(s.State, "build/pre-outputs.state"), s.TreeState(preTree));
+        s.Age(Path.Combine(s.State, "build/pre-outputs.state"), 60);
+        s.Age(Path.Combine(s.State, "build/pre-outputs"), 60);
+        s.Write("build/tree/a.o", 64, 60);
+        File.WriteAllText(Path.Combine(s.State, "build/tree.state"), s.TreeState(s.Repo.Git("rev-parse", s.Post + "^{tree}")));
+        s.Age(Path.Combine(s.State, "build/tree.state"), 60);
+        s.Write("build/tree.index", 1, 60);
+        s.Age(Path.Combine(s.State, "build/tree"), 60);
+        s.Write("build/half/a.c", 8, 0); // a tree whose setup never finished: no state file
         s.Write("logs/pre-aaaa.log", 4, 60);
         s.Write("logs/post-recent.log", 4, 1);
         s.Write("updates/old/manifest.json", 2, 60);
@@ -99,11 +98,11 @@ public class GcTests
             .Select(e => e.GetProperty("kind").GetString() + " " + Path.GetRelativePath(s.State, e.GetProperty("path").GetString()!)).ToList();
         Assert.Equal(new[]
         {
-            "build-tree build/post", "build-tree build/post.tmp", $"hook-run hook/{s.Post}", "log logs/pre-aaaa.log",
+            "build-tree build/half", "build-tree build/tree", $"hook-run hook/{s.Post}", "log logs/pre-aaaa.log",
             "update updates/forgotten", "update updates/old",
         }, removed);
         Assert.True(json.RootElement.GetProperty("freedBytes").GetInt64() >= (64 + 8 + 4 + 4 + 2 + 2) * 1024);
-        Assert.Contains(json.RootElement.GetProperty("skipped").EnumerateArray(), e => e.GetString()!.StartsWith("build/pre: built for the current"));
+        Assert.Contains(json.RootElement.GetProperty("skipped").EnumerateArray(), e => e.GetString()!.StartsWith("build/pre-outputs: the outputs of the current"));
     }
 
     [Fact]
@@ -115,11 +114,11 @@ public class GcTests
         var r = s.Repo.Ksplice("gc", "--max-age", "30.days");
 
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains("removed build-tree build/post", r.StdOut);
+        Assert.Contains("removed build-tree build/tree", r.StdOut);
         Assert.Contains("recorded updates (refs and notes) are kept", r.StdOut);
         Assert.Equal(new[]
         {
-            "build/pre.index", "build/pre.state", "build/pre/a.o",
+            "build/pre-outputs.state", "build/pre-outputs/a.o",
             $"hook/{s.Pre}/log", "hook/queue.json", "logs/post-recent.log", "updates/recent/manifest.json",
         }.Order(StringComparer.Ordinal), s.Files());
         Assert.Equal(recorded, s.Recorded());
@@ -143,7 +142,7 @@ public class GcTests
         Assert.Contains("would remove log logs/pre-aaaa.log", fromOption.StdOut);
 
         var never = s.Repo.Ksplice("gc", "--dry-run", "--max-age", "never");
-        Assert.Contains("would remove build-tree build/post.tmp", never.StdOut); // leftovers only
+        Assert.Contains("would remove build-tree build/half", never.StdOut); // incomplete trees only
         Assert.DoesNotContain("updates/", never.StdOut);
     }
 
@@ -175,7 +174,8 @@ public class GcTests
 
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("kept build trees: a build is running", r.StdOut);
-        Assert.True(File.Exists(Path.Combine(s.State, "build/post/a.o")));
+        Assert.True(File.Exists(Path.Combine(s.State, "build/tree/a.o")));
+        Assert.True(File.Exists(Path.Combine(s.State, "build/half/a.c")));
         Assert.False(File.Exists(Path.Combine(s.State, "logs/pre-aaaa.log")));
     }
 
@@ -188,12 +188,12 @@ public class GcTests
         using var json = JsonDocument.Parse(r.StdOut);
         var disk = json.RootElement.GetProperty("disk");
         var parts = disk.GetProperty("parts").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("bytes").GetInt64());
-        Assert.True(parts["build/pre"] >= 64 * 1024);
-        Assert.True(parts["build/post"] >= 64 * 1024);
+        Assert.True(parts["build/pre-outputs"] >= 64 * 1024);
+        Assert.True(parts["build/tree"] >= 64 * 1024);
         Assert.True(parts["logs"] >= 8 * 1024);
         Assert.Equal(parts.Values.Sum(), disk.GetProperty("totalBytes").GetInt64());
 
         var text = s.Repo.Ksplice("status");
-        Assert.Matches(@"disk: +[0-9.]+ KiB in .*\(build/post [0-9.]+ KiB, build/post.tmp .*git ksplice gc removes what is stale", text.StdOut);
+        Assert.Matches(@"disk: +[0-9.]+ KiB in .*\(build/half [0-9.]+ KiB, build/pre-outputs .*git ksplice gc removes what is stale", text.StdOut);
     }
 }
