@@ -362,4 +362,18 @@ public class CreateEndToEndTests
         Assert.Contains("verdict: unsafe (forced)", note);
         Assert.Contains("unsafe: data.o: limits", note);
     }
+
+    [Fact]
+    public void Prebuild_reverts_the_build_tree_to_the_original_source_after_an_update()
+    {
+        using var repo = CTree.Create();
+        var commit = ChangeGreet(repo);
+        Assert.Equal(0, repo.Ksplice("create", "--id", "rev01", commit).ExitCode);
+        Assert.Contains("+ 1;", File.ReadAllText(repo.Path(".git/ksplice/build/tree/greet.c")));
+
+        var r = repo.Ksplice("create", "--prebuild");
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal(CTree.Greet + "\n", File.ReadAllText(repo.Path(".git/ksplice/build/tree/greet.c")));
+    }
 }
