@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "${KSPLICE_BIN:-}" ] && export PATH="$KSPLICE_BIN:$PATH"
+[ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 1; }
 command -v git-ksplice >/dev/null || { echo "git-ksplice is not on PATH (run ./install.sh or set KSPLICE_BIN)" >&2; exit 1; }
 
 if [ -n "$keep" ]; then work=$keep; mkdir -p "$work"; else work=$(mktemp -d); trap 'rm -rf "$work"' EXIT; fi
@@ -91,19 +92,19 @@ add_updates() {
   mv "$packed.new" "$packed"
 }
 
-# Median wall time of a command in seconds (runs it $runs times, output discarded).
+# Median wall time and median CPU time (user + sys, children included) of a command, "wall cpu" in seconds.
+# The CPU time is the figure to compare on a loaded machine, where other processes stretch the wall time.
 time_cmd() {
   local dir=$1; shift
-  local times=()
+  local walls=() cpus=()
   for _ in $(seq 1 "$runs"); do
-    local t0 t1
-    t0=$(now_ns)
-    (cd "$dir" && "$@" >/dev/null 2>&1) || return 1
-    t1=$(now_ns)
-    times+=($(( t1 - t0 )))
+    (cd "$dir" && /usr/bin/time -o "$work/time.out" -f "%e %U %S" "$@" >/dev/null 2>&1) || return 1
+    walls+=($(awk '{ print $1 }' "$work/time.out"))
+    cpus+=($(awk '{ print $2 + $3 }' "$work/time.out"))
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[int((NR + 1) / 2)] / 1e9 }'
+  printf '%s %s\n' "$(median "${walls[@]}")" "$(median "${cpus[@]}")"
 }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%.3f", a[int((NR + 1) / 2)] }'; }
 
 has_command() { (cd "$1" && git "$2" -h 2>/dev/null | grep -q "^  $3 "); }
 
@@ -130,14 +131,21 @@ for size in $sizes; do
   if has_command "$repo" kstuff log; then result[$size,klog]=$(time_cmd "$repo" git kstuff log); else result[$size,klog]=n/a; fi
 done
 
-ratio() { [ "$1" = n/a ] && { echo n/a; return; }; awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
-printf '\n%d commits; median of %d runs; seconds (ratio to the plain git command)\n' "$commits" "$runs"
-printf '%-26s' "command"; for size in $sizes; do printf '%22s' "$size updates"; done; printf '\n'
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) b = 0.001; printf "%.1f", a / b }'; }
+printf '\n%d commits; median of %d runs; wall seconds / CPU seconds (user+sys, git children included),\n' "$commits" "$runs"
+printf 'and the ratio of each to the plain git command'"'"'s\n'
+printf '%-26s' "command"; for size in $sizes; do printf '%34s' "$size updates"; done; printf '\n'
 row() { # label key baseline-key
   printf '%-26s' "$1"
   for size in $sizes; do
-    local t=${result[$size,$2]} base=${result[$size,$3]}
-    if [ "$2" = "$3" ] || [ "$t" = n/a ]; then printf '%22s' "$t"; else printf '%22s' "$t ($(ratio "$t" "$base")x)"; fi
+    local t=${result[$size,$2]} base=${result[$size,$3]} cell
+    if [ "$t" = n/a ]; then cell=n/a
+    else
+      read -r wall cpu <<< "$t"; read -r bwall bcpu <<< "$base"
+      cell=$(printf '%.3f / %.3f' "$wall" "$cpu")
+      [ "$2" != "$3" ] && cell="$cell ($(ratio "$wall" "$bwall")x / $(ratio "$cpu" "$bcpu")x)"
+    fi
+    printf '%34s' "$cell"
   done
   printf '\n'
 }

@@ -16,8 +16,8 @@ public sealed record GcReport(DateTimeOffset Cutoff, bool DryRun, IReadOnlyList<
 
 /// <summary>
 /// git ksplice gc: removes what git-ksplice keeps under $GIT_COMMON_DIR/ksplice and no longer needs — build
-/// trees unused for longer than the max age (but never the pre tree built for the current refs/ksplice/pre),
-/// copies left by an interrupted build, build logs, the manifests of updates and the hook's per-commit runs
+/// trees unused for longer than the max age (but never the snapshot of the current refs/ksplice/pre's outputs),
+/// trees a build never finished setting up, build logs, the manifests of updates and the hook's per-commit runs
 /// older than that. The refs and notes that record updates are never touched: a shipped update stays
 /// recorded and `git ksplice show` still describes it from its note.
 /// </summary>
@@ -45,16 +45,15 @@ public sealed class StateGc(KspliceRepository repository)
             foreach (var dir in Directory.EnumerateDirectories(buildDir))
             {
                 var name = Path.GetFileName(dir);
-                if (name.EndsWith(".tmp", StringComparison.Ordinal))
-                {
-                    candidates.Add(("build-tree", dir, LastWrite(dir), "left by an interrupted copy", []));
-                    continue;
-                }
-                var tree = new BuildTree(repository, name);
                 string[] companions = [dir + ".state", dir + ".index"];
                 var lastUsed = companions.Append(dir).Select(LastWrite).Max();
-                if (name == "pre" && preTree != null && tree.State?.SourceTree == preTree)
-                    skipped.Add($"build/{name}: built for the current {SeriesRefs.PreRef}");
+                var source = SourceTreeOf(dir + ".state");
+                if (source == null)
+                    // With the lock free, a tree without its state is one a build never finished setting up.
+                    candidates.Add(("build-tree", dir, lastUsed, "incomplete (no state file)", companions));
+                else if (source == preTree && File.Exists(dir + ".state") && !File.Exists(dir + ".index"))
+                    // The pre outputs of the current pre: small, and only a full build makes them again.
+                    skipped.Add($"build/{name}: the outputs of the current {SeriesRefs.PreRef}");
                 else if (lastUsed < cutoff)
                     candidates.Add(("build-tree", dir, lastUsed, "unused since " + Day(lastUsed), companions));
             }
@@ -139,6 +138,17 @@ public sealed class StateGc(KspliceRepository repository)
         catch (UserError e) { throw new UserError($"{MaxAgeKey}: {e.Message}", ExitCodes.Error); }
     }
 
+    /// <summary>The source tree a build tree or output snapshot state file names, or null when it is missing or unreadable.</summary>
+    private static string? SourceTreeOf(string stateFile)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(stateFile));
+            return json.RootElement.TryGetProperty("SourceTree", out var tree) ? tree.GetString() : null;
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException) { return null; }
+    }
+
     private static void Delete(string path)
     {
         if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
@@ -149,9 +159,9 @@ public sealed class StateGc(KspliceRepository repository)
         Directory.Exists(path) ? Directory.GetLastWriteTimeUtc(path)
         : File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTimeOffset.MinValue;
 
-    /// <summary>The newest write to a small directory or any file in it.</summary>
+    /// <summary>The newest write to any file in a small directory (the directory's own time when it is empty).</summary>
     private static DateTimeOffset NewestWrite(string dir) =>
-        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(LastWrite).Append(LastWrite(dir)).Max();
+        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(LastWrite).DefaultIfEmpty(LastWrite(dir)).Max();
 
     private static bool IsObjectId(string name) => name.Length is 40 or 64 && name.All(Uri.IsHexDigit);
 
