@@ -48,3 +48,25 @@ internal static class Verbosity
         return rest.ToArray();
     }
 }
+
+/// <summary>
+/// Block-buffered stdout for the commands that print a line per update or bundle: .NET flushes Console.Out
+/// on every line, a write per line that costs more than building the line. Restored (and flushed) on dispose.
+/// </summary>
+internal sealed class BufferedStdout : IDisposable
+{
+    private readonly TextWriter _original = Console.Out;
+    private readonly StreamWriter _buffered;
+
+    public BufferedStdout()
+    {
+        _buffered = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+        Console.SetOut(_buffered);
+    }
+
+    public void Dispose()
+    {
+        _buffered.Flush();
+        Console.SetOut(_original);
+    }
+}

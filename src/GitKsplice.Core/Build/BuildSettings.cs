@@ -36,7 +36,10 @@ public sealed class BuildSettings
 
     /// <summary>Identifies everything that makes two builds of the same source differ; a change forces a clean build.</summary>
     public string Key(bool kbuild) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-        string.Join('\n', Command, CompilerPath, CompilerVersion, kbuild ? "kbuild" : "wrapper", SectionFlags))))[..16];
+        string.Join('\n', Command, CompilerPath, CompilerVersion, kbuild ? KbuildRecipe : "wrapper", SectionFlags))))[..16];
+
+    /// <summary>Changes when the environment given to Kbuild changes, so trees built the old way are rebuilt.</summary>
+    private const string KbuildRecipe = "kbuild: KCFLAGS, fixed KBUILD_BUILD_VERSION and KBUILD_BUILD_TIMESTAMP";
 
     /// <summary>The environment of a build: KCFLAGS for a Kbuild tree, else the compiler wrapper first on PATH.</summary>
     public Dictionary<string, string?> BuildEnvironment(bool kbuild, string wrapperDir)
@@ -50,6 +53,10 @@ public sealed class BuildSettings
         {
             var existing = System.Environment.GetEnvironmentVariable("KCFLAGS");
             env["KCFLAGS"] = string.IsNullOrWhiteSpace(existing) ? SectionFlags : existing + " " + SectionFlags;
+            // Kbuild stamps a build counter and the time into init/version-timestamp.o at every link: fixed
+            // values keep the pre and post builds of that object identical (a user's own values win).
+            env["KBUILD_BUILD_VERSION"] = System.Environment.GetEnvironmentVariable("KBUILD_BUILD_VERSION") ?? "1";
+            env["KBUILD_BUILD_TIMESTAMP"] = System.Environment.GetEnvironmentVariable("KBUILD_BUILD_TIMESTAMP") ?? "Thu Jan  1 00:00:00 UTC 1970";
         }
         else
         {

@@ -18,6 +18,7 @@ public static class ConfigKeys
         new("ksplice.modules", "*.ko", "Globs of the build outputs that --build-modules packages; repeat the key or separate globs by spaces.", "--build-modules", MultiValued: true),
         new(Hooks.HookSettings.ModeKey, "background", "What the installed hooks (git ksplice hooks install) do after a commit, merge or rewrite: background (check the change in a detached job), sync (check it before git returns) or off."),
         new(Hooks.HookSettings.NotifyKey, "none", "A command the hook job runs with each verdict, as 'command VERDICT COMMIT SUMMARY', the verdict's note on its standard input and KSPLICE_* variables set."),
+        new("ksplice.gc.maxAge", "30.days", "git ksplice gc removes build trees, build logs, update manifests and hook runs unused for longer than this (e.g. 2.weeks, now, never); recorded updates stay.", "--max-age"),
         new("color.ksplice", "the value of color.ui (auto)", "Colour in git ksplice's porcelain output: always, never, auto (only on a terminal); NO_COLOR in the environment turns it off."),
     ];
 

@@ -36,6 +36,15 @@ public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>?
 
     public string Run(params string[] args) => Run((IEnumerable<string>)args);
 
+    /// <summary>Runs git and returns its stdout as bytes; a failure becomes a UserError carrying git's own message.</summary>
+    public byte[] RunBinary(IReadOnlyList<string> args, string? stdin = null)
+    {
+        var (exitCode, stdout, stderr) = CommandRunner.RunBinary(WorkDir, "git", args, env, stdin);
+        if (exitCode == 0) return stdout;
+        var message = FirstLine(stderr) ?? $"git {string.Join(' ', args)} exited with {exitCode}";
+        throw new UserError(message.StartsWith("fatal: ") ? message["fatal: ".Length..] : message);
+    }
+
     private static string? FirstLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
 }

@@ -24,8 +24,22 @@ public sealed class KspliceRepository : IDisposable
         GitDir = Path.TrimEndingDirectorySeparator(repo.Info.Path);
         WorkDir = repo.Info.WorkingDirectory is { } wd ? Path.TrimEndingDirectorySeparator(wd) : null;
         Git = new GitCli(WorkDir ?? GitDir);
-        var common = Git.Run("rev-parse", "--git-common-dir").Trim();
-        CommonDir = Path.GetFullPath(common, WorkDir ?? GitDir);
+        CommonDir = FindCommonDir(GitDir);
+    }
+
+    /// <summary>
+    /// The common dir the way git finds it (GIT_COMMON_DIR, else the gitdir's "commondir" file, else the
+    /// gitdir itself), read here rather than asked of `git rev-parse`: every command opens the repository,
+    /// and a process spawn would be most of a read command's time.
+    /// </summary>
+    internal static string FindCommonDir(string gitDir)
+    {
+        if (Environment.GetEnvironmentVariable("GIT_COMMON_DIR") is { Length: > 0 } fromEnv)
+            return Path.TrimEndingDirectorySeparator(Path.GetFullPath(fromEnv));
+        var file = Path.Combine(gitDir, "commondir");
+        if (!File.Exists(file)) return gitDir;
+        var common = File.ReadAllText(file).Trim();
+        return common.Length == 0 ? gitDir : Path.TrimEndingDirectorySeparator(Path.GetFullPath(common, gitDir));
     }
 
     public static KspliceRepository Discover(string startDirectory)

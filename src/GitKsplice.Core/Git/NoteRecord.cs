@@ -27,9 +27,20 @@ public sealed class NoteRecord
         return this;
     }
 
-    public string? Get(string key) => _fields.FirstOrDefault(f => f.Key == key).Value;
+    public string? Get(string key)
+    {
+        foreach (var (k, v) in _fields)
+            if (k == key) return v;
+        return null;
+    }
 
-    public IEnumerable<string> GetAll(string key) => _fields.Where(f => f.Key == key).Select(f => f.Value);
+    public List<string> GetAll(string key)
+    {
+        var values = new List<string>();
+        foreach (var (k, v) in _fields)
+            if (k == key) values.Add(v);
+        return values;
+    }
 
     public override string ToString()
     {
@@ -41,16 +52,22 @@ public sealed class NoteRecord
     /// <summary>Every record of a note; lines that are not "key: value" are skipped (a user may edit notes).</summary>
     public static IReadOnlyList<NoteRecord> ParseAll(string? note)
     {
-        var records = new List<NoteRecord>();
+        // One pass over the text without splitting it: list and bundles parse thousands of notes per run.
+        var records = new List<NoteRecord>(2);
+        if (string.IsNullOrEmpty(note)) return records;
         NoteRecord? current = null;
-        foreach (var raw in (note ?? "").Split('\n'))
+        var text = note.AsSpan();
+        while (text.Length > 0)
         {
-            var line = raw.TrimEnd('\r');
+            var end = text.IndexOf('\n');
+            var line = end < 0 ? text : text[..end];
+            text = end < 0 ? default : text[(end + 1)..];
+            if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
             if (line.Length == 0) { current = null; continue; }
             var colon = line.IndexOf(": ", StringComparison.Ordinal);
             if (colon <= 0) continue;
             if (current == null) { current = new NoteRecord(); records.Add(current); }
-            current._fields.Add(new(line[..colon], line[(colon + 2)..]));
+            current._fields.Add(new(line[..colon].ToString(), line[(colon + 2)..].ToString()));
         }
         return records;
     }

@@ -19,22 +19,61 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
     /// <summary>Every note on the ref, keyed by the annotated object's id.</summary>
     public IReadOnlyDictionary<string, string> ReadAll()
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var snapshot = Snapshot();
+        return snapshot.ReadMany(snapshot.Targets);
+    }
+
+    /// <summary>
+    /// Which objects have a note, from one walk of the notes tree (`git ls-tree -r`: LibGit2Sharp costs
+    /// ten times more per entry); a note's text is read only when asked for, so records of other kinds
+    /// sharing the ref (a verdict on every commit) cost one tree entry each.
+    /// </summary>
+    public NotesSnapshot Snapshot()
+    {
+        var blobs = new Dictionary<string, string>(StringComparer.Ordinal);
         if (CurrentCommit() is { } commit)
-            foreach (var (target, blob) in NoteEntries(commit.Tree, ""))
-                result[target] = blob.GetContentText(Encoding.UTF8);
-        return result;
+        {
+            var listing = repository.Git.RunBinary(["ls-tree", "-r", "-z", commit.Tree.Sha]);
+            foreach (var (path, blob) in LsTreeBlobs(listing))
+            {
+                var target = path.Replace("/", "");
+                if (target.Length == HexLength && IsHex(target) && path.Split('/').All(IsHex))
+                    blobs[target] = blob;
+            }
+        }
+        return new NotesSnapshot(repository, blobs);
+    }
+
+    /// <summary>The (path, blob id) of every blob in `git ls-tree -r -z` output.</summary>
+    private static IEnumerable<(string Path, string Blob)> LsTreeBlobs(byte[] listing)
+    {
+        // "<mode> SP <type> SP <object> TAB <path> NUL"
+        for (var start = 0; start < listing.Length;)
+        {
+            var end = Array.IndexOf(listing, (byte)0, start);
+            if (end < 0) end = listing.Length;
+            var record = Encoding.UTF8.GetString(listing, start, end - start);
+            start = end + 1;
+            var tab = record.IndexOf('\t');
+            var meta = tab < 0 ? [] : record[..tab].Split(' ');
+            if (meta.Length == 3 && meta[1] == "blob") yield return (record[(tab + 1)..], meta[2]);
+        }
     }
 
     /// <summary>The note on one object, or null.</summary>
     public string? Read(string objectId)
     {
-        if (CurrentCommit() is not { } commit) return null;
-        // Try every fan-out depth: a tree may be flat (older writers) or fanned out.
-        for (var depth = 0; depth <= 3; depth++)
-            if (commit.Tree[FanOutPath(objectId, depth)]?.Target is Blob blob)
-                return blob.GetContentText(Encoding.UTF8);
-        return null;
+        // Any fan-out depth: a tree may be flat (older writers) or fanned out.
+        return CurrentCommit() is { } commit && Find(commit.Tree, objectId) is { } found ? ReadText(found.Blob) : null;
+    }
+
+    /// <summary>A note's text, read from the blob's raw bytes (LibGit2Sharp's text reader is several times slower).</summary>
+    internal static string ReadText(Blob blob)
+    {
+        using var stream = blob.GetContentStream();
+        var bytes = new byte[blob.Size];
+        stream.ReadExactly(bytes);
+        return Encoding.UTF8.GetString(bytes);
     }
 
     /// <summary>
@@ -47,19 +86,8 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
         for (var attempt = 0; ; attempt++)
         {
             var parent = CurrentCommit();
-            var notes = parent == null
-                ? new Dictionary<string, ObjectId>(StringComparer.Ordinal)
-                : NoteEntries(parent.Tree, "").ToDictionary(e => e.Target, e => e.Blob.Id, StringComparer.Ordinal);
             var odb = repository.Repo.ObjectDatabase;
-            foreach (var (target, edit) in edits)
-            {
-                var current = notes.TryGetValue(target, out var id) ? repository.Repo.Lookup<Blob>(id).GetContentText(Encoding.UTF8) : null;
-                var updated = edit(current);
-                if (updated == null) notes.Remove(target);
-                else if (updated != current)
-                    notes[target] = odb.CreateBlob(new MemoryStream(Encoding.UTF8.GetBytes(updated))).Id;
-            }
-            var tree = BuildTree(notes, parent?.Tree);
+            var tree = (parent == null ? null : EditInPlace(parent.Tree, edits)) ?? Rewrite(parent?.Tree, edits);
             if (parent != null && tree.Id == parent.Tree.Id) return;
             var signature = Signature();
             var commit = odb.CreateCommit(signature, signature, message + "\n", tree,
@@ -73,15 +101,101 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
 
     private Commit? CurrentCommit() => repository.TryResolveRef(Ref);
 
-    /// <summary>Walks a notes tree of any fan-out, yielding (annotated object id, note blob).</summary>
-    private static IEnumerable<(string Target, Blob Blob)> NoteEntries(Tree tree, string prefix)
+    /// <summary>
+    /// The edited tree when the old one is laid out evenly at the fan-out its new size wants: only the paths
+    /// of the edited notes change, so a write costs the same with 100 notes as with 100,000. Null when the
+    /// tree must be laid out again (flat from an older writer, mixed, or crossing a fan-out threshold).
+    /// </summary>
+    private Tree? EditInPlace(Tree tree, IReadOnlyDictionary<string, Func<string?, string?>> edits)
+    {
+        if (LayoutDepth(tree) is not { } depth) return null;
+        var count = depth switch
+        {
+            0 => tree.Count(e => IsHex(e.Name)),
+            1 => tree.Where(e => IsHex(e.Name)).Sum(e => ((Tree)e.Target).Count),
+            _ => (int?)null, // 65,536 notes or more: a batch never crosses a threshold worth a rewrite
+        };
+        var definition = TreeDefinition.From(tree);
+        foreach (var (target, edit) in edits)
+        {
+            var found = Find(tree, target);
+            if (found is { } f && f.Depth != depth) return null; // a note of another layout: normalise it all
+            var current = found is { } hit ? ReadText(hit.Blob) : null;
+            var updated = edit(current);
+            var path = FanOutPath(target, depth);
+            if (updated == null)
+            {
+                if (found == null) continue;
+                definition.Remove(path);
+                count--;
+            }
+            else if (updated != current)
+            {
+                definition.Add(path, CreateBlob(updated), Mode.NonExecutableFile);
+                if (found == null) count++;
+            }
+        }
+        if (count is { } n && FanOutDepth(n) != depth) return null;
+        return repository.Repo.ObjectDatabase.CreateTree(definition);
+    }
+
+    /// <summary>Lays the whole notes tree out again at the fan-out its size wants.</summary>
+    private Tree Rewrite(Tree? tree, IReadOnlyDictionary<string, Func<string?, string?>> edits)
+    {
+        var notes = tree == null
+            ? new Dictionary<string, ObjectId>(StringComparer.Ordinal)
+            : NoteEntries(tree, "").ToDictionary(e => e.Target, e => e.Entry.Target.Id, StringComparer.Ordinal);
+        foreach (var (target, edit) in edits)
+        {
+            var current = notes.TryGetValue(target, out var id) ? ReadText(repository.Repo.Lookup<Blob>(id)) : null;
+            var updated = edit(current);
+            if (updated == null) notes.Remove(target);
+            else if (updated != current) notes[target] = CreateBlob(updated).Id;
+        }
+        return BuildTree(notes, tree);
+    }
+
+    private Blob CreateBlob(string text) =>
+        repository.Repo.ObjectDatabase.CreateBlob(new MemoryStream(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>Where an object's note sits (any fan-out depth), or null.</summary>
+    private static (int Depth, Blob Blob)? Find(Tree tree, string objectId)
+    {
+        for (var depth = 0; depth <= 3; depth++)
+            if (tree[FanOutPath(objectId, depth)]?.Target is Blob blob)
+                return (depth, blob);
+        return null;
+    }
+
+    /// <summary>
+    /// The fan-out depth of a tree whose top level is all notes (depth 0) or all 2-hex-digit directories,
+    /// following the first directory down; null for an empty or mixed top level.
+    /// </summary>
+    private static int? LayoutDepth(Tree tree)
+    {
+        var top = tree.Where(e => IsHex(e.Name)).ToList();
+        if (top.Count == 0) return null;
+        if (top.All(e => e.TargetType == TreeEntryTargetType.Blob && e.Name.Length == HexLength)) return 0;
+        if (!top.All(e => e.TargetType == TreeEntryTargetType.Tree && e.Name.Length == 2)) return null;
+        var depth = 1;
+        for (var sub = (Tree)top[0].Target; ; depth++)
+        {
+            var first = sub.FirstOrDefault(e => IsHex(e.Name));
+            if (first == null || first.TargetType == TreeEntryTargetType.Blob) return depth;
+            if (first.Name.Length != 2 || depth >= 3) return null;
+            sub = (Tree)first.Target;
+        }
+    }
+
+    /// <summary>Walks a notes tree of any fan-out, yielding (annotated object id, note entry); blobs are not loaded.</summary>
+    private static IEnumerable<(string Target, TreeEntry Entry)> NoteEntries(Tree tree, string prefix)
     {
         foreach (var entry in tree)
         {
             var name = prefix + entry.Name;
             if (!IsHex(entry.Name)) continue; // git allows non-note files in a notes tree; they are kept
             if (entry.TargetType == TreeEntryTargetType.Blob && name.Length == HexLength)
-                yield return (name, (Blob)entry.Target);
+                yield return (name, entry);
             else if (entry.TargetType == TreeEntryTargetType.Tree && name.Length < HexLength)
                 foreach (var inner in NoteEntries((Tree)entry.Target, name))
                     yield return inner;
@@ -124,5 +238,58 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
     {
         var configured = repository.Repo.Config.BuildSignature(DateTimeOffset.Now);
         return configured ?? new Signature("git-ksplice", "git-ksplice@localhost", DateTimeOffset.Now);
+    }
+}
+
+/// <summary>The notes of one notes commit: which objects have one, and their text on demand.</summary>
+public sealed class NotesSnapshot
+{
+    private readonly KspliceRepository _repository;
+    private readonly Dictionary<string, string> _blobs;
+
+    internal NotesSnapshot(KspliceRepository repository, Dictionary<string, string> blobs)
+    {
+        _repository = repository;
+        _blobs = blobs;
+    }
+
+    public int Count => _blobs.Count;
+    public IEnumerable<string> Targets => _blobs.Keys;
+    public bool Contains(string objectId) => _blobs.ContainsKey(objectId);
+
+    /// <summary>The notes on these objects (those that have one), read by one `git cat-file --batch`.</summary>
+    public IReadOnlyDictionary<string, string> ReadMany(IEnumerable<string> objectIds)
+    {
+        var wanted = objectIds.Where(_blobs.ContainsKey).Distinct().ToList();
+        var result = new Dictionary<string, string>(wanted.Count, StringComparer.Ordinal);
+        if (wanted.Count == 0) return result;
+        var byBlob = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var request = new StringBuilder(wanted.Count * 41);
+        foreach (var target in wanted)
+        {
+            var blob = _blobs[target];
+            if (!byBlob.TryGetValue(blob, out var targets))
+            {
+                byBlob[blob] = targets = [];
+                request.Append(blob).Append('\n');
+            }
+            targets.Add(target);
+        }
+        var output = _repository.Git.RunBinary(["cat-file", "--batch"], request.ToString());
+        // Each object: "<oid> SP <type> SP <size> LF <contents> LF".
+        for (var pos = 0; pos < output.Length;)
+        {
+            var lineEnd = Array.IndexOf(output, (byte)'\n', pos);
+            if (lineEnd < 0) break;
+            var header = Encoding.ASCII.GetString(output, pos, lineEnd - pos).Split(' ');
+            pos = lineEnd + 1;
+            if (header.Length != 3) continue; // "<oid> missing"
+            var size = int.Parse(header[2], System.Globalization.CultureInfo.InvariantCulture);
+            var text = Encoding.UTF8.GetString(output, pos, size);
+            pos += size + 1;
+            if (byBlob.TryGetValue(header[0], out var targets))
+                foreach (var target in targets) result[target] = text;
+        }
+        return result;
     }
 }

@@ -33,6 +33,7 @@ public sealed record HookStatusReport(
                 $"the job (pid {job.Pid}) stopped while {job.Stage}, without a verdict", job.StageStarted, job.Log);
 
         var verdicts = new NotesStore(repository, UpdateNote.NotesRef).ReadAll()
+            .Where(n => n.Value.Contains(Verdict.RecordKind + ": ", StringComparison.Ordinal)) // parse only notes with a verdict
             .Select(n => Verdict.FromNote(n.Key, n.Value))
             .OfType<Verdict>()
             .OrderByDescending(v => v.Checked)

@@ -30,6 +30,28 @@ public static class CommandRunner
         return new CommandResult(p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>Like <see cref="Run"/>, with stdout kept as bytes: for plumbing that prints object contents by byte count.</summary>
+    public static (int ExitCode, byte[] StdOut, string StdErr) RunBinary(string workDir, string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string?>? env = null, string? stdin = null)
+    {
+        var psi = Start(workDir, file, args, env);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.RedirectStandardInput = stdin != null;
+        using var p = StartProcess(psi, file);
+        var stdout = new MemoryStream();
+        var copy = p.StandardOutput.BaseStream.CopyToAsync(stdout);
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin != null)
+        {
+            p.StandardInput.Write(stdin);
+            p.StandardInput.Close();
+        }
+        copy.GetAwaiter().GetResult();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.ToArray(), stderr.Result);
+    }
+
     /// <summary>Runs a program with both output streams appended to a log file; returns the exit code.</summary>
     public static int RunLogged(string workDir, string file, IEnumerable<string> args, string logPath,
         IReadOnlyDictionary<string, string?>? env = null, Action<string>? echo = null, CancellationToken cancel = default)

@@ -12,14 +12,28 @@ public sealed record UpdateInfo(string Id, string Post, UpdateNote? Note, Manife
 /// </summary>
 public sealed class UpdateCatalog(KspliceRepository repository)
 {
-    public IReadOnlyList<UpdateInfo> All()
+    public IReadOnlyList<UpdateInfo> All() => Read(_ => true);
+
+    /// <summary>The updates built on <paramref name="pre"/> (what `series` lists); other notes are not parsed.</summary>
+    public IReadOnlyList<UpdateInfo> BuiltOn(string pre) =>
+        Read(text => text.Contains("\npre: " + pre, StringComparison.Ordinal)).Where(u => u.Note?.Pre == pre).ToList();
+
+    private List<UpdateInfo> Read(Func<string, bool> mayMatch)
     {
-        var notes = new NotesStore(repository, UpdateNote.NotesRef).ReadAll();
-        return new SeriesRefs(repository).Updates()
-            .Select(u => new UpdateInfo(u.Id, u.Post,
-                notes.TryGetValue(u.Post, out var text) ? UpdateNote.ParseAll(text).FirstOrDefault(n => n.Id == u.Id) : null,
-                null))
-            .ToList();
+        // The refs come from a git process while this one walks the notes tree.
+        var refs = Task.Run(() => new SeriesRefs(repository).Updates());
+        var snapshot = new NotesStore(repository, UpdateNote.NotesRef).Snapshot();
+        var updates = refs.GetAwaiter().GetResult();
+        var notes = snapshot.ReadMany(updates.Select(u => u.Post));
+        var result = new List<UpdateInfo>(updates.Count);
+        foreach (var (id, post) in updates)
+        {
+            var text = notes.GetValueOrDefault(post);
+            if (text != null && !mayMatch(text)) continue;
+            var note = text == null ? null : UpdateNote.ParseAll(text).FirstOrDefault(n => n.Id == id);
+            result.Add(new UpdateInfo(id, post, note, null));
+        }
+        return result;
     }
 
     public UpdateInfo Get(string id)

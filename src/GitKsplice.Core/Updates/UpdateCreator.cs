@@ -58,7 +58,19 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     {
         var pre = _series.EnsurePre(output);
         using var _ = StateLock.Acquire(LockPath, "prebuild", output.Info, cancel);
-        EnsurePreBuilt(pre, Settings(jobs), LoadConfig(configDir), cancel);
+        var settings = Settings(jobs);
+        var config = LoadConfig(configDir);
+        EnsurePreBuilt(pre, settings, config, cancel);
+        // As ksplice-create --prebuild does, the tree goes back to the original source after earlier updates.
+        var tree = Tree;
+        if (tree.State is { } state && (state.SourceTree != pre.Tree.Sha || !state.Built))
+        {
+            var kbuild = IsKbuildSource(pre.Tree);
+            tree.Sync(pre.Tree.Sha, settings.Key(kbuild), config.Hash());
+            tree.InstallConfig(config);
+            output.Info($"reverting the build tree to the original source at {pre.Sha[..12]}");
+            tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
+        }
         return pre;
     }
 
@@ -67,8 +79,10 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         var id = request.Id ?? NewId();
         ValidateId(id);
         request.Change.Validate(repository);
-        if (request.Record && _series.UpdateCommit(id) != null && request.OutputDirectory != null)
-            output.Verbose($"update '{id}' exists; rebuilding it must give the same post state");
+        // An id in use by another commit's update fails now, not after the builds (Record checks every kind).
+        if (request.Record && _series.UpdateCommit(id) is { } existing && request.Change is CommitChange commit &&
+            repository.ResolveCommit(commit.Revision).Sha != existing.Sha)
+            throw new UserError($"update id '{id}' is already used by another update ({existing.Sha[..12]})");
 
         var pre = _series.EnsurePre(output);
         var settings = Settings(request.Jobs);

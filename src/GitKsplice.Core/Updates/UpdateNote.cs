@@ -34,8 +34,8 @@ public sealed record UpdateNote(
 
     public static UpdateNote? FromRecord(NoteRecord r) => r.Kind != Kind ? null : new(
         r.Name, r.Get("pre") ?? "", r.Get("post") ?? "", r.Get("source") ?? "", r.Get("verdict") ?? "",
-        r.Get("tarball"), r.GetAll("changed").ToList(), r.GetAll("new").ToList(), r.GetAll("removed").ToList(),
-        r.GetAll("unsafe").ToList(), r.GetAll("object").ToList());
+        r.Get("tarball"), r.GetAll("changed"), r.GetAll("new"), r.GetAll("removed"),
+        r.GetAll("unsafe"), r.GetAll("object"));
 
     /// <summary>Every update record in one note.</summary>
     public static IEnumerable<UpdateNote> ParseAll(string? note) =>

@@ -13,6 +13,7 @@ internal static class KspliceCommands
         SeriesCommand.Build(),
         DiffObjectsCommand.Build(),
         StatusCommand.Build(),
+        GcCommand.Build(),
         HooksCommand.Build(),
         HookCommand.Build(),
         SetupCommand.Build(),

@@ -35,7 +35,17 @@ internal static class KspliceManual
             ["series"] = $"""
                 {SeriesRefs.PreRef} stands for the source of the running kernel. After an update is applied, advance the series to it so the next update is built on top; set moves it to any commit (after a reboot into a new kernel, for example).
                 """,
+            ["gc"] = $"""
+                Removes what git ksplice keeps under $GIT_COMMON_DIR/ksplice and no longer needs: build trees unused for longer than the max age (never the pre tree built for the current {SeriesRefs.PreRef}, and never while a build holds the build lock), copies left by an interrupted build, build logs, the manifests of updates and the hook's per-commit runs older than that. The refs and notes that record updates are never touched, so shipped updates stay recorded and git ksplice show still describes them from their notes. git ksplice status shows how much disk each part uses.
+                """,
             ["diff-objects"] = "Plumbing: the exit code is the verdict (0 patchable, 2 unsafe, 3 no functional change), and --json prints the classification with stable keys.",
+            ["hooks"] = """
+                install writes post-commit, post-merge and post-rewrite hooks into the directory git runs hooks from (core.hooksPath when set, else the common git directory's hooks, shared by all worktrees). A hook already there is renamed NAME.ksplice-chained and still runs first with the same arguments and stdin; its exit status is the hook's. uninstall renames it back, byte for byte; a hook put in place of ours is left alone. A bare repository is refused. Without a subcommand, or with status, shows each hook's state.
+
+                After each commit, merge or rewrite the hooks check, in a job detached from git, that the change from refs/ksplice/pre to the new HEAD still makes a hot update, and record the verdict (hot-patchable, unsafe, no-code-change or build-failed) as a ksplice-verdict record in the commit's note. One job runs at a time; a newer commit replaces one still waiting. See ksplice.hook.mode and git ksplice status.
+                """,
+            ["hook"] = "Plumbing, run by the installed hook scripts: queues HEAD and checks it as ksplice.hook.mode says. It never fails the git command that ran it; problems go to the job's log and to git ksplice status.",
+            ["status"] = "Shows the hook's running job (commit, stage, elapsed time, pid, log), the commit waiting in the queue, how the last job ended (a verdict, skipped, error, interrupted, or killed when the job died), the last verdicts and where the logs are. --json prints the same with stable keys.",
             ["setup"] = """
                 Adds refs/notes/ksplice and refs/notes/kstuff to notes.displayRef (so git log shows the update and bundle notes next to each commit) and to notes.rewriteRef with notes.rewrite.amend and notes.rewrite.rebase set to true (so the notes follow a commit that is amended or rebased). It only adds what is missing, and --undo removes the refs again. Without it, git log --notes=ksplice shows the notes for one command.
                 """,
@@ -54,6 +64,8 @@ internal static class KspliceManual
             ("FILES", """
                 $GIT_DIR/ksplice/: the pre and post build trees, their build logs and the state lock.
 
+                $GIT_DIR/ksplice/hook/: the hook's job lock, queue and state; per checked commit, COMMIT/log and COMMIT/manifest.json.
+
                 ksplice-ID.tar.gz: an update, written in the current directory.
                 """),
             ("REFS AND NOTES", $"""
@@ -61,7 +73,7 @@ internal static class KspliceManual
 
                 {SeriesRefs.UpdatesPrefix}ID: the post commit of each update, so git gc keeps it.
 
-                {UpdateNote.NotesRef}: one note per update on its post commit, key: value lines (git log --notes=ksplice).
+                {UpdateNote.NotesRef}: one note per update on its post commit, key: value lines (git log --notes=ksplice). The hooks add a ksplice-verdict record to the note of each commit they check.
                 """),
         ],
         SeeAlso = ["git-kstuff(1)", "git-notes(1)", "git-config(1)", "ksplice-create(8)"],

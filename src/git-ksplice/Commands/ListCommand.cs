@@ -13,6 +13,7 @@ internal static class ListCommand
         var command = new Command("list", "List the recorded updates") { json };
         command.SetAction(parse => ToolOutput.Standard.Run(() =>
         {
+            using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             var updates = new UpdateCatalog(repository).All();
             if (parse.GetValue(json))

@@ -13,9 +13,10 @@ internal static class SeriesCommand
         var command = new Command("series", "Show refs/ksplice/pre and the updates built on it; move it with set or advance") { json };
         command.SetAction(parse => ToolOutput.Standard.Run(() =>
         {
+            using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             var pre = new SeriesRefs(repository).Pre;
-            var built = pre == null ? [] : new UpdateCatalog(repository).All().Where(u => u.Note?.Pre == pre.Sha).ToList();
+            var built = pre == null ? [] : new UpdateCatalog(repository).BuiltOn(pre.Sha);
             if (parse.GetValue(json))
             {
                 CommonOptions.WriteJson(new

@@ -15,6 +15,7 @@ internal static class ShowCommand
         var command = new Command("show", "Show one update: its source, commits and changed functions") { id, json };
         command.SetAction(parse => ToolOutput.Standard.Run(() =>
         {
+            using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             var update = new UpdateCatalog(repository).Get(parse.GetValue(id)!);
             if (parse.GetValue(json))

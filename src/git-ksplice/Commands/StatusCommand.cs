@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
 
@@ -15,8 +16,10 @@ internal static class StatusCommand
         command.SetAction(parse => ToolOutput.Standard.Run(() =>
         {
             if (parse.GetValue(count) < 0) throw new UserError("--count must not be negative", ExitCodes.Usage);
+            using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             var report = HookStatusReport.Read(repository, parse.GetValue(count));
+            var (diskParts, diskTotal) = StateDiskUsage.Measure(repository);
             var now = DateTimeOffset.UtcNow;
             string Subject(string commit) => HookStatusReport.Subject(repository, commit);
             if (parse.GetValue(json))
@@ -45,6 +48,12 @@ internal static class StatusCommand
                         reason = e.Verdict.Reason, log = e.Verdict.Log, manifest = e.Verdict.Manifest,
                     }),
                     logDir = report.LogDir,
+                    disk = new
+                    {
+                        stateDir = repository.StateDir,
+                        totalBytes = diskTotal,
+                        parts = diskParts.Select(p => new { name = p.Name, path = p.Path, bytes = p.Bytes }),
+                    },
                 });
                 return ExitCodes.Success;
             }
@@ -75,6 +84,9 @@ internal static class StatusCommand
                 if (e.Verdict.Summary.Length > 0) Console.WriteLine($"  {"",12}  {e.Verdict.Summary}");
             }
             Console.WriteLine($"logs:      {report.LogDir}/<commit>/log");
+            Console.WriteLine(diskParts.Count == 0 ? "disk:      nothing kept under the git dir yet"
+                : $"disk:      {StateDiskUsage.Human(diskTotal)} in {repository.StateDir} (" +
+                  string.Join(", ", diskParts.Select(p => $"{p.Name} {StateDiskUsage.Human(p.Bytes)}")) + "); git ksplice gc removes what is stale");
             return ExitCodes.Success;
         }));
         return command;

@@ -32,6 +32,7 @@ internal static class BundleCommand
             var output = CommonOptions.Output(parse, quiet);
             return output.Run(() =>
             {
+                ManPageOptions.RejectUnknown(parse);
                 var options = KbundleOptionSources.Resolve(KstuffSettings.Load(Environment.CurrentDirectory), ManPageOptions.Words(parse, manPage));
                 using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
                 var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");

@@ -13,6 +13,8 @@ internal static class BundlesCommand
         var command = new Command("bundles", "List the bundles recorded in refs/notes/kstuff") { json };
         command.SetAction(parse => ToolOutput.Standard.Run(() =>
         {
+            ManPageOptions.RejectUnknown(parse);
+            using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             var bundles = new BundleNotes(repository).All();
             if (parse.GetValue(json))

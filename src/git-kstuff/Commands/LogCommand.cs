@@ -13,6 +13,7 @@ internal static class LogCommand
         var command = new Command("log", "Show the deliveries recorded in refs/notes/kstuff (target, kname, time, result)") { json };
         command.SetAction(parse => ToolOutput.Standard.Run(() =>
         {
+            using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             var deliveries = new DeliveryNotes(repository).All();
             if (parse.GetValue(json))

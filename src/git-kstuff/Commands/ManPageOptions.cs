@@ -14,6 +14,16 @@ internal static class ManPageOptions
     public static Option<string[]> WithArgument(string name, string helpName, string description) =>
         new(name) { Description = description, HelpName = helpName, AllowMultipleArgumentsPerToken = false };
 
+    /// <summary>
+    /// The root command lets unknown words through (they are kstuff's own options and host), so a subcommand
+    /// refuses them itself.
+    /// </summary>
+    public static void RejectUnknown(ParseResult parse)
+    {
+        if (parse.UnmatchedTokens.Count > 0)
+            throw new UserError($"{parse.CommandResult.Command.Name}: unknown option or argument '{parse.UnmatchedTokens[0]}'", ExitCodes.Usage);
+    }
+
     public static List<string> Words(ParseResult parse, IEnumerable<Option> options)
     {
         var names = options.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);

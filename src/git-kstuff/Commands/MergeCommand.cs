@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
 using GitKsplice.Kstuff.Options;
@@ -13,7 +14,7 @@ internal static class MergeCommand
 {
     public static Command Build()
     {
-        var source = new Argument<string>("source-tree") { Description = "The source configuration tree: an etc/conf, an extracted bundle, or a root holding etc/conf" };
+        var source = new Argument<string>("source-tree") { Description = "The source configuration: a bundle file, an extracted bundle, an etc/conf, or a root holding etc/conf" };
         var target = new Argument<string>("target-tree") { Description = "The target's configuration tree: a copy of its /etc/conf, or a root holding etc/conf" };
         var output = new Option<string?>("--output", "-o") { Description = "Write the merged tree here, a new or empty directory (under etc/conf when the target was given as a root)", HelpName = "dir" };
         var include = ManPageOptions.WithArgument("-n", "driver", "Stuff the driver even if the target lacks it");
@@ -36,6 +37,7 @@ internal static class MergeCommand
             var tool = CommonOptions.Output(parse, quiet);
             return tool.Run(() =>
             {
+                ManPageOptions.RejectUnknown(parse);
                 var words = ManPageOptions.Words(parse, manPage);
                 var parsed = KstuffOptionParser.ParseKstuff(words);
                 var options = new MergeOptions
@@ -45,11 +47,28 @@ internal static class MergeCommand
                     DevMajors = parse.GetValue(devMajors) is { } dev ? DeviceListing.Parse(dev, ReadFile(dev, "device listing")) : DeviceMajors.None,
                     MaxMajor = parse.GetValue(maxMajor) is { } max ? (max > 0 ? max : throw new UserError("--max-major must be positive", ExitCodes.Usage)) : 255,
                 };
-                var (sourceConf, _) = ConfDir(parse.GetValue(source)!);
-                var (targetConf, targetIsRoot) = ConfDir(parse.GetValue(target)!);
-                var result = ConfigMerge.Merge(ConfigTree.Load(sourceConf, TreeSide.Source), ConfigTree.Load(targetConf, TreeSide.Target), options);
-                // The merged tree takes the target's place, so it takes its layout too.
-                if (parse.GetValue(output) is { } dir) result.Merged.Write(targetIsRoot ? Path.Combine(dir, "etc", "conf") : dir);
+                MergeResult result;
+                var sourcePath = parse.GetValue(source)!;
+                string? extracted = null;
+                try
+                {
+                    // A bundle file is merged as the tree it holds.
+                    if (File.Exists(sourcePath))
+                    {
+                        extracted = Path.Combine(Path.GetTempPath(), $"git-kstuff-merge-{Environment.ProcessId}-{Guid.NewGuid():N}");
+                        BundleArchive.Extract(sourcePath, extracted);
+                        sourcePath = extracted;
+                    }
+                    var (sourceConf, _) = ConfDir(sourcePath);
+                    var (targetConf, targetIsRoot) = ConfDir(parse.GetValue(target)!);
+                    result = ConfigMerge.Merge(ConfigTree.Load(sourceConf, TreeSide.Source), ConfigTree.Load(targetConf, TreeSide.Target), options);
+                    // The merged tree takes the target's place, so it takes its layout too.
+                    if (parse.GetValue(output) is { } dir) result.Merged.Write(targetIsRoot ? Path.Combine(dir, "etc", "conf") : dir);
+                }
+                finally
+                {
+                    if (extracted != null && Directory.Exists(extracted)) Directory.Delete(extracted, recursive: true);
+                }
 
                 if (parse.GetValue(json))
                 {

@@ -3,24 +3,6 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Analysis;
 
 /// <summary>
-/// A [Fact] that runs only when GKS_LINUX_TREE names a configured Linux tree (skipped, and so not done, otherwise);
-/// <see cref="Config"/> names a CONFIG_ option the test needs.
-/// </summary>
-public sealed class LinuxTreeFactAttribute : FactAttribute
-{
-    public LinuxTreeFactAttribute(string? config = null)
-    {
-        if (KernelTreeObjects.Tree == null)
-            Skip = "set GKS_LINUX_TREE to a Linux tree configured and prepared with KCFLAGS=\"-ffunction-sections -fdata-sections\"";
-        else if (config != null && !KernelTreeObjects.Configured(config))
-            Skip = $"the tree in GKS_LINUX_TREE is not configured with {config}";
-        Config = config;
-    }
-
-    public string? Config { get; }
-}
-
-/// <summary>
 /// Compiles one kernel source file, as written or changed, with the exact command Kbuild recorded for it
 /// (dir/.file.o.cmd), into a scratch directory, so the tree's files are never changed (Kbuild builds the untouched
 /// object first if it has not yet). __FILE__ and local includes are mapped back so the object is the one Kbuild
@@ -28,15 +10,13 @@ public sealed class LinuxTreeFactAttribute : FactAttribute
 /// </summary>
 public sealed class KernelTreeObjects : IDisposable
 {
-    public static string? Tree { get; } = Environment.GetEnvironmentVariable("GKS_LINUX_TREE") is { Length: > 0 } t ? t : null;
+    /// <summary>GKS_LINUX_TREE when it names a configured and built tree, else the shared tree the Linux tests build.</summary>
+    public static string Tree => Environment.GetEnvironmentVariable("GKS_LINUX_TREE") is { Length: > 0 } t ? t : Linux.LinuxTree.Shared.BuildTree;
 
     private readonly TempDir _dir = new();
     private int _count;
 
-    public static bool Configured(string option) =>
-        File.ReadLines(Path.Combine(Tree!, ".config")).Any(l => l == option + "=y");
-
-    public string Source(string relative) => File.ReadAllText(Path.Combine(Tree!, relative));
+    public string Source(string relative) => File.ReadAllText(Path.Combine(Tree, relative));
 
     /// <summary>Builds <paramref name="relative"/> (e.g. "kernel/fork.c") from <paramref name="text"/>; returns the object.</summary>
     public string Compile(string relative, string text)
@@ -45,7 +25,7 @@ public sealed class KernelTreeObjects : IDisposable
         var stem = Path.GetFileNameWithoutExtension(relative);
         var objectPath = Path.Combine(directory, stem + ".o");
         EnsureRecordedCommand(directory, stem, objectPath);
-        var command = File.ReadLines(Path.Combine(Tree!, directory, $".{stem}.o.cmd")).First();
+        var command = File.ReadLines(Path.Combine(Tree, directory, $".{stem}.o.cmd")).First();
         command = command[(command.IndexOf(":=", StringComparison.Ordinal) + 2)..].Trim();
         Assert.Contains("-ffunction-sections", command);
 
@@ -57,8 +37,8 @@ public sealed class KernelTreeObjects : IDisposable
         command = command
             .Replace($"-Wp,-MMD,{directory}/.{stem}.o.d", $"-Wp,-MMD,{work}/.{stem}.o.d")
             .Replace(objectPath, output)
-            .Replace(" " + relative, $" -iquote {Path.Combine(Tree!, directory)} -fmacro-prefix-map={work}/={directory}/ {source}");
-        var r = ProcessRunner.Run(Tree!, "sh", ["-c", command]);
+            .Replace(" " + relative, $" -iquote {Path.Combine(Tree, directory)} -fmacro-prefix-map={work}/={directory}/ {source}");
+        var r = ProcessRunner.Run(Tree, "sh", ["-c", command]);
         Assert.True(r.ExitCode == 0, $"kernel compile of {relative} failed: {r.All}");
         return output;
     }
@@ -66,8 +46,8 @@ public sealed class KernelTreeObjects : IDisposable
     /// <summary>The .cmd file exists once Kbuild has built the object; build just that object if it has not.</summary>
     private static void EnsureRecordedCommand(string directory, string stem, string objectPath)
     {
-        if (File.Exists(Path.Combine(Tree!, directory, $".{stem}.o.cmd"))) return;
-        var r = ProcessRunner.Run(Tree!, "make", ["-s", "KCFLAGS=-ffunction-sections -fdata-sections", objectPath]);
+        if (File.Exists(Path.Combine(Tree, directory, $".{stem}.o.cmd"))) return;
+        var r = ProcessRunner.Run(Tree, "make", ["-s", "KCFLAGS=-ffunction-sections -fdata-sections", objectPath]);
         Assert.True(r.ExitCode == 0, $"make {objectPath} failed: {r.All}");
     }
 

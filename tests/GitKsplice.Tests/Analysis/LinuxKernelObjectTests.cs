@@ -5,8 +5,10 @@ namespace GitKsplice.Tests.Analysis;
 /// <summary>
 /// Small patches to real kernel sources (Debian's linux-source-6.1, e.g. built with make tinyconfig and
 /// KCFLAGS="-ffunction-sections -fdata-sections"), compiled with the tree's own commands and compared.
-/// Runs when GKS_LINUX_TREE points to such a tree.
+/// Runs on the tree the Linux tests build (or the one GKS_LINUX_TREE names).
 /// </summary>
+[Collection(Linux.LinuxTreeCollection.Name)]
+[Trait("Category", "Linux")]
 public sealed class LinuxKernelObjectTests : IDisposable
 {
     private const string Fork = "kernel/fork.c";
@@ -29,7 +31,7 @@ public sealed class LinuxKernelObjectTests : IDisposable
         return s.Replace(old, @new);
     };
 
-    [LinuxTreeFact]
+    [Fact]
     public void Unchanged_source_compiles_to_an_identical_analysis()
     {
         var source = _kernel.Source(Fork);
@@ -38,7 +40,7 @@ public sealed class LinuxKernelObjectTests : IDisposable
         Assert.Empty(r.Details);
     }
 
-    [LinuxTreeFact]
+    [Fact]
     public void A_body_change_in_fork_c_is_that_function_only()
     {
         var r = Patch(Fork, Replace("\tint total = 0;\n\n\tfor_each_possible_cpu(cpu)", "\tint total = 1;\n\n\tfor_each_possible_cpu(cpu)"));
@@ -48,7 +50,7 @@ public sealed class LinuxKernelObjectTests : IDisposable
         Assert.Empty(r.Unsafe);
     }
 
-    [LinuxTreeFact]
+    [Fact]
     public void Blank_lines_above_fork_c_functions_are_not_a_functional_change()
     {
         // Every WARN_ON, BUG_ON and friend below moves by two lines.
@@ -57,7 +59,7 @@ public sealed class LinuxKernelObjectTests : IDisposable
         Assert.Empty(r.Unsafe);
     }
 
-    [LinuxTreeFact]
+    [Fact]
     public void A_new_initial_value_for_existing_data_in_fork_c_is_unsafe()
     {
         var r = Patch(Fork, Replace("static int max_threads;", "static int max_threads = 1;"));
@@ -67,7 +69,7 @@ public sealed class LinuxKernelObjectTests : IDisposable
         Assert.Contains("moved from section .bss to .data", finding.Reason);
     }
 
-    [LinuxTreeFact]
+    [Fact]
     public void A_changed_init_function_in_fork_c_is_unsafe()
     {
         var r = Patch(Fork, Replace("void __init fork_init(void)\n{\n\tint i;\n", "void __init fork_init(void)\n{\n\tint i;\n\ttotal_forks += 3;\n"));
@@ -77,7 +79,7 @@ public sealed class LinuxKernelObjectTests : IDisposable
         Assert.Empty(r.Changed);
     }
 
-    [LinuxTreeFact("CONFIG_PROC_FS")]
+    [Fact]
     public void A_changed_meminfo_label_is_a_string_change_of_meminfo_proc_show()
     {
         var r = Patch("fs/proc/meminfo.c", Replace("\"MemTotal:       \"", "\"MemTotal(all):  \""));
@@ -87,14 +89,14 @@ public sealed class LinuxKernelObjectTests : IDisposable
         Assert.Contains("MemTotal(all):", reason);
     }
 
-    [LinuxTreeFact]
+    [Fact]
     public void Blank_lines_at_the_top_of_page_alloc_c_are_not_a_functional_change()
     {
         var r = Patch("mm/page_alloc.c", s => s.Replace("#include <linux/stddef.h>\n", "#include <linux/stddef.h>\n\n\n\n"));
         Assert.False(r.HasFunctionalChange, string.Join("\n", r.Details.Select(d => $"{d.Status} {d.Symbol}: {d.Reason}")));
     }
 
-    [LinuxTreeFact]
+    [Fact]
     public void A_new_static_helper_in_exit_c_is_new_and_its_caller_changed()
     {
         var r = Patch("kernel/exit.c", Replace("SYSCALL_DEFINE1(exit, int, error_code)\n{\n\tdo_exit((error_code&0xff)<<8);",

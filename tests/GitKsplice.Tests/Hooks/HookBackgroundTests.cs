@@ -37,6 +37,24 @@ public class HookBackgroundTests
     }
 
     [Fact]
+    public void Run_by_hand_in_background_mode_the_hook_returns_at_once_and_the_job_still_runs()
+    {
+        using var repo = CTree.Create();
+        InstallHooks(repo, "off");
+        var commit = SafeChange(repo);
+        repo.Git("config", "ksplice.hook.mode", "background");
+        repo.Git("config", "ksplice.buildCommand", "sleep 3 && make");
+
+        var clock = Stopwatch.StartNew();
+        var r = repo.Ksplice("hook", "post-commit");
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the hook took {clock.Elapsed.TotalSeconds:0.0} s");
+        using var done = WaitFor(repo, s => Idle(s) && VerdictOf(s, commit) != null, "the verdict");
+        Assert.Equal("hot-patchable", VerdictOf(done, commit));
+    }
+
+    [Fact]
     public void A_newer_commit_supersedes_a_queued_older_one_while_a_job_runs()
     {
         using var repo = CTree.Create();

@@ -101,6 +101,14 @@ public class HookInstallTests
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Equal(HookScript.Text, File.ReadAllText(repo.Path(".git/hooks/post-commit")));
         Assert.False(Directory.Exists(repo.Path($".git/worktrees/wt/hooks")));
+
+        // A commit in the worktree is checked, with its state in the common git dir.
+        repo.Git("config", "ksplice.hook.mode", "sync");
+        File.WriteAllText(Path.Combine(worktree, "main.c"), CTree.Main.Replace("> 100", "> 300") + "\n");
+        Assert.Equal(0, ProcessRunner.Run(worktree, "git", ["commit", "-q", "-am", "in the worktree"]).ExitCode);
+        var commit = ProcessRunner.Run(worktree, "git", ["rev-parse", "HEAD"]).StdOut.Trim();
+        Assert.StartsWith("ksplice-verdict: hot-patchable", HookTestSupport.NoteOf(repo, commit));
+        Assert.True(File.Exists(repo.Path($".git/ksplice/hook/{commit}/log")));
     }
 
     [Fact]

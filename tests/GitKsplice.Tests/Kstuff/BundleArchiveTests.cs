@@ -155,6 +155,12 @@ public class BundleArchiveTests
         e = Assert.Throws<UserError>(() => BundleArchive.Extract(dir["hard.cpio"], dir["out/dest"]));
         Assert.Contains("is a hard link", e.Message);
 
+        BundleArchive.Write(dir["whole.Z"], [FileEntry("big", new string('x', 50_000))], Time);
+        var bytes = File.ReadAllBytes(dir["whole.Z"]);
+        File.WriteAllBytes(dir["cut.Z"], bytes[..(bytes.Length / 2)]);
+        e = Assert.Throws<UserError>(() => BundleArchive.Extract(dir["cut.Z"], dir["out/dest"]));
+        Assert.Contains("cut.Z", e.Message);
+
         dir.Write("garbage.Z", "this is not an archive at all");
         e = Assert.Throws<UserError>(() => BundleArchive.Extract(dir["garbage.Z"], dir["out/dest"]));
         Assert.Contains("not a cpio archive", e.Message);

@@ -174,6 +174,58 @@ public class ConfigFileTests
     }
 
     [Fact]
+    public void Lines_appended_to_a_CRLF_res_major_end_in_CRLF()
+    {
+        var file = ResMajorFile.Parse("r", "c 7 asyc\r\n").WithAppended([new ResMajorEntry('b', new MajorRange(9, 9), "disk")]);
+        Assert.Equal("c 7 asyc\r\nb\t9\tdisk\r\n", file.Render());
+        Assert.Equal("disk", ResMajorFile.Parse("r", file.Render()).Entries[1].Module);
+    }
+
+    [Fact]
+    public void Generated_files_of_every_kind_round_trip_and_field_edits_touch_nothing_else()
+    {
+        var random = new Random(20261124);
+        string Blank() => new[] { " ", "\t", "  ", " \t ", "\t\t" }[random.Next(5)];
+        string Line(params string[] fields) => (random.Next(4) == 0 ? Blank() : "") + string.Join("", fields.Select((f, i) => i == 0 ? f : Blank() + f))
+            + (random.Next(5) == 0 ? Blank() : "") + (random.Next(6) == 0 ? Blank() + "# note " + random.Next(100) : "");
+        string Comment() => new[] { "#ident\t\"@(#)x 1.1\"", "* star comment", "", "   ", "#", "# $loadable? no: a comment" }[random.Next(6)];
+        for (int round = 0; round < 200; round++)
+        {
+            var newline = random.Next(3) == 0 ? "\r\n" : "\n";
+            var lines = new List<string>();
+            for (int k = random.Next(3); k > 0; k--) lines.Add(Comment());
+            lines.Add(Line("$version", "2"));
+            lines.Add(Line("$interface", "ddi", random.Next(9).ToString()));
+            if (random.Next(2) == 0) lines.Add(Comment());
+            var cmaj = random.Next(2) == 0 ? random.Next(1, 99).ToString() : "4-9";
+            lines.Add(Line("drv", "drv_", "chk", random.Next(9).ToString(), "0", cmaj));
+            var text = string.Join(newline, lines) + (random.Next(4) == 0 ? "" : newline);
+            var master = MasterFile.Parse("m", text);
+            Assert.Equal(text, master.Render());
+
+            var changed = master.WithEntry(0, master.Entries[0] with { CharMajors = new MajorRange(120, 121) });
+            var before = text.Split('\n');
+            var after = changed.Render().Split('\n');
+            var entryLine = Array.FindIndex(before, l => l.TrimStart().StartsWith("drv"));
+            Assert.Equal(before.Length, after.Length);
+            for (int i = 0; i < before.Length; i++)
+                if (i != entryLine) Assert.Equal(before[i], after[i]);
+            var sixth = System.Text.RegularExpressions.Regex.Match(before[entryLine], @"^(\s*(?:\S+\s+){5})(\S+)(.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
+            Assert.Equal(cmaj, sixth.Groups[2].Value);
+            Assert.Equal(sixth.Groups[1].Value + "120-121" + sixth.Groups[3].Value, after[entryLine]);
+            Assert.Equal(new MajorRange(120, 121), MasterFile.Parse("m", changed.Render()).Entries[0].CharMajors);
+
+            var system = string.Join(newline, [Comment(), Line("$version", "2"), random.Next(2) == 0 ? Line("$loadable") : Comment(),
+                Line("drv", "N", "1", "5", "1", "9", "3f8", "3FF", "0", "0", "-1")]) + newline;
+            var configured = SystemFile.Parse("s", system).WithConfigured(true).Render();
+            Assert.Equal(system, SystemFile.Parse("s", system).Render());
+            var entryAt = system.IndexOf("drv", StringComparison.Ordinal);
+            var flagAt = system.IndexOf('N', entryAt);
+            Assert.Equal(system[..flagAt] + "Y" + system[(flagAt + 1)..], configured);
+        }
+    }
+
+    [Fact]
     public void A_tree_is_loaded_and_written_back_byte_for_byte_without_what_idbuild_regenerates()
     {
         using var dir = new TempDir();

@@ -122,8 +122,12 @@ public class KstuffCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(Root, "i386at/etc/conf/kstuff.d/bundle.Z")));
         Assert.NotEqual(0, _repo.TryGit("rev-parse", "--verify", "-q", "refs/notes/kstuff").ExitCode);
 
-        var usage = Kstuff("bundle", "-X");
-        Assert.Equal(129, usage.ExitCode);
+        foreach (var args in new[] { new[] { "bundle", "-X" }, ["bundle", "extra"], ["bundles", "--nope"], ["merge", "a", "b", "c"] })
+        {
+            var usage = Kstuff(args);
+            Assert.Equal(129, usage.ExitCode);
+            Assert.Contains(args[^1], usage.StdErr);
+        }
     }
 
     [Fact]
@@ -163,6 +167,23 @@ public class KstuffCommandTests : IDisposable
         Assert.Equal("new", File.ReadAllText(_dir["out/etc/conf/pack.d/both/Driver.o"]));
         Assert.EndsWith("\t6\n", File.ReadAllText(_dir["out/etc/conf/mdevice.d/both"]));
         Assert.True(File.Exists(_dir["out/etc/conf/mdevice.d/ktest"]));
+    }
+
+    [Fact]
+    public void A_bundle_merges_straight_into_a_target()
+    {
+        Assert.Equal(0, Kstuff("bundle", "--root", Root, "--mach", "i386at").ExitCode);
+        var bundle = Path.Combine(Root, "i386at/etc/conf/kstuff.d/bundle.Z");
+        var target = new ConfTreeWriter(_dir["tgt"]).Driver("asyc", "ch", cmaj: "7", driverO: "old").Driver("hw", "h")
+            .File("include.d/sys/types.h", "old header").File("init.d/asyc", "target init");
+        var r = Kstuff("merge", bundle, target.Root, "-o", _dir["out"], "--json");
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal("object", File.ReadAllText(_dir["out/pack.d/asyc/Driver.o"]));
+        Assert.EndsWith("\t7\n", File.ReadAllText(_dir["out/mdevice.d/asyc"]));
+        Assert.Equal("typedef int pid_t;\n", File.ReadAllText(_dir["out/include.d/sys/types.h"]));
+        Assert.Equal("target init", File.ReadAllText(_dir["out/init.d/asyc"]));
+        Assert.True(File.Exists(_dir["out/mdevice.d/ktest"]) && File.Exists(_dir["out/mdevice.d/hw"]));
+        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "git-kstuff-merge-*"));
     }
 
     [Fact]

@@ -336,4 +336,44 @@ public class CreateEndToEndTests
         Assert.False(File.Exists(repo.Path("ksplice-dup01.tar.gz")));
         Assert.Equal(first, repo.Git("rev-parse", "refs/ksplice/updates/dup01"));
     }
+
+    [Fact]
+    public void A_data_change_is_refused_as_unsafe_unless_forced_and_then_recorded()
+    {
+        using var repo = CTree.Create();
+        repo.Write("data.c", CTree.Data.Replace("{ 1, 2, 3, 4 }", "{ 1, 2, 3, 5 }") + "\n");
+        var commit = repo.Commit("change initial data");
+
+        var refused = repo.Ksplice("create", "--id", "data01", commit);
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("limits", refused.StdErr);
+        Assert.Contains("use --force", refused.StdErr);
+        Assert.False(File.Exists(repo.Path("ksplice-data01.tar.gz")));
+        Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/ksplice/updates/data01").ExitCode);
+
+        var forced = repo.Ksplice("create", "--id", "data01", "--force", commit);
+
+        Assert.True(forced.ExitCode == 0, forced.All);
+        var manifest = UpdateArchive.ReadManifest(repo.Path("ksplice-data01.tar.gz"));
+        Assert.True(manifest.Forced);
+        Assert.Contains(manifest.AllUnsafe, u => u.Symbol == "limits");
+        var note = repo.Git("log", "-1", "--notes=ksplice", commit);
+        Assert.Contains("verdict: unsafe (forced)", note);
+        Assert.Contains("unsafe: data.o: limits", note);
+    }
+
+    [Fact]
+    public void Prebuild_reverts_the_build_tree_to_the_original_source_after_an_update()
+    {
+        using var repo = CTree.Create();
+        var commit = ChangeGreet(repo);
+        Assert.Equal(0, repo.Ksplice("create", "--id", "rev01", commit).ExitCode);
+        Assert.Contains("+ 1;", File.ReadAllText(repo.Path(".git/ksplice/build/tree/greet.c")));
+
+        var r = repo.Ksplice("create", "--prebuild");
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal(CTree.Greet + "\n", File.ReadAllText(repo.Path(".git/ksplice/build/tree/greet.c")));
+    }
 }

@@ -49,16 +49,14 @@ public static class BundleArchive
         Stream input = n == 2 && head[0] == 0x1F && head[1] == 0x8B ? new GZipStream(file, CompressionMode.Decompress) : file;
         using (input)
         {
-            IEnumerator<CpioMember> members;
-            try { members = CpioReader.Read(new BufferedStream(input, 1 << 16), path).GetEnumerator(); }
-            catch (InvalidDataException e) { throw new UserError(e.Message); }
-            using (members)
-                while (true)
-                {
-                    try { if (!members.MoveNext()) yield break; }
-                    catch (InvalidDataException e) { throw new UserError(e.Message); }
-                    yield return members.Current;
-                }
+            using var members = CpioReader.Read(new BufferedStream(input, 1 << 16), path).GetEnumerator();
+            while (true)
+            {
+                // A truncated or corrupt bundle is the user's problem to fix, named in one line.
+                try { if (!members.MoveNext()) yield break; }
+                catch (InvalidDataException e) { throw new UserError(e.Message); }
+                yield return members.Current;
+            }
         }
     }
 

@@ -53,7 +53,7 @@ public sealed class BundleNotes(KspliceRepository repository)
         _store.Edit(new Dictionary<string, Func<string?, string?>> { [commit] = current => note.ToRecord().MergeInto(current) },
             $"kstuff bundle {note.Path}");
 
-    /// <summary>Every noted bundle, oldest first; each distinct file is hashed once.</summary>
+    /// <summary>Every noted bundle, oldest first; each distinct file is hashed once, and only when its size matches.</summary>
     public IReadOnlyList<NotedBundle> All()
     {
         var states = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -61,11 +61,17 @@ public sealed class BundleNotes(KspliceRepository repository)
         foreach (var (commit, text) in _store.ReadAll())
             foreach (var note in BundleNote.ParseAll(text))
             {
-                if (!states.TryGetValue(note.Path, out var sha))
-                    states[note.Path] = sha = File.Exists(note.Path) ? BundleBuilder.Sha256Of(note.Path) : null;
-                var state = sha == null ? BundleFileState.Missing : sha == note.Sha256 ? BundleFileState.Present : BundleFileState.Replaced;
+                var file = new FileInfo(note.Path);
+                var state = !file.Exists ? BundleFileState.Missing
+                    : note.Size >= 0 && file.Length != note.Size ? BundleFileState.Replaced // no need to hash a file of another size
+                    : Hash(note.Path) == note.Sha256 ? BundleFileState.Present : BundleFileState.Replaced;
                 result.Add(new NotedBundle(commit, note, state));
             }
+        string? Hash(string path)
+        {
+            if (!states.TryGetValue(path, out var sha)) states[path] = sha = BundleBuilder.Sha256Of(path);
+            return sha;
+        }
         return result.OrderBy(b => b.Note.Time).ThenBy(b => b.Commit, StringComparer.Ordinal)
             .ThenBy(b => b.Note.Path, StringComparer.Ordinal).ToList();
     }

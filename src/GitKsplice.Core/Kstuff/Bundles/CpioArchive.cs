@@ -129,6 +129,7 @@ public static class CpioReader
             else throw new InvalidDataException($"{archiveName}: not a cpio archive (bad header at byte {position - 6})");
 
             if (name == "TRAILER!!!") yield break;
+            if (size > int.MaxValue) throw new InvalidDataException($"{archiveName}: member '{name}' is too large to extract ({size} bytes)");
             var data = ReadExactly(input, (int)size, archiveName, ref position);
             if (magic != "070707") Skip(input, Padding(position), archiveName, ref position);
             yield return new CpioMember(name, mode, mtime, nlink, data);

@@ -69,13 +69,10 @@ public sealed class ConfigLine
         return new ConfigLine(text, kind, number, leading, [.. fields], [.. separators], trailing);
     }
 
-    /// <summary>A new entry line with tab-separated fields, as the idtools write them.</summary>
-    public static ConfigLine FromFields(IReadOnlyList<string> fields) =>
-        Parse(string.Join('\t', fields), 0);
-
     /// <summary>This line with its fields replaced; blanks between surviving fields are kept.</summary>
     public ConfigLine WithFields(IReadOnlyList<string> fields)
     {
+        if (Kind is LineKind.Blank or LineKind.Comment) throw new InvalidOperationException("a blank or comment line has no fields");
         if (fields.SequenceEqual(_fields)) return this;
         if (fields.Count == 0) throw new ArgumentException("a line needs at least one field", nameof(fields));
         var defaultSeparator = _separators.Length > 1 ? _separators[0] : "\t";
@@ -86,8 +83,7 @@ public sealed class ConfigLine
         var sb = new System.Text.StringBuilder(_leading);
         for (int k = 0; k < fields.Count; k++) sb.Append(fields[k]).Append(separators[k]);
         sb.Append(_trailing);
-        return new ConfigLine(sb.ToString(), Kind == LineKind.Directive || Kind == LineKind.Entry ? Kind : LineKind.Entry,
-            Number, _leading, [.. fields], separators, _trailing);
+        return new ConfigLine(sb.ToString(), Kind, Number, _leading, [.. fields], separators, _trailing);
     }
 
     public ConfigLine WithField(int index, string value)

@@ -147,9 +147,12 @@ public sealed class ConfigTree
                     File.CreateSymbolicLink(full, file.LinkTarget!);
                     continue;
                 }
-                using (var input = file.Content!.Open())
-                using (var output = File.Create(full))
-                    input.CopyTo(output);
+                if (file.Content is DiskFileContent disk)
+                    File.Copy(disk.FullPath, full);   // the kernel copies (copy_file_range), no trip through our buffers
+                else
+                    using (var input = file.Content!.Open())
+                    using (var output = File.Create(full))
+                        input.CopyTo(output);
                 if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(full, (UnixFileMode)file.Mode);
             }
             if (Directory.Exists(target)) Directory.Delete(target);

@@ -47,9 +47,10 @@ public sealed class ResMajorFile : ConfigFile
     {
         var lines = Lines.ToList();
         var entries = Entries.ToList();
+        var lineEnd = lines.Count > 0 && lines[^1].Text.EndsWith('\r') ? "\r" : "";   // a CRLF file stays CRLF
         foreach (var entry in added)
         {
-            lines.Add(ConfigLine.FromFields([entry.Type.ToString(), entry.Majors.ToString(), entry.Module]));
+            lines.Add(ConfigLine.Parse($"{entry.Type}\t{entry.Majors}\t{entry.Module}{lineEnd}", 0));
             entries.Add(entry);
         }
         return new ResMajorFile(Path, lines, true, entries);

@@ -37,6 +37,8 @@ public sealed class DeliveryNotes(KspliceRepository repository)
     {
         var result = new List<NotedDelivery>();
         foreach (var (commit, text) in _store.ReadAll())
+        {
+            if (!text.Contains(Kind + ": ", StringComparison.Ordinal)) continue; // most notes only describe a bundle
             foreach (var r in NoteRecord.ParseAll(text).Where(r => r.Kind == Kind))
             {
                 var time = DateTimeOffset.TryParse(r.Get("time"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : DateTimeOffset.UnixEpoch;
@@ -44,6 +46,7 @@ public sealed class DeliveryNotes(KspliceRepository repository)
                 result.Add(new NotedDelivery(commit, r.Get("bundle"),
                     new DeliveryRecord(r.Get("target") ?? "", r.Get("kname") ?? "", r.Get("mode") ?? "", time, r.Get("result") ?? "", r.Get("failed-step"), drivers)));
             }
+        }
         return result.OrderBy(d => d.Record.Time).ThenBy(d => d.Commit, StringComparer.Ordinal).ToList();
     }
 }

@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using GitKsplice.Cli;
+using GitKsplice.Git;
+
+namespace GitKsplice.Build;
+
+/// <summary>One thing git ksplice gc removes (or would remove): what, where, its disk use and when it was last used.</summary>
+public sealed record GcItem(string Kind, string Path, long Bytes, DateTimeOffset LastUsed, string Reason);
+
+/// <summary>What a gc run removed (or, dry, would remove) and what it left alone and why.</summary>
+public sealed record GcReport(DateTimeOffset Cutoff, bool DryRun, IReadOnlyList<GcItem> Removed, IReadOnlyList<string> Skipped)
+{
+    public long Freed => Removed.Sum(i => i.Bytes);
+}
+
+/// <summary>
+/// git ksplice gc: removes what git-ksplice keeps under $GIT_COMMON_DIR/ksplice and no longer needs — build
+/// trees unused for longer than the max age (but never the pre tree built for the current refs/ksplice/pre),
+/// copies left by an interrupted build, build logs, the manifests of updates and the hook's per-commit runs
+/// older than that. The refs and notes that record updates are never touched: a shipped update stays
+/// recorded and `git ksplice show` still describes it from its note.
+/// </summary>
+public sealed class StateGc(KspliceRepository repository)
+{
+    public const string MaxAgeKey = "ksplice.gc.maxAge";
+    public const string DefaultMaxAge = "30.days";
+
+    private string State => repository.StateDir;
+
+    public GcReport Run(TimeSpan maxAge, bool dryRun, DateTimeOffset? now = null)
+    {
+        var cutoff = maxAge == TimeSpan.MaxValue ? DateTimeOffset.MinValue : (now ?? DateTimeOffset.UtcNow) - maxAge;
+        var candidates = new List<(string Kind, string Path, DateTimeOffset LastUsed, string Reason, string[] Companions)>();
+        var skipped = new List<string>();
+
+        // Build trees: only with the build lock, so a running create never loses its tree.
+        using var buildLock = StateLock.TryAcquire(Path.Combine(State, "build.lock"), "gc");
+        var buildDir = Path.Combine(State, "build");
+        if (buildLock == null)
+            skipped.Add("build trees: a build is running (build.lock is held)");
+        else if (Directory.Exists(buildDir))
+        {
+            var preTree = new SeriesRefs(repository).Pre?.Tree.Sha;
+            foreach (var dir in Directory.EnumerateDirectories(buildDir))
+            {
+                var name = Path.GetFileName(dir);
+                if (name.EndsWith(".tmp", StringComparison.Ordinal))
+                {
+                    candidates.Add(("build-tree", dir, LastWrite(dir), "left by an interrupted copy", []));
+                    continue;
+                }
+                var tree = new BuildTree(repository, name);
+                string[] companions = [dir + ".state", dir + ".index"];
+                var lastUsed = companions.Append(dir).Select(LastWrite).Max();
+                if (name == "pre" && preTree != null && tree.State?.SourceTree == preTree)
+                    skipped.Add($"build/{name}: built for the current {SeriesRefs.PreRef}");
+                else if (lastUsed < cutoff)
+                    candidates.Add(("build-tree", dir, lastUsed, "unused since " + Day(lastUsed), companions));
+            }
+        }
+
+        var logs = Path.Combine(State, "logs");
+        if (Directory.Exists(logs))
+            foreach (var log in Directory.EnumerateFiles(logs))
+                if (LastWrite(log) is var when && when < cutoff)
+                    candidates.Add(("log", log, when, "written " + Day(when), []));
+
+        // Update manifests: the note keeps the record; the manifest only adds detail to `show`.
+        var updates = Path.Combine(State, "updates");
+        if (Directory.Exists(updates))
+        {
+            var series = new SeriesRefs(repository);
+            foreach (var dir in Directory.EnumerateDirectories(updates))
+            {
+                var when = NewestWrite(dir);
+                var id = Path.GetFileName(dir);
+                if (!series.UpdateExists(id) && maxAge != TimeSpan.MaxValue)
+                    candidates.Add(("update", dir, when, "no update of this id is recorded", []));
+                else if (when < cutoff)
+                    candidates.Add(("update", dir, when, "manifest written " + Day(when) + "; the update stays recorded in its note and ref", []));
+            }
+        }
+
+        // The hook's runs, one directory per checked commit; its queue, lock and job files stay.
+        var hook = Path.Combine(State, "hook");
+        if (Directory.Exists(hook))
+            foreach (var dir in Directory.EnumerateDirectories(hook))
+                if (IsObjectId(Path.GetFileName(dir)) && NewestWrite(dir) is var when && when < cutoff)
+                    candidates.Add(("hook-run", dir, when, "checked " + Day(when), []));
+
+        var sizes = StateDiskUsage.Sizes(candidates.Select(c => c.Path).ToList());
+        var removed = new List<GcItem>();
+        foreach (var c in candidates.OrderBy(c => c.Path, StringComparer.Ordinal))
+        {
+            if (!dryRun)
+            {
+                // A build tree loses its state and index first: cut short, it reads as absent, never as built.
+                foreach (var companion in c.Companions) File.Delete(companion);
+                Delete(c.Path);
+            }
+            removed.Add(new GcItem(c.Kind, c.Path, sizes.GetValueOrDefault(c.Path), c.LastUsed, c.Reason));
+        }
+        return new GcReport(cutoff, dryRun, removed, skipped);
+    }
+
+    /// <summary>
+    /// An age: "30.days", "2.weeks", "2.weeks.ago", "12h", "90" (days), "now" (everything is old enough) or
+    /// "never" (nothing is).
+    /// </summary>
+    public static TimeSpan ParseAge(string text)
+    {
+        var value = text.Trim().ToLowerInvariant();
+        if (value.EndsWith(".ago", StringComparison.Ordinal)) value = value[..^4];
+        if (value == "now") return TimeSpan.Zero;
+        if (value == "never") return TimeSpan.MaxValue;
+        var match = Regex.Match(value, @"^(\d+)[. ]?([a-z]*)$");
+        if (!match.Success) throw new UserError($"bad age '{text}': use e.g. 30.days, 2.weeks, 12.hours, now or never", ExitCodes.Usage);
+        var n = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch
+        {
+            "" or "d" or "day" or "days" => TimeSpan.FromDays(n),
+            "s" or "sec" or "second" or "seconds" => TimeSpan.FromSeconds(n),
+            "m" or "min" or "minute" or "minutes" => TimeSpan.FromMinutes(n),
+            "h" or "hour" or "hours" => TimeSpan.FromHours(n),
+            "w" or "week" or "weeks" => TimeSpan.FromDays(7 * n),
+            "month" or "months" => TimeSpan.FromDays(30 * n),
+            "y" or "year" or "years" => TimeSpan.FromDays(365 * n),
+            _ => throw new UserError($"bad age '{text}': unknown unit '{match.Groups[2].Value}'", ExitCodes.Usage),
+        };
+    }
+
+    /// <summary>The max age: the command line, else git config ksplice.gc.maxAge, else 30 days.</summary>
+    public static TimeSpan MaxAge(KspliceRepository repository, string? fromCommandLine)
+    {
+        if (fromCommandLine != null) return ParseAge(fromCommandLine);
+        var configured = repository.Repo.Config.Get<string>(MaxAgeKey)?.Value;
+        try { return ParseAge(configured ?? DefaultMaxAge); }
+        catch (UserError e) { throw new UserError($"{MaxAgeKey}: {e.Message}", ExitCodes.Error); }
+    }
+
+    private static void Delete(string path)
+    {
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        else File.Delete(path);
+    }
+
+    private static DateTimeOffset LastWrite(string path) =>
+        Directory.Exists(path) ? Directory.GetLastWriteTimeUtc(path)
+        : File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTimeOffset.MinValue;
+
+    /// <summary>The newest write to a small directory or any file in it.</summary>
+    private static DateTimeOffset NewestWrite(string dir) =>
+        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(LastWrite).Append(LastWrite(dir)).Max();
+
+    private static bool IsObjectId(string name) => name.Length is 40 or 64 && name.All(Uri.IsHexDigit);
+
+    private static string Day(DateTimeOffset when) => when.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using GitKsplice.Build;
+using GitKsplice.Git;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>git ksplice gc: remove stale build trees, logs, manifests and hook runs; recorded updates stay.</summary>
+internal static class GcCommand
+{
+    public static Command Build()
+    {
+        var maxAge = new Option<string?>("--max-age")
+        {
+            Description = $"Remove what was last used longer ago than this (e.g. 30.days, 2.weeks, now, never; default git config {StateGc.MaxAgeKey}, else {StateGc.DefaultMaxAge})",
+        };
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Only show what would be removed" };
+        var json = CommonOptions.Json();
+        var command = new Command("gc", "Remove stale build trees, build logs, update manifests and hook runs under the git dir (recorded updates stay)")
+            { maxAge, dryRun, json };
+        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        {
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var report = new StateGc(repository).Run(StateGc.MaxAge(repository, parse.GetValue(maxAge)), parse.GetValue(dryRun));
+            if (parse.GetValue(json))
+            {
+                CommonOptions.WriteJson(new
+                {
+                    dryRun = report.DryRun,
+                    cutoff = report.Cutoff == DateTimeOffset.MinValue ? null : report.Cutoff.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+                    freedBytes = report.Freed,
+                    removed = report.Removed.Select(i => new
+                    {
+                        kind = i.Kind, path = i.Path, bytes = i.Bytes,
+                        lastUsed = i.LastUsed.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), reason = i.Reason,
+                    }),
+                    skipped = report.Skipped,
+                });
+                return ExitCodes.Success;
+            }
+            var verb = report.DryRun ? "would remove" : "removed";
+            foreach (var item in report.Removed)
+                Console.WriteLine($"{verb} {item.Kind} {Path.GetRelativePath(repository.StateDir, item.Path)} ({StateDiskUsage.Human(item.Bytes)}): {item.Reason}");
+            foreach (var reason in report.Skipped)
+                Console.WriteLine($"kept {reason}");
+            Console.WriteLine(report.Removed.Count == 0
+                ? "nothing to remove"
+                : $"{(report.DryRun ? "would free" : "freed")} {StateDiskUsage.Human(report.Freed)} in {report.Removed.Count} item(s); recorded updates (refs and notes) are kept");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}
