@@ -29,6 +29,7 @@ public static class ConfigKeys
         new("kstuff.idtools", "$TOOLS/etc/conf/bin", "The cross environment's idtools, included in a bundle with -T.", "--idtools"),
         new("kstuff.options", "none", "Options read after /etc/kstuff.rc and $HOME/.kstuff.rc and before the command line (the last one wins); each value is one line of options.", MultiValued: true),
         new("kstuff.sshCommand", "ssh", "The OpenSSH client command for remote targets, split as a shell would (e.g. \"ssh -F ~/.ssh/lab_config\")."),
+        new("kstuff.sshMultiplex", "true", "Share one ssh connection (ControlMaster) between a delivery's steps, so it authenticates once; false turns it off."),
         new("kstuff.idbuild", "the merged tree's bin/idbuild, else /etc/conf/bin/idbuild", "Absolute path of idbuild on the target."),
         new("color.kstuff", "the value of color.ui (auto)", "Colour in git kstuff's porcelain output, as color.ksplice."),
     ];
