@@ -25,10 +25,22 @@ public sealed class BuildSettings
     public static string DefaultCompiler() =>
         FindOnPath("gcc") ?? FindOnPath("cc") ?? throw new Cli.UserError("no C compiler found: install gcc");
 
-    public static string ReadCompilerVersion(string compiler)
+    /// <summary>
+    /// The first line of `compiler --version`, cached in <paramref name="cacheDir"/> by the compiler's path, size
+    /// and mtime: every create needs it, and starting the compiler costs more than the rest of a warm start.
+    /// </summary>
+    public static string ReadCompilerVersion(string compiler, string cacheDir)
     {
+        var info = new FileInfo(compiler);
+        var key = $"{Path.GetFullPath(compiler)}\t{(info.Exists ? info.Length : 0)}\t{(info.Exists ? info.LastWriteTimeUtc.Ticks : 0)}";
+        var cache = Path.Combine(cacheDir, "compiler-version");
+        if (File.Exists(cache) && File.ReadAllText(cache).Split('\n') is [var cachedKey, var cachedVersion, ..] && cachedKey == key)
+            return cachedVersion;
         var r = CommandRunner.Run(System.Environment.CurrentDirectory, compiler, ["--version"]);
-        return r.Succeeded ? r.StdOut.Split('\n')[0].Trim() : throw new Cli.UserError($"compiler '{compiler}' does not run: {r.StdErr.Trim()}");
+        if (!r.Succeeded) throw new Cli.UserError($"compiler '{compiler}' does not run: {r.StdErr.Trim()}");
+        var version = r.StdOut.Split('\n')[0].Trim();
+        AtomicFile.WriteAllText(cache, key + "\n" + version + "\n");
+        return version;
     }
 
     public static int DefaultJobs() =>

@@ -214,7 +214,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             Command = _settings.BuildCommand,
             Jobs = jobs ?? _settings.Jobs ?? BuildSettings.DefaultJobs(),
             CompilerPath = compiler,
-            CompilerVersion = BuildSettings.ReadCompilerVersion(compiler),
+            CompilerVersion = BuildSettings.ReadCompilerVersion(compiler, repository.StateDir),
             ModuleGlobs = _settings.ModuleGlobs,
         };
     }

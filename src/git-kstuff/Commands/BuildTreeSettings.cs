@@ -1,4 +1,5 @@
 using GitKsplice.Git;
+using GitKsplice.Kstuff.Options;
 
 namespace GitKsplice.Cli.Commands;
 
@@ -8,14 +9,16 @@ namespace GitKsplice.Cli.Commands;
 /// </summary>
 internal sealed record BuildTreeSettings(string Root, string Mach, string? CrossIdtools)
 {
-    public static BuildTreeSettings Resolve(KspliceRepository repository, string? root, string? mach, string? idtools)
+    public static BuildTreeSettings Resolve(KspliceRepository repository, string? root, string? mach, string? idtools) =>
+        Resolve(KstuffSettings.Load(repository.WorkDir ?? repository.GitDir), root, mach, idtools);
+
+    public static BuildTreeSettings Resolve(KstuffSettings settings, string? root, string? mach, string? idtools)
     {
-        var config = repository.Repo.Config;
-        root ??= Environment.GetEnvironmentVariable("ROOT") is { Length: > 0 } r ? r : config.Get<string>("kstuff.root")?.Value;
-        mach ??= Environment.GetEnvironmentVariable("MACH") is { Length: > 0 } m ? m : config.Get<string>("kstuff.mach")?.Value;
+        root ??= Environment.GetEnvironmentVariable("ROOT") is { Length: > 0 } r ? r : settings.Get("kstuff.root");
+        mach ??= Environment.GetEnvironmentVariable("MACH") is { Length: > 0 } m ? m : settings.Get("kstuff.mach");
         if (string.IsNullOrEmpty(root) || string.IsNullOrEmpty(mach))
             throw new UserError("no build tree: set $ROOT and $MACH (or git config kstuff.root and kstuff.mach, or --root and --mach)");
-        idtools ??= config.Get<string>("kstuff.idtools")?.Value
+        idtools ??= settings.Get("kstuff.idtools")
             ?? (Environment.GetEnvironmentVariable("TOOLS") is { Length: > 0 } tools ? Path.Combine(tools, "etc", "conf", "bin") : null);
         return new BuildTreeSettings(Path.GetFullPath(root), mach, idtools == null ? null : Path.GetFullPath(idtools));
     }

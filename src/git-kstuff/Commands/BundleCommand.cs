@@ -33,10 +33,11 @@ internal static class BundleCommand
             return output.Run(() =>
             {
                 ManPageOptions.RejectUnknown(parse);
-                var options = KbundleOptionSources.Resolve(KstuffSettings.Load(Environment.CurrentDirectory), ManPageOptions.Words(parse, manPage));
+                var settings = KstuffSettings.Load(Environment.CurrentDirectory);
+                var options = KbundleOptionSources.Resolve(settings, ManPageOptions.Words(parse, manPage));
                 using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
                 var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");
-                var tree = BuildTreeSettings.Resolve(repository, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
+                var tree = BuildTreeSettings.Resolve(settings, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
                 var request = new BundleRequest(tree.Root, tree.Mach, options.DatabaseFiles.Select(DatabaseFile.Load).ToList(),
                     options.Force, options.Idtools, options.Quick, tree.CrossIdtools, builtFrom.Committer.When);
 

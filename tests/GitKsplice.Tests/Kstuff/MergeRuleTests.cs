@@ -305,13 +305,14 @@ public class MergeRuleTests : IDisposable
     [Fact]
     public void A_rename_map_makes_a_source_driver_replace_the_target_driver_of_the_other_name()
     {
-        _f.Source.Driver("e1000g", "hc", cmaj: "40", node: "e1000g net0 c 0\n", driverO: "new e1000g");
+        _f.Source.Driver("e1000g", "hc", cmaj: "40", node: "e1000g net0 c 0\n", driverO: "new e1000g").File("mtune.d/e1000g", "E1000_RX 64 16 256\n");
         _f.Target.Driver("e1000", "hc", cmaj: "22", driverO: "old e1000");
         var result = Merge(new MergeOptions { Renames = new Dictionary<string, string> { ["e1000g"] = "e1000", ["nosuch"] = "x" } });
         Assert.Equal("e1000\te1000g\thc\t0\t0\t22", MasterLine(Merged("mdevice.d/e1000")));
         Assert.Equal(_f.Target.Read("sdevice.d/e1000"), Merged("sdevice.d/e1000"));
         Assert.Equal("e1000 net0 c 0\n", Merged("node.d/e1000"));
         Assert.Equal("new e1000g", Merged("pack.d/e1000/Driver.o"));
+        Assert.Equal("E1000_RX 64 16 256\n", Merged("mtune.d/e1000"));
         Assert.False(InMerged("mdevice.d/e1000g") || InMerged("pack.d/e1000g/Driver.o"));
         var decision = result.Decisions.Single(d => d.Name == "e1000");
         Assert.Equal(("e1000g", DriverFate.Merged), (decision.SourceName, decision.Fate));

@@ -104,8 +104,8 @@ public class OptionTests
     {
         var majors = DeviceListing.Parse("dev", "/dev:\ntotal 0\ncrw-rw-rw-   1 root     sys        4,  0 Jan  1 1999 tty00\n" +
             "brw-r-----   1 root     sys       16, 32 Jan  1 1999 dsk/0s0\ndrwxr-xr-x 2 root sys 512 Jan 1 1999 rdsk\n-rw-r--r-- 1 a b 5 Jan 1 x\n" +
-            "crw-rw-rw-. 1 root root 1, 3 Nov 24 00:00 null\n# plain\nc 40-42\nb 7\n");
-        Assert.Equal([1, 4, 40, 41, 42], majors.Character.Order());
+            "crw-rw-rw-. 1 root root 1, 3 Nov 24 00:00 null\ncrw------- 1 root sys 77,2 Jan 1 1999 tight\n# plain\nc 40-42\nb 7\n");
+        Assert.Equal([1, 4, 40, 41, 42, 77], majors.Character.Order());
         Assert.Equal([7, 16], majors.Block.Order());
         var e = Assert.Throws<ConfigFormatException>(() => DeviceListing.Parse("dev", "c x\n"));
         Assert.Equal(1, e.Line);

@@ -35,7 +35,7 @@ public sealed class LinuxTree
         // The running kernel's configuration, made outside the tree.
         var config = Path.Combine(scratch.Path, "config");
         Run(root, "make", "-s", $"O={config}", "tinyconfig");
-        Run(root, "./scripts/config", "--file", Path.Combine(config, ".config"), "--enable", "CONFIG_64BIT", "--enable", "CONFIG_PROC_FS");
+        Run(root, Path.Combine(root, "scripts", "config"), "--file", Path.Combine(config, ".config"), "--enable", "CONFIG_64BIT", "--enable", "CONFIG_PROC_FS");
         Run(root, "make", "-s", $"O={config}", "olddefconfig");
         Directory.CreateDirectory(Repo.Path("ksplice"));
         File.Copy(Path.Combine(config, ".config"), Repo.Path("ksplice/.config"));

@@ -5,7 +5,7 @@ namespace GitKsplice.Kstuff.Bundles;
 
 /// <summary>What goes into a bundle, in archive order, and what it says about itself.</summary>
 /// <param name="Skipped">Dangling links left out, one message each.</param>
-public sealed record BundleContents(IReadOnlyList<ArchiveEntry> Entries, IReadOnlyList<string> Drivers, bool Idtools, IReadOnlyList<string> Skipped)
+public sealed record BundleContents(IReadOnlyList<ArchiveEntry> Entries, IReadOnlyList<string> Drivers, IReadOnlyList<string> Skipped)
 {
     public int FileCount => Entries.Count(e => e.Kind != EntryKind.Directory);
 }
@@ -18,7 +18,7 @@ public sealed record BundleContents(IReadOnlyList<ArchiveEntry> Entries, IReadOn
 public static class BundleCollector
 {
     public const string IncludeDirectory = "include.d";
-    private const int DirectoryMode = 0b111_101_101, ExecutableMode = 0b111_101_101, RegularMode = 0b110_100_100;
+    private const int DirectoryMode = TreeFile.ExecutableMode;
 
     public static string ConfDir(string buildTree) => Path.Combine(buildTree, "etc", "conf");
     public static string IncludeDir(string buildTree) => Path.Combine(buildTree, "usr", "include");
@@ -75,7 +75,7 @@ public static class BundleCollector
             Add(include, relative, IncludeDirectory + "/" + relative, info);
 
         entries.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-        return new BundleContents(entries, drivers, idtools, skipped);
+        return new BundleContents(entries, drivers, skipped);
     }
 
     /// <summary>The newest pack.d/*/Driver.o of the tree, which a bundle must not be older than.</summary>
@@ -108,7 +108,7 @@ public static class BundleCollector
         if (info is DirectoryInfo) return ArchiveEntry.Directory(archivePath, DirectoryMode);
         var path = info.FullName;
         var executable = !OperatingSystem.IsWindows() && (info.UnixFileMode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
-        return new ArchiveEntry(archivePath, EntryKind.File, executable ? ExecutableMode : RegularMode, ((FileInfo)info).Length, () => File.OpenRead(path));
+        return new ArchiveEntry(archivePath, EntryKind.File, executable ? TreeFile.ExecutableMode : TreeFile.RegularMode, ((FileInfo)info).Length, () => File.OpenRead(path));
     }
 
     private static bool StaysInside(string relative, string target)

@@ -29,10 +29,12 @@ public static class DeviceListing
             }
             // ls -l: a mode string starting with b or c, then links, owner, group, "major," and minor.
             if (fields.Length < 6 || fields[0].Length < 10 || (fields[0][0] != 'b' && fields[0][0] != 'c')) continue;
-            var majorField = fields.Skip(4).FirstOrDefault(f => f.EndsWith(',') && f.Length > 1 && f[..^1].All(char.IsAsciiDigit));
-            if (majorField == null)
+            // "8," then the minor, or "8,0" in one word.
+            var majorField = fields.Skip(4).Select(f => f.Split(',')).FirstOrDefault(p =>
+                p.Length == 2 && p[0].Length > 0 && p[0].All(char.IsAsciiDigit) && p[1].All(char.IsAsciiDigit));
+            if (majorField == null || !int.TryParse(majorField[0], out var major))
                 throw new ConfigFormatException(path, i + 1, "a device node without 'major, minor'");
-            (fields[0][0] == 'b' ? block : character).Add(int.Parse(majorField[..^1]));
+            (fields[0][0] == 'b' ? block : character).Add(major);
         }
         return new DeviceMajors(block, character);
     }
