@@ -57,6 +57,9 @@ case ":${XDG_DATA_DIRS:-/usr/local/share:/usr/share}:$data_home:" in
   *":$PREFIX/share:"*) ;;
   *) echo "note: for bash completion, add to ~/.bashrc: source $bashdir/git-ksplice" ;;
 esac
-if [ "$PREFIX" != /usr/local ] && [ "$PREFIX" != /usr ]; then
+if command -v zsh >/dev/null 2>&1 && ! zsh -fc '(( ${fpath[(Ie)$1]} ))' zsh "$zshdir"; then
   echo "note: for zsh completion, add to ~/.zshrc before compinit: fpath=($zshdir \$fpath)"
+fi
+if command -v fish >/dev/null 2>&1 && ! fish -c 'contains -- $argv[1] $fish_complete_path' "$fishdir" 2>/dev/null; then
+  echo "note: for fish completion, add to ~/.config/fish/config.fish: set -p fish_complete_path $fishdir; source $fishconfdir/git-ksplice.fish"
 fi

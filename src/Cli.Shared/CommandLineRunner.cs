@@ -19,11 +19,17 @@ internal static class CommandLineRunner
             return ToolOutput.Standard.Run(() => ManualPages.Run(root, tool, args[1..], Console.Out));
 
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        // A root that takes its own words (git kstuff HOST) lets unmatched tokens through for every command;
+        // a subcommand that does not take them still refuses them.
+        var command = parsed.CommandResult.Command;
+        var stray = command != root && command.TreatUnmatchedTokensAsErrors ? parsed.UnmatchedTokens : [];
+        if (parsed.Errors.Count > 0 || stray.Count > 0)
         {
             foreach (var error in parsed.Errors)
                 Console.Error.WriteLine("error: " + error.Message);
-            Console.Error.WriteLine($"usage: see '{tool.GitName} -h'");
+            foreach (var token in stray)
+                Console.Error.WriteLine($"error: unknown option or argument '{token}' for '{Invocation(parsed, tool)}'");
+            Console.Error.WriteLine($"usage: see '{Invocation(parsed, tool)} -h'");
             return ExitCodes.Usage;
         }
         // SIGINT and SIGTERM cancel the command's token, so it stops its builds and cleans up before
@@ -38,5 +44,14 @@ internal static class CommandLineRunner
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
         var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
         return parsed.InvokeAsync(configuration, interrupt.Token).GetAwaiter().GetResult();
+    }
+
+    /// <summary>"git ksplice series set": the command the parse reached, as the user types it.</summary>
+    private static string Invocation(ParseResult parsed, ToolDescription tool)
+    {
+        var names = new List<string>();
+        for (var r = parsed.CommandResult; r.Parent is System.CommandLine.Parsing.CommandResult parent; r = parent)
+            names.Insert(0, r.Command.Name);
+        return string.Join(' ', names.Prepend(tool.GitName));
     }
 }

@@ -159,3 +159,24 @@ public sealed class OutputConventionTests
         Assert.StartsWith("error: ", usage.StdErr);
     }
 }
+
+/// <summary>Every git config key the code reads is documented (git ksplice config, the manual pages).</summary>
+public sealed class ConfigKeyCatalogTests
+{
+    [Fact]
+    public void Every_key_the_sources_name_is_in_the_catalog()
+    {
+        var documented = GitKsplice.Cli.ConfigKeys.Ksplice.Concat(GitKsplice.Cli.ConfigKeys.Kstuff)
+            .Select(k => k.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // File and directory names that look like keys: kstuff.d (the bundle's directory), .kstuff.rc.
+        string[] notKeys = ["kstuff.d", "kstuff.rc"];
+        var named = Directory.GetFiles(Path.Combine(InstalledTools.RepositoryRoot, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), "\"(k(?:splice|stuff)\\.[A-Za-z][A-Za-z.]*)\"")
+                .Select(m => m.Groups[1].Value))
+            .Where(k => !notKeys.Contains(k))
+            .ToHashSet();
+        Assert.Contains("ksplice.buildCommand", named);
+        Assert.Empty(named.Where(k => !documented.Contains(k)));
+    }
+}
