@@ -51,6 +51,32 @@ public static class ChangedOutputs
         return result;
     }
 
+    /// <summary>
+    /// The objects that differ, looking only where one can be: the pre snapshot already lists every object the
+    /// pre state built, and a new one needs a new source file. Walking the snapshot instead of the build tree
+    /// keeps a warm create on a kernel tree from stat-ing every file of it.
+    /// </summary>
+    public static IReadOnlyList<ChangedOutput> FindObjects(string preRoot, string treeRoot, IEnumerable<string> addedSources)
+    {
+        var isObject = Objects(treeRoot);
+        var candidates = Enumerate(preRoot, rel => rel.EndsWith(".o", StringComparison.Ordinal))
+            .Concat(addedSources
+                .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
+                .Select(src => src[..src.LastIndexOf('.')] + ".o"))
+            .Distinct(StringComparer.Ordinal);
+        var result = new List<ChangedOutput>();
+        foreach (var rel in candidates)
+        {
+            var post = System.IO.Path.Combine(treeRoot, rel);
+            if (!File.Exists(post) || !isObject(rel)) continue;
+            var pre = System.IO.Path.Combine(preRoot, rel);
+            if (!File.Exists(pre)) result.Add(new ChangedOutput(rel, null, post));
+            else if (!SameBytes(new FileInfo(pre), new FileInfo(post))) result.Add(new ChangedOutput(rel, pre, post));
+        }
+        result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return result;
+    }
+
     /// <summary>Same size and mtime: a copy not rebuilt since; otherwise the bytes decide.</summary>
     public static bool SameBytes(FileInfo pre, FileInfo post)
     {

@@ -106,7 +106,9 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         OnStage?.Invoke("building the post state");
         post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel);
 
-        var changedObjects = ChangedOutputs.Find(PreOutputs.Root, post.Root, ChangedOutputs.Objects(post.Root));
+        var addedSources = repository.Repo.Diff.Compare<TreeChanges>(pre.Tree, repository.Repo.Lookup<Tree>(change.PostTree))
+            .Added.Select(a => a.Path);
+        var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, post.Root, addedSources);
         output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
         OnStage?.Invoke("analysing the changed objects");
         var entries = new List<ObjectEntry>();

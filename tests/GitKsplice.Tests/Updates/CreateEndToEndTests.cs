@@ -395,4 +395,21 @@ public class CreateEndToEndTests
         Assert.True(File.Exists(Path.Combine(worktree, "ksplice-wt01.tar.gz")));
         Assert.Equal(repo.Git("rev-parse", "fix"), repo.Git("rev-parse", "refs/ksplice/updates/wt01"));
     }
+
+    [Fact]
+    public void A_new_source_file_is_a_new_object_with_new_functions()
+    {
+        using var repo = CTree.Create();
+        repo.Write("extra.c", "int extra_value(int x)\n{\n\treturn x * 7;\n}\n");
+        repo.Write("Makefile", CTree.Makefile.Replace("OBJS = main.o greet.o data.o", "OBJS = main.o greet.o data.o extra.o") + "\n");
+        var commit = repo.Commit("add extra.c");
+
+        var r = repo.Ksplice("create", "--id", "newobj1", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        var extra = Assert.Single(UpdateArchive.ReadManifest(repo.Path("ksplice-newobj1.tar.gz")).Objects);
+        Assert.Equal("extra.o", extra.Path);
+        Assert.Null(extra.PreSha256);
+        Assert.Equal(["extra_value"], extra.New);
+    }
 }
