@@ -29,8 +29,6 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     private string LogDir => Path.Combine(repository.StateDir, "logs");
     private string WrapperDir => Path.Combine(repository.StateDir, "cc-wrapper");
 
-    public bool Exists => Directory.Exists(Root) && File.Exists(IndexFile) && State != null;
-
     public BuildTreeState? State
     {
         get
@@ -106,7 +104,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         return log;
     }
 
-    public void Remove()
+    private void Remove()
     {
         if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
         Directory.CreateDirectory(Path.GetDirectoryName(Root)!);

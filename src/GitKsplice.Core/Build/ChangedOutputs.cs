@@ -37,19 +37,8 @@ public static class ChangedOutputs
     }
 
     /// <summary>The outputs of <paramref name="treeRoot"/> that differ from their copies under <paramref name="preRoot"/>.</summary>
-    public static IReadOnlyList<ChangedOutput> Find(string preRoot, string treeRoot, Func<string, bool> wanted)
-    {
-        var result = new List<ChangedOutput>();
-        foreach (var rel in Enumerate(treeRoot, wanted))
-        {
-            var post = System.IO.Path.Combine(treeRoot, rel);
-            var pre = System.IO.Path.Combine(preRoot, rel);
-            if (!File.Exists(pre)) result.Add(new ChangedOutput(rel, null, post));
-            else if (!SameBytes(new FileInfo(pre), new FileInfo(post))) result.Add(new ChangedOutput(rel, pre, post));
-        }
-        result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-        return result;
-    }
+    public static IReadOnlyList<ChangedOutput> Find(string preRoot, string treeRoot, Func<string, bool> wanted) =>
+        Differing(preRoot, treeRoot, Enumerate(treeRoot, wanted));
 
     /// <summary>
     /// The objects that differ, looking only where one can be: the pre snapshot already lists every object the
@@ -63,12 +52,18 @@ public static class ChangedOutputs
             .Concat(addedSources
                 .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
                 .Select(src => src[..src.LastIndexOf('.')] + ".o"))
-            .Distinct(StringComparer.Ordinal);
+            .Distinct(StringComparer.Ordinal)
+            .Where(rel => File.Exists(System.IO.Path.Combine(treeRoot, rel)) && isObject(rel));
+        return Differing(preRoot, treeRoot, candidates);
+    }
+
+    /// <summary>Of the outputs named (all present in the tree), those new or with other bytes than their pre copy.</summary>
+    private static IReadOnlyList<ChangedOutput> Differing(string preRoot, string treeRoot, IEnumerable<string> outputs)
+    {
         var result = new List<ChangedOutput>();
-        foreach (var rel in candidates)
+        foreach (var rel in outputs)
         {
             var post = System.IO.Path.Combine(treeRoot, rel);
-            if (!File.Exists(post) || !isObject(rel)) continue;
             var pre = System.IO.Path.Combine(preRoot, rel);
             if (!File.Exists(pre)) result.Add(new ChangedOutput(rel, null, post));
             else if (!SameBytes(new FileInfo(pre), new FileInfo(post))) result.Add(new ChangedOutput(rel, pre, post));

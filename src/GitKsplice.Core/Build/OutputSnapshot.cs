@@ -46,10 +46,4 @@ public sealed class OutputSnapshot(string root)
         AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state));
         return copied;
     }
-
-    public void Remove()
-    {
-        File.Delete(StateFile);
-        if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
-    }
 }
