@@ -18,9 +18,7 @@ fishconfdir="$PREFIX/share/fish/vendor_conf.d"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-for project in git-ksplice git-kstuff; do
-  dotnet publish "src/$project/$project.csproj" -c Release -o "$stage/lib" --nologo -v quiet >/dev/null
-done
+kind=$(scripts/publish.sh "$stage/lib")
 
 mkdir -p "$bindir" "$sharedir" "$(dirname "$libdir")"
 rm -rf "$libdir.new" && cp -r "$stage/lib" "$libdir.new"
@@ -46,7 +44,7 @@ for tool in git-ksplice git-kstuff; do
 done
 cp completions/git-ksplice.conf.fish "$fishconfdir/git-ksplice.fish"
 
-echo "installed git-ksplice and git-kstuff into $bindir, manual pages into $mandir"
+echo "installed git-ksplice and git-kstuff ($kind) into $bindir, manual pages into $mandir"
 case ":$PATH:" in
   *":$bindir:"*) ;;
   *) echo "note: $bindir is not on your PATH; add it: export PATH=\"$bindir:\$PATH\"" ;;

@@ -7,6 +7,10 @@ cd "$(dirname "$0")"
 ./scripts/install-test-deps.sh || { echo "fatal: could not install the test dependencies" >&2; exit 1; }
 
 results=$(mktemp -d)
+# The tests run the executables as install.sh builds them (natively compiled where a linker exists).
+tools="$results/tools"
+scripts/publish.sh "$tools" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+export GIT_KSPLICE_TEST_TOOLS="$tools"
 dotnet test GitKsplice.sln --logger "trx" --results-directory "$results" "$@"
 status=$?
 

@@ -42,11 +42,21 @@ public sealed class KspliceRepository : IDisposable
         return common.Length == 0 ? gitDir : Path.TrimEndingDirectorySeparator(Path.GetFullPath(common, gitDir));
     }
 
+    /// <summary>
+    /// Finds the repository the way git does (GIT_DIR, .git files of linked worktrees, bare repositories,
+    /// safe.directory), by asking git itself: libgit2's discovery returns nothing in the native (AOT) build.
+    /// </summary>
     public static KspliceRepository Discover(string startDirectory)
     {
-        var found = Repository.Discover(startDirectory)
-            ?? throw new UserError($"not a git repository (or any of the parent directories): {startDirectory}");
-        return new KspliceRepository(new Repository(found));
+        var found = new GitCli(startDirectory).TryRun(["rev-parse", "--absolute-git-dir"]);
+        if (!found.Succeeded)
+        {
+            var reason = found.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
+            throw new UserError(reason.Contains("not a git repository") || reason.Length == 0
+                ? $"not a git repository (or any of the parent directories): {startDirectory}"
+                : reason.StartsWith("fatal: ") ? reason["fatal: ".Length..] : reason);
+        }
+        return new KspliceRepository(new Repository(found.StdOut.Trim()));
     }
 
     /// <summary>Resolves a revision to a commit, or fails naming it.</summary>

@@ -8,8 +8,11 @@ using LibGit2Sharp;
 
 namespace GitKsplice.Updates;
 
-/// <summary>The post state of an update: its source tree, the commit holding it (if the user has one) and the patch text.</summary>
-public sealed record ResolvedChange(string PostTree, Commit? PostCommit, string PatchText);
+/// <summary>
+/// The post state of an update: its source tree, the commit holding it (if the user has one) and the patch
+/// text, which may still be in the making while the post state builds.
+/// </summary>
+public sealed record ResolvedChange(string PostTree, Commit? PostCommit, Task<string> PatchText);
 
 /// <summary>Where the change of an update comes from: a commit, a range, a patch file or a file extension.</summary>
 public abstract record ChangeSpec
@@ -34,8 +37,12 @@ public abstract record ChangeSpec
         return new RangeChange(from.Length == 0 ? "HEAD" : from, to.Length == 0 ? "HEAD" : to);
     }
 
-    protected static string GitDiff(KspliceRepository repository, Tree from, Tree to) =>
-        repository.Repo.Diff.Compare<Patch>(from, to, new CompareOptions { ContextLines = 3 }).Content;
+    /// <summary>
+    /// The patch text between two trees, from git's own plumbing diff (no user diff settings apply to it),
+    /// started in the background: a warm create spends that time building.
+    /// </summary>
+    protected static Task<string> GitDiff(KspliceRepository repository, string fromTree, string toTree) =>
+        Task.Run(() => repository.Git.Run(["diff-tree", "-r", "-p", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", fromTree, toTree]));
 }
 
 /// <summary>The seed's --git=COMMIT: the change is git diff refs/ksplice/pre COMMIT.</summary>
@@ -48,7 +55,7 @@ public sealed record CommitChange(string Revision) : ChangeSpec
     public override ResolvedChange Resolve(KspliceRepository repository, Commit pre, BuildTree postTree, ToolOutput output)
     {
         var post = repository.ResolveCommit(Revision);
-        return new ResolvedChange(post.Tree.Sha, post, GitDiff(repository, pre.Tree, post.Tree));
+        return new ResolvedChange(post.Tree.Sha, post, GitDiff(repository, pre.Tree.Sha, post.Tree.Sha));
     }
 }
 
@@ -68,7 +75,7 @@ public sealed record RangeChange(string From, string To) : ChangeSpec
         var from = repository.ResolveCommit(From);
         var to = repository.ResolveCommit(To);
         if (from.Sha == pre.Sha)
-            return new ResolvedChange(to.Tree.Sha, to, GitDiff(repository, pre.Tree, to.Tree));
+            return new ResolvedChange(to.Tree.Sha, to, GitDiff(repository, pre.Tree.Sha, to.Tree.Sha));
 
         output.Info($"note: {From} is not {SeriesRefs.PreRef} ({pre.Sha[..12]}); applying the change {From}..{To} on top of it");
         var diff = repository.Git.Run(["diff", "--binary", "--full-index", "--no-ext-diff", "--no-textconv", "--no-color", from.Sha, to.Sha]);
@@ -82,7 +89,7 @@ public sealed record RangeChange(string From, string To) : ChangeSpec
             if (!applied.Succeeded)
                 throw new UserError($"the change {From}..{To} does not apply on top of {SeriesRefs.PreRef}: {FirstLine(applied.StdErr)}");
             var tree = git.Run("write-tree").Trim();
-            return new ResolvedChange(tree, null, GitDiff(repository, pre.Tree, repository.Repo.Lookup<Tree>(tree)));
+            return new ResolvedChange(tree, null, GitDiff(repository, pre.Tree.Sha, tree));
         }
         finally { File.Delete(index); }
     }
@@ -118,7 +125,7 @@ public sealed partial record PatchChange(string File, IReadOnlyList<string> Patc
         postTree.Git.Run(["update-index", "--add", "--remove", "--", .. files]);
         var tree = postTree.Git.Run("write-tree").Trim();
         postTree.MarkSource(tree);
-        return new ResolvedChange(tree, null, System.IO.File.ReadAllText(patchFile));
+        return new ResolvedChange(tree, null, Task.FromResult(System.IO.File.ReadAllText(patchFile)));
     }
 
     private static string Explain(CommandResult r)
@@ -165,7 +172,7 @@ public sealed record DiffExtChange(string Extension) : ChangeSpec
             output.Verbose($"diffext: {path} -> {path}{Extension}");
         }
         var tree = odb.CreateTree(definition);
-        return new ResolvedChange(tree.Sha, null, patch.ToString());
+        return new ResolvedChange(tree.Sha, null, Task.FromResult(patch.ToString()));
     }
 
     private IEnumerable<(string Path, string Modified)> Pairs(KspliceRepository repository) =>

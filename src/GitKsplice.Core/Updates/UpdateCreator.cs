@@ -102,13 +102,12 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
 
         post.Sync(change.PostTree, settings.Key(kbuild), config.Hash());
         post.InstallConfig(config);
+        var addedSources = AddedFiles(pre.Tree.Sha, change.PostTree); // read while the build runs
         output.Info($"building the update's post state ({request.Change.Describe()})");
         OnStage?.Invoke("building the post state");
         post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel);
 
-        var addedSources = repository.Repo.Diff.Compare<TreeChanges>(pre.Tree, repository.Repo.Lookup<Tree>(change.PostTree))
-            .Added.Select(a => a.Path);
-        var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, post.Root, addedSources);
+        var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, post.Root, addedSources.GetAwaiter().GetResult());
         output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
         OnStage?.Invoke("analysing the changed objects");
         var entries = new List<ObjectEntry>();
@@ -162,7 +161,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         if (request.OutputDirectory != null)
         {
             tarball = Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
-            WriteArchive(tarball, manifest, change.PatchText, entries, modules, postCommit);
+            WriteArchive(tarball, manifest, change.PatchText.GetAwaiter().GetResult(), entries, modules, postCommit);
         }
         if (request.Record)
         {
@@ -202,6 +201,12 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         var copied = PreOutputs.Refresh(tree.Root, rel => outputs(rel) || modules(rel), wanted);
         output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
     }
+
+    /// <summary>Files the post source adds to the pre source: their objects have no pre snapshot to be found by.</summary>
+    private Task<IReadOnlyList<string>> AddedFiles(string preTree, string postTree) =>
+        Task.Run<IReadOnlyList<string>>(() => repository.Git
+            .Run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--diff-filter=A", preTree, postTree])
+            .Split('\0', StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>Kbuild (Linux) trees get their flags through KCFLAGS; seen from the commit, before any checkout.</summary>
     private static bool IsKbuildSource(Tree tree) =>

@@ -10,8 +10,12 @@ public sealed record RunResult(int ExitCode, string StdOut, string StdErr)
 /// <summary>Runs real programs (git, gcc, make, our executables) the way a user's shell would.</summary>
 public static class ProcessRunner
 {
-    /// <summary>The directory holding the built git-ksplice and git-kstuff executables.</summary>
-    public static string ToolDirectory { get; } = AppContext.BaseDirectory;
+    /// <summary>
+    /// The directory holding the git-ksplice and git-kstuff executables under test: GIT_KSPLICE_TEST_TOOLS when
+    /// set (test.sh points it at the natively compiled tools install.sh ships), else this build's own output.
+    /// </summary>
+    public static string ToolDirectory { get; } =
+        Environment.GetEnvironmentVariable("GIT_KSPLICE_TEST_TOOLS") is { Length: > 0 } tools ? Path.GetFullPath(tools) : AppContext.BaseDirectory;
 
     public static RunResult Run(string workDir, string file, IEnumerable<string> args,
         IDictionary<string, string?>? env = null, string? stdin = null, int timeoutMs = 600_000)
