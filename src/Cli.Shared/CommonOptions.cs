@@ -1,5 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.Text.Json.Nodes;
+using GitKsplice.Json;
 
 namespace GitKsplice.Cli;
 
@@ -19,8 +20,17 @@ internal static class CommonOptions
         return output;
     }
 
-    public static void WriteJson<T>(T value) =>
-        Console.Out.Write(JsonSerializer.Serialize(value, Updates.Manifest.JsonOptions) + "\n");
+    /// <summary>Prints a --json document: indented, in the order it was built, non-ASCII text as it is.</summary>
+    public static void WriteJson(JsonNode value) =>
+        Console.Out.Write(value.ToJsonString(CoreJsonContext.Relaxed.Options) + "\n");
+}
+
+/// <summary>Builds the arrays of --json documents; a tree of JsonNodes needs no reflection, so Native AOT compiles it.</summary>
+internal static class JsonArrays
+{
+    public static JsonArray ToJsonArray(this IEnumerable<string> items) => new(items.Select(i => (JsonNode?)i).ToArray());
+
+    public static JsonArray ToJsonArray<T>(this IEnumerable<T> items, Func<T, JsonNode?> item) => new(items.Select(item).ToArray());
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Git;
 
 namespace GitKsplice.Cli;
@@ -23,18 +24,18 @@ internal static class ConfigCommand
                 && !keys.Any(k => k.Name.Equals(v.Key, StringComparison.OrdinalIgnoreCase))).ToList();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(new
+                CommonOptions.WriteJson(new JsonObject
                 {
-                    keys = keys.Select(k => new
+                    ["keys"] = keys.ToJsonArray(k => new JsonObject
                     {
-                        key = k.Name,
-                        @default = k.Default,
-                        option = k.Option,
-                        multiValued = k.MultiValued,
-                        description = k.Description,
-                        values = Of(set, k.Name).Select(v => new { value = v.Value, scope = v.Scope }),
+                        ["key"] = k.Name,
+                        ["default"] = k.Default,
+                        ["option"] = k.Option,
+                        ["multiValued"] = k.MultiValued,
+                        ["description"] = k.Description,
+                        ["values"] = Of(set, k.Name).ToJsonArray(v => new JsonObject { ["value"] = v.Value, ["scope"] = v.Scope }),
                     }),
-                    unknown = unknown.Select(v => new { key = v.Key, value = v.Value, scope = v.Scope }),
+                    ["unknown"] = unknown.ToJsonArray(v => new JsonObject { ["key"] = v.Key, ["value"] = v.Value, ["scope"] = v.Scope }),
                 });
                 return ExitCodes.Success;
             }

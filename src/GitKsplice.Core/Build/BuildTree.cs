@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GitKsplice.Cli;
 using GitKsplice.Git;
+using GitKsplice.Json;
 using GitKsplice.Processes;
 
 namespace GitKsplice.Build;
@@ -33,12 +34,12 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     {
         get
         {
-            try { return File.Exists(StateFile) ? JsonSerializer.Deserialize<BuildTreeState>(File.ReadAllText(StateFile)) : null; }
+            try { return File.Exists(StateFile) ? JsonSerializer.Deserialize(File.ReadAllText(StateFile), StateJsonContext.Default.BuildTreeState) : null; }
             catch (JsonException) { return null; }
         }
     }
 
-    private void SaveState(BuildTreeState state) => AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state));
+    private void SaveState(BuildTreeState state) => AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state, StateJsonContext.Default.BuildTreeState));
 
     /// <summary>git plumbing on this tree: our own index and work tree, the user's objects.</summary>
     public GitCli Git => repository.Git.With(new Dictionary<string, string?>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GitKsplice.Json;
 
 namespace GitKsplice.Build;
 
@@ -20,7 +21,7 @@ public sealed class OutputSnapshot(string root)
     {
         get
         {
-            try { return File.Exists(StateFile) && Directory.Exists(Root) ? JsonSerializer.Deserialize<SnapshotState>(File.ReadAllText(StateFile)) : null; }
+            try { return File.Exists(StateFile) && Directory.Exists(Root) ? JsonSerializer.Deserialize(File.ReadAllText(StateFile), StateJsonContext.Default.SnapshotState) : null; }
             catch (JsonException) { return null; }
         }
     }
@@ -43,7 +44,7 @@ public sealed class OutputSnapshot(string root)
             File.Move(temp, target.FullName, overwrite: true);
             copied++;
         }
-        AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state));
+        AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state, StateJsonContext.Default.SnapshotState));
         return copied;
     }
 }

@@ -1,7 +1,8 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using GitKsplice.Build;
 using GitKsplice.Git;
-using GitKsplice.Updates;
+using GitKsplice.Json;
 
 namespace GitKsplice.Hooks;
 
@@ -33,9 +34,9 @@ public sealed class JobFiles(KspliceRepository repository)
     public string ManifestPath(string commit) => Path.Combine(CommitDir(commit), "manifest.json");
 
     /// <summary>Puts a request in the queue slot, replacing (superseding) any request still waiting there.</summary>
-    public void Enqueue(JobRequest request) => AtomicFile.WriteAllText(QueueFile, Serialize(request));
+    public void Enqueue(JobRequest request) => AtomicFile.WriteAllText(QueueFile, Serialize(request, CoreJsonContext.Relaxed.JobRequest));
 
-    public JobRequest? Queued => Read<JobRequest>(QueueFile);
+    public JobRequest? Queued => Read(QueueFile, CoreJsonContext.Relaxed.JobRequest);
 
     /// <summary>Takes the waiting request, if any. The rename makes taking atomic: a request queued meanwhile lands in a new file.</summary>
     public JobRequest? Take()
@@ -44,7 +45,7 @@ public sealed class JobFiles(KspliceRepository repository)
         try { File.Move(QueueFile, taken, overwrite: true); }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
-        try { return Read<JobRequest>(taken); }
+        try { return Read(taken, CoreJsonContext.Relaxed.JobRequest); }
         finally { File.Delete(taken); }
     }
 
@@ -57,21 +58,21 @@ public sealed class JobFiles(KspliceRepository repository)
     public bool IsRunning => StateLock.IsHeld(LockFile);
 
     /// <summary>The job file: the running job while the lock is held, else one that died before it could clear it.</summary>
-    public RunningJob? Job => Read<RunningJob>(JobFile);
+    public RunningJob? Job => Read(JobFile, CoreJsonContext.Relaxed.RunningJob);
 
-    public void SaveJob(RunningJob job) => AtomicFile.WriteAllText(JobFile, Serialize(job));
+    public void SaveJob(RunningJob job) => AtomicFile.WriteAllText(JobFile, Serialize(job, CoreJsonContext.Relaxed.RunningJob));
 
     public void ClearJob() => File.Delete(JobFile);
 
-    public JobOutcome? Last => Read<JobOutcome>(LastFile);
+    public JobOutcome? Last => Read(LastFile, CoreJsonContext.Relaxed.JobOutcome);
 
-    public void SaveLast(JobOutcome outcome) => AtomicFile.WriteAllText(LastFile, Serialize(outcome));
+    public void SaveLast(JobOutcome outcome) => AtomicFile.WriteAllText(LastFile, Serialize(outcome, CoreJsonContext.Relaxed.JobOutcome));
 
-    private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Manifest.JsonOptions) + "\n";
+    private static string Serialize<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.Serialize(value, type) + "\n";
 
-    private static T? Read<T>(string path) where T : class
+    private static T? Read<T>(string path, JsonTypeInfo<T> type) where T : class
     {
-        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Manifest.JsonOptions); }
+        try { return JsonSerializer.Deserialize(File.ReadAllText(path), type); }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
         catch (JsonException) { return null; } // a file cut short by a crash reads as absent

@@ -1,7 +1,6 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using GitKsplice.Analysis;
+using GitKsplice.Json;
 
 namespace GitKsplice.Updates;
 
@@ -45,16 +44,8 @@ public sealed record Manifest
 
     public IEnumerable<UnsafeFinding> AllUnsafe => Objects.SelectMany(o => o.Unsafe);
 
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions) + "\n";
+    public string ToJson() => JsonSerializer.Serialize(this, CoreJsonContext.Relaxed.Manifest) + "\n";
 
     public static Manifest FromJson(string json) =>
-        JsonSerializer.Deserialize<Manifest>(json, JsonOptions) ?? throw new Cli.UserError("manifest is empty");
+        JsonSerializer.Deserialize(json, CoreJsonContext.Relaxed.Manifest) ?? throw new Cli.UserError("manifest is empty");
 }

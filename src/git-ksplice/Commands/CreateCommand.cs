@@ -78,7 +78,7 @@ internal static class CreateCommand
                 var node = JsonNode.Parse(result.Manifest.ToJson())!.AsObject();
                 node["tarball"] = result.Tarball;
                 node["verdict"] = result.Verdict;
-                Console.Out.Write(node.ToJsonString(Manifest.JsonOptions) + "\n");
+                CommonOptions.WriteJson(node);
             }
             else if (!output.Quiet)
                 PrintSummary(result);

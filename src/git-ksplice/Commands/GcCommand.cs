@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Build;
 using GitKsplice.Git;
 
@@ -23,17 +24,17 @@ internal static class GcCommand
             var report = new StateGc(repository).Run(StateGc.MaxAge(repository, parse.GetValue(maxAge)), parse.GetValue(dryRun));
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(new
+                CommonOptions.WriteJson(new JsonObject
                 {
-                    dryRun = report.DryRun,
-                    cutoff = report.Cutoff == DateTimeOffset.MinValue ? null : report.Cutoff.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-                    freedBytes = report.Freed,
-                    removed = report.Removed.Select(i => new
+                    ["dryRun"] = report.DryRun,
+                    ["cutoff"] = report.Cutoff == DateTimeOffset.MinValue ? null : report.Cutoff.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+                    ["freedBytes"] = report.Freed,
+                    ["removed"] = report.Removed.ToJsonArray(i => new JsonObject
                     {
-                        kind = i.Kind, path = i.Path, bytes = i.Bytes,
-                        lastUsed = i.LastUsed.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), reason = i.Reason,
+                        ["kind"] = i.Kind, ["path"] = i.Path, ["bytes"] = i.Bytes,
+                        ["lastUsed"] = i.LastUsed.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), ["reason"] = i.Reason,
                     }),
-                    skipped = report.Skipped,
+                    ["skipped"] = report.Skipped.ToJsonArray(),
                 });
                 return ExitCodes.Success;
             }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
 
@@ -84,11 +85,11 @@ internal static class HooksCommand
         var mode = HookSettings.Name(HookSettings.Read(repository).Mode);
         if (json)
         {
-            CommonOptions.WriteJson(new
+            CommonOptions.WriteJson(new JsonObject
             {
-                hooksDir = installer.HooksDir,
-                mode,
-                hooks = hooks.Select(h => new { name = h.Name, path = h.Path, state = StateWord(h.State) }),
+                ["hooksDir"] = installer.HooksDir,
+                ["mode"] = mode,
+                ["hooks"] = hooks.ToJsonArray(h => new JsonObject { ["name"] = h.Name, ["path"] = h.Path, ["state"] = StateWord(h.State) }),
             });
             return ExitCodes.Success;
         }

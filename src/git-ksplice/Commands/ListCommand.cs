@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Updates;
 
@@ -18,17 +19,17 @@ internal static class ListCommand
             var updates = new UpdateCatalog(repository).All();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(updates.Select(u => new
+                CommonOptions.WriteJson(updates.ToJsonArray(u => new JsonObject
                 {
-                    id = u.Id,
-                    post = u.Post,
-                    pre = u.Note?.Pre,
-                    source = u.Note?.Source,
-                    verdict = u.Note?.Verdict,
-                    changed = u.Note?.Changed ?? [],
-                    @new = u.Note?.New ?? [],
-                    removed = u.Note?.Removed ?? [],
-                    @unsafe = u.Note?.Unsafe ?? [],
+                    ["id"] = u.Id,
+                    ["post"] = u.Post,
+                    ["pre"] = u.Note?.Pre,
+                    ["source"] = u.Note?.Source,
+                    ["verdict"] = u.Note?.Verdict,
+                    ["changed"] = (u.Note?.Changed ?? []).ToJsonArray(),
+                    ["new"] = (u.Note?.New ?? []).ToJsonArray(),
+                    ["removed"] = (u.Note?.Removed ?? []).ToJsonArray(),
+                    ["unsafe"] = (u.Note?.Unsafe ?? []).ToJsonArray(),
                 }));
                 return ExitCodes.Success;
             }

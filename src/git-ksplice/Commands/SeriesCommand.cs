@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Updates;
 
@@ -19,10 +20,13 @@ internal static class SeriesCommand
             var built = pre == null ? [] : new UpdateCatalog(repository).BuiltOn(pre.Sha);
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(new
+                CommonOptions.WriteJson(new JsonObject
                 {
-                    pre = pre?.Sha,
-                    updates = built.Select(u => new { id = u.Id, post = u.Post, verdict = u.Note?.Verdict, source = u.Note?.Source }),
+                    ["pre"] = pre?.Sha,
+                    ["updates"] = built.ToJsonArray(u => new JsonObject
+                    {
+                        ["id"] = u.Id, ["post"] = u.Post, ["verdict"] = u.Note?.Verdict, ["source"] = u.Note?.Source,
+                    }),
                 });
                 return ExitCodes.Success;
             }
@@ -86,7 +90,7 @@ internal static class SeriesCommand
             var moves = new SeriesRefs(repository).Log();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(moves.Select(m => new { from = m.From, to = m.To, when = m.When, reason = m.Reason }));
+                CommonOptions.WriteJson(moves.ToJsonArray(m => new JsonObject { ["from"] = m.From, ["to"] = m.To, ["when"] = m.When, ["reason"] = m.Reason }));
                 return ExitCodes.Success;
             }
             foreach (var m in moves)

@@ -23,7 +23,7 @@ internal static class ShowCommand
                 var node = update.Manifest != null ? JsonNode.Parse(update.Manifest.ToJson())!.AsObject() : new JsonObject { ["id"] = update.Id, ["post"] = update.Post };
                 node["verdict"] = update.Note?.Verdict;
                 node["tarball"] = update.Note?.Tarball;
-                Console.Out.Write(node.ToJsonString(Manifest.JsonOptions) + "\n");
+                CommonOptions.WriteJson(node);
                 return ExitCodes.Success;
             }
             var colour = Colour.ForStdout("ksplice");

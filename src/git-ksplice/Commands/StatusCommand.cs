@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
@@ -24,35 +25,37 @@ internal static class StatusCommand
             string Subject(string commit) => HookStatusReport.Subject(repository, commit);
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(new
+                CommonOptions.WriteJson(new JsonObject
                 {
-                    mode = HookSettings.Name(report.Mode),
-                    hooksDir = report.HooksDir,
-                    hooks = report.Hooks.Select(h => new { name = h.Name, state = HooksCommand.StateWord(h.State) }),
-                    pre = report.Pre,
-                    running = report.Running is { } r ? new
+                    ["mode"] = HookSettings.Name(report.Mode),
+                    ["hooksDir"] = report.HooksDir,
+                    ["hooks"] = report.Hooks.ToJsonArray(h => new JsonObject { ["name"] = h.Name, ["state"] = HooksCommand.StateWord(h.State) }),
+                    ["pre"] = report.Pre,
+                    ["running"] = report.Running is { } r ? new JsonObject
                     {
-                        commit = r.Commit, subject = Subject(r.Commit), trigger = r.Trigger, stage = r.Stage,
-                        startedAt = r.Started, elapsedSeconds = Seconds(now - r.Started), stageElapsedSeconds = Seconds(now - r.StageStarted),
-                        pid = r.Pid, log = r.Log,
+                        ["commit"] = r.Commit, ["subject"] = Subject(r.Commit), ["trigger"] = r.Trigger, ["stage"] = r.Stage,
+                        ["startedAt"] = r.Started, ["elapsedSeconds"] = Seconds(now - r.Started), ["stageElapsedSeconds"] = Seconds(now - r.StageStarted),
+                        ["pid"] = r.Pid, ["log"] = r.Log,
                     } : null,
-                    queued = report.Queued is { } q ? new { commit = q.Commit, subject = Subject(q.Commit), trigger = q.Trigger, queuedAt = q.Queued } : null,
-                    lastJob = report.LastJob is { } l ? new
+                    ["queued"] = report.Queued is { } q
+                        ? new JsonObject { ["commit"] = q.Commit, ["subject"] = Subject(q.Commit), ["trigger"] = q.Trigger, ["queuedAt"] = q.Queued }
+                        : null,
+                    ["lastJob"] = report.LastJob is { } l ? new JsonObject
                     {
-                        commit = l.Commit, trigger = l.Trigger, outcome = l.Outcome, message = l.Message, finishedAt = l.Finished, log = l.Log,
+                        ["commit"] = l.Commit, ["trigger"] = l.Trigger, ["outcome"] = l.Outcome, ["message"] = l.Message, ["finishedAt"] = l.Finished, ["log"] = l.Log,
                     } : null,
-                    verdicts = report.Verdicts.Select(e => new
+                    ["verdicts"] = report.Verdicts.ToJsonArray(e => new JsonObject
                     {
-                        commit = e.Commit, subject = e.Subject, verdict = e.Verdict.Kind, pre = e.Verdict.Pre, checkedAt = e.Verdict.Checked,
-                        changed = e.Verdict.Changed, @new = e.Verdict.New, removed = e.Verdict.Removed, @unsafe = e.Verdict.Unsafe,
-                        reason = e.Verdict.Reason, log = e.Verdict.Log, manifest = e.Verdict.Manifest,
+                        ["commit"] = e.Commit, ["subject"] = e.Subject, ["verdict"] = e.Verdict.Kind, ["pre"] = e.Verdict.Pre, ["checkedAt"] = e.Verdict.Checked,
+                        ["changed"] = e.Verdict.Changed.ToJsonArray(), ["new"] = e.Verdict.New.ToJsonArray(), ["removed"] = e.Verdict.Removed.ToJsonArray(),
+                        ["unsafe"] = e.Verdict.Unsafe.ToJsonArray(), ["reason"] = e.Verdict.Reason, ["log"] = e.Verdict.Log, ["manifest"] = e.Verdict.Manifest,
                     }),
-                    logDir = report.LogDir,
-                    disk = new
+                    ["logDir"] = report.LogDir,
+                    ["disk"] = new JsonObject
                     {
-                        stateDir = repository.StateDir,
-                        totalBytes = diskTotal,
-                        parts = diskParts.Select(p => new { name = p.Name, path = p.Path, bytes = p.Bytes }),
+                        ["stateDir"] = repository.StateDir,
+                        ["totalBytes"] = diskTotal,
+                        ["parts"] = diskParts.ToJsonArray(p => new JsonObject { ["name"] = p.Name, ["path"] = p.Path, ["bytes"] = p.Bytes }),
                     },
                 });
                 return ExitCodes.Success;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Options;
@@ -47,14 +48,14 @@ internal static class BundleCommand
 
                 if (parse.GetValue(json))
                 {
-                    CommonOptions.WriteJson(new
+                    CommonOptions.WriteJson(new JsonObject
                     {
-                        outcome = result.Outcome.ToString().ToLowerInvariant(),
-                        path = result.BundlePath,
-                        reason = result.Reason,
-                        commit = result.Note != null ? builtFrom.Sha : null,
-                        database = result.DatabaseEntry?.Where,
-                        bundle = result.Note == null ? null : BundlesCommand.ToJson(result.Note),
+                        ["outcome"] = result.Outcome.ToString().ToLowerInvariant(),
+                        ["path"] = result.BundlePath,
+                        ["reason"] = result.Reason,
+                        ["commit"] = result.Note != null ? builtFrom.Sha : null,
+                        ["database"] = result.DatabaseEntry?.Where,
+                        ["bundle"] = result.Note == null ? null : BundlesCommand.ToJson(result.Note),
                     });
                 }
                 else if (result.Note is { } note)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
 
@@ -19,7 +20,7 @@ internal static class BundlesCommand
             var bundles = new BundleNotes(repository).All();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(bundles.Select(b => new { commit = b.Commit, state = State(b.State), bundle = ToJson(b.Note) }));
+                CommonOptions.WriteJson(bundles.ToJsonArray(b => new JsonObject { ["commit"] = b.Commit, ["state"] = State(b.State), ["bundle"] = ToJson(b.Note) }));
                 return ExitCodes.Success;
             }
             var colour = Colour.ForStdout("kstuff");
@@ -45,16 +46,16 @@ internal static class BundlesCommand
         _ => "replaced",
     };
 
-    public static object ToJson(BundleNote note) => new
+    public static JsonObject ToJson(BundleNote note) => new()
     {
-        path = note.Path,
-        sha256 = note.Sha256,
-        size = note.Size,
-        time = note.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-        root = note.Root,
-        mach = note.Mach,
-        idtools = note.Idtools,
-        files = note.Files,
-        drivers = note.Drivers,
+        ["path"] = note.Path,
+        ["sha256"] = note.Sha256,
+        ["size"] = note.Size,
+        ["time"] = note.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+        ["root"] = note.Root,
+        ["mach"] = note.Mach,
+        ["idtools"] = note.Idtools,
+        ["files"] = note.Files,
+        ["drivers"] = note.Drivers.ToJsonArray(),
     };
 }

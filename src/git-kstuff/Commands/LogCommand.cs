@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Delivery;
 
@@ -18,18 +19,18 @@ internal static class LogCommand
             var deliveries = new DeliveryNotes(repository).All();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(deliveries.Select(d => new
+                CommonOptions.WriteJson(deliveries.ToJsonArray(d => new JsonObject
                 {
-                    commit = d.Commit,
-                    bundle = d.Bundle,
-                    target = d.Record.Target,
-                    kname = d.Record.Kname,
-                    mode = d.Record.Mode,
-                    time = d.Record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-                    ok = d.Record.Succeeded,
-                    result = d.Record.Result,
-                    failedStep = d.Record.FailedStep,
-                    drivers = d.Record.Drivers,
+                    ["commit"] = d.Commit,
+                    ["bundle"] = d.Bundle,
+                    ["target"] = d.Record.Target,
+                    ["kname"] = d.Record.Kname,
+                    ["mode"] = d.Record.Mode,
+                    ["time"] = d.Record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+                    ["ok"] = d.Record.Succeeded,
+                    ["result"] = d.Record.Result,
+                    ["failedStep"] = d.Record.FailedStep,
+                    ["drivers"] = d.Record.Drivers?.ToJsonArray(),
                 }));
                 return ExitCodes.Success;
             }

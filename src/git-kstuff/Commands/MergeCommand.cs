@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
@@ -72,20 +73,23 @@ internal static class MergeCommand
 
                 if (parse.GetValue(json))
                 {
-                    CommonOptions.WriteJson(new
+                    CommonOptions.WriteJson(new JsonObject
                     {
-                        output = parse.GetValue(output),
-                        drivers = result.Decisions.Select(d => new
+                        ["output"] = parse.GetValue(output),
+                        ["drivers"] = result.Decisions.ToJsonArray(d => new JsonObject
                         {
-                            name = d.Name,
-                            sourceName = d.SourceName,
-                            fate = Fate(d.Fate),
-                            incorporated = d.Incorporated,
-                            reason = d.Reason,
-                            majorChanges = d.MajorChanges.Select(c => new { type = c.Type.ToString(), from = c.From.ToString(), to = c.To.ToString() }),
+                            ["name"] = d.Name,
+                            ["sourceName"] = d.SourceName,
+                            ["fate"] = Fate(d.Fate),
+                            ["incorporated"] = d.Incorporated,
+                            ["reason"] = d.Reason,
+                            ["majorChanges"] = d.MajorChanges.ToJsonArray(c => new JsonObject
+                            {
+                                ["type"] = c.Type.ToString(), ["from"] = c.From.ToString(), ["to"] = c.To.ToString(),
+                            }),
                         }),
-                        warnings = result.Warnings.Select(w => new { driver = w.Driver, message = w.Message }),
-                        sourceOnlyIncluded = result.SourceOnlyIncluded,
+                        ["warnings"] = result.Warnings.ToJsonArray(w => new JsonObject { ["driver"] = w.Driver, ["message"] = w.Message }),
+                        ["sourceOnlyIncluded"] = result.SourceOnlyIncluded.ToJsonArray(),
                     });
                 }
                 else
