@@ -43,7 +43,9 @@ internal static class CommandLineRunner
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
         var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
-        return parsed.InvokeAsync(configuration, interrupt.Token).GetAwaiter().GetResult();
+        var exit = parsed.InvokeAsync(configuration, interrupt.Token).GetAwaiter().GetResult();
+        PerformanceTrace.Step($"exit {exit}");
+        return exit;
     }
 
     /// <summary>"git ksplice series set": the command the parse reached, as the user types it.</summary>

@@ -9,7 +9,7 @@ namespace GitKsplice.Build;
 /// sections without editing the user's Makefile — KCFLAGS for a Kbuild (Linux) tree, a compiler wrapper
 /// first on PATH for a plain Makefile that calls gcc or cc.
 /// </summary>
-public sealed class BuildSettings
+public sealed partial class BuildSettings
 {
     public const string SectionFlags = "-ffunction-sections -fdata-sections";
 
@@ -76,6 +76,35 @@ public sealed class BuildSettings
             env["PATH"] = wrapperDir + Path.PathSeparator + System.Environment.GetEnvironmentVariable("PATH");
         }
         return env;
+    }
+
+    /// <summary>
+    /// The program and arguments that run the build command in <paramref name="root"/>: a command of plain
+    /// words ("make vmlinux", "make -j8 V=1") runs directly, sparing a shell start on every build; anything
+    /// else runs through /bin/sh -c as written.
+    /// </summary>
+    public (string File, string[] Args) Invocation(string root, IReadOnlyDictionary<string, string?> env)
+    {
+        if (PlainWords().IsMatch(Command))
+        {
+            var words = Command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (!words[0].Contains('=') && FindProgram(words[0], root, env) is { } program) return (program, words[1..]);
+        }
+        return ("/bin/sh", ["-c", Command]);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^ *[A-Za-z0-9_./:=+,@%-]+( +[A-Za-z0-9_./:=+,@%-]+)* *$")]
+    private static partial System.Text.RegularExpressions.Regex PlainWords();
+
+    /// <summary>A program as the shell would find it: a path with a slash from the tree, else the first on the build's PATH.</summary>
+    private static string? FindProgram(string name, string root, IReadOnlyDictionary<string, string?> env)
+    {
+        if (name.Contains('/')) return Path.GetFullPath(name, root) is var path && File.Exists(path) ? path : null;
+        var searchPath = env.TryGetValue("PATH", out var p) && p != null ? p : System.Environment.GetEnvironmentVariable("PATH") ?? "";
+        return searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(candidate => File.Exists(candidate) &&
+                (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
     }
 
     private void WriteWrappers(string dir)

@@ -97,7 +97,8 @@ public sealed class BuildTree(KspliceRepository repository, string name)
             : output.LiveProgress ? line => output.Status($"building {what} ({clock.Elapsed.TotalSeconds:0}s): {line.Trim()}")
             : null;
         int exit;
-        try { exit = CommandRunner.RunLogged(Root, "/bin/sh", ["-c", settings.Command], log, env, echo, cancel); }
+        var (program, args) = settings.Invocation(Root, env);
+        try { exit = CommandRunner.RunLogged(Root, program, args, log, env, echo, cancel); }
         finally { output.EndStatus(); }
         var state = State!;
         SaveState(state with { Built = exit == 0 });

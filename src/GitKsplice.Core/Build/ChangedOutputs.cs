@@ -47,26 +47,30 @@ public static class ChangedOutputs
     /// </summary>
     public static IReadOnlyList<ChangedOutput> FindObjects(string preRoot, string treeRoot, IEnumerable<string> addedSources)
     {
+        // The snapshot holds only objects with a source (it was taken through Objects), so only the objects of
+        // added sources need that check.
         var isObject = Objects(treeRoot);
-        var candidates = Enumerate(preRoot, rel => rel.EndsWith(".o", StringComparison.Ordinal))
-            .Concat(addedSources
-                .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
-                .Select(src => src[..src.LastIndexOf('.')] + ".o"))
-            .Distinct(StringComparer.Ordinal)
+        var added = addedSources
+            .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
+            .Select(src => src[..src.LastIndexOf('.')] + ".o")
             .Where(rel => File.Exists(System.IO.Path.Combine(treeRoot, rel)) && isObject(rel));
+        var candidates = Enumerate(preRoot, rel => rel.EndsWith(".o", StringComparison.Ordinal))
+            .Concat(added)
+            .Distinct(StringComparer.Ordinal);
         return Differing(preRoot, treeRoot, candidates);
     }
 
-    /// <summary>Of the outputs named (all present in the tree), those new or with other bytes than their pre copy.</summary>
+    /// <summary>Of the outputs named, those in the tree that are new or have other bytes than their pre copy.</summary>
     private static IReadOnlyList<ChangedOutput> Differing(string preRoot, string treeRoot, IEnumerable<string> outputs)
     {
         var result = new List<ChangedOutput>();
         foreach (var rel in outputs)
         {
-            var post = System.IO.Path.Combine(treeRoot, rel);
-            var pre = System.IO.Path.Combine(preRoot, rel);
-            if (!File.Exists(pre)) result.Add(new ChangedOutput(rel, null, post));
-            else if (!SameBytes(new FileInfo(pre), new FileInfo(post))) result.Add(new ChangedOutput(rel, pre, post));
+            var post = new FileInfo(System.IO.Path.Combine(treeRoot, rel));
+            if (!post.Exists) continue;
+            var pre = new FileInfo(System.IO.Path.Combine(preRoot, rel));
+            if (!pre.Exists) result.Add(new ChangedOutput(rel, null, post.FullName));
+            else if (!SameBytes(pre, post)) result.Add(new ChangedOutput(rel, pre.FullName, post.FullName));
         }
         result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return result;

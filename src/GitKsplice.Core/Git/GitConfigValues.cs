@@ -11,10 +11,10 @@ public sealed class GitConfigValues
 
     private GitConfigValues(ILookup<string, string> values) => _values = values;
 
-    /// <summary>Every key under <paramref name="section"/> (e.g. "ksplice"), lower-cased as git reports it.</summary>
-    public static GitConfigValues Read(KspliceRepository repository, string section)
+    /// <summary>Every setting git reports in <paramref name="directory"/>, keys lower-cased as git reports them.</summary>
+    public static GitConfigValues ReadAll(string directory)
     {
-        var r = repository.Git.TryRun(["config", "-z", "--get-regexp", "^" + section.Replace(".", "\\.") + "\\."]);
+        var r = new GitCli(directory).TryRun(["config", "-z", "--list"]);
         var entries = r.Succeeded ? r.StdOut.Split('\0', StringSplitOptions.RemoveEmptyEntries) : [];
         return new GitConfigValues(entries
             .Select(e => e.Split('\n', 2))

@@ -43,20 +43,51 @@ public sealed class KspliceRepository : IDisposable
     }
 
     /// <summary>
-    /// Finds the repository the way git does (GIT_DIR, .git files of linked worktrees, bare repositories,
-    /// safe.directory), by asking git itself: libgit2's discovery returns nothing in the native (AOT) build.
+    /// Finds the repository the way git does and opens it. A plain layout (a .git directory or file in the
+    /// start directory or a parent, or a bare repository) is found here without starting a program; anything
+    /// git decides by its environment (GIT_DIR, GIT_CEILING_DIRECTORIES, …) is asked of git itself.
+    /// libgit2's own discovery returns nothing in the native (AOT) build.
     /// </summary>
     public static KspliceRepository Discover(string startDirectory)
     {
-        var found = new GitCli(startDirectory).TryRun(["rev-parse", "--absolute-git-dir"]);
-        if (!found.Succeeded)
+        var gitDir = FindGitDir(startDirectory) ?? AskGitForGitDir(startDirectory);
+        // git config runs while libgit2 opens the repository: every command reads settings right after.
+        var config = Task.Run(() => GitConfigValues.ReadAll(startDirectory));
+        return new KspliceRepository(new Repository(gitDir)) { _config = config };
+    }
+
+    private Task<GitConfigValues>? _config;
+
+    /// <summary>Every setting as git sees it (system, global, the common and the worktree config, -c), read once.</summary>
+    public GitConfigValues Config => (_config ??= Task.FromResult(GitConfigValues.ReadAll(WorkDir ?? GitDir))).GetAwaiter().GetResult();
+
+    private static readonly string[] DiscoveryVariables =
+        ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM"];
+
+    private static string? FindGitDir(string startDirectory)
+    {
+        if (DiscoveryVariables.Any(v => Environment.GetEnvironmentVariable(v) != null)) return null;
+        for (var dir = new DirectoryInfo(Path.GetFullPath(startDirectory)); dir != null; dir = dir.Parent)
         {
-            var reason = found.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
-            throw new UserError(reason.Contains("not a git repository") || reason.Length == 0
-                ? $"not a git repository (or any of the parent directories): {startDirectory}"
-                : reason.StartsWith("fatal: ") ? reason["fatal: ".Length..] : reason);
+            var dotGit = Path.Combine(dir.FullName, ".git");
+            if (Directory.Exists(dotGit)) return IsGitDir(dotGit) ? dotGit : null;
+            if (File.Exists(dotGit)) return null; // a linked worktree or submodule: git reads the gitdir: line
+            if (IsGitDir(dir.FullName)) return dir.FullName; // a bare repository
         }
-        return new KspliceRepository(new Repository(found.StdOut.Trim()));
+        return null;
+    }
+
+    private static bool IsGitDir(string dir) =>
+        File.Exists(Path.Combine(dir, "HEAD")) && Directory.Exists(Path.Combine(dir, "objects")) && Directory.Exists(Path.Combine(dir, "refs"));
+
+    private static string AskGitForGitDir(string startDirectory)
+    {
+        var found = new GitCli(startDirectory).TryRun(["rev-parse", "--absolute-git-dir"]);
+        if (found.Succeeded) return found.StdOut.Trim();
+        var reason = found.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
+        throw new UserError(reason.Contains("not a git repository") || reason.Length == 0
+            ? $"not a git repository (or any of the parent directories): {startDirectory}"
+            : reason.StartsWith("fatal: ") ? reason["fatal: ".Length..] : reason);
     }
 
     /// <summary>Resolves a revision to a commit, or fails naming it.</summary>

@@ -78,24 +78,33 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
 
     /// <summary>
     /// Applies a batch of edits in one notes commit. Each edit maps the current note (or null) to the new
-    /// text (null removes it). Retries when another writer moved the ref meanwhile.
+    /// text (null removes it). <paramref name="alongside"/> are further `git update-ref --stdin` commands
+    /// (e.g. "create refs/x SHA") made in the same transaction: the notes and those refs move together or not
+    /// at all. Retries when another writer moved the notes ref meanwhile.
     /// </summary>
-    public void Edit(IReadOnlyDictionary<string, Func<string?, string?>> edits, string message)
+    public void Edit(IReadOnlyDictionary<string, Func<string?, string?>> edits, string message, IReadOnlyList<string>? alongside = null)
     {
-        if (edits.Count == 0) return;
+        alongside ??= [];
+        if (edits.Count == 0 && alongside.Count == 0) return;
         for (var attempt = 0; ; attempt++)
         {
             var parent = CurrentCommit();
-            var odb = repository.Repo.ObjectDatabase;
-            var tree = (parent == null ? null : EditInPlace(parent.Tree, edits)) ?? Rewrite(parent?.Tree, edits);
-            if (parent != null && tree.Id == parent.Tree.Id) return;
-            var signature = Signature();
-            var commit = odb.CreateCommit(signature, signature, message + "\n", tree,
-                parent == null ? [] : [parent], prettifyMessage: false);
-            var old = parent?.Sha ?? new string('0', HexLength);
-            var r = repository.Git.TryRun(["update-ref", "-m", "notes: " + message, Ref, commit.Sha, old]);
+            var commands = new List<string>(alongside);
+            var tree = edits.Count == 0 ? parent?.Tree
+                : (parent == null ? null : EditInPlace(parent.Tree, edits)) ?? Rewrite(parent?.Tree, edits);
+            if (tree != null && tree.Id != parent?.Tree.Id)
+            {
+                var signature = Signature();
+                var commit = repository.Repo.ObjectDatabase.CreateCommit(signature, signature, message + "\n", tree,
+                    parent == null ? [] : [parent], prettifyMessage: false);
+                commands.Add($"update {Ref} {commit.Sha} {parent?.Sha ?? new string('0', HexLength)}");
+            }
+            if (commands.Count == 0) return;
+            var r = repository.Git.TryRun(["update-ref", "-m", "notes: " + message, "--stdin"], stdin: string.Join("\n", commands) + "\n");
             if (r.Succeeded) return;
-            if (attempt >= 5) throw new UserError($"could not update {Ref}: {r.StdErr.Trim()}");
+            // Only a notes ref moved by another writer is worth another try; anything else is the caller's error.
+            if (CurrentCommit()?.Sha == parent?.Sha || attempt >= 5)
+                throw new UserError($"could not update {Ref}: {r.StdErr.Trim()}");
         }
     }
 

@@ -48,13 +48,8 @@ public sealed class SeriesRefs(KspliceRepository repository)
 
     public Commit? UpdateCommit(string id) => repository.TryResolveRef(UpdateRef(id));
 
-    /// <summary>Records an update's post commit; refuses to overwrite an existing update of the same id.</summary>
-    public void AddUpdate(string id, Commit post)
-    {
-        var r = repository.Git.TryRun(["update-ref", "-m", $"ksplice: update {id}", UpdateRef(id), post.Sha, ZeroId]);
-        if (!r.Succeeded)
-            throw new UserError($"could not record update '{id}': {r.StdErr.Trim()}");
-    }
+    /// <summary>The `git update-ref --stdin` command recording an update's post commit; it fails if the id is taken.</summary>
+    public static string CreateUpdateCommand(string id, Commit post) => $"create {UpdateRef(id)} {post.Sha}";
 
     /// <summary>
     /// Every recorded update id and its post commit id, sorted by id. Listed by git for-each-ref in one

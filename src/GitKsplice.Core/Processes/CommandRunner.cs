@@ -18,6 +18,7 @@ public static class CommandRunner
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         psi.RedirectStandardInput = stdin != null;
+        var started = Stopwatch.GetTimestamp();
         using var p = StartProcess(psi, file);
         var stdout = p.StandardOutput.ReadToEndAsync(cancel);
         var stderr = p.StandardError.ReadToEndAsync(cancel);
@@ -27,6 +28,7 @@ public static class CommandRunner
             p.StandardInput.Close();
         }
         WaitOrKill(p, cancel);
+        Cli.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
         return new CommandResult(p.ExitCode, stdout.Result, stderr.Result);
     }
 
@@ -38,6 +40,7 @@ public static class CommandRunner
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         psi.RedirectStandardInput = stdin != null;
+        var started = Stopwatch.GetTimestamp();
         using var p = StartProcess(psi, file);
         var stdout = new MemoryStream();
         var copy = p.StandardOutput.BaseStream.CopyToAsync(stdout);
@@ -49,6 +52,7 @@ public static class CommandRunner
         }
         copy.GetAwaiter().GetResult();
         p.WaitForExit();
+        Cli.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
         return (p.ExitCode, stdout.ToArray(), stderr.Result);
     }
 
@@ -66,6 +70,7 @@ public static class CommandRunner
             if (line == null) return;
             lock (gate) { log.WriteLine(line); echo?.Invoke(line); }
         }
+        var started = Stopwatch.GetTimestamp();
         using var p = StartProcess(psi, file);
         p.OutputDataReceived += (_, e) => Line(e.Data);
         p.ErrorDataReceived += (_, e) => Line(e.Data);
@@ -73,6 +78,7 @@ public static class CommandRunner
         p.BeginErrorReadLine();
         WaitOrKill(p, cancel);
         p.WaitForExit(); // drains the asynchronous readers
+        Cli.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
         return p.ExitCode;
     }
 

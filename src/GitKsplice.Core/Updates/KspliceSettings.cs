@@ -18,7 +18,7 @@ public sealed class KspliceSettings
 
     public static KspliceSettings Read(KspliceRepository repository)
     {
-        var config = GitConfigValues.Read(repository, "ksplice");
+        var config = repository.Config;
         var modules = config.GetAll("ksplice.modules")
             .SelectMany(v => v.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries))
             .ToList();

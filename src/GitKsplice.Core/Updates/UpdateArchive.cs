@@ -25,7 +25,7 @@ public static class UpdateArchive
         {
             // .NET's GZipStream writes no modification time in its header, unlike SharpCompress's gzip
             // writer: the same content always gives the same bytes.
-            using var gzip = new GZipStream(stream, CompressionLevel.SmallestSize, leaveOpen: true);
+            using var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true);
             using var tar = new TarWriter(gzip, new TarWriterOptions(CompressionType.None, finalizeArchiveOnClose: true));
             tar.WriteDirectory(root, timestamp);
             foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))

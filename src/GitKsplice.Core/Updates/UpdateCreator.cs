@@ -87,9 +87,11 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         var pre = _series.EnsurePre(output);
         var settings = Settings(request.Jobs);
         var config = LoadConfig(request.ConfigDir);
+        PerformanceTrace.Step("change checked, pre state and settings resolved");
 
         using var _ = StateLock.Acquire(LockPath, $"create {id}", output.Info, cancel);
         EnsurePreBuilt(pre, settings, config, cancel);
+        PerformanceTrace.Step("pre state built");
         var kbuild = IsKbuildSource(pre.Tree);
         var post = Tree;
         if (request.Change is PatchChange)
@@ -100,15 +102,19 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             throw new UserError($"{request.Change.Describe()} makes no source change against {SeriesRefs.PreRef} ({pre.Sha[..12]}); " +
                 "mark the running kernel's source first with 'git ksplice series set <commit>'", ExitCodes.NoChange);
 
+        PerformanceTrace.Step("change resolved");
         post.Sync(change.PostTree, settings.Key(kbuild), config.Hash());
         post.InstallConfig(config);
+        PerformanceTrace.Step("build tree moved to the post source");
         var addedSources = AddedFiles(pre.Tree.Sha, change.PostTree); // read while the build runs
         output.Info($"building the update's post state ({request.Change.Describe()})");
         OnStage?.Invoke("building the post state");
         post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel);
+        PerformanceTrace.Step("post state built");
 
         var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, post.Root, addedSources.GetAwaiter().GetResult());
         output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
+        PerformanceTrace.Step($"{changedObjects.Count} changed object(s) found");
         OnStage?.Invoke("analysing the changed objects");
         var entries = new List<ObjectEntry>();
         var lineOnly = new List<ObjectEntry>();
@@ -128,6 +134,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             throw new UserError($"{request.Change.Describe()}: {why}; no update to build", ExitCodes.NoChange);
         }
 
+        PerformanceTrace.Step("objects analysed");
         var modules = request.BuildModules
             ? ChangedOutputs.Find(PreOutputs.Root, post.Root, ChangedOutputs.Matching(settings.ModuleGlobs))
             : [];
@@ -156,12 +163,14 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
                 $"{request.Change.Describe()} is not safe to hot-patch ({manifest.AllUnsafe.Count()} unsafe change(s)); use --force to build it anyway", manifest);
         }
         var verdict = manifest.Forced ? "unsafe (forced)" : "hot-patchable";
+        PerformanceTrace.Step("manifest made");
 
         string? tarball = null;
         if (request.OutputDirectory != null)
         {
             tarball = Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
             WriteArchive(tarball, manifest, change.PatchText.GetAwaiter().GetResult(), entries, modules, postCommit);
+            PerformanceTrace.Step("tarball written");
         }
         if (request.Record)
         {
@@ -171,6 +180,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
                 if (tarball != null) File.Delete(tarball);
                 throw;
             }
+            PerformanceTrace.Step("update recorded");
             if (request.Series)
             {
                 _series.Move(postCommit, $"series: update {id} built on {pre.Sha[..12]}", pre);
@@ -265,14 +275,15 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private void Record(Manifest manifest, string verdict, string? tarball, Commit postCommit)
     {
         var existing = _series.UpdateCommit(manifest.Id);
-        if (existing == null) _series.AddUpdate(manifest.Id, postCommit);
-        else if (existing.Sha != postCommit.Sha)
+        if (existing != null && existing.Sha != postCommit.Sha)
             throw new UserError($"update id '{manifest.Id}' is already used by another update ({existing.Sha[..12]})");
         AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson());
         var record = UpdateNote.FromManifest(manifest, verdict, tarball).ToRecord();
+        // The update's ref and its note in one ref transaction: a note never describes an unrecorded update.
         new NotesStore(repository, UpdateNote.NotesRef).Edit(
             new Dictionary<string, Func<string?, string?>> { [postCommit.Sha] = note => record.MergeInto(note) },
-            $"ksplice update {manifest.Id}");
+            $"ksplice update {manifest.Id}",
+            existing == null ? [SeriesRefs.CreateUpdateCommand(manifest.Id, postCommit)] : []);
     }
 
     public static string ManifestPath(KspliceRepository repository, string id) =>

@@ -43,8 +43,11 @@ internal static class CreateCommand
 
         int Execute(ParseResult parse, ToolOutput output, CancellationToken cancel)
         {
+            PerformanceTrace.Step("command line parsed");
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            PerformanceTrace.Step("repository opened");
             var creator = new UpdateCreator(repository, new ElfObjectAnalyzer(), output);
+            PerformanceTrace.Step("settings read");
             var jobCount = parse.GetValue(jobs);
             if (jobCount is <= 0) throw new UserError($"--jobs must be positive, not {jobCount}", ExitCodes.Usage);
 
