@@ -201,11 +201,21 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             return;
         }
         var tree = Tree;
-        tree.Sync(pre.Tree.Sha, wanted.BuildKey, wanted.ConfigHash);
-        tree.InstallConfig(config);
-        output.Info($"building the original (pre) source at {pre.Sha[..12]}");
-        OnStage?.Invoke("building the pre state");
-        tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
+        if (tree.State is { Built: true } built && built.SourceTree == wanted.SourceTree &&
+            built.BuildKey == wanted.BuildKey && built.ConfigHash == wanted.ConfigHash)
+        {
+            // After a --series update the tree is already built at the new pre state (that update's post
+            // state): only the snapshot needs refreshing, not a no-op make of the whole tree.
+            output.Verbose($"the build tree is already built at the pre state {pre.Sha[..12]}");
+        }
+        else
+        {
+            tree.Sync(pre.Tree.Sha, wanted.BuildKey, wanted.ConfigHash);
+            tree.InstallConfig(config);
+            output.Info($"building the original (pre) source at {pre.Sha[..12]}");
+            OnStage?.Invoke("building the pre state");
+            tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
+        }
         var outputs = ChangedOutputs.Objects(tree.Root);
         var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
         var copied = PreOutputs.Refresh(tree.Root, rel => outputs(rel) || modules(rel), wanted);

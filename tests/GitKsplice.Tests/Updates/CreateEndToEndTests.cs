@@ -261,6 +261,9 @@ public class CreateEndToEndTests
         var manifest = UpdateArchive.ReadManifest(repo.Path("ksplice-ser02.tar.gz"));
         Assert.Equal(first, manifest.Pre);
         Assert.Equal(["bump"], Assert.Single(manifest.Objects).Changed);
+        // The tree was already built at the new pre state (ser01's post state): no second build of it.
+        Assert.False(File.Exists(repo.Path($".git/ksplice/logs/pre-{first[..12]}.log")), "the pre state was rebuilt");
+        Assert.True(File.Exists(repo.Path(".git/ksplice/logs/post-ser02.log")));
 
         var log = repo.Ksplice("series", "log").StdOut;
         Assert.Contains("series: update ser02", log);
