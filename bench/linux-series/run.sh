@@ -6,7 +6,8 @@
 # stat, devices, softirqs, consoles, meminfo twice, uptime again), created with --series, so update N is built
 # on the post state of update N-1, as a team shipping updates in a row would.
 #
-# Usage: bench/linux-series/run.sh REPO
+# Usage: bench/linux-series/run.sh REPO [BASE]
+#   BASE: the commit the series starts from (default: REPO's root commit, the pristine source).
 #   REPO: a git repository of the Linux source (e.g. Debian's linux-source-6.1 committed as-is) whose
 #   .config is in REPO/ksplice/.config (or already prebuilt with `git ksplice create --prebuild`), with
 #   `git config ksplice.buildCommand "make vmlinux"`. The benchmark commits on a branch of its own
@@ -31,7 +32,9 @@ edits=(
   "fs/proc/uptime.c|s/\"%lu.%02lu %lu.%02lu \\\\n\"/\"%lu.%02lu  %lu.%02lu \\\\n\"/"
 )
 
-git checkout -q -b "bench-series-$(date +%s)"
+base=${2:-$(git rev-list --max-parents=0 HEAD | tail -1)}
+stamp=$(date +%s)
+git checkout -q -b "bench-series-$stamp" "$base"
 git ksplice series set HEAD >/dev/null
 git ksplice create --prebuild -q
 
@@ -46,11 +49,11 @@ for i in "${!edits[@]}"; do
   git commit -qam "bench: update $((i + 1)) to $file"
   objects_before=$(kib "$common/objects")
   t0=$(now)
-  git ksplice create -q --series --id "series$((i + 1))" HEAD
+  git ksplice create -q --series --id "s$stamp-$((i + 1))" HEAD
   t1=$(now)
-  changed=$(git ksplice show --json "series$((i + 1))" | grep -c '"path"' || true)
+  changed=$(git ksplice show --json "s$stamp-$((i + 1))" | grep -c '"path"' || true)
   printf '%-3s %-22s %9.2f %10.1f %10s %10s %9s\n' "$((i + 1))" "$file" "$(echo "$t1 - $t0" | bc)" \
     "$(echo "$(kib "$common/ksplice") / 1024" | bc -l)" "$(( $(kib "$common/objects") - objects_before ))" \
-    "$(stat -c %s "ksplice-series$((i + 1)).tar.gz")" "$changed"
-  rm -f "ksplice-series$((i + 1)).tar.gz"
+    "$(stat -c %s "ksplice-s$stamp-$((i + 1)).tar.gz")" "$changed"
+  rm -f "ksplice-s$stamp-$((i + 1)).tar.gz"
 done

@@ -80,9 +80,11 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
     /// Applies a batch of edits in one notes commit. Each edit maps the current note (or null) to the new
     /// text (null removes it). <paramref name="alongside"/> are further `git update-ref --stdin` commands
     /// (e.g. "create refs/x SHA") made in the same transaction: the notes and those refs move together or not
-    /// at all. Retries when another writer moved the notes ref meanwhile.
+    /// at all; <paramref name="beforeRefsMove"/> runs (and may throw) just before they move. Retries when another
+    /// writer moved the notes ref meanwhile.
     /// </summary>
-    public void Edit(IReadOnlyDictionary<string, Func<string?, string?>> edits, string message, IReadOnlyList<string>? alongside = null)
+    public void Edit(IReadOnlyDictionary<string, Func<string?, string?>> edits, string message, IReadOnlyList<string>? alongside = null,
+        Action? beforeRefsMove = null)
     {
         alongside ??= [];
         if (edits.Count == 0 && alongside.Count == 0) return;
@@ -99,6 +101,7 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
                     parent == null ? [] : [parent], prettifyMessage: false);
                 commands.Add($"update {Ref} {commit.Sha} {parent?.Sha ?? new string('0', HexLength)}");
             }
+            beforeRefsMove?.Invoke();
             if (commands.Count == 0) return;
             var r = repository.Git.TryRun(["update-ref", "-m", "notes: " + message, "--stdin"], stdin: string.Join("\n", commands) + "\n");
             if (r.Succeeded) return;

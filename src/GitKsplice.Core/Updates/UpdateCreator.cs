@@ -165,18 +165,20 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         var verdict = manifest.Forced ? "unsafe (forced)" : "hot-patchable";
         PerformanceTrace.Step("manifest made");
 
-        string? tarball = null;
-        if (request.OutputDirectory != null)
+        var tarball = request.OutputDirectory == null ? null
+            : Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
+        // The tarball is written while the note is prepared; refs move only once it is complete.
+        var archive = tarball == null ? Task.CompletedTask : Task.Run(() =>
         {
-            tarball = Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
             WriteArchive(tarball, manifest, change.PatchText.GetAwaiter().GetResult(), entries, modules, postCommit);
             PerformanceTrace.Step("tarball written");
-        }
+        });
         if (request.Record)
         {
-            try { Record(manifest, verdict, tarball, postCommit); }
+            try { Record(manifest, verdict, tarball, postCommit, beforeRefsMove: () => archive.GetAwaiter().GetResult()); }
             catch
             {
+                try { archive.Wait(); } catch (AggregateException) { } // never delete under a writer still renaming
                 if (tarball != null) File.Delete(tarball);
                 throw;
             }
@@ -187,6 +189,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
                 output.Info($"{SeriesRefs.PreRef} moved to the update's post state {postCommit.Sha[..12]}");
             }
         }
+        else archive.GetAwaiter().GetResult();
         return new CreateResult(manifest, tarball, verdict, lineOnly);
     }
 
@@ -282,18 +285,22 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             new(prefix + relative, () => File.OpenRead(Path.Combine(root, relative)));
     }
 
-    private void Record(Manifest manifest, string verdict, string? tarball, Commit postCommit)
+    private void Record(Manifest manifest, string verdict, string? tarball, Commit postCommit, Action beforeRefsMove)
     {
         var existing = _series.UpdateCommit(manifest.Id);
         if (existing != null && existing.Sha != postCommit.Sha)
             throw new UserError($"update id '{manifest.Id}' is already used by another update ({existing.Sha[..12]})");
-        AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson());
         var record = UpdateNote.FromManifest(manifest, verdict, tarball).ToRecord();
         // The update's ref and its note in one ref transaction: a note never describes an unrecorded update.
         new NotesStore(repository, UpdateNote.NotesRef).Edit(
             new Dictionary<string, Func<string?, string?>> { [postCommit.Sha] = note => record.MergeInto(note) },
             $"ksplice update {manifest.Id}",
-            existing == null ? [SeriesRefs.CreateUpdateCommand(manifest.Id, postCommit)] : []);
+            existing == null ? [SeriesRefs.CreateUpdateCommand(manifest.Id, postCommit)] : [],
+            () =>
+            {
+                beforeRefsMove();
+                AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson());
+            });
     }
 
     public static string ManifestPath(KspliceRepository repository, string id) =>
