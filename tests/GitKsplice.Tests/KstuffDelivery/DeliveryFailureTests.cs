@@ -70,11 +70,10 @@ public class DeliveryFailureTests(SshServer sshd)
         using var w = new DeliveryWorld(sshd);
         w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
         var before = w.TargetSnapshot();
-        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(ProcessRunner.ToolDirectory, "git-kstuff"))
-        {
-            WorkingDirectory = w.Repo.Root, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
-        };
-        foreach (var a in (string[])["-b", "--target-root", w.TargetRoot, DeliveryWorld.Host("intr")]) psi.ArgumentList.Add(a);
+        var psi = ProcessRunner.ToolWithDefaultSignals("git-kstuff", ["-b", "--target-root", w.TargetRoot, DeliveryWorld.Host("intr")]);
+        psi.WorkingDirectory = w.Repo.Root;
+        psi.RedirectStandardError = true;
+        psi.RedirectStandardOutput = true;
         foreach (var (k, v) in new Dictionary<string, string> { ["ROOT"] = w.Root, ["MACH"] = DeliveryWorld.Mach, ["HOME"] = w.Home, ["KSTUFF_SYSTEM_RC"] = "" })
             psi.Environment[k] = v;
         using var kstuff = System.Diagnostics.Process.Start(psi)!;

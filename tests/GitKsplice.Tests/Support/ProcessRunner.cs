@@ -17,6 +17,20 @@ public static class ProcessRunner
     public static string ToolDirectory { get; } =
         Environment.GetEnvironmentVariable("GIT_KSPLICE_TEST_TOOLS") is { Length: > 0 } tools ? Path.GetFullPath(tools) : AppContext.BaseDirectory;
 
+    /// <summary>
+    /// Starts one of our tools the way a terminal would, with SIGINT at its default disposition: a test run
+    /// launched in the background (as CI may do) inherits SIGINT ignored, and a program keeps ignoring a
+    /// signal ignored at its start, as Unix convention wants. env(1) resets it and execs the tool (same pid).
+    /// </summary>
+    public static ProcessStartInfo ToolWithDefaultSignals(string tool, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo("env") { UseShellExecute = false };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add(Path.Combine(ToolDirectory, tool));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
     public static RunResult Run(string workDir, string file, IEnumerable<string> args,
         IDictionary<string, string?>? env = null, string? stdin = null, int timeoutMs = 600_000)
     {

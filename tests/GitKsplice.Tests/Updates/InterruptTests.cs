@@ -15,13 +15,10 @@ public class InterruptTests
         var sleep = $"sleep 120.{Random.Shared.Next(100_000, 999_999)}";
         repo.Git("config", "ksplice.buildCommand", $"make && touch build-started && {sleep}");
 
-        var psi = new ProcessStartInfo(Path.Combine(ProcessRunner.ToolDirectory, "git-ksplice"))
-        {
-            WorkingDirectory = repo.Root,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        foreach (var a in new[] { "create", "--id", "intr01", commit }) psi.ArgumentList.Add(a);
+        var psi = ProcessRunner.ToolWithDefaultSignals("git-ksplice", ["create", "--id", "intr01", commit]);
+        psi.WorkingDirectory = repo.Root;
+        psi.RedirectStandardError = true;
+        psi.RedirectStandardOutput = true;
         using var process = Process.Start(psi)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var started = repo.Path(".git/ksplice/build/tree/build-started");
