@@ -269,7 +269,7 @@ public sealed class NotesSnapshot
     public IEnumerable<string> Targets => _blobs.Keys;
     public bool Contains(string objectId) => _blobs.ContainsKey(objectId);
 
-    /// <summary>The notes on these objects (those that have one), read by one `git cat-file --batch`.</summary>
+    /// <summary>The notes on these objects (those that have one), read by one `git cat-file --batch --buffer` (one write, not one per note).</summary>
     public IReadOnlyDictionary<string, string> ReadMany(IEnumerable<string> objectIds)
     {
         var wanted = objectIds.Where(_blobs.ContainsKey).Distinct().ToList();
@@ -287,7 +287,7 @@ public sealed class NotesSnapshot
             }
             targets.Add(target);
         }
-        var output = _repository.Git.RunBinary(["cat-file", "--batch"], request.ToString());
+        var output = _repository.Git.RunBinary(["cat-file", "--batch", "--buffer"], request.ToString());
         // Each object: "<oid> SP <type> SP <size> LF <contents> LF".
         for (var pos = 0; pos < output.Length;)
         {
