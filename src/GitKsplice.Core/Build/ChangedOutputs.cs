@@ -16,28 +16,50 @@ public static class ChangedOutputs
     private static readonly string[] SourceExtensions = [".c", ".S", ".s"];
 
     /// <summary>Objects compiled from a source file of the tree (foo.o beside foo.c), not linked aggregates like vmlinux.o.</summary>
-    public static Func<string, bool> Objects(string treeRoot) =>
-        rel => rel.EndsWith(".o", StringComparison.Ordinal) && HasSource(treeRoot, rel);
+    public static OutputFilter Objects(string treeRoot) => new(
+        rel => rel.EndsWith(".o", StringComparison.Ordinal) && HasSource(treeRoot, rel),
+        name => name.EndsWith(".o", StringComparison.Ordinal));
 
     /// <summary>Outputs matching any of the globs (against the file name or the relative path).</summary>
-    public static Func<string, bool> Matching(IReadOnlyList<string> globs) =>
-        rel => globs.Any(g =>
-            FileSystemName.MatchesSimpleExpression(g, rel, ignoreCase: false) ||
-            FileSystemName.MatchesSimpleExpression(g, System.IO.Path.GetFileName(rel), ignoreCase: false));
+    public static OutputFilter Matching(IReadOnlyList<string> globs)
+    {
+        // The usual globs ("*.ko") also rule out a file by its name alone; any other shape is tested in full.
+        var suffixes = globs.All(g => g.StartsWith("*.", StringComparison.Ordinal) && g.IndexOfAny(['*', '?', '/', '[', '\\'], 1) < 0)
+            ? globs.Select(g => g[1..]).ToArray()
+            : null;
+        return new OutputFilter(
+            rel => globs.Any(g =>
+                FileSystemName.MatchesSimpleExpression(g, rel, ignoreCase: false) ||
+                FileSystemName.MatchesSimpleExpression(g, System.IO.Path.GetFileName(rel), ignoreCase: false)),
+            name => suffixes == null || EndsWithAny(name, suffixes));
+    }
+
+    private static bool EndsWithAny(ReadOnlySpan<char> name, string[] suffixes)
+    {
+        foreach (var suffix in suffixes)
+            if (name.EndsWith(suffix, StringComparison.Ordinal)) return true;
+        return false;
+    }
 
     /// <summary>Relative paths of the files under <paramref name="root"/> that <paramref name="wanted"/> accepts.</summary>
-    public static IEnumerable<string> Enumerate(string root, Func<string, bool> wanted)
+    public static IEnumerable<string> Enumerate(string root, OutputFilter wanted)
     {
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
-        foreach (var file in Directory.EnumerateFiles(root, "*", options))
+        // The name test runs on the directory entry itself: most of a kernel tree's 80k files are passed over
+        // without a path string being made for them.
+        var files = new FileSystemEnumerable<string>(root, (ref FileSystemEntry entry) => entry.ToFullPath(), options)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory && wanted.MayMatch(entry.FileName),
+        };
+        foreach (var file in files)
         {
             var rel = System.IO.Path.GetRelativePath(root, file);
-            if (!rel.StartsWith(".git", StringComparison.Ordinal) && wanted(rel)) yield return rel;
+            if (!rel.StartsWith(".git", StringComparison.Ordinal) && wanted.Matches(rel)) yield return rel;
         }
     }
 
     /// <summary>The outputs of <paramref name="treeRoot"/> that differ from their copies under <paramref name="preRoot"/>.</summary>
-    public static IReadOnlyList<ChangedOutput> Find(string preRoot, string treeRoot, Func<string, bool> wanted) =>
+    public static IReadOnlyList<ChangedOutput> Find(string preRoot, string treeRoot, OutputFilter wanted) =>
         Differing(preRoot, treeRoot, Enumerate(treeRoot, wanted));
 
     /// <summary>
@@ -53,8 +75,8 @@ public static class ChangedOutputs
         var added = addedSources
             .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
             .Select(src => src[..src.LastIndexOf('.')] + ".o")
-            .Where(rel => File.Exists(System.IO.Path.Combine(treeRoot, rel)) && isObject(rel));
-        var candidates = Enumerate(preRoot, rel => rel.EndsWith(".o", StringComparison.Ordinal))
+            .Where(rel => File.Exists(System.IO.Path.Combine(treeRoot, rel)) && isObject.Matches(rel));
+        var candidates = Enumerate(preRoot, new OutputFilter(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal)))
             .Concat(added)
             .Distinct(StringComparer.Ordinal);
         return Differing(preRoot, treeRoot, candidates);
@@ -99,4 +121,20 @@ public static class ChangedOutputs
         var stem = System.IO.Path.Combine(root, objectPath[..^2]);
         return SourceExtensions.Any(ext => File.Exists(stem + ext));
     }
+}
+
+/// <summary>
+/// Which build outputs to look at: a cheap test on the file name, which may only rule files out, and the full
+/// test on the path relative to the tree.
+/// </summary>
+public sealed class OutputFilter(Func<string, bool> matches, OutputFilter.NameTest mayMatch)
+{
+    public delegate bool NameTest(ReadOnlySpan<char> fileName);
+
+    public bool Matches(string relativePath) => matches(relativePath);
+
+    public bool MayMatch(ReadOnlySpan<char> fileName) => mayMatch(fileName);
+
+    public OutputFilter Or(OutputFilter other) =>
+        new(rel => Matches(rel) || other.Matches(rel), name => MayMatch(name) || other.MayMatch(name));
 }

@@ -27,7 +27,7 @@ public sealed class OutputSnapshot(string root)
     }
 
     /// <summary>Copies the tree's outputs that differ from the snapshot; the state is written last, so an interrupted refresh is redone.</summary>
-    public int Refresh(string treeRoot, Func<string, bool> wanted, SnapshotState state)
+    public int Refresh(string treeRoot, OutputFilter wanted, SnapshotState state)
     {
         File.Delete(StateFile);
         Directory.CreateDirectory(Root);

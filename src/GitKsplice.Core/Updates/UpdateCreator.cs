@@ -221,7 +221,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         }
         var outputs = ChangedOutputs.Objects(tree.Root);
         var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
-        var copied = PreOutputs.Refresh(tree.Root, rel => outputs(rel) || modules(rel), wanted);
+        var copied = PreOutputs.Refresh(tree.Root, outputs.Or(modules), wanted);
         output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
     }
 
