@@ -107,20 +107,70 @@ public sealed partial class BuildSettings
                 (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
     }
 
+    /// <summary>
+    /// Writes gcc and cc into <paramref name="dir"/>: a small program, compiled once with the real compiler, that
+    /// runs it with the section flags added (a shell script would add a shell start to every compiler run),
+    /// or that shell script where the program does not compile.
+    /// </summary>
     private void WriteWrappers(string dir)
     {
         Directory.CreateDirectory(dir);
-        var script = $"#!/bin/sh\n# git-ksplice: compile with one section per function and per data object\nexec '{CompilerPath.Replace("'", "'\\''")}' {SectionFlags} \"$@\"\n";
+        var quoted = CompilerPath.Replace("'", "'\\''");
+        var script = $"#!/bin/sh\n# git-ksplice: compile with one section per function and per data object\nexec '{quoted}' {SectionFlags} \"$@\"\n";
+        var stamp = Path.Combine(dir, ".wrapper");
+        if (File.Exists(stamp) && File.ReadAllText(stamp) == script &&
+            File.Exists(Path.Combine(dir, "gcc")) && File.Exists(Path.Combine(dir, "cc")))
+            return;
+        var wrapper = CompileWrapper(dir);
         foreach (var name in new[] { "gcc", "cc" })
         {
             var path = Path.Combine(dir, name);
-            if (File.Exists(path) && File.ReadAllText(path) == script) continue;
             var temp = path + ".tmp";
-            File.WriteAllText(temp, script);
+            if (wrapper != null) File.Copy(wrapper, temp, overwrite: true);
+            else File.WriteAllText(temp, script);
             File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                 UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             File.Move(temp, path, overwrite: true);
         }
+        if (wrapper != null) File.Delete(wrapper);
+        AtomicFile.WriteAllText(stamp, script);
+    }
+
+    /// <summary>The wrapper program built with the real compiler, or null if it does not build.</summary>
+    private string? CompileWrapper(string dir)
+    {
+        var literal = "\"" + string.Concat(CompilerPath.Select(c => c is '\\' or '"' ? "\\" + c : c.ToString())) + "\"";
+        var flags = string.Join(", ", SectionFlags.Split(' ').Select(f => $"\"{f}\""));
+        var source = $$"""
+            /* git-ksplice: runs the compiler with one section per function and per data object. */
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include <unistd.h>
+            int main(int argc, char **argv)
+            {
+                static const char *const flags[] = { {{flags}} };
+                const int n = sizeof flags / sizeof flags[0];
+                char **args = calloc((size_t)argc + n + 1, sizeof *args);
+                if (!args) return 127;
+                args[0] = {{literal}};
+                for (int i = 0; i < n; i++) args[1 + i] = (char *)flags[i];
+                for (int i = 1; i < argc; i++) args[n + i] = argv[i];
+                execv(args[0], args);
+                perror(args[0]);
+                return 127;
+            }
+
+            """;
+        var sourcePath = Path.Combine(dir, "wrapper.c");
+        var output = Path.Combine(dir, $".wrapper.{System.Environment.ProcessId}");
+        File.WriteAllText(sourcePath, source);
+        try
+        {
+            var r = CommandRunner.Run(dir, CompilerPath, ["-O2", "-o", output, sourcePath]);
+            return r.Succeeded && File.Exists(output) ? output : null;
+        }
+        catch (Cli.UserError) { return null; }
+        finally { File.Delete(sourcePath); }
     }
 
     private static string? FindOnPath(string name) =>
