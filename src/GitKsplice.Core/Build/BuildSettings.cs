@@ -100,11 +100,7 @@ public sealed partial class BuildSettings
     private static string? FindProgram(string name, string root, IReadOnlyDictionary<string, string?> env)
     {
         if (name.Contains('/')) return Path.GetFullPath(name, root) is var path && File.Exists(path) ? path : null;
-        var searchPath = env.TryGetValue("PATH", out var p) && p != null ? p : System.Environment.GetEnvironmentVariable("PATH") ?? "";
-        return searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(candidate => File.Exists(candidate) &&
-                (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
+        return FindOnPath(name, env.TryGetValue("PATH", out var p) && p != null ? p : null);
     }
 
     /// <summary>
@@ -173,9 +169,11 @@ public sealed partial class BuildSettings
         finally { File.Delete(sourcePath); }
     }
 
-    private static string? FindOnPath(string name) =>
-        (System.Environment.GetEnvironmentVariable("PATH") ?? "")
+    /// <summary>The first executable file <paramref name="name"/> in <paramref name="searchPath"/> (default: this process's PATH).</summary>
+    private static string? FindOnPath(string name, string? searchPath = null) =>
+        (searchPath ?? System.Environment.GetEnvironmentVariable("PATH") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
+            .FirstOrDefault(candidate => File.Exists(candidate) &&
+                (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
 }

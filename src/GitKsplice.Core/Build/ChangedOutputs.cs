@@ -75,7 +75,7 @@ public static class ChangedOutputs
         var added = addedSources
             .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
             .Select(src => src[..src.LastIndexOf('.')] + ".o")
-            .Where(rel => File.Exists(System.IO.Path.Combine(treeRoot, rel)) && isObject.Matches(rel));
+            .Where(isObject.Matches);
         var candidates = Enumerate(preRoot, new OutputFilter(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal)))
             .Concat(added)
             .Distinct(StringComparer.Ordinal);

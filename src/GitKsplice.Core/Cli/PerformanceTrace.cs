@@ -14,8 +14,6 @@ public static class PerformanceTrace
     private static readonly Lock Gate = new();
     private static double _last;
 
-    public static bool Enabled => Sink != null;
-
     /// <summary>Marks the end of a step: the time since the previous mark and since the command started.</summary>
     public static void Step(string what)
     {

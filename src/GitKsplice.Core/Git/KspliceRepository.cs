@@ -18,8 +18,9 @@ public sealed class KspliceRepository : IDisposable
     /// <summary>Everything git-ksplice keeps: build trees, logs, locks, manifests.</summary>
     public string StateDir => Path.Combine(CommonDir, "ksplice");
 
-    private KspliceRepository(Repository repo)
+    private KspliceRepository(Repository repo, Task<GitConfigValues> config)
     {
+        _config = config;
         Repo = repo;
         GitDir = Path.TrimEndingDirectorySeparator(repo.Info.Path);
         WorkDir = repo.Info.WorkingDirectory is { } wd ? Path.TrimEndingDirectorySeparator(wd) : null;
@@ -53,13 +54,13 @@ public sealed class KspliceRepository : IDisposable
         var gitDir = FindGitDir(startDirectory) ?? AskGitForGitDir(startDirectory);
         // git config runs while libgit2 opens the repository: every command reads settings right after.
         var config = Task.Run(() => GitConfigValues.ReadAll(startDirectory));
-        return new KspliceRepository(new Repository(gitDir)) { _config = config };
+        return new KspliceRepository(new Repository(gitDir), config);
     }
 
-    private Task<GitConfigValues>? _config;
+    private readonly Task<GitConfigValues> _config;
 
     /// <summary>Every setting as git sees it (system, global, the common and the worktree config, -c), read once.</summary>
-    public GitConfigValues Config => (_config ??= Task.FromResult(GitConfigValues.ReadAll(WorkDir ?? GitDir))).GetAwaiter().GetResult();
+    public GitConfigValues Config => _config.GetAwaiter().GetResult();
 
     private static readonly string[] DiscoveryVariables =
         ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM"];
