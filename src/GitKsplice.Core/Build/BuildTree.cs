@@ -39,7 +39,9 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         }
     }
 
-    private void SaveState(BuildTreeState state) => AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state, StateJsonContext.Default.BuildTreeState));
+    /// <summary>Not flushed to disk: a state lost in a crash only costs a clean rebuild.</summary>
+    private void SaveState(BuildTreeState state) =>
+        AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state, StateJsonContext.Default.BuildTreeState), flushToDisk: false);
 
     /// <summary>git plumbing on this tree: our own index and work tree, the user's objects.</summary>
     public GitCli Git => repository.Git.With(new Dictionary<string, string?>
@@ -87,8 +89,12 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         }
     }
 
-    /// <summary>Runs the build command in the tree; logs to $GIT_DIR/ksplice/logs/&lt;label&gt;.log. <paramref name="what"/> names the state for messages.</summary>
-    public string Build(BuildSettings settings, bool kbuild, string label, string what, ToolOutput output, CancellationToken cancel = default)
+    /// <summary>
+    /// Runs the build command in the tree; logs to $GIT_DIR/ksplice/logs/&lt;label&gt;.log. <paramref name="what"/>
+    /// names the state for messages; <paramref name="whileBuilding"/> runs once the build has started.
+    /// </summary>
+    public string Build(BuildSettings settings, bool kbuild, string label, string what, ToolOutput output,
+        CancellationToken cancel = default, Action? whileBuilding = null)
     {
         Directory.CreateDirectory(LogDir);
         var log = Path.Combine(LogDir, $"{label}.log");
@@ -102,7 +108,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
             : null;
         int exit;
         var (program, args) = settings.Invocation(Root, env);
-        try { exit = CommandRunner.RunLogged(Root, program, args, log, env, echo, cancel); }
+        try { exit = CommandRunner.RunLogged(Root, program, args, log, env, echo, whileBuilding, cancel); }
         finally { output.EndStatus(); }
         var state = State!;
         SaveState(state with { Built = exit == 0 });

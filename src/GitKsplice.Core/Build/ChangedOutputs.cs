@@ -2,6 +2,9 @@ using System.IO.Enumeration;
 
 namespace GitKsplice.Build;
 
+/// <summary>A file's size and modification time, as a directory walk or a stat reads them.</summary>
+public readonly record struct FileStamp(long Length, DateTime LastWriteTimeUtc);
+
 /// <summary>A build output whose bytes differ between the pre snapshot and the build tree (PrePath null for a new one).</summary>
 public sealed record ChangedOutput(string Path, string? PrePath, string PostPath);
 
@@ -42,32 +45,46 @@ public static class ChangedOutputs
     }
 
     /// <summary>Relative paths of the files under <paramref name="root"/> that <paramref name="wanted"/> accepts.</summary>
-    public static IEnumerable<string> Enumerate(string root, OutputFilter wanted)
+    public static IEnumerable<string> Enumerate(string root, OutputFilter wanted) =>
+        EnumerateStamped(root, wanted).Select(f => f.Path);
+
+    /// <summary>Like <see cref="Enumerate"/>, with each file's size and mtime as the directory walk read them.</summary>
+    private static IEnumerable<(string Path, FileStamp Stamp)> EnumerateStamped(string root, OutputFilter wanted)
     {
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
         // The name test runs on the directory entry itself: most of a kernel tree's 80k files are passed over
         // without a path string being made for them.
-        var files = new FileSystemEnumerable<string>(root, (ref FileSystemEntry entry) => entry.ToFullPath(), options)
+        var files = new FileSystemEnumerable<(string, FileStamp)>(root,
+            (ref FileSystemEntry entry) => (entry.ToFullPath(), new FileStamp(entry.Length, entry.LastWriteTimeUtc.UtcDateTime)), options)
         {
             ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory && wanted.MayMatch(entry.FileName),
         };
-        foreach (var file in files)
+        foreach (var (file, stamp) in files)
         {
             var rel = System.IO.Path.GetRelativePath(root, file);
-            if (!rel.StartsWith(".git", StringComparison.Ordinal) && wanted.Matches(rel)) yield return rel;
+            if (!rel.StartsWith(".git", StringComparison.Ordinal) && wanted.Matches(rel)) yield return (rel, stamp);
         }
     }
 
     /// <summary>The outputs of <paramref name="treeRoot"/> that differ from their copies under <paramref name="preRoot"/>.</summary>
     public static IReadOnlyList<ChangedOutput> Find(string preRoot, string treeRoot, OutputFilter wanted) =>
-        Differing(preRoot, treeRoot, Enumerate(treeRoot, wanted));
+        Differing(preRoot, treeRoot, Enumerate(treeRoot, wanted).Select(rel => (rel, Stamp(System.IO.Path.Combine(preRoot, rel)))));
+
+    /// <summary>
+    /// The objects of the pre snapshot with their sizes and mtimes, from one walk of it. The snapshot does not
+    /// change while the post state builds, so a create lists it during the build.
+    /// </summary>
+    public static IReadOnlyDictionary<string, FileStamp> SnapshotObjects(string preRoot) =>
+        EnumerateStamped(preRoot, new OutputFilter(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal)))
+            .ToDictionary(f => f.Path, f => f.Stamp, StringComparer.Ordinal);
 
     /// <summary>
     /// The objects that differ, looking only where one can be: the pre snapshot already lists every object the
-    /// pre state built, and a new one needs a new source file. Walking the snapshot instead of the build tree
-    /// keeps a warm create on a kernel tree from stat-ing every file of it.
+    /// pre state built, and a new one needs a new source file. Looking up the snapshot's objects instead of
+    /// walking the build tree keeps a warm create on a kernel tree from stat-ing every file of it.
     /// </summary>
-    public static IReadOnlyList<ChangedOutput> FindObjects(string preRoot, string treeRoot, IEnumerable<string> addedSources)
+    public static IReadOnlyList<ChangedOutput> FindObjects(string preRoot, IReadOnlyDictionary<string, FileStamp> snapshot,
+        string treeRoot, IEnumerable<string> addedSources)
     {
         // The snapshot holds only objects with a source (it was taken through Objects), so only the objects of
         // added sources need that check.
@@ -75,35 +92,40 @@ public static class ChangedOutputs
         var added = addedSources
             .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
             .Select(src => src[..src.LastIndexOf('.')] + ".o")
-            .Where(isObject.Matches);
-        var candidates = Enumerate(preRoot, new OutputFilter(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal)))
-            .Concat(added)
-            .Distinct(StringComparer.Ordinal);
-        return Differing(preRoot, treeRoot, candidates);
+            .Where(obj => !snapshot.ContainsKey(obj) && isObject.Matches(obj))
+            .Distinct(StringComparer.Ordinal)
+            .Select(obj => (obj, (FileStamp?)null));
+        return Differing(preRoot, treeRoot, snapshot.Select(kv => (kv.Key, (FileStamp?)kv.Value)).Concat(added));
     }
 
-    /// <summary>Of the outputs named, those in the tree that are new or have other bytes than their pre copy.</summary>
-    private static IReadOnlyList<ChangedOutput> Differing(string preRoot, string treeRoot, IEnumerable<string> outputs)
+    private static FileStamp? Stamp(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? new FileStamp(info.Length, info.LastWriteTimeUtc) : null;
+    }
+
+    /// <summary>Of the outputs named (with their pre copy's stamp, null for none), those in the tree that are new or have other bytes than their pre copy.</summary>
+    private static IReadOnlyList<ChangedOutput> Differing(string preRoot, string treeRoot, IEnumerable<(string Path, FileStamp? Pre)> outputs)
     {
         var result = new List<ChangedOutput>();
-        foreach (var rel in outputs)
+        foreach (var (rel, pre) in outputs)
         {
             var post = new FileInfo(System.IO.Path.Combine(treeRoot, rel));
             if (!post.Exists) continue;
-            var pre = new FileInfo(System.IO.Path.Combine(preRoot, rel));
-            if (!pre.Exists) result.Add(new ChangedOutput(rel, null, post.FullName));
-            else if (!SameBytes(pre, post)) result.Add(new ChangedOutput(rel, pre.FullName, post.FullName));
+            var prePath = System.IO.Path.Combine(preRoot, rel);
+            if (pre == null) result.Add(new ChangedOutput(rel, null, post.FullName));
+            else if (!SameBytes(prePath, pre.Value, post)) result.Add(new ChangedOutput(rel, prePath, post.FullName));
         }
         result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return result;
     }
 
     /// <summary>Same size and mtime: a copy not rebuilt since; otherwise the bytes decide.</summary>
-    public static bool SameBytes(FileInfo pre, FileInfo post)
+    private static bool SameBytes(string prePath, FileStamp pre, FileInfo post)
     {
         if (pre.Length != post.Length) return false;
         if (pre.LastWriteTimeUtc == post.LastWriteTimeUtc) return true;
-        using var a = new FileStream(pre.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var a = new FileStream(prePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         using var b = new FileStream(post.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         var bufA = new byte[1 << 16];
         var bufB = new byte[1 << 16];

@@ -36,6 +36,9 @@ public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>?
 
     public string Run(params string[] args) => Run((IEnumerable<string>)args);
 
+    /// <summary>Starts git with all three streams redirected, for a conversation (update-ref --stdin, cat-file --batch).</summary>
+    public System.Diagnostics.Process Spawn(IEnumerable<string> args) => CommandRunner.Spawn(WorkDir, "git", args, env);
+
     /// <summary>Runs git and returns its stdout as bytes; a failure becomes a UserError carrying git's own message.</summary>
     public byte[] RunBinary(IReadOnlyList<string> args, string? stdin = null)
     {

@@ -80,11 +80,20 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
     /// Applies a batch of edits in one notes commit. Each edit maps the current note (or null) to the new
     /// text (null removes it). <paramref name="alongside"/> are further `git update-ref --stdin` commands
     /// (e.g. "create refs/x SHA") made in the same transaction: the notes and those refs move together or not
-    /// at all; <paramref name="beforeRefsMove"/> runs (and may throw) just before they move. Retries when another
-    /// writer moved the notes ref meanwhile.
+    /// at all; <paramref name="beforeRefsMove"/> runs (and may throw) once their refs are locked, just before
+    /// they move. Retries when another writer moved the notes ref meanwhile.
     /// </summary>
     public void Edit(IReadOnlyDictionary<string, Func<string?, string?>> edits, string message, IReadOnlyList<string>? alongside = null,
-        Action? beforeRefsMove = null)
+        Action? beforeRefsMove = null) =>
+        Apply(message, () => StartTransaction(message), edits, alongside, beforeRefsMove);
+
+    /// <summary>An edit applied later, whose ref transaction may start before its edits are known.</summary>
+    public NotesEdit BeginEdit(string message) => new(this, message);
+
+    internal RefTransaction StartTransaction(string message) => RefTransaction.Start(repository.Git, "notes: " + message);
+
+    internal void Apply(string message, Func<RefTransaction> transactions, IReadOnlyDictionary<string, Func<string?, string?>> edits,
+        IReadOnlyList<string>? alongside, Action? beforeRefsMove)
     {
         alongside ??= [];
         if (edits.Count == 0 && alongside.Count == 0) return;
@@ -101,13 +110,21 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
                     parent == null ? [] : [parent], prettifyMessage: false);
                 commands.Add($"update {Ref} {commit.Sha} {parent?.Sha ?? new string('0', HexLength)}");
             }
-            beforeRefsMove?.Invoke();
-            if (commands.Count == 0) return;
-            var r = repository.Git.TryRun(["update-ref", "-m", "notes: " + message, "--stdin"], stdin: string.Join("\n", commands) + "\n");
-            if (r.Succeeded) return;
+            if (commands.Count == 0)
+            {
+                beforeRefsMove?.Invoke();
+                return;
+            }
+            using var transaction = transactions();
+            if (transaction.TryPrepare(commands, out var error))
+            {
+                beforeRefsMove?.Invoke(); // a throw here disposes the transaction uncommitted: nothing moves
+                transaction.Commit();
+                return;
+            }
             // Only a notes ref moved by another writer is worth another try; anything else is the caller's error.
             if (CurrentCommit()?.Sha == parent?.Sha || attempt >= 5)
-                throw new UserError($"could not update {Ref}: {r.StdErr.Trim()}");
+                throw new UserError($"could not update {Ref}: {error}");
         }
     }
 
@@ -251,6 +268,43 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
         var configured = repository.Repo.Config.BuildSignature(DateTimeOffset.Now);
         return configured ?? new Signature("git-ksplice", "git-ksplice@localhost", DateTimeOffset.Now);
     }
+}
+
+/// <summary>
+/// A notes edit made by <see cref="NotesStore.BeginEdit"/>, whose `git update-ref` may start before the
+/// edits are known (<see cref="StartGit"/>): a caller that records a result after a long step (a build)
+/// starts git during it, and git's start-up is then off the critical path.
+/// </summary>
+public sealed class NotesEdit : IDisposable
+{
+    private readonly NotesStore _store;
+    private readonly string _message;
+    private RefTransaction? _started;
+
+    internal NotesEdit(NotesStore store, string message)
+    {
+        _store = store;
+        _message = message;
+    }
+
+    /// <summary>Starts the transaction's git now.</summary>
+    public void StartGit() => _started ??= _store.StartTransaction(_message);
+
+    /// <summary>Applies the edits as <see cref="NotesStore.Edit"/> does.</summary>
+    public void Apply(IReadOnlyDictionary<string, Func<string?, string?>> edits, IReadOnlyList<string>? alongside = null,
+        Action? beforeRefsMove = null) =>
+        _store.Apply(_message, NextTransaction, edits, alongside, beforeRefsMove);
+
+    /// <summary>The transaction started early first; a retry after another writer moved the notes starts a new one.</summary>
+    private RefTransaction NextTransaction()
+    {
+        var transaction = _started ?? _store.StartTransaction(_message);
+        _started = null;
+        return transaction;
+    }
+
+    /// <summary>Ends a transaction started but never applied: git aborts it.</summary>
+    public void Dispose() => _started?.Dispose();
 }
 
 /// <summary>The notes of one notes commit: which objects have one, and their text on demand.</summary>

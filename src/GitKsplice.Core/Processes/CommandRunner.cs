@@ -56,9 +56,13 @@ public static class CommandRunner
         return (p.ExitCode, stdout.ToArray(), stderr.Result);
     }
 
-    /// <summary>Runs a program with both output streams appended to a log file; returns the exit code.</summary>
+    /// <summary>
+    /// Runs a program with both output streams appended to a log file; returns the exit code.
+    /// <paramref name="whileRunning"/> runs on this thread once the program has started.
+    /// </summary>
     public static int RunLogged(string workDir, string file, IEnumerable<string> args, string logPath,
-        IReadOnlyDictionary<string, string?>? env = null, Action<string>? echo = null, CancellationToken cancel = default)
+        IReadOnlyDictionary<string, string?>? env = null, Action<string>? echo = null, Action? whileRunning = null,
+        CancellationToken cancel = default)
     {
         var psi = Start(workDir, file, args, env);
         psi.RedirectStandardOutput = true;
@@ -76,10 +80,29 @@ public static class CommandRunner
         p.ErrorDataReceived += (_, e) => Line(e.Data);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
+        try { whileRunning?.Invoke(); }
+        catch
+        {
+            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw;
+        }
         WaitOrKill(p, cancel);
         p.WaitForExit(); // drains the asynchronous readers
         Cli.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
         return p.ExitCode;
+    }
+
+    /// <summary>
+    /// Starts a program that talks over its standard streams (all three redirected), for a caller that sends
+    /// its input later; the caller owns and disposes the process.
+    /// </summary>
+    public static Process Spawn(string workDir, string file, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null)
+    {
+        var psi = Start(workDir, file, args, env);
+        psi.RedirectStandardInput = true;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        return StartProcess(psi, file);
     }
 
     private static ProcessStartInfo Start(string workDir, string file, IEnumerable<string> args,

@@ -50,6 +50,12 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     /// <summary>The outputs of the pre state, copied aside once it is built.</summary>
     private OutputSnapshot PreOutputs => new(Path.Combine(repository.StateDir, "build", "pre-outputs"));
 
+    /// <summary>
+    /// Loads the hashing library (OpenSSL, about a millisecond) on another thread, for a command about to
+    /// open the repository and create an update: every create hashes its settings and its objects.
+    /// </summary>
+    public static void PreloadHashing() => Task.Run(static () => SHA256.HashData(ReadOnlySpan<byte>.Empty));
+
     public static string NewId() =>
         new(Enumerable.Range(0, 8).Select(_ => "abcdefghijklmnopqrstuvwxyz0123456789"[RandomNumberGenerator.GetInt32(36)]).ToArray());
 
@@ -106,13 +112,22 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         post.Sync(change.PostTree, settings.Key(kbuild), config.Hash());
         post.InstallConfig(config);
         PerformanceTrace.Step("build tree moved to the post source");
-        var addedSources = AddedFiles(pre.Tree.Sha, change.PostTree); // read while the build runs
+        // While the build runs (one change keeps one core busy at most): find what the source adds, list the pre
+        // snapshot's objects and start git for the ref transaction that records the update.
+        using var recording = request.Record ? new NotesStore(repository, UpdateNote.NotesRef).BeginEdit($"ksplice update {id}") : null;
+        Task<IReadOnlyList<string>>? addedSources = null;
+        IReadOnlyDictionary<string, FileStamp>? snapshot = null;
         output.Info($"building the update's post state ({request.Change.Describe()})");
         OnStage?.Invoke("building the post state");
-        post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel);
+        post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel, whileBuilding: () =>
+        {
+            addedSources = AddedFiles(pre.Tree.Sha, change.PostTree);
+            recording?.StartGit();
+            snapshot = ChangedOutputs.SnapshotObjects(PreOutputs.Root);
+        });
         PerformanceTrace.Step("post state built");
 
-        var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, post.Root, addedSources.GetAwaiter().GetResult());
+        var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, snapshot!, post.Root, addedSources!.GetAwaiter().GetResult());
         output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
         PerformanceTrace.Step($"{changedObjects.Count} changed object(s) found");
         OnStage?.Invoke("analysing the changed objects");
@@ -167,18 +182,17 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
 
         var tarball = request.OutputDirectory == null ? null
             : Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
-        // The tarball is written while the note is prepared; refs move only once it is complete.
-        var archive = tarball == null ? Task.CompletedTask : Task.Run(() =>
+        if (tarball != null)
         {
             WriteArchive(tarball, manifest, change.PatchText.GetAwaiter().GetResult(), entries, modules, postCommit);
             PerformanceTrace.Step("tarball written");
-        });
+        }
         if (request.Record)
         {
-            try { Record(manifest, verdict, tarball, postCommit, beforeRefsMove: () => archive.GetAwaiter().GetResult()); }
+            // Refs move only once the tarball is complete; an update that cannot be recorded leaves no tarball.
+            try { Record(recording!, manifest, verdict, tarball, postCommit); }
             catch
             {
-                try { archive.Wait(); } catch (AggregateException) { } // never delete under a writer still renaming
                 if (tarball != null) File.Delete(tarball);
                 throw;
             }
@@ -189,7 +203,6 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
                 output.Info($"{SeriesRefs.PreRef} moved to the update's post state {postCommit.Sha[..12]}");
             }
         }
-        else archive.GetAwaiter().GetResult();
         return new CreateResult(manifest, tarball, verdict, lineOnly);
     }
 
@@ -285,22 +298,17 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             new(prefix + relative, () => File.OpenRead(Path.Combine(root, relative)));
     }
 
-    private void Record(Manifest manifest, string verdict, string? tarball, Commit postCommit, Action beforeRefsMove)
+    private void Record(NotesEdit recording, Manifest manifest, string verdict, string? tarball, Commit postCommit)
     {
         var existing = _series.UpdateCommit(manifest.Id);
         if (existing != null && existing.Sha != postCommit.Sha)
             throw new UserError($"update id '{manifest.Id}' is already used by another update ({existing.Sha[..12]})");
         var record = UpdateNote.FromManifest(manifest, verdict, tarball).ToRecord();
         // The update's ref and its note in one ref transaction: a note never describes an unrecorded update.
-        new NotesStore(repository, UpdateNote.NotesRef).Edit(
+        recording.Apply(
             new Dictionary<string, Func<string?, string?>> { [postCommit.Sha] = note => record.MergeInto(note) },
-            $"ksplice update {manifest.Id}",
             existing == null ? [SeriesRefs.CreateUpdateCommand(manifest.Id, postCommit)] : [],
-            () =>
-            {
-                beforeRefsMove();
-                AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson());
-            });
+            beforeRefsMove: () => AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson()));
     }
 
     public static string ManifestPath(KspliceRepository repository, string id) =>

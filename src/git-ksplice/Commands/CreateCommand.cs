@@ -44,6 +44,7 @@ internal static class CreateCommand
         int Execute(ParseResult parse, ToolOutput output, CancellationToken cancel)
         {
             PerformanceTrace.Step("command line parsed");
+            UpdateCreator.PreloadHashing();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             PerformanceTrace.Step("repository opened");
             var creator = new UpdateCreator(repository, new ElfObjectAnalyzer(), output);

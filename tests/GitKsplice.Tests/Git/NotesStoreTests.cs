@@ -58,6 +58,50 @@ public class NotesStoreTests
     }
 
     [Fact]
+    public void An_edit_whose_git_started_early_applies_after_another_writer_moved_the_notes()
+    {
+        using var repo = new TestRepo();
+        var first = repo.Git("commit-tree", "-m", "a", repo.Git("write-tree"));
+        var second = repo.Git("commit-tree", "-m", "b", repo.Git("write-tree"));
+        using var repository = KspliceRepository.Discover(repo.Root);
+        var store = new NotesStore(repository, "refs/notes/test");
+        using var edit = store.BeginEdit("mine");
+        edit.StartGit();
+
+        repo.Git("notes", "--ref", "test", "add", "-m", "theirs", first); // moves the ref under the started git
+        edit.Apply(new Dictionary<string, Func<string?, string?>> { [second] = _ => "mine\n" }, ["create refs/test/mine " + second]);
+
+        Assert.Equal("theirs", repo.Git("notes", "--ref", "test", "show", first));
+        Assert.Equal("mine", repo.Git("notes", "--ref", "test", "show", second));
+        Assert.Equal(second, repo.Git("rev-parse", "refs/test/mine"));
+        Assert.Contains("notes: mine", repo.Git("reflog", "show", "refs/notes/test"));
+    }
+
+    [Fact]
+    public void An_edit_that_fails_before_its_refs_move_moves_nothing_and_leaves_no_lock()
+    {
+        using var repo = new TestRepo();
+        var commit = repo.Git("commit-tree", "-m", "a", repo.Git("write-tree"));
+        using var repository = KspliceRepository.Discover(repo.Root);
+        var store = new NotesStore(repository, "refs/notes/test");
+
+        using (var edit = store.BeginEdit("failing"))
+        {
+            edit.StartGit();
+            Assert.Throws<IOException>(() => edit.Apply(
+                new Dictionary<string, Func<string?, string?>> { [commit] = _ => "note\n" }, ["create refs/test/x " + commit],
+                beforeRefsMove: () => throw new IOException("tarball not written")));
+        }
+        using (var unused = store.BeginEdit("never applied")) unused.StartGit();
+
+        Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/notes/test").ExitCode);
+        Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/test/x").ExitCode);
+        Assert.Empty(Directory.GetFiles(Path.Combine(repo.Root, ".git", "refs"), "*.lock", SearchOption.AllDirectories));
+        store.Edit(new Dictionary<string, Func<string?, string?>> { [commit] = _ => "later\n" }, "later");
+        Assert.Equal("later", repo.Git("notes", "--ref", "test", "show", commit));
+    }
+
+    [Fact]
     public void Records_of_other_kinds_survive_an_update()
     {
         var note = new NoteRecord("ksplice-verdict", "abc").Add("verdict", "hot-patchable").ToString();
