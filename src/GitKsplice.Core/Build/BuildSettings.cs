@@ -6,8 +6,9 @@ namespace GitKsplice.Build;
 
 /// <summary>
 /// How a tree is built: the command, the parallelism, and how every object gets its own function and data
-/// sections without editing the user's Makefile — KCFLAGS for a Kbuild (Linux) tree, a compiler wrapper
-/// first on PATH for a plain Makefile that calls gcc or cc.
+/// sections without editing the user's Makefile — KCFLAGS for a Kbuild (Linux) tree; for a plain Makefile
+/// that calls gcc or cc, a compiler wrapper first on PATH that compiles a sectioned copy of each object
+/// beside the build, which itself runs as written (its link pays nothing for a section per function).
 /// </summary>
 public sealed partial class BuildSettings
 {
@@ -48,13 +49,17 @@ public sealed partial class BuildSettings
 
     /// <summary>Identifies everything that makes two builds of the same source differ; a change forces a clean build.</summary>
     public string Key(bool kbuild) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-        string.Join('\n', Command, CompilerPath, CompilerVersion, kbuild ? KbuildRecipe : "wrapper", SectionFlags))))[..16];
+        string.Join('\n', Command, CompilerPath, CompilerVersion, kbuild ? KbuildRecipe : WrapperRecipe, SectionFlags))))[..16];
 
-    /// <summary>Changes when the environment given to Kbuild changes, so trees built the old way are rebuilt.</summary>
+    /// <summary>Change when the way a tree is built changes, so trees built the old way are rebuilt.</summary>
     private const string KbuildRecipe = "kbuild: KCFLAGS, fixed KBUILD_BUILD_VERSION and KBUILD_BUILD_TIMESTAMP";
+    private const string WrapperRecipe = "wrapper: the build as written, sectioned copies of its objects beside it";
 
-    /// <summary>The environment of a build: KCFLAGS for a Kbuild tree, else the compiler wrapper first on PATH.</summary>
-    public Dictionary<string, string?> BuildEnvironment(bool kbuild, string wrapperDir)
+    /// <summary>
+    /// The environment of a build: KCFLAGS for a Kbuild tree; else the compiler wrapper first on PATH, told the
+    /// tree and where its sectioned copies of the tree's objects go (<paramref name="objectRoot"/>).
+    /// </summary>
+    public Dictionary<string, string?> BuildEnvironment(bool kbuild, string wrapperDir, string treeRoot, string objectRoot)
     {
         var env = new Dictionary<string, string?>
         {
@@ -74,6 +79,8 @@ public sealed partial class BuildSettings
         {
             WriteWrappers(wrapperDir);
             env["PATH"] = wrapperDir + Path.PathSeparator + System.Environment.GetEnvironmentVariable("PATH");
+            env["GIT_KSPLICE_TREE"] = treeRoot;
+            env["GIT_KSPLICE_OBJECTS"] = objectRoot;
         }
         return env;
     }
@@ -104,68 +111,63 @@ public sealed partial class BuildSettings
     }
 
     /// <summary>
-    /// Writes gcc and cc into <paramref name="dir"/>: a small program, compiled once with the real compiler, that
-    /// runs it with the section flags added (a shell script would add a shell start to every compiler run),
-    /// or that shell script where the program does not compile.
+    /// Writes gcc and cc into <paramref name="dir"/>: the compiler wrapper (compiler-wrapper.c) for this compiler,
+    /// compiled once. It runs the compiler exactly as the build asks, and beside each object the build compiles
+    /// it compiles a copy with one section per function into the object root.
     /// </summary>
     private void WriteWrappers(string dir)
     {
-        Directory.CreateDirectory(dir);
-        var quoted = CompilerPath.Replace("'", "'\\''");
-        var script = $"#!/bin/sh\n# git-ksplice: compile with one section per function and per data object\nexec '{quoted}' {SectionFlags} \"$@\"\n";
+        var source = WrapperSource();
         var stamp = Path.Combine(dir, ".wrapper");
-        if (File.Exists(stamp) && File.ReadAllText(stamp) == script &&
+        if (File.Exists(stamp) && File.ReadAllText(stamp) == source &&
             File.Exists(Path.Combine(dir, "gcc")) && File.Exists(Path.Combine(dir, "cc")))
             return;
-        var wrapper = CompileWrapper(dir);
+        Directory.CreateDirectory(dir);
+        var program = CompileWrapper(dir, source);
         foreach (var name in new[] { "gcc", "cc" })
         {
             var path = Path.Combine(dir, name);
             var temp = path + ".tmp";
-            if (wrapper != null) File.Copy(wrapper, temp, overwrite: true);
-            else File.WriteAllText(temp, script);
+            File.Copy(program, temp, overwrite: true);
             File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                 UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             File.Move(temp, path, overwrite: true);
         }
-        if (wrapper != null) File.Delete(wrapper);
-        AtomicFile.WriteAllText(stamp, script);
+        File.Delete(program);
+        AtomicFile.WriteAllText(stamp, source, flushToDisk: false);
     }
 
-    /// <summary>The wrapper program built with the real compiler, or null if it does not build.</summary>
-    private string? CompileWrapper(string dir)
+    /// <summary>compiler-wrapper.c with the real compiler and the section flags defined.</summary>
+    private string WrapperSource()
     {
-        var literal = "\"" + string.Concat(CompilerPath.Select(c => c is '\\' or '"' ? "\\" + c : c.ToString())) + "\"";
-        var flags = string.Join(", ", SectionFlags.Split(' ').Select(f => $"\"{f}\""));
-        var source = $$"""
-            /* git-ksplice: runs the compiler with one section per function and per data object. */
-            #include <stdio.h>
-            #include <stdlib.h>
-            #include <unistd.h>
-            int main(int argc, char **argv)
-            {
-                static const char *const flags[] = { {{flags}} };
-                const int n = sizeof flags / sizeof flags[0];
-                char **args = calloc((size_t)argc + n + 1, sizeof *args);
-                if (!args) return 127;
-                args[0] = {{literal}};
-                for (int i = 0; i < n; i++) args[1 + i] = (char *)flags[i];
-                for (int i = 1; i < argc; i++) args[n + i] = argv[i];
-                execv(args[0], args);
-                perror(args[0]);
-                return 127;
-            }
+        using var stream = typeof(BuildSettings).Assembly.GetManifestResourceStream("compiler-wrapper.c")
+            ?? throw new InvalidOperationException("compiler-wrapper.c is not embedded");
+        var body = new StreamReader(stream).ReadToEnd();
+        static string Literal(string s) => "\"" + string.Concat(s.Select(c => c is '\\' or '"' ? "\\" + c : c.ToString())) + "\"";
+        return $"#define GIT_KSPLICE_COMPILER {Literal(CompilerPath)}\n" +
+            $"#define GIT_KSPLICE_SECTION_FLAGS {string.Join(", ", SectionFlags.Split(' ').Select(Literal))}\n" + body;
+    }
 
-            """;
+    /// <summary>
+    /// The wrapper program, built by the machine's own C compiler (the wrapper runs here, even when the real
+    /// compiler is a cross-compiler), else by the real compiler.
+    /// </summary>
+    private string CompileWrapper(string dir, string source)
+    {
         var sourcePath = Path.Combine(dir, "wrapper.c");
         var output = Path.Combine(dir, $".wrapper.{System.Environment.ProcessId}");
         File.WriteAllText(sourcePath, source);
         try
         {
-            var r = CommandRunner.Run(dir, CompilerPath, ["-O2", "-o", output, sourcePath]);
-            return r.Succeeded && File.Exists(output) ? output : null;
+            string? error = null;
+            foreach (var compiler in new[] { FindOnPath("gcc") ?? FindOnPath("cc"), CompilerPath }.OfType<string>().Distinct())
+            {
+                var r = CommandRunner.Run(dir, compiler, ["-O2", "-o", output, sourcePath]);
+                if (r.Succeeded && File.Exists(output)) return output;
+                error ??= r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+            }
+            throw new Cli.UserError($"could not build git-ksplice's compiler wrapper with {CompilerPath}: {error ?? "no output"}");
         }
-        catch (Cli.UserError) { return null; }
         finally { File.Delete(sourcePath); }
     }
 

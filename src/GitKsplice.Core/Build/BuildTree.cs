@@ -26,6 +26,8 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     public string Name { get; } = name;
     public string Root { get; } = Path.Combine(repository.StateDir, "build", name);
     private string IndexFile => Root + ".index";
+    /// <summary>Where the compiler wrapper puts the sectioned copies of a plain Makefile's objects.</summary>
+    private string ObjectCopies => Root + ".objects";
     private string StateFile => Root + ".state";
     private string LogDir => Path.Combine(repository.StateDir, "logs");
     private string WrapperDir => Path.Combine(repository.StateDir, "cc-wrapper");
@@ -42,6 +44,12 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     /// <summary>Not flushed to disk: a state lost in a crash only costs a clean rebuild.</summary>
     private void SaveState(BuildTreeState state) =>
         AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state, StateJsonContext.Default.BuildTreeState), flushToDisk: false);
+
+    /// <summary>
+    /// Where the objects with one section per function are: the tree itself for Kbuild (KCFLAGS), else the
+    /// copies the compiler wrapper compiles beside the build.
+    /// </summary>
+    public string SectionedObjects(bool kbuild) => kbuild ? Root : ObjectCopies;
 
     /// <summary>git plumbing on this tree: our own index and work tree, the user's objects.</summary>
     public GitCli Git => repository.Git.With(new Dictionary<string, string?>
@@ -100,7 +108,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         var log = Path.Combine(LogDir, $"{label}.log");
         File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
         output.Verbose($"building {what}: {settings.Command} (log: {log})");
-        var env = settings.BuildEnvironment(kbuild, WrapperDir);
+        var env = settings.BuildEnvironment(kbuild, WrapperDir, Root, SectionedObjects(kbuild));
         // -vv echoes the build; otherwise a terminal gets one status line with the build's latest step.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Action<string>? echo = output.Verbosity >= 2 ? line => output.Err.WriteLine(line)
@@ -119,6 +127,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     private void Remove()
     {
         if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
+        if (Directory.Exists(ObjectCopies)) Directory.Delete(ObjectCopies, recursive: true);
         Directory.CreateDirectory(Path.GetDirectoryName(Root)!);
         File.Delete(IndexFile);
         File.Delete(StateFile);

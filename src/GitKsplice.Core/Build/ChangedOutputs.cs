@@ -18,9 +18,12 @@ public static class ChangedOutputs
 {
     private static readonly string[] SourceExtensions = [".c", ".S", ".s"];
 
-    /// <summary>Objects compiled from a source file of the tree (foo.o beside foo.c), not linked aggregates like vmlinux.o.</summary>
-    public static OutputFilter Objects(string treeRoot) => new(
-        rel => rel.EndsWith(".o", StringComparison.Ordinal) && HasSource(treeRoot, rel),
+    /// <summary>
+    /// Objects compiled from a source file of the tree at <paramref name="sourceRoot"/> (foo.o for foo.c), not
+    /// linked aggregates like vmlinux.o.
+    /// </summary>
+    public static OutputFilter Objects(string sourceRoot) => new(
+        rel => rel.EndsWith(".o", StringComparison.Ordinal) && HasSource(sourceRoot, rel),
         name => name.EndsWith(".o", StringComparison.Ordinal));
 
     /// <summary>Outputs matching any of the globs (against the file name or the relative path).</summary>
@@ -84,18 +87,18 @@ public static class ChangedOutputs
     /// walking the build tree keeps a warm create on a kernel tree from stat-ing every file of it.
     /// </summary>
     public static IReadOnlyList<ChangedOutput> FindObjects(string preRoot, IReadOnlyDictionary<string, FileStamp> snapshot,
-        string treeRoot, IEnumerable<string> addedSources)
+        string objectRoot, string sourceRoot, IEnumerable<string> addedSources)
     {
         // The snapshot holds only objects with a source (it was taken through Objects), so only the objects of
         // added sources need that check.
-        var isObject = Objects(treeRoot);
+        var isObject = Objects(sourceRoot);
         var added = addedSources
             .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
             .Select(src => src[..src.LastIndexOf('.')] + ".o")
             .Where(obj => !snapshot.ContainsKey(obj) && isObject.Matches(obj))
             .Distinct(StringComparer.Ordinal)
             .Select(obj => (obj, (FileStamp?)null));
-        return Differing(preRoot, treeRoot, snapshot.Select(kv => (kv.Key, (FileStamp?)kv.Value)).Concat(added));
+        return Differing(preRoot, objectRoot, snapshot.Select(kv => (kv.Key, (FileStamp?)kv.Value)).Concat(added));
     }
 
     private static FileStamp? Stamp(string path)

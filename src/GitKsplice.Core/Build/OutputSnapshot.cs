@@ -26,12 +26,16 @@ public sealed class OutputSnapshot(string root)
         }
     }
 
-    /// <summary>Copies the tree's outputs that differ from the snapshot; the state is written last, so an interrupted refresh is redone.</summary>
-    public int Refresh(string treeRoot, OutputFilter wanted, SnapshotState state)
+    /// <summary>
+    /// Copies the outputs (each source a directory and the outputs of it wanted) that differ from the snapshot;
+    /// the state is written last, so an interrupted refresh is redone.
+    /// </summary>
+    public int Refresh(IEnumerable<(string Root, OutputFilter Wanted)> sources, SnapshotState state)
     {
         File.Delete(StateFile);
         Directory.CreateDirectory(Root);
         var copied = 0;
+        foreach (var (treeRoot, wanted) in sources)
         foreach (var rel in ChangedOutputs.Enumerate(treeRoot, wanted))
         {
             var source = new FileInfo(Path.Combine(treeRoot, rel));

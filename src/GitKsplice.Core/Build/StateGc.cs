@@ -45,7 +45,8 @@ public sealed class StateGc(KspliceRepository repository)
             foreach (var dir in Directory.EnumerateDirectories(buildDir))
             {
                 var name = Path.GetFileName(dir);
-                string[] companions = [dir + ".state", dir + ".index"];
+                if (name.EndsWith(".objects", StringComparison.Ordinal)) continue; // a tree's sectioned copies go with it
+                string[] companions = [dir + ".state", dir + ".index", dir + ".objects"];
                 var lastUsed = companions.Append(dir).Select(LastWrite).Max();
                 var source = SourceTreeOf(dir + ".state");
                 if (source == null)
@@ -95,7 +96,7 @@ public sealed class StateGc(KspliceRepository repository)
             if (!dryRun)
             {
                 // A build tree loses its state and index first: cut short, it reads as absent, never as built.
-                foreach (var companion in c.Companions) File.Delete(companion);
+                foreach (var companion in c.Companions) Delete(companion);
                 Delete(c.Path);
             }
             removed.Add(new GcItem(c.Kind, c.Path, sizes.GetValueOrDefault(c.Path), c.LastUsed, c.Reason));

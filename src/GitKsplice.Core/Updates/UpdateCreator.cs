@@ -127,7 +127,9 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         });
         PerformanceTrace.Step("post state built");
 
-        var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, snapshot!, post.Root, addedSources!.GetAwaiter().GetResult());
+        var objectRoot = post.SectionedObjects(kbuild);
+        var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, snapshot!, objectRoot, post.Root,
+            addedSources!.GetAwaiter().GetResult());
         output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
         PerformanceTrace.Step($"{changedObjects.Count} changed object(s) found");
         OnStage?.Invoke("analysing the changed objects");
@@ -164,7 +166,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             Source = request.Change.Describe(),
             Compiler = settings.CompilerVersion,
             BuildCommand = settings.Command,
-            CompilerFlags = (kbuild ? "KCFLAGS=" : "compiler wrapper: ") + BuildSettings.SectionFlags,
+            CompilerFlags = (kbuild ? "KCFLAGS=" : "compiler wrapper, copies beside the build: ") + BuildSettings.SectionFlags,
             Objects = entries,
             Modules = modules.Select(m => new ModuleEntry(m.Path, Sha256(m.PostPath))).ToList(),
             Forced = request.Force && entries.Any(e => e.Unsafe.Count > 0),
@@ -184,7 +186,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             : Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
         if (tarball != null)
         {
-            WriteArchive(tarball, manifest, change.PatchText.GetAwaiter().GetResult(), entries, modules, postCommit);
+            WriteArchive(tarball, manifest, change.PatchText.GetAwaiter().GetResult(), entries, objectRoot, modules, postCommit);
             PerformanceTrace.Step("tarball written");
         }
         if (request.Record)
@@ -232,9 +234,12 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             OnStage?.Invoke("building the pre state");
             tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
         }
-        var outputs = ChangedOutputs.Objects(tree.Root);
+        var objects = ChangedOutputs.Objects(tree.Root);
         var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
-        var copied = PreOutputs.Refresh(tree.Root, outputs.Or(modules), wanted);
+        var objectRoot = tree.SectionedObjects(kbuild);
+        var copied = PreOutputs.Refresh(objectRoot == tree.Root
+            ? [(tree.Root, objects.Or(modules))]
+            : [(objectRoot, objects), (tree.Root, modules)], wanted);
         output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
     }
 
@@ -278,7 +283,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             repository.Repo.Lookup<Tree>(tree), [pre], prettifyMessage: false);
     }
 
-    private void WriteArchive(string path, Manifest manifest, string patch, IReadOnlyList<ObjectEntry> objects,
+    private void WriteArchive(string path, Manifest manifest, string patch, IReadOnlyList<ObjectEntry> objects, string objectRoot,
         IReadOnlyList<ChangedOutput> modules, Commit postCommit)
     {
         var files = new List<ArchiveFile>
@@ -289,7 +294,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         foreach (var o in objects)
         {
             if (o.PreSha256 != null) files.Add(FromDir("pre/", PreOutputs.Root, o.Path));
-            files.Add(FromDir("post/", Tree.Root, o.Path));
+            files.Add(FromDir("post/", objectRoot, o.Path));
         }
         foreach (var m in modules) files.Add(FromDir("modules/", Tree.Root, m.Path));
         UpdateArchive.Write(path, manifest.Id, files, postCommit.Committer.When.UtcDateTime);

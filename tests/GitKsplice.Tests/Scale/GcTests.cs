@@ -70,6 +70,8 @@ public class GcTests
         s.Age(Path.Combine(s.State, "build/tree.state"), 60);
         s.Write("build/tree.index", 1, 60);
         s.Age(Path.Combine(s.State, "build/tree"), 60);
+        s.Write("build/tree.objects/a.o", 64, 60); // the sectioned copies of its objects: they go with it
+        s.Age(Path.Combine(s.State, "build/tree.objects"), 60);
         s.Write("build/half/a.c", 8, 0); // a tree whose setup never finished: no state file
         s.Write("logs/pre-aaaa.log", 4, 60);
         s.Write("logs/post-recent.log", 4, 1);
@@ -175,6 +177,7 @@ public class GcTests
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("kept build trees: a build is running", r.StdOut);
         Assert.True(File.Exists(Path.Combine(s.State, "build/tree/a.o")));
+        Assert.True(File.Exists(Path.Combine(s.State, "build/tree.objects/a.o")));
         Assert.True(File.Exists(Path.Combine(s.State, "build/half/a.c")));
         Assert.False(File.Exists(Path.Combine(s.State, "logs/pre-aaaa.log")));
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GitKsplice.Elf;
 using GitKsplice.Tests.Support;
 using GitKsplice.Updates;
 
@@ -53,6 +54,36 @@ public class CreateEndToEndTests
         Assert.Equal(0, show.ExitCode);
         using var doc = JsonDocument.Parse(show.StdOut);
         Assert.Equal("hot-patchable", doc.RootElement.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public void The_build_runs_as_the_makefile_says_and_the_update_holds_sectioned_copies_of_its_objects()
+    {
+        using var repo = CTree.Create();
+        repo.Write("Makefile", CTree.Makefile.Replace("CFLAGS = -O2 -g", "CFLAGS = -O2 -g -MMD -MF $(@:.o=.dep)") + "\n");
+        repo.Commit("dependency files");
+        repo.Ksplice("series", "set", "HEAD");
+        var commit = ChangeGreet(repo);
+
+        var r = repo.Ksplice("create", "--id", "copies01", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        var tree = repo.Path(".git/ksplice/build/tree");
+        // The build tree's own objects, linked into prog, are compiled as written: one .text for both functions.
+        var built = ElfFile.Open(Path.Combine(tree, "greet.o"));
+        Assert.DoesNotContain(built.Sections, s => s.Name.StartsWith(".text.", StringComparison.Ordinal));
+        // Its dependency files are the build's own: the sectioned compile beside it writes none.
+        Assert.Equal("greet.o: greet.c", File.ReadAllText(Path.Combine(tree, "greet.dep")).Trim());
+        Assert.Equal(0, ProcessRunner.Run(tree, Path.Combine(tree, "prog"), []).ExitCode);
+        // The update's objects are the copies with a section per function.
+        var files = UpdateArchive.ReadAll(repo.Path("ksplice-copies01.tar.gz"));
+        foreach (var name in new[] { "pre/greet.o", "post/greet.o" })
+        {
+            var sections = new ElfFile(files[name], name).Sections.Select(s => s.Name).ToList();
+            Assert.Contains(".text.greet", sections);
+            Assert.Contains(".text.shout", sections);
+        }
+        Assert.Equal(["greet"], Assert.Single(UpdateArchive.ReadManifest(repo.Path("ksplice-copies01.tar.gz")).Objects).Changed);
     }
 
     [Fact]

@@ -1,0 +1,155 @@
+/* git-ksplice's compiler wrapper (gcc and cc first on a plain Makefile's PATH): it runs the compiler exactly as
+ * the build asks and, for each object the build compiles, a second compile of the same source with one section
+ * per function and per data object into the same path relative to GIT_KSPLICE_TREE under GIT_KSPLICE_OBJECTS,
+ * at the same time. The build's own objects and link stay as the Makefile makes them; the analysis compares
+ * the sectioned copies. git-ksplice prepends the definitions of GIT_KSPLICE_COMPILER (the real compiler) and
+ * GIT_KSPLICE_SECTION_FLAGS, and compiles this once per repository. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *const real = GIT_KSPLICE_COMPILER;
+static const char *const flags[] = { GIT_KSPLICE_SECTION_FLAGS };
+#define NFLAGS ((int)(sizeof flags / sizeof flags[0]))
+
+/* Options whose value is the next argument (so that value is not taken for a source file). */
+static int takes_value(const char *a)
+{
+    static const char *const names[] = { "-o", "-I", "-D", "-U", "-x", "-include", "-imacros", "-isystem", "-iquote",
+        "-idirafter", "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "-imultilib", "-MF", "-MT", "-MQ",
+        "-L", "-l", "-Xlinker", "-Xassembler", "-Xpreprocessor", "-aux-info", "-wrapper", "-T", "-u", "-z", "--param", 0 };
+    for (int i = 0; names[i]; i++) if (strcmp(a, names[i]) == 0) return 1;
+    return 0;
+}
+
+static int is_source(const char *a)
+{
+    static const char *const exts[] = { ".c", ".i", ".s", ".S", ".sx", ".cc", ".cp", ".cpp", ".cxx", ".c++", ".C", 0 };
+    const char *dot = strrchr(a, '.');
+    if (a[0] == '-' || !dot) return 0;
+    for (int i = 0; exts[i]; i++) if (strcmp(dot, exts[i]) == 0) return 1;
+    return 0;
+}
+
+/* Dependency-file options: the second compile must not write the build's .d files. */
+static int dependency_option(char **argv, int i, int *skip)
+{
+    const char *a = argv[i];
+    *skip = 0;
+    if (strcmp(a, "-MD") == 0 || strcmp(a, "-MMD") == 0 || strcmp(a, "-MP") == 0) return 1;
+    if (strcmp(a, "-MF") == 0 || strcmp(a, "-MT") == 0 || strcmp(a, "-MQ") == 0) { *skip = 1; return 1; }
+    if (strncmp(a, "-MF", 3) == 0 || strncmp(a, "-MT", 3) == 0 || strncmp(a, "-MQ", 3) == 0) return 1;
+    if (strncmp(a, "-Wp,-MD,", 8) == 0 || strncmp(a, "-Wp,-MMD,", 9) == 0) return 1;
+    return 0;
+}
+
+static int mkdirs(char *path) /* the directories above path */
+{
+    for (char *p = path + 1; *p; p++)
+    {
+        if (*p != '/') continue;
+        *p = 0;
+        int r = mkdir(path, 0777);
+        *p = '/';
+        if (r != 0 && errno != EEXIST) return -1;
+    }
+    return 0;
+}
+
+/* quiet: the sectioned compile's warnings are the build's own, already shown once. */
+static pid_t spawn(char **args, int quiet)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+    {
+        if (quiet) { int null = open("/dev/null", O_WRONLY); dup2(null, 1); dup2(null, 2); }
+        execv(real, args);
+        perror(real);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_for(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) return 127;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int main(int argc, char **argv)
+{
+    const char *objects = getenv("GIT_KSPLICE_OBJECTS"), *tree_env = getenv("GIT_KSPLICE_TREE");
+    int compile_only = 0, output = -1, nsources = 0;
+    for (int i = 1; i < argc; i++)
+    {
+        const char *a = argv[i];
+        if (strcmp(a, "-c") == 0) compile_only = 1;
+        else if (strcmp(a, "-E") == 0 || strcmp(a, "-S") == 0 || strcmp(a, "-M") == 0 || strcmp(a, "-MM") == 0) compile_only = -1;
+        else if (strcmp(a, "-o") == 0 && i + 1 < argc) output = ++i;
+        else if (takes_value(a)) i++;
+        else if (is_source(a)) nsources++;
+    }
+    char tree[PATH_MAX], cwd[PATH_MAX];
+    argv[0] = (char *)real;
+    if (compile_only != 1 || nsources == 0 || !objects || !tree_env || !realpath(tree_env, tree) || !getcwd(cwd, sizeof cwd) ||
+        (output >= 0 && (nsources != 1 || strcmp(argv[output], "-") == 0)))
+    {
+        execv(real, argv);
+        perror(real);
+        return 127;
+    }
+
+    /* One sectioned compile per object: the -o output, or each source's .o in the current directory. */
+    size_t tree_len = strlen(tree);
+    pid_t pids[1 + 64];
+    char **sectioned[1 + 64];
+    int n = 0;
+    pids[n++] = spawn(argv, 0);
+    for (int s = 1; s < argc && n < 1 + 64; s++)
+    {
+        if (!is_source(argv[s]) || takes_value(argv[s - 1])) continue;
+        char out[PATH_MAX * 2], side[PATH_MAX * 3];
+        if (output >= 0) snprintf(out, sizeof out, "%s%s%s", argv[output][0] == '/' ? "" : cwd, argv[output][0] == '/' ? "" : "/", argv[output]);
+        else
+        {
+            const char *base = strrchr(argv[s], '/') ? strrchr(argv[s], '/') + 1 : argv[s];
+            snprintf(out, sizeof out, "%s/%.*s.o", cwd, (int)(strrchr(base, '.') - base), base);
+        }
+        if (strncmp(out, tree, tree_len) != 0 || out[tree_len] != '/') continue; /* not an object of the tree */
+        snprintf(side, sizeof side, "%s%s", objects, out + tree_len);
+        if (mkdirs(side) != 0) { perror(side); continue; }
+        char **args = calloc((size_t)argc + NFLAGS + 3, sizeof *args);
+        if (!args) return 127;
+        int k = 0;
+        args[k++] = (char *)real;
+        for (int f = 0; f < NFLAGS; f++) args[k++] = (char *)flags[f];
+        for (int i = 1; i < argc; i++)
+        {
+            int skip;
+            if (i == output) { args[k++] = side; continue; }
+            if (dependency_option(argv, i, &skip)) { i += skip; continue; }
+            if (is_source(argv[i]) && !takes_value(argv[i - 1]) && i != s) continue; /* another source's object */
+            args[k++] = argv[i];
+        }
+        if (output < 0) { args[k++] = "-o"; args[k++] = side; }
+        sectioned[n] = args;
+        pids[n++] = spawn(args, 1);
+    }
+    int status = wait_for(pids[0]), failed = 0;
+    for (int i = 1; i < n; i++) if (wait_for(pids[i]) != 0 && !failed) failed = i;
+    if (status == 0 && failed)
+    {
+        /* Again with its messages shown: the build's own compile passed, so this is about the section flags. */
+        fprintf(stderr, "git-ksplice: the compile with one section per function failed:\n");
+        wait_for(spawn(sectioned[failed], 0));
+        return 1;
+    }
+    return status;
+}
