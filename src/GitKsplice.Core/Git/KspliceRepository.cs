@@ -52,6 +52,9 @@ public sealed class KspliceRepository : IDisposable
     public static KspliceRepository Discover(string startDirectory)
     {
         var gitDir = FindGitDir(startDirectory) ?? AskGitForGitDir(startDirectory);
+        // The trees and commits we write (notes, synthetic post commits) refer only to objects just read or
+        // written: libgit2's check that each one exists costs an object lookup per tree entry.
+        GlobalSettings.SetEnableStrictObjectCreation(false);
         // git config runs while libgit2 opens the repository: every command reads settings right after.
         var config = Task.Run(() => GitConfigValues.ReadAll(startDirectory));
         return new KspliceRepository(new Repository(gitDir), config);

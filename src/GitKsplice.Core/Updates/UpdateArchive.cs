@@ -11,12 +11,15 @@ public sealed record ArchiveFile(string Name, Func<Stream> Open);
 
 /// <summary>
 /// ksplice-&lt;id&gt;.tar.gz: a directory ksplice-&lt;id&gt;/ with the patch, manifest.json, the pre and post
-/// versions of each changed object and modules/. Written deterministically (sorted entries, one fixed
-/// timestamp, a gzip header without a time) and atomically (temp file, then rename).
+/// versions of each changed object and modules/. Written deterministically (sorted entries with the manifest
+/// last, so a writer can stream the objects while the manifest is made; one fixed timestamp; a gzip header
+/// without a time) and atomically (temp file, then rename).
 /// </summary>
 public static class UpdateArchive
 {
     public static string FileName(string id) => $"ksplice-{id}.tar.gz";
+
+    public const string ManifestName = "manifest.json";
 
     public static void Write(string path, string id, IEnumerable<ArchiveFile> files, DateTime timestamp)
     {
@@ -28,7 +31,7 @@ public static class UpdateArchive
             using var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true);
             using var tar = new TarWriter(gzip, new TarWriterOptions(CompressionType.None, finalizeArchiveOnClose: true));
             tar.WriteDirectory(root, timestamp);
-            foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))
+            foreach (var file in files.OrderBy(f => f.Name == ManifestName).ThenBy(f => f.Name, StringComparer.Ordinal))
             {
                 using var content = file.Open();
                 tar.Write(root + file.Name, content, timestamp);
@@ -61,7 +64,7 @@ public static class UpdateArchive
     }
 
     public static Manifest ReadManifest(string path) =>
-        ReadAll(path).TryGetValue("manifest.json", out var bytes)
+        ReadAll(path).TryGetValue(ManifestName, out var bytes)
             ? Manifest.FromJson(Encoding.UTF8.GetString(bytes))
             : throw new Cli.UserError($"update tarball has no manifest.json: {path}");
 }

@@ -132,69 +132,91 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             addedSources!.GetAwaiter().GetResult());
         output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
         PerformanceTrace.Step($"{changedObjects.Count} changed object(s) found");
-        OnStage?.Invoke("analysing the changed objects");
-        var entries = new List<ObjectEntry>();
-        var lineOnly = new List<ObjectEntry>();
-        foreach (var obj in changedObjects)
-        {
-            var comparison = analyzer.Compare(obj.PrePath, obj.PostPath);
-            var entry = new ObjectEntry(obj.Path, obj.PrePath == null ? null : Sha256(obj.PrePath), Sha256(obj.PostPath),
-                comparison.Changed, comparison.New, comparison.Removed, comparison.Unsafe, comparison.LineOnly);
-            if (comparison.HasFunctionalChange) entries.Add(entry);
-            else if (comparison.LineOnly.Count > 0) lineOnly.Add(entry);
-        }
-        if (entries.Count == 0)
-        {
-            var why = lineOnly.Count > 0
-                ? $"only line numbers changed (in {string.Join(", ", lineOnly.SelectMany(o => o.LineOnly).Select(l => l.Symbol))})"
-                : "no object code changed";
-            throw new UserError($"{request.Change.Describe()}: {why}; no update to build", ExitCodes.NoChange);
-        }
-
-        PerformanceTrace.Step("objects analysed");
         var modules = request.BuildModules
             ? ChangedOutputs.Find(PreOutputs.Root, post.Root, ChangedOutputs.Matching(settings.ModuleGlobs))
             : [];
         var postCommit = change.PostCommit ?? SyntheticPostCommit(id, pre, change.PostTree, request.Change);
-        var manifest = new Manifest
+        var tarball = request.OutputDirectory == null ? null
+            : Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
+        // The tarball is written while the objects are analysed, on a thread of its own (the pool can take
+        // milliseconds to find one): its manifest goes last, once the analysis has made it.
+        var manifestJson = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var archive = StartArchive(tarball, id, change.PatchText, manifestJson.Task, changedObjects, objectRoot, modules, postCommit);
+        void Abandon(Task writer)
         {
-            Id = id,
-            Pre = pre.Sha,
-            PreTree = pre.Tree.Sha,
-            Post = postCommit.Sha,
-            PostTree = change.PostTree,
-            Source = request.Change.Describe(),
-            Compiler = settings.CompilerVersion,
-            BuildCommand = settings.Command,
-            CompilerFlags = (kbuild ? "KCFLAGS=" : "compiler wrapper, copies beside the build: ") + BuildSettings.SectionFlags,
-            Objects = entries,
-            Modules = modules.Select(m => new ModuleEntry(m.Path, Sha256(m.PostPath))).ToList(),
-            Forced = request.Force && entries.Any(e => e.Unsafe.Count > 0),
-        };
-        if (manifest.AllUnsafe.Any() && !request.Force)
+            manifestJson.TrySetCanceled();
+            try { writer.Wait(); } catch (AggregateException) { } // the writer removes its temp file
+        }
+
+        OnStage?.Invoke("analysing the changed objects");
+        Manifest manifest;
+        var lineOnly = new List<ObjectEntry>();
+        try
         {
-            foreach (var o in entries)
-                foreach (var u in o.Unsafe)
-                    output.Error($"{o.Path}: {u.Symbol}: {u.Reason}");
-            throw new UnsafeChangeException(
-                $"{request.Change.Describe()} is not safe to hot-patch ({manifest.AllUnsafe.Count()} unsafe change(s)); use --force to build it anyway", manifest);
+            var entries = new List<ObjectEntry>();
+            foreach (var obj in changedObjects)
+            {
+                var comparison = analyzer.Compare(obj.PrePath, obj.PostPath);
+                var entry = new ObjectEntry(obj.Path, obj.PrePath == null ? null : Sha256(obj.PrePath), Sha256(obj.PostPath),
+                    comparison.Changed, comparison.New, comparison.Removed, comparison.Unsafe, comparison.LineOnly);
+                if (comparison.HasFunctionalChange) entries.Add(entry);
+                else if (comparison.LineOnly.Count > 0) lineOnly.Add(entry);
+            }
+            if (entries.Count == 0)
+            {
+                var why = lineOnly.Count > 0
+                    ? $"only line numbers changed (in {string.Join(", ", lineOnly.SelectMany(o => o.LineOnly).Select(l => l.Symbol))})"
+                    : "no object code changed";
+                throw new UserError($"{request.Change.Describe()}: {why}; no update to build", ExitCodes.NoChange);
+            }
+            PerformanceTrace.Step("objects analysed");
+            manifest = new Manifest
+            {
+                Id = id,
+                Pre = pre.Sha,
+                PreTree = pre.Tree.Sha,
+                Post = postCommit.Sha,
+                PostTree = change.PostTree,
+                Source = request.Change.Describe(),
+                Compiler = settings.CompilerVersion,
+                BuildCommand = settings.Command,
+                CompilerFlags = (kbuild ? "KCFLAGS=" : "compiler wrapper, copies beside the build: ") + BuildSettings.SectionFlags,
+                Objects = entries,
+                Modules = modules.Select(m => new ModuleEntry(m.Path, Sha256(m.PostPath))).ToList(),
+                Forced = request.Force && entries.Any(e => e.Unsafe.Count > 0),
+            };
+            if (manifest.AllUnsafe.Any() && !request.Force)
+            {
+                foreach (var o in entries)
+                    foreach (var u in o.Unsafe)
+                        output.Error($"{o.Path}: {u.Symbol}: {u.Reason}");
+                throw new UnsafeChangeException(
+                    $"{request.Change.Describe()} is not safe to hot-patch ({manifest.AllUnsafe.Count()} unsafe change(s)); use --force to build it anyway", manifest);
+            }
+            if (entries.Count < changedObjects.Count)
+            {
+                // Some objects differ in no function (line numbers only): the tarball holds only the update's.
+                Abandon(archive);
+                manifestJson = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                archive = StartArchive(tarball, id, change.PatchText, manifestJson.Task,
+                    changedObjects.Where(o => entries.Any(e => e.Path == o.Path)).ToList(), objectRoot, modules, postCommit);
+            }
+            manifestJson.SetResult(manifest.ToJson());
+        }
+        catch
+        {
+            Abandon(archive);
+            throw;
         }
         var verdict = manifest.Forced ? "unsafe (forced)" : "hot-patchable";
         PerformanceTrace.Step("manifest made");
 
-        var tarball = request.OutputDirectory == null ? null
-            : Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
-        if (tarball != null)
-        {
-            WriteArchive(tarball, manifest, change.PatchText.GetAwaiter().GetResult(), entries, objectRoot, modules, postCommit);
-            PerformanceTrace.Step("tarball written");
-        }
         if (request.Record)
         {
-            // Refs move only once the tarball is complete; an update that cannot be recorded leaves no tarball.
-            try { Record(recording!, manifest, verdict, tarball, postCommit); }
+            try { Record(recording!, manifest, verdict, tarball, postCommit, beforeRefsMove: () => archive.GetAwaiter().GetResult()); }
             catch
             {
+                try { archive.Wait(); } catch (AggregateException) { } // never delete under a writer still renaming
                 if (tarball != null) File.Delete(tarball);
                 throw;
             }
@@ -205,6 +227,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
                 output.Info($"{SeriesRefs.PreRef} moved to the update's post state {postCommit.Sha[..12]}");
             }
         }
+        else archive.GetAwaiter().GetResult();
         return new CreateResult(manifest, tarball, verdict, lineOnly);
     }
 
@@ -283,27 +306,36 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             repository.Repo.Lookup<Tree>(tree), [pre], prettifyMessage: false);
     }
 
-    private void WriteArchive(string path, Manifest manifest, string patch, IReadOnlyList<ObjectEntry> objects, string objectRoot,
-        IReadOnlyList<ChangedOutput> modules, Commit postCommit)
+    /// <summary>
+    /// Writes the tarball on a thread of its own: the patch, each changed object's pre and post version and the
+    /// modules at once, the manifest when <paramref name="manifestJson"/> has it (cancelled: no tarball).
+    /// </summary>
+    private Task StartArchive(string? path, string id, Task<string> patch, Task<string> manifestJson,
+        IReadOnlyList<ChangedOutput> objects, string objectRoot, IReadOnlyList<ChangedOutput> modules, Commit postCommit)
     {
+        if (path == null) return Task.CompletedTask;
         var files = new List<ArchiveFile>
         {
-            new("patch", () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(patch))),
-            new("manifest.json", () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(manifest.ToJson()))),
+            new("patch", () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(patch.GetAwaiter().GetResult()))),
+            new(UpdateArchive.ManifestName, () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(manifestJson.GetAwaiter().GetResult()))),
         };
         foreach (var o in objects)
         {
-            if (o.PreSha256 != null) files.Add(FromDir("pre/", PreOutputs.Root, o.Path));
+            if (o.PrePath != null) files.Add(FromDir("pre/", PreOutputs.Root, o.Path));
             files.Add(FromDir("post/", objectRoot, o.Path));
         }
         foreach (var m in modules) files.Add(FromDir("modules/", Tree.Root, m.Path));
-        UpdateArchive.Write(path, manifest.Id, files, postCommit.Committer.When.UtcDateTime);
+        return Task.Factory.StartNew(() =>
+        {
+            UpdateArchive.Write(path, id, files, postCommit.Committer.When.UtcDateTime);
+            PerformanceTrace.Step("tarball written");
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         static ArchiveFile FromDir(string prefix, string root, string relative) =>
             new(prefix + relative, () => File.OpenRead(Path.Combine(root, relative)));
     }
 
-    private void Record(NotesEdit recording, Manifest manifest, string verdict, string? tarball, Commit postCommit)
+    private void Record(NotesEdit recording, Manifest manifest, string verdict, string? tarball, Commit postCommit, Action beforeRefsMove)
     {
         var existing = _series.UpdateCommit(manifest.Id);
         if (existing != null && existing.Sha != postCommit.Sha)
@@ -313,7 +345,11 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         recording.Apply(
             new Dictionary<string, Func<string?, string?>> { [postCommit.Sha] = note => record.MergeInto(note) },
             existing == null ? [SeriesRefs.CreateUpdateCommand(manifest.Id, postCommit)] : [],
-            beforeRefsMove: () => AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson()));
+            beforeRefsMove: () =>
+            {
+                beforeRefsMove();
+                AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson());
+            });
     }
 
     public static string ManifestPath(KspliceRepository repository, string id) =>

@@ -87,6 +87,22 @@ public class CreateEndToEndTests
     }
 
     [Fact]
+    public void An_object_that_differs_only_in_its_debug_information_is_left_out_of_the_update()
+    {
+        using var repo = CTree.Create();
+        repo.Write("data.c", "/* the counters */\n\n" + CTree.Data + "\n"); // every line moves down: only .debug_line differs
+        var commit = ChangeGreet(repo);
+
+        var r = repo.Ksplice("create", "-v", "--id", "debug01", commit);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("2 object(s) differ between the pre and post states", r.StdErr);
+        var files = UpdateArchive.ReadAll(repo.Path("ksplice-debug01.tar.gz"));
+        Assert.Equal(["manifest.json", "patch", "post/greet.o", "pre/greet.o"], files.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("greet.o", Assert.Single(UpdateArchive.ReadManifest(repo.Path("ksplice-debug01.tar.gz")).Objects).Path);
+    }
+
+    [Fact]
     public void A_new_function_is_listed_as_new_and_json_output_parses()
     {
         using var repo = CTree.Create();
