@@ -83,19 +83,25 @@ public static class ChangedOutputs
 
     /// <summary>
     /// The objects that differ, looking only where one can be: the pre snapshot already lists every object the
-    /// pre state built, and a new one needs a new source file. Looking up the snapshot's objects instead of
-    /// walking the build tree keeps a warm create on a kernel tree from stat-ing every file of it.
+    /// pre state built, and a new one is either found by a walk of a root that holds only objects (the
+    /// wrapper's sectioned copies) or, in a build tree (<paramref name="addedSources"/> given), needs a new
+    /// source file. Looking up the snapshot's objects instead of walking a kernel's build tree keeps a warm
+    /// create from stat-ing every file of it.
     /// </summary>
     public static IReadOnlyList<ChangedOutput> FindObjects(string preRoot, IReadOnlyDictionary<string, FileStamp> snapshot,
-        string objectRoot, string sourceRoot, IEnumerable<string> addedSources)
+        string objectRoot, string sourceRoot, IEnumerable<string>? addedSources)
     {
-        // The snapshot holds only objects with a source (it was taken through Objects), so only the objects of
-        // added sources need that check.
+        // The snapshot holds only objects with a source (it was taken through Objects), so only new objects
+        // need that check.
         var isObject = Objects(sourceRoot);
-        var added = addedSources
-            .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
-            .Select(src => src[..src.LastIndexOf('.')] + ".o")
-            .Where(obj => !snapshot.ContainsKey(obj) && isObject.Matches(obj))
+        var candidates = addedSources == null
+            ? Enumerate(objectRoot, isObject)
+            : addedSources
+                .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
+                .Select(src => src[..src.LastIndexOf('.')] + ".o")
+                .Where(isObject.Matches);
+        var added = candidates
+            .Where(obj => !snapshot.ContainsKey(obj))
             .Distinct(StringComparer.Ordinal)
             .Select(obj => (obj, (FileStamp?)null));
         return Differing(preRoot, objectRoot, snapshot.Select(kv => (kv.Key, (FileStamp?)kv.Value)).Concat(added));

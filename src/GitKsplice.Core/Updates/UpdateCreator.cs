@@ -112,8 +112,8 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         post.Sync(change.PostTree, settings.Key(kbuild), config.Hash());
         post.InstallConfig(config);
         PerformanceTrace.Step("build tree moved to the post source");
-        // While the build runs (one change keeps one core busy at most): find what the source adds, list the pre
-        // snapshot's objects and start git for the ref transaction that records the update.
+        // While the build runs (one change keeps one core busy at most): list the pre snapshot's objects, start
+        // git for the ref transaction that records the update and, in a Kbuild tree, find what the source adds.
         using var recording = request.Record ? new NotesStore(repository, UpdateNote.NotesRef).BeginEdit($"ksplice update {id}") : null;
         Task<IReadOnlyList<string>>? addedSources = null;
         IReadOnlyDictionary<string, FileStamp>? snapshot = null;
@@ -121,7 +121,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         OnStage?.Invoke("building the post state");
         post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel, whileBuilding: () =>
         {
-            addedSources = AddedFiles(pre.Tree.Sha, change.PostTree);
+            if (kbuild) addedSources = AddedFiles(pre.Tree.Sha, change.PostTree);
             recording?.StartGit();
             snapshot = ChangedOutputs.SnapshotObjects(PreOutputs.Root);
         });
@@ -129,7 +129,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
 
         var objectRoot = post.SectionedObjects(kbuild);
         var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, snapshot!, objectRoot, post.Root,
-            addedSources!.GetAwaiter().GetResult());
+            addedSources?.GetAwaiter().GetResult());
         output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
         PerformanceTrace.Step($"{changedObjects.Count} changed object(s) found");
         var modules = request.BuildModules
@@ -266,7 +266,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
     }
 
-    /// <summary>Files the post source adds to the pre source: their objects have no pre snapshot to be found by.</summary>
+    /// <summary>Files the post source adds to the pre source: in a Kbuild tree, where a new object can be.</summary>
     private Task<IReadOnlyList<string>> AddedFiles(string preTree, string postTree) =>
         Task.Run<IReadOnlyList<string>>(() => repository.Git
             .Run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--diff-filter=A", preTree, postTree])
