@@ -1,6 +1,9 @@
 using System.CommandLine;
 using GitKsplice.Cli;
 using GitKsplice.Cli.Commands;
+using GitKsplice.Git;
+
+KspliceRepository.Preload(); // every command but --help and --version opens the repository
 
 var root = new RootCommand("git ksplice: build rebootless (hot) kernel updates from git commits, after ksplice-create(8)");
 foreach (var command in KspliceCommands.All())
