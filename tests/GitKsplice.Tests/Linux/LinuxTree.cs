@@ -15,6 +15,14 @@ public sealed class LinuxTree
 
     public static LinuxTree Shared => Instance.Value;
 
+    /// <summary>Removes the shared tree (about 3 GB) if this run made it.</summary>
+    public static void RemoveShared()
+    {
+        if (Instance.IsValueCreated) Instance.Value._scratch.Dispose();
+    }
+
+    private readonly TempDir _scratch = new();
+
     public TestRepo Repo { get; }
 
     /// <summary>The configured, built tree git ksplice builds in (under the git dir).</summary>
@@ -24,28 +32,37 @@ public sealed class LinuxTree
     {
         if (!File.Exists(SourceTarball))
             throw new InvalidOperationException($"{SourceTarball} is missing: scripts/install-test-deps.sh installs linux-source-6.1");
-        var scratch = new TempDir();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => scratch.Dispose();
-        Run(scratch.Path, "tar", "xf", SourceTarball);
-        var root = Path.Combine(scratch.Path, "linux-source-6.1");
-        Repo = TestRepo.At(root);
-        DropDebianIgnoreRule(Repo.Path(".gitignore"));
-        Repo.Commit("Linux 6.1 (Debian linux-source-6.1)");
+        try { Repo = Make(); }
+        catch
+        {
+            _scratch.Dispose(); // a tree that failed to build is not left behind either
+            throw;
+        }
+    }
+
+    private TestRepo Make()
+    {
+        Run(_scratch.Path, "tar", "xf", SourceTarball);
+        var root = Path.Combine(_scratch.Path, "linux-source-6.1");
+        var repo = TestRepo.At(root);
+        DropDebianIgnoreRule(repo.Path(".gitignore"));
+        repo.Commit("Linux 6.1 (Debian linux-source-6.1)");
 
         // The running kernel's configuration, made outside the tree.
-        var config = Path.Combine(scratch.Path, "config");
+        var config = Path.Combine(_scratch.Path, "config");
         Run(root, "make", "-s", $"O={config}", "tinyconfig");
         Run(root, Path.Combine(root, "scripts", "config"), "--file", Path.Combine(config, ".config"), "--enable", "CONFIG_64BIT", "--enable", "CONFIG_PROC_FS",
             // printk, BUG and might_sleep give the analysis real __LINE__ arguments to tell apart from code changes.
             "--enable", "CONFIG_PRINTK", "--enable", "CONFIG_BUG", "--enable", "CONFIG_DEBUG_KERNEL", "--enable", "CONFIG_DEBUG_ATOMIC_SLEEP");
         Run(root, "make", "-s", $"O={config}", "olddefconfig");
-        Directory.CreateDirectory(Repo.Path("ksplice"));
-        File.Copy(Path.Combine(config, ".config"), Repo.Path("ksplice/.config"));
-        Repo.Git("config", "ksplice.buildCommand", "make vmlinux");
+        Directory.CreateDirectory(repo.Path("ksplice"));
+        File.Copy(Path.Combine(config, ".config"), repo.Path("ksplice/.config"));
+        repo.Git("config", "ksplice.buildCommand", "make vmlinux");
 
         // A tinyconfig build takes minutes on two cores, more on a loaded machine.
-        var prebuild = ProcessRunner.Run(Repo.Root, "git", ["ksplice", "create", "--prebuild"], timeoutMs: 2_400_000);
+        var prebuild = ProcessRunner.Run(repo.Root, "git", ["ksplice", "create", "--prebuild"], timeoutMs: 2_400_000);
         if (prebuild.ExitCode != 0) throw new InvalidOperationException("git ksplice create --prebuild failed: " + prebuild.All);
+        return repo;
     }
 
     private static void DropDebianIgnoreRule(string gitignore)
@@ -65,7 +82,16 @@ public sealed class LinuxTree
 
 /// <summary>Tests on the shared Linux tree run one after another: they build in the same tree.</summary>
 [CollectionDefinition(Name)]
-public sealed class LinuxTreeCollection
+public sealed class LinuxTreeCollection : ICollectionFixture<LinuxTreeRemoval>
 {
     public const string Name = "Linux tree";
+}
+
+/// <summary>
+/// Removes the shared tree once the collection's tests are done. A handler on process exit did not: the test
+/// host is ended before such handlers run, and every test run left its 3 GB tree in the temp directory.
+/// </summary>
+public sealed class LinuxTreeRemoval : IDisposable
+{
+    public void Dispose() => LinuxTree.RemoveShared();
 }
