@@ -71,7 +71,8 @@ public static class ChangedOutputs
 
     /// <summary>The outputs of <paramref name="treeRoot"/> that differ from their copies under <paramref name="preRoot"/>.</summary>
     public static IReadOnlyList<ChangedOutput> Find(string preRoot, string treeRoot, OutputFilter wanted) =>
-        Differing(preRoot, treeRoot, Enumerate(treeRoot, wanted).Select(rel => (rel, Stamp(System.IO.Path.Combine(preRoot, rel)))));
+        Differing(preRoot, treeRoot, EnumerateStamped(treeRoot, wanted)
+            .Select(o => (o.Path, Stamp(System.IO.Path.Combine(preRoot, o.Path)), (FileStamp?)o.Stamp)));
 
     /// <summary>
     /// The objects of the pre snapshot with their sizes and mtimes, from one walk of it. The snapshot does not
@@ -94,17 +95,21 @@ public static class ChangedOutputs
         // The snapshot holds only objects with a source (it was taken through Objects), so only new objects
         // need that check.
         var isObject = Objects(sourceRoot);
-        var candidates = addedSources == null
-            ? Enumerate(objectRoot, isObject)
-            : addedSources
-                .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
-                .Select(src => src[..src.LastIndexOf('.')] + ".o")
-                .Where(isObject.Matches);
-        var added = candidates
-            .Where(obj => !snapshot.ContainsKey(obj))
+        if (addedSources == null)
+        {
+            // A root of objects only: one walk reads every object's size and mtime, with no stat of its own.
+            var objectsOnly = new OutputFilter(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal));
+            return Differing(preRoot, objectRoot, EnumerateStamped(objectRoot, objectsOnly)
+                .Select(o => (o.Path, Pre: snapshot.TryGetValue(o.Path, out var pre) ? pre : (FileStamp?)null, Post: (FileStamp?)o.Stamp))
+                .Where(o => o.Pre != null || isObject.Matches(o.Path)));
+        }
+        var added = addedSources
+            .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
+            .Select(src => src[..src.LastIndexOf('.')] + ".o")
+            .Where(obj => !snapshot.ContainsKey(obj) && isObject.Matches(obj))
             .Distinct(StringComparer.Ordinal)
-            .Select(obj => (obj, (FileStamp?)null));
-        return Differing(preRoot, objectRoot, snapshot.Select(kv => (kv.Key, (FileStamp?)kv.Value)).Concat(added));
+            .Select(obj => (obj, (FileStamp?)null, (FileStamp?)null));
+        return Differing(preRoot, objectRoot, snapshot.Select(kv => (kv.Key, (FileStamp?)kv.Value, (FileStamp?)null)).Concat(added));
     }
 
     private static FileStamp? Stamp(string path)
@@ -113,29 +118,33 @@ public static class ChangedOutputs
         return info.Exists ? new FileStamp(info.Length, info.LastWriteTimeUtc) : null;
     }
 
-    /// <summary>Of the outputs named (with their pre copy's stamp, null for none), those in the tree that are new or have other bytes than their pre copy.</summary>
-    private static IReadOnlyList<ChangedOutput> Differing(string preRoot, string treeRoot, IEnumerable<(string Path, FileStamp? Pre)> outputs)
+    /// <summary>
+    /// Of the outputs named, with the stamps of their pre copy (null: none) and of their build (null: look it
+    /// up), those in the tree that are new or have other bytes than their pre copy.
+    /// </summary>
+    private static IReadOnlyList<ChangedOutput> Differing(string preRoot, string treeRoot,
+        IEnumerable<(string Path, FileStamp? Pre, FileStamp? Post)> outputs)
     {
         var result = new List<ChangedOutput>();
-        foreach (var (rel, pre) in outputs)
+        foreach (var (rel, pre, known) in outputs)
         {
-            var post = new FileInfo(System.IO.Path.Combine(treeRoot, rel));
-            if (!post.Exists) continue;
+            var postPath = System.IO.Path.Combine(treeRoot, rel);
+            if ((known ?? Stamp(postPath)) is not { } post) continue;
             var prePath = System.IO.Path.Combine(preRoot, rel);
-            if (pre == null) result.Add(new ChangedOutput(rel, null, post.FullName));
-            else if (!SameBytes(prePath, pre.Value, post)) result.Add(new ChangedOutput(rel, prePath, post.FullName));
+            if (pre == null) result.Add(new ChangedOutput(rel, null, postPath));
+            else if (!SameBytes(prePath, pre.Value, postPath, post)) result.Add(new ChangedOutput(rel, prePath, postPath));
         }
         result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return result;
     }
 
     /// <summary>Same size and mtime: a copy not rebuilt since; otherwise the bytes decide.</summary>
-    private static bool SameBytes(string prePath, FileStamp pre, FileInfo post)
+    private static bool SameBytes(string prePath, FileStamp pre, string postPath, FileStamp post)
     {
         if (pre.Length != post.Length) return false;
         if (pre.LastWriteTimeUtc == post.LastWriteTimeUtc) return true;
         using var a = new FileStream(prePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        using var b = new FileStream(post.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var b = new FileStream(postPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         var bufA = new byte[1 << 16];
         var bufB = new byte[1 << 16];
         while (true)

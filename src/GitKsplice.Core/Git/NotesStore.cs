@@ -137,14 +137,18 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
     /// </summary>
     private Tree? EditInPlace(Tree tree, IReadOnlyDictionary<string, Func<string?, string?>> edits)
     {
-        if (LayoutDepth(tree) is not { } depth) return null;
+        // The top level is read once: LibGit2Sharp makes an object of every entry each time it is walked.
+        var entries = tree.ToList();
+        var notes = entries.Where(e => IsHex(e.Name)).ToList();
+        if (LayoutDepth(notes) is not { } depth) return null;
         var count = depth switch
         {
-            0 => tree.Count(e => IsHex(e.Name)),
-            1 => tree.Where(e => IsHex(e.Name)).Sum(e => ((Tree)e.Target).Count),
+            0 => notes.Count,
+            1 => notes.Sum(e => ((Tree)e.Target).Count),
             _ => (int?)null, // 65,536 notes or more: a batch never crosses a threshold worth a rewrite
         };
-        var definition = TreeDefinition.From(tree);
+        var definition = new TreeDefinition();
+        foreach (var entry in entries) definition.Add(entry.Name, entry);
         foreach (var (target, edit) in edits)
         {
             var found = Find(tree, target);
@@ -197,12 +201,11 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
     }
 
     /// <summary>
-    /// The fan-out depth of a tree whose top level is all notes (depth 0) or all 2-hex-digit directories,
-    /// following the first directory down; null for an empty or mixed top level.
+    /// The fan-out depth of a notes tree from its top-level note entries: all notes (depth 0) or all
+    /// 2-hex-digit directories, following the first directory down; null for an empty or mixed top level.
     /// </summary>
-    private static int? LayoutDepth(Tree tree)
+    private static int? LayoutDepth(IReadOnlyList<TreeEntry> top)
     {
-        var top = tree.Where(e => IsHex(e.Name)).ToList();
         if (top.Count == 0) return null;
         if (top.All(e => e.TargetType == TreeEntryTargetType.Blob && e.Name.Length == HexLength)) return 0;
         if (!top.All(e => e.TargetType == TreeEntryTargetType.Tree && e.Name.Length == 2)) return null;

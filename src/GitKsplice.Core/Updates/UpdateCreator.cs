@@ -348,7 +348,8 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             beforeRefsMove: () =>
             {
                 beforeRefsMove();
-                AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson());
+                // A copy of the tarball's manifest for `show`, not flushed to disk: the note keeps the record.
+                AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson(), flushToDisk: false);
             });
     }
 
