@@ -108,14 +108,15 @@ int main(int argc, char **argv)
 
     /* One sectioned compile per object: the -o output, or each source's .o in the current directory. */
     size_t tree_len = strlen(tree);
-    pid_t pids[1 + 64];
-    char **sectioned[1 + 64];
-    int n = 0;
+    pid_t *pids = calloc((size_t)argc + 1, sizeof *pids);
+    char ***sectioned = calloc((size_t)argc + 1, sizeof *sectioned);
+    if (!pids || !sectioned) return 127;
+    int n = 0, unwritable = 0;
     pids[n++] = spawn(argv, 0);
-    for (int s = 1; s < argc && n < 1 + 64; s++)
+    for (int s = 1; s < argc; s++)
     {
         if (!is_source(argv[s]) || takes_value(argv[s - 1])) continue;
-        char out[PATH_MAX * 2], side[PATH_MAX * 3];
+        char out[PATH_MAX * 2];
         if (output >= 0) snprintf(out, sizeof out, "%s%s%s", argv[output][0] == '/' ? "" : cwd, argv[output][0] == '/' ? "" : "/", argv[output]);
         else
         {
@@ -123,10 +124,12 @@ int main(int argc, char **argv)
             snprintf(out, sizeof out, "%s/%.*s.o", cwd, (int)(strrchr(base, '.') - base), base);
         }
         if (strncmp(out, tree, tree_len) != 0 || out[tree_len] != '/') continue; /* not an object of the tree */
-        snprintf(side, sizeof side, "%s%s", objects, out + tree_len);
-        if (mkdirs(side) != 0) { perror(side); continue; }
+        /* The copy's path lives as long as its arguments: they are run again if the compile fails. */
+        char *side = malloc(strlen(objects) + strlen(out + tree_len) + 1);
         char **args = calloc((size_t)argc + NFLAGS + 3, sizeof *args);
-        if (!args) return 127;
+        if (!side || !args) return 127;
+        strcat(strcpy(side, objects), out + tree_len);
+        if (mkdirs(side) != 0) { perror(side); unwritable = 1; continue; } /* a missing copy would hide a change */
         int k = 0;
         args[k++] = (char *)real;
         for (int f = 0; f < NFLAGS; f++) args[k++] = (char *)flags[f];
@@ -144,6 +147,7 @@ int main(int argc, char **argv)
     }
     int status = wait_for(pids[0]), failed = 0;
     for (int i = 1; i < n; i++) if (wait_for(pids[i]) != 0 && !failed) failed = i;
+    if (status == 0 && unwritable) return 1;
     if (status == 0 && failed)
     {
         /* Again with its messages shown: the build's own compile passed, so this is about the section flags. */

@@ -187,6 +187,26 @@ public class CreateEndToEndTests
     }
 
     [Fact]
+    public void A_sectioned_copy_that_cannot_be_written_fails_the_build_instead_of_hiding_the_change()
+    {
+        using var repo = CTree.Create();
+        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
+        var copies = repo.Path(".git/ksplice/build/tree.objects");
+        Directory.Delete(copies, recursive: true);
+        File.WriteAllText(copies, "in the way\n"); // no directory can be made for the copies
+        var commit = ChangeGreet(repo);
+
+        var r = repo.Ksplice("create", "--id", "nocopy1", commit);
+
+        Assert.Equal(1, r.ExitCode);
+        var fatal = r.StdErr.Split('\n').Single(l => l.StartsWith("fatal:"));
+        Assert.Contains("build of the post state failed", fatal);
+        Assert.Contains("tree.objects/greet.o", File.ReadAllText(fatal[(fatal.IndexOf("log: ", StringComparison.Ordinal) + 5)..].Trim()));
+        Assert.False(File.Exists(repo.Path("ksplice-nocopy1.tar.gz")));
+        Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/ksplice/updates/nocopy1").ExitCode);
+    }
+
+    [Fact]
     public void The_same_change_and_id_give_a_byte_identical_tarball()
     {
         using var repo = CTree.Create();
