@@ -23,8 +23,10 @@ public sealed partial class BuildSettings
     /// <summary>Globs (relative paths) of build outputs packaged by --build-modules.</summary>
     public IReadOnlyList<string> ModuleGlobs { get; init; } = ["*.ko"];
 
-    public static string DefaultCompiler() =>
-        FindOnPath("gcc") ?? FindOnPath("cc") ?? throw new Cli.UserError("no C compiler found: install gcc");
+    public static string DefaultCompiler() => HostCompiler() ?? throw new Cli.UserError("no C compiler found: install gcc");
+
+    /// <summary>The machine's own C compiler: gcc, else cc, on PATH.</summary>
+    private static string? HostCompiler() => FindOnPath("gcc") ?? FindOnPath("cc");
 
     /// <summary>
     /// The first line of `compiler --version`, cached in <paramref name="cacheDir"/> by the compiler's path, size
@@ -160,7 +162,7 @@ public sealed partial class BuildSettings
         try
         {
             string? error = null;
-            foreach (var compiler in new[] { FindOnPath("gcc") ?? FindOnPath("cc"), CompilerPath }.OfType<string>().Distinct())
+            foreach (var compiler in new[] { HostCompiler(), CompilerPath }.OfType<string>().Distinct())
             {
                 var r = CommandRunner.Run(dir, compiler, ["-O2", "-o", output, sourcePath]);
                 if (r.Succeeded && File.Exists(output)) return output;

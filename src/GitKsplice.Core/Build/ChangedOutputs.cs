@@ -23,8 +23,10 @@ public static class ChangedOutputs
     /// linked aggregates like vmlinux.o.
     /// </summary>
     public static OutputFilter Objects(string sourceRoot) => new(
-        rel => rel.EndsWith(".o", StringComparison.Ordinal) && HasSource(sourceRoot, rel),
-        name => name.EndsWith(".o", StringComparison.Ordinal));
+        rel => rel.EndsWith(".o", StringComparison.Ordinal) && HasSource(sourceRoot, rel), AnyObject.MayMatch);
+
+    /// <summary>Every object, for a root that holds objects only (the pre snapshot, the wrapper's copies).</summary>
+    private static readonly OutputFilter AnyObject = new(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal));
 
     /// <summary>Outputs matching any of the globs (against the file name or the relative path).</summary>
     public static OutputFilter Matching(IReadOnlyList<string> globs)
@@ -47,12 +49,11 @@ public static class ChangedOutputs
         return false;
     }
 
-    /// <summary>Relative paths of the files under <paramref name="root"/> that <paramref name="wanted"/> accepts.</summary>
-    public static IEnumerable<string> Enumerate(string root, OutputFilter wanted) =>
-        EnumerateStamped(root, wanted).Select(f => f.Path);
-
-    /// <summary>Like <see cref="Enumerate"/>, with each file's size and mtime as the directory walk read them.</summary>
-    private static IEnumerable<(string Path, FileStamp Stamp)> EnumerateStamped(string root, OutputFilter wanted)
+    /// <summary>
+    /// The files under <paramref name="root"/> that <paramref name="wanted"/> accepts (relative paths), with each
+    /// one's size and mtime as the directory walk read them.
+    /// </summary>
+    public static IEnumerable<(string Path, FileStamp Stamp)> Enumerate(string root, OutputFilter wanted)
     {
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
         // The name test runs on the directory entry itself: most of a kernel tree's 80k files are passed over
@@ -71,7 +72,7 @@ public static class ChangedOutputs
 
     /// <summary>The outputs of <paramref name="treeRoot"/> that differ from their copies under <paramref name="preRoot"/>.</summary>
     public static IReadOnlyList<ChangedOutput> Find(string preRoot, string treeRoot, OutputFilter wanted) =>
-        Differing(preRoot, treeRoot, EnumerateStamped(treeRoot, wanted)
+        Differing(preRoot, treeRoot, Enumerate(treeRoot, wanted)
             .Select(o => (o.Path, Stamp(System.IO.Path.Combine(preRoot, o.Path)), (FileStamp?)o.Stamp)));
 
     /// <summary>
@@ -79,7 +80,7 @@ public static class ChangedOutputs
     /// change while the post state builds, so a create lists it during the build.
     /// </summary>
     public static IReadOnlyDictionary<string, FileStamp> SnapshotObjects(string preRoot) =>
-        EnumerateStamped(preRoot, new OutputFilter(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal)))
+        Enumerate(preRoot, AnyObject)
             .ToDictionary(f => f.Path, f => f.Stamp, StringComparer.Ordinal);
 
     /// <summary>
@@ -98,8 +99,7 @@ public static class ChangedOutputs
         if (addedSources == null)
         {
             // A root of objects only: one walk reads every object's size and mtime, with no stat of its own.
-            var objectsOnly = new OutputFilter(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal));
-            return Differing(preRoot, objectRoot, EnumerateStamped(objectRoot, objectsOnly)
+            return Differing(preRoot, objectRoot, Enumerate(objectRoot, AnyObject)
                 .Select(o => (o.Path, Pre: snapshot.TryGetValue(o.Path, out var pre) ? pre : (FileStamp?)null, Post: (FileStamp?)o.Stamp))
                 .Where(o => o.Pre != null || isObject.Matches(o.Path)));
         }

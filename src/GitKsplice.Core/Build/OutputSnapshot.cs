@@ -36,14 +36,13 @@ public sealed class OutputSnapshot(string root)
         Directory.CreateDirectory(Root);
         var copied = 0;
         foreach (var (treeRoot, wanted) in sources)
-        foreach (var rel in ChangedOutputs.Enumerate(treeRoot, wanted))
+        foreach (var (rel, source) in ChangedOutputs.Enumerate(treeRoot, wanted))
         {
-            var source = new FileInfo(Path.Combine(treeRoot, rel));
             var target = new FileInfo(Path.Combine(Root, rel));
             if (target.Exists && target.Length == source.Length && target.LastWriteTimeUtc == source.LastWriteTimeUtc) continue;
             Directory.CreateDirectory(target.DirectoryName!);
             var temp = target.FullName + ".tmp";
-            File.Copy(source.FullName, temp, overwrite: true);
+            File.Copy(Path.Combine(treeRoot, rel), temp, overwrite: true);
             File.SetLastWriteTimeUtc(temp, source.LastWriteTimeUtc);
             File.Move(temp, target.FullName, overwrite: true);
             copied++;

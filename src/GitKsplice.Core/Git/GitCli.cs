@@ -26,11 +26,7 @@ public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>?
     {
         var list = args.ToList();
         var r = TryRun(list, stdin);
-        if (!r.Succeeded)
-        {
-            var message = FirstLine(r.StdErr) ?? $"git {string.Join(' ', list)} exited with {r.ExitCode}";
-            throw new UserError(message.StartsWith("fatal: ") ? message["fatal: ".Length..] : message);
-        }
+        if (!r.Succeeded) throw Failure(r.StdErr, $"git {string.Join(' ', list)} exited with {r.ExitCode}");
         return r.StdOut;
     }
 
@@ -44,10 +40,16 @@ public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>?
     {
         var (exitCode, stdout, stderr) = CommandRunner.RunBinary(WorkDir, "git", args, env, stdin);
         if (exitCode == 0) return stdout;
-        var message = FirstLine(stderr) ?? $"git {string.Join(' ', args)} exited with {exitCode}";
-        throw new UserError(message.StartsWith("fatal: ") ? message["fatal: ".Length..] : message);
+        throw Failure(stderr, $"git {string.Join(' ', args)} exited with {exitCode}");
     }
 
-    private static string? FirstLine(string text) =>
+    /// <summary>git's failure as one error line: the first line it wrote, without "fatal: ", else <paramref name="fallback"/>.</summary>
+    internal static UserError Failure(string stderr, string fallback)
+    {
+        var message = FirstLine(stderr) ?? fallback;
+        return new UserError(message.StartsWith("fatal: ") ? message["fatal: ".Length..] : message);
+    }
+
+    internal static string? FirstLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
 }

@@ -50,7 +50,7 @@ public sealed class RefTransaction : IDisposable
         }
         catch (IOException) { } // git exited before reading everything: its message says why
         Finish();
-        error = FirstLine(_stderr.GetAwaiter().GetResult()) ?? $"git update-ref exited with {_git.ExitCode}";
+        error = GitCli.FirstLine(_stderr.GetAwaiter().GetResult()) ?? $"git update-ref exited with {_git.ExitCode}";
         return false;
     }
 
@@ -68,9 +68,7 @@ public sealed class RefTransaction : IDisposable
         catch (IOException) { }
         Finish();
         if (reply != "commit: ok" || _git.ExitCode != 0)
-            throw new UserError(FirstLine(_stderr.GetAwaiter().GetResult()) is { } message
-                ? message.StartsWith("fatal: ", StringComparison.Ordinal) ? message["fatal: ".Length..] : message
-                : $"git update-ref exited with {_git.ExitCode}");
+            throw GitCli.Failure(_stderr.GetAwaiter().GetResult(), $"git update-ref exited with {_git.ExitCode}");
     }
 
     /// <summary>Ends git's input (an open transaction is aborted) and waits for it to exit.</summary>
@@ -88,7 +86,4 @@ public sealed class RefTransaction : IDisposable
         Finish();
         _git.Dispose();
     }
-
-    private static string? FirstLine(string text) =>
-        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
 }
