@@ -53,7 +53,9 @@ public sealed class KspliceRepository : IDisposable
     {
         var gitDir = FindGitDir(startDirectory) ?? AskGitForGitDir(startDirectory);
         // git config runs while libgit2 loads and opens the repository: every command reads settings right after.
-        var config = Task.Run(() => GitConfigValues.ReadAll(startDirectory));
+        // It gets a thread of its own: the pool's few threads may still be loading libgit2 and OpenSSL.
+        var config = Task.Factory.StartNew(() => GitConfigValues.ReadAll(startDirectory),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (_libgit2 != null) _libgit2.GetAwaiter().GetResult();
         else LoadLibgit2();
         return new KspliceRepository(new Repository(gitDir), config);
