@@ -41,7 +41,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private readonly SeriesRefs _series = new(repository);
     private readonly KspliceSettings _settings = KspliceSettings.Read(repository);
 
-    /// <summary>Told each long step as it starts ("building the pre tree", …), for progress reports.</summary>
+    /// <summary>Told each long step as it starts ("building the pre state" once the build command runs, …), for progress reports.</summary>
     public Action<string>? OnStage { get; init; }
 
     private string LockPath => Path.Combine(repository.StateDir, "build.lock");
@@ -118,9 +118,9 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         Task<IReadOnlyList<string>>? addedSources = null;
         IReadOnlyDictionary<string, FileStamp>? snapshot = null;
         output.Info($"building the update's post state ({request.Change.Describe()})");
-        OnStage?.Invoke("building the post state");
         post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel, whileBuilding: () =>
         {
+            OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
             if (kbuild) addedSources = AddedFiles(pre.Tree.Sha, change.PostTree);
             recording?.StartGit();
             snapshot = ChangedOutputs.SnapshotObjects(PreOutputs.Root);
@@ -254,8 +254,8 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             tree.Sync(pre.Tree.Sha, wanted.BuildKey, wanted.ConfigHash);
             tree.InstallConfig(config);
             output.Info($"building the original (pre) source at {pre.Sha[..12]}");
-            OnStage?.Invoke("building the pre state");
-            tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
+            tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel,
+                whileBuilding: () => OnStage?.Invoke("building the pre state"));
         }
         var objects = ChangedOutputs.Objects(tree.Root);
         var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
