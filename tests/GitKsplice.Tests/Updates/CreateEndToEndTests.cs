@@ -44,6 +44,7 @@ public class CreateEndToEndTests
         Assert.Equal(["greet"], greet.Changed);
         Assert.Empty(greet.New);
         Assert.Contains("gcc", manifest.Compiler);
+        Assert.Null(manifest.Module); // a plain Makefile tree gets no livepatch module
 
         Assert.Equal(commit, repo.Git("rev-parse", "refs/ksplice/updates/greet01"));
         var log = repo.Git("log", "-1", "--notes=ksplice", commit);

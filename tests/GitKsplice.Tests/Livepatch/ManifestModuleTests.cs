@@ -1,0 +1,50 @@
+using System.Text.Json;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Tests.Livepatch;
+
+/// <summary>manifest.json's "module": the contract between create (which writes the module) and try (which loads it).</summary>
+public class ManifestModuleTests
+{
+    private static Manifest WithModule(LivepatchModule? module) => new()
+    {
+        Id = "fix-1", Pre = "p", PreTree = "pt", Post = "q", PostTree = "qt", Source = "commit q", Compiler = "gcc",
+        BuildCommand = "make", CompilerFlags = "", Objects = [], Module = module,
+    };
+
+    [Fact]
+    public void The_module_entry_is_written_in_camel_case_and_reads_back()
+    {
+        var module = new LivepatchModule
+        {
+            File = LivepatchModule.FileName("fix-1"), Name = LivepatchModule.ModuleName("fix-1"), Sha256 = "ab",
+            KernelRelease = "6.1.192", KernelReleaseSource = "bzImage in ORIG_CONFIG",
+            SymbolPositionsSource = "System.map in ORIG_CONFIG", Follows = "fix-0",
+            Objects = [new PatchedObject("vmlinux", [new PatchedFunction("meminfo_proc_show", 0), new PatchedFunction("show_val", 2)])],
+        };
+        var json = WithModule(module).ToJson();
+
+        using var doc = JsonDocument.Parse(json);
+        var m = doc.RootElement.GetProperty("module");
+        Assert.Equal("ksplice_fix-1.ko", m.GetProperty("file").GetString());
+        Assert.Equal("ksplice_fix_1", m.GetProperty("name").GetString());
+        Assert.Equal("6.1.192", m.GetProperty("kernelRelease").GetString());
+        Assert.False(m.GetProperty("replace").GetBoolean());
+        Assert.Equal("fix-0", m.GetProperty("follows").GetString());
+        var f = m.GetProperty("objects")[0].GetProperty("functions")[1];
+        Assert.Equal("show_val", f.GetProperty("oldName").GetString());
+        Assert.Equal(2, f.GetProperty("sympos").GetInt32());
+
+        var back = Manifest.FromJson(json).Module!;
+        Assert.Equal(module with { Objects = [] }, back with { Objects = [] });
+        Assert.Equal(module.Objects[0].Functions, back.Objects[0].Functions);
+    }
+
+    [Fact]
+    public void A_manifest_without_a_module_says_so()
+    {
+        using var doc = JsonDocument.Parse(WithModule(null).ToJson());
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("module").ValueKind);
+        Assert.Null(Manifest.FromJson(WithModule(null).ToJson()).Module);
+    }
+}
