@@ -11,7 +11,7 @@ namespace GitKsplice.Tests.Analysis;
 public sealed class KernelTreeObjects : IDisposable
 {
     /// <summary>GKS_LINUX_TREE when it names a configured and built tree, else the shared tree the Linux tests build.</summary>
-    public static string Tree => Environment.GetEnvironmentVariable("GKS_LINUX_TREE") is { Length: > 0 } t ? t : Linux.LinuxTree.Shared.BuildTree;
+    public static string Tree => Environment.GetEnvironmentVariable("GKS_LINUX_TREE") is { Length: > 0 } t ? t : LinuxTree.Shared.BuildTree;
 
     private readonly TempDir _dir = new();
     private int _count;

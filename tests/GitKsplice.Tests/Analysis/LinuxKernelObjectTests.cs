@@ -1,4 +1,5 @@
 using GitKsplice.Analysis;
+using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Analysis;
 
@@ -7,7 +8,7 @@ namespace GitKsplice.Tests.Analysis;
 /// KCFLAGS="-ffunction-sections -fdata-sections"), compiled with the tree's own commands and compared.
 /// Runs on the tree the Linux tests build (or the one GKS_LINUX_TREE names).
 /// </summary>
-[Collection(Linux.LinuxTreeCollection.Name)]
+[Collection(LinuxTreeCollection.Name)]
 [Trait("Category", "Linux")]
 public sealed class LinuxKernelObjectTests : IDisposable
 {

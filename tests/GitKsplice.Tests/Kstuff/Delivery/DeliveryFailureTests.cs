@@ -1,0 +1,176 @@
+using GitKsplice.Tests.Support;
+
+namespace GitKsplice.Tests.Kstuff.Delivery;
+
+/// <summary>What goes wrong: a failing build, a failing install, a dropped connection, bad input of every kind.</summary>
+[Collection(SshCollection.Name)]
+public class DeliveryFailureTests(SshServer sshd)
+{
+    private static void AssertUnchanged(DeliveryWorld w, SortedDictionary<string, string> before) =>
+        Assert.True(before.SequenceEqual(w.TargetSnapshot()),
+            "target changed:\n" + TreeSnapshot.Describe(w.TargetSnapshot()) + "\n--- before\n" + TreeSnapshot.Describe(before));
+
+    [Theory]
+    [InlineData("broken")]
+    [InlineData("unix")]
+    public void A_failing_build_leaves_the_target_as_it_was_and_shows_the_remote_output(string kname)
+    {
+        using var w = new DeliveryWorld(sshd);
+        w.Source.File("pack.d/foo/Driver.o", "BROKEN object\n");
+        var before = w.TargetSnapshot();
+        var r = w.Kstuff(["-bq", DeliveryWorld.Host(kname)]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("remote: ld: undefined symbol broken_init", r.StdErr);
+        Assert.Matches(@"fatal: idbuild failed on kstuff-test \(root \S+\): exit status 2\n$", r.StdErr);
+        AssertUnchanged(w, before);
+        var log = w.Repo.Kstuff("log", "--json");
+        Assert.Contains("\"failedStep\": \"idbuild\"", log.StdOut);
+        Assert.Contains("\"ok\": false", log.StdOut);
+    }
+
+    [Fact]
+    public void A_failing_install_is_undone_step_by_step()
+    {
+        using var w = new DeliveryWorld(sshd);
+        Directory.Delete(w.Target("stand"), recursive: true);
+        File.WriteAllText(w.Target("stand"), "not a directory\n");
+        var before = w.TargetSnapshot();
+        var r = w.Kstuff(["-b", DeliveryWorld.Host("unix")]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("fatal: installing failed on kstuff-test", r.StdErr);
+        Assert.True(r.StdErr.Contains("install the kernel as /stand/unix; every step before it was undone"), r.StdErr);
+        Assert.Contains("remote: kstuff: undone", r.StdErr);
+        AssertUnchanged(w, before);
+    }
+
+    [Fact]
+    public void A_connection_dropped_during_the_build_leaves_the_target_as_it_was()
+    {
+        using var w = new DeliveryWorld(sshd);
+        w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
+        var before = w.TargetSnapshot();
+        var run = Task.Run(() => w.Kstuff(["-b", DeliveryWorld.Host("drop")]));
+        var marker = w.Target("var/idbuild.slow");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(marker) && DateTime.UtcNow < deadline && !run.IsCompleted) Thread.Sleep(50);
+        Assert.True(File.Exists(marker), "the build never started: " + (run.IsCompleted ? run.Result.All : ""));
+        Assert.True(sshd.DropConnections() > 0);
+        var r = run.Result;
+        File.WriteAllText(w.Target("var/idbuild.go"), "");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches(@"fatal: idbuild failed on kstuff-test \(root \S+\): the connection was lost or refused", r.StdErr);
+        // The orphaned stand-in finishes into a staging directory that is gone; nothing live changed.
+        Thread.Sleep(500);
+        AssertUnchanged(w, before);
+    }
+
+    [Fact]
+    public void An_interrupt_during_the_build_cleans_up_the_target_and_exits_130()
+    {
+        using var w = new DeliveryWorld(sshd);
+        w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
+        var before = w.TargetSnapshot();
+        var psi = ProcessRunner.ToolWithDefaultSignals("git-kstuff", ["-b", "--target-root", w.TargetRoot, DeliveryWorld.Host("intr")]);
+        psi.WorkingDirectory = w.Repo.Root;
+        psi.RedirectStandardError = true;
+        psi.RedirectStandardOutput = true;
+        foreach (var (k, v) in new Dictionary<string, string> { ["ROOT"] = w.Root, ["MACH"] = DeliveryWorld.Mach, ["HOME"] = w.Home, ["KSTUFF_SYSTEM_RC"] = "" })
+            psi.Environment[k] = v;
+        using var kstuff = System.Diagnostics.Process.Start(psi)!;
+        var stderr = kstuff.StandardError.ReadToEndAsync();
+        var stdout = kstuff.StandardOutput.ReadToEndAsync();
+        var marker = w.Target("var/idbuild.slow");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(marker) && DateTime.UtcNow < deadline && !kstuff.HasExited) Thread.Sleep(50);
+        Assert.True(File.Exists(marker), "the build never started: " + (kstuff.HasExited ? stderr.Result : ""));
+        Assert.Equal(0, ProcessRunner.Run(w.Repo.Root, "kill", ["-INT", kstuff.Id.ToString()]).ExitCode);
+        Assert.True(kstuff.WaitForExit(60_000));
+        File.WriteAllText(w.Target("var/idbuild.go"), "");
+        Assert.Equal(130, kstuff.ExitCode);
+        Assert.EndsWith("fatal: interrupted\n", stderr.Result);
+        Thread.Sleep(500);
+        AssertUnchanged(w, before);
+        Assert.Contains("interrupted", w.Repo.Kstuff("log").StdOut);
+    }
+
+    [Fact]
+    public void A_second_delivery_of_the_same_kname_waits_for_none_and_is_refused()
+    {
+        using var w = new DeliveryWorld(sshd);
+        Directory.CreateDirectory(w.Target("etc/.kstuff-lock.busy"));
+        File.WriteAllText(w.Target("etc/.kstuff-lock.busy/owner"), "alice@build pid 42\n");
+        var r = w.Kstuff(["-b", DeliveryWorld.Host("busy")]);
+        Assert.True(r.ExitCode == 1, r.All);
+        Assert.Contains("remote: held by alice@build pid 42; remove", r.StdErr);
+        Assert.Contains("fatal: locking /etc/.kstuff-lock.busy failed on kstuff-test", r.StdErr);
+        Assert.False(File.Exists(w.Target("stand/busy")));
+        // The lock of the other delivery is left alone; a free kname delivers, its lock gone afterwards.
+        Assert.True(Directory.Exists(w.Target("etc/.kstuff-lock.busy")));
+        Assert.Equal(0, w.Kstuff(["-bq", DeliveryWorld.Host("free")]).ExitCode);
+        Assert.False(Directory.Exists(w.Target("etc/.kstuff-lock.free")));
+    }
+
+    [Fact]
+    public void A_malformed_rc_file_is_named_with_file_and_line()
+    {
+        using var w = new DeliveryWorld(sshd);
+        File.WriteAllText(Path.Combine(w.Home, ".kstuff.rc"), "-bq\n-K -X\n");
+        var r = w.Kstuff([DeliveryWorld.Host("x")]);
+        Assert.Equal(129, r.ExitCode);
+        Assert.Equal($"fatal: {w.Home}/.kstuff.rc:2: kstuff: unknown option -X\n", r.StdErr);
+    }
+
+    [Fact]
+    public void A_malformed_database_file_is_named_with_file_and_line()
+    {
+        using var w = new DeliveryWorld(sshd);
+        var db = Path.Combine(w.Home, "kernels.db");
+        File.WriteAllText(db, "# kernels\n/r:m:/b.Z:0:ok\n/r:m:/b.Z:maybe:bad flag\n");
+        var r = w.Kstuff(["-b", "-d", db, DeliveryWorld.Host("x")]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith($"fatal: {db}:3: ", r.StdErr);
+        Assert.Single(r.StdErr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("-oProxyCommand=touch PWNED")]
+    [InlineData("kstuff-test;touch PWNED")]
+    [InlineData("$(touch PWNED)")]
+    [InlineData("kstuff-test:$(touch PWNED)")]
+    [InlineData("kstuff-test:../../PWNED")]
+    [InlineData("`touch PWNED`:k")]
+    public void Hostile_host_and_kernel_names_are_refused_before_anything_runs(string operand)
+    {
+        using var w = new DeliveryWorld(sshd);
+        var r = w.Kstuff(["-b", "--", operand]);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Matches(@"^fatal: (bad (host name|kernel name|target)|kstuff: unknown option -o)", r.StdErr);
+        Assert.Single(r.StdErr.TrimEnd('\n').Split('\n'));
+        Assert.False(File.Exists(Path.Combine(w.Repo.Root, "PWNED")));
+        Assert.False(Directory.EnumerateFileSystemEntries(w.TargetRoot, "PWNED*", SearchOption.AllDirectories).Any());
+        Assert.False(File.Exists(w.Target("var/idbuild.log")));
+    }
+
+    [Theory]
+    [InlineData("-n", "a;touch PWNED")]
+    [InlineData("-Y", "$(touch PWNED)")]
+    [InlineData("-N", "../../PWNED")]
+    public void Hostile_driver_names_are_refused(string option, string driver)
+    {
+        using var w = new DeliveryWorld(sshd);
+        var r = w.Kstuff(["-b", option, driver, DeliveryWorld.Host("x")]);
+        Assert.Equal(129, r.ExitCode);
+        Assert.Contains("bad driver name", r.StdErr);
+        Assert.False(File.Exists(Path.Combine(w.Repo.Root, "PWNED")));
+    }
+
+    [Fact]
+    public void A_target_without_a_configuration_tree_is_named()
+    {
+        using var w = new DeliveryWorld(sshd);
+        var r = w.Kstuff(["-bq", "-t", "nosuch", DeliveryWorld.Host("x")]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("remote: no configuration tree", r.StdErr);
+        Assert.Contains("fatal: reading the configuration failed on kstuff-test", r.StdErr);
+    }
+}
