@@ -13,6 +13,9 @@ public sealed record BuildTreeState(string SourceTree, string BuildKey, string C
 public sealed class BuildFailedException(string what, int exitCode, string logPath)
     : UserError($"build of {what} failed (exit {exitCode}); see the log: {logPath}")
 {
+    /// <summary>The state whose build failed: "the pre state", "the post state".</summary>
+    public string What { get; } = what;
+    public int BuildExitCode { get; } = exitCode;
     public string LogPath { get; } = logPath;
 }
 

@@ -151,26 +151,18 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
             OutputDirectory = null,
             Record = false,
         };
+        var outcome = creator.Create(create, cancel);
         var now = DateTimeOffset.UtcNow;
-        Verdict verdict;
-        try
+        var verdict = outcome switch
         {
-            var result = creator.Create(create, cancel);
-            verdict = Verdict.FromManifest(VerdictKinds.HotPatchable, commit, result.Manifest, log, SaveManifest(commit, result.Manifest), now);
-        }
-        catch (UnsafeChangeException e)
-        {
-            verdict = Verdict.FromManifest(VerdictKinds.Unsafe, commit, e.Manifest, log, SaveManifest(commit, e.Manifest), now);
-        }
-        catch (BuildFailedException e)
-        {
-            var what = e.Message.Split("; see the log", 2)[0];
-            verdict = new Verdict(VerdictKinds.BuildFailed, commit, pre.Sha, now, [], [], [], [], what, e.LogPath, null);
-        }
-        catch (UserError e) when (e.ExitCode == ExitCodes.NoChange)
-        {
-            verdict = new Verdict(VerdictKinds.NoCodeChange, commit, pre.Sha, now, [], [], [], [], e.Message, log, null);
-        }
+            CreateOutcome.Built built =>
+                Verdict.FromManifest(VerdictKinds.HotPatchable, commit, built.Manifest, log, SaveManifest(commit, built.Manifest), now),
+            CreateOutcome.Unsafe refused =>
+                Verdict.FromManifest(VerdictKinds.Unsafe, commit, refused.Manifest, log, SaveManifest(commit, refused.Manifest), now),
+            CreateOutcome.BuildFailed failed => new Verdict(VerdictKinds.BuildFailed, commit, pre.Sha, now, [], [], [], [], failed.Reason, failed.Log, null),
+            CreateOutcome.NoCodeChange none => new Verdict(VerdictKinds.NoCodeChange, commit, pre.Sha, now, [], [], [], [], none.Reason, log, null),
+            _ => throw new InvalidOperationException($"unknown create outcome {outcome.GetType().Name}"),
+        };
 
         stage("recording the verdict");
         notes.Edit(new Dictionary<string, Func<string?, string?>> { [commit] = note => verdict.MergeInto(note) },

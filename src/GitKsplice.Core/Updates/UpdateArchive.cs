@@ -13,7 +13,7 @@ public sealed record ArchiveFile(string Name, Func<Stream> Open);
 /// ksplice-&lt;id&gt;.tar.gz: a directory ksplice-&lt;id&gt;/ with the patch, manifest.json, the pre and post
 /// versions of each changed object and modules/. Written deterministically (sorted entries with the manifest
 /// last, so a writer can stream the objects while the manifest is made; one fixed timestamp; a gzip header
-/// without a time) and atomically (temp file, then rename).
+/// without a time) and atomically (temp file, then rename: <see cref="TarballWriter"/>).
 /// </summary>
 public static class UpdateArchive
 {
@@ -21,22 +21,27 @@ public static class UpdateArchive
 
     public const string ManifestName = "manifest.json";
 
-    public static void Write(string path, string id, IEnumerable<ArchiveFile> files, DateTime timestamp)
+    /// <summary>
+    /// Writes the tarball to <paramref name="path"/> itself, in the order given, flushed to disk; the caller
+    /// owns the temp file and its rename (<see cref="TarballWriter"/>).
+    /// </summary>
+    public static void WriteTo(string path, string id, IEnumerable<ArchiveFile> files, DateTime timestamp)
     {
         var root = $"ksplice-{id}/";
-        AtomicFile.Write(path, stream =>
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        // .NET's GZipStream writes no modification time in its header, unlike SharpCompress's gzip
+        // writer: the same content always gives the same bytes.
+        using (var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, new TarWriterOptions(CompressionType.None, finalizeArchiveOnClose: true)))
         {
-            // .NET's GZipStream writes no modification time in its header, unlike SharpCompress's gzip
-            // writer: the same content always gives the same bytes.
-            using var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true);
-            using var tar = new TarWriter(gzip, new TarWriterOptions(CompressionType.None, finalizeArchiveOnClose: true));
             tar.WriteDirectory(root, timestamp);
-            foreach (var file in files.OrderBy(f => f.Name == ManifestName).ThenBy(f => f.Name, StringComparer.Ordinal))
+            foreach (var file in files)
             {
                 using var content = file.Open();
                 tar.Write(root + file.Name, content, timestamp);
             }
-        });
+        }
+        stream.Flush(flushToDisk: true);
     }
 
     /// <summary>Reads every regular file of an update tarball: name (below ksplice-&lt;id&gt;/) → bytes.</summary>

@@ -22,19 +22,12 @@ public sealed record CreateRequest(ChangeSpec Change)
     public bool Record { get; init; } = true;
 }
 
-public sealed record CreateResult(Manifest Manifest, string? Tarball, string Verdict, IReadOnlyList<ObjectEntry> LineOnlyObjects);
-
-/// <summary>The update's change is unsafe to hot-patch: refused without --force.</summary>
-public sealed class UnsafeChangeException(string message, Manifest manifest) : UserError(message, ExitCodes.Unsafe)
-{
-    public Manifest Manifest { get; } = manifest;
-}
-
 /// <summary>
-/// The ksplice-create pipeline: change → pre state built and its outputs snapshotted (cached) → post state
-/// built incrementally in the same tree → changed objects → analysis → manifest → tarball (temp + rename) →
-/// update ref and note → series move.
-/// Nothing is recorded and no ref moves unless every step before succeeded.
+/// The ksplice-create pipeline, one named pass after another over a shared <see cref="CreateRun"/>: build the
+/// pre state (cached) → resolve the change → build the post state (incrementally, in the same tree) → find the
+/// changed objects → analyse them → judge → package the tarball → record the update (ref and note) → move
+/// the series. A pass ends the create with an outcome or returns null to go on; a new pass goes in
+/// <see cref="Passes"/>. Nothing is recorded and no ref moves unless every pass before succeeded.
 /// </summary>
 public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer analyzer, ToolOutput output)
 {
@@ -49,6 +42,22 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private BuildTree Tree => new(repository, "tree");
     /// <summary>The outputs of the pre state, copied aside once it is built.</summary>
     private OutputSnapshot PreOutputs => new(Path.Combine(repository.StateDir, "build", "pre-outputs"));
+
+    /// <summary>A step of create: reads what earlier passes put in the run, adds its own; an outcome ends the create.</summary>
+    private delegate CreateOutcome? Pass(CreateRun run);
+
+    private (string Name, Pass Run)[] Passes =>
+    [
+        ("pre state built", BuildPre),
+        ("change resolved", ResolveChange),
+        ("post state built", BuildPost),
+        ("changed objects found", FindChangedObjects),
+        ("objects analysed", Analyse),
+        ("judged", Judge),
+        ("packaged", Package),
+        ("update recorded", Record),
+        ("series moved", MoveSeries),
+    ];
 
     /// <summary>
     /// Loads the hashing library (OpenSSL, about a millisecond) on another thread, for a command about to
@@ -80,7 +89,20 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         return pre;
     }
 
-    public CreateResult Create(CreateRequest request, CancellationToken cancel = default)
+    /// <summary>Runs the passes; bad input and failed steps throw, every expected ending is an outcome.</summary>
+    public CreateOutcome Create(CreateRequest request, CancellationToken cancel = default)
+    {
+        using var run = Start(request, cancel);
+        foreach (var (name, pass) in Passes)
+        {
+            if (pass(run) is { } ended) return ended;
+            PerformanceTrace.Step(name);
+        }
+        return new CreateOutcome.Built(run.Manifest, run.Tarball?.Path, run.Verdict);
+    }
+
+    /// <summary>Checks the request, resolves the pre state and the settings, and takes the build lock.</summary>
+    private CreateRun Start(CreateRequest request, CancellationToken cancel)
     {
         var id = request.Id ?? NewId();
         ValidateId(id);
@@ -88,148 +110,188 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         // An id in use by another commit's update fails now, not after the builds (Record checks every kind).
         if (request.Record && _series.UpdateCommit(id) is { } existing && request.Change is CommitChange commit &&
             repository.ResolveCommit(commit.Revision).Sha != existing.Sha)
-            throw new UserError($"update id '{id}' is already used by another update ({existing.Sha[..12]})");
-
+            throw IdInUse(id, existing);
         var pre = _series.EnsurePre(output);
         var settings = Settings(request.Jobs);
         var config = LoadConfig(request.ConfigDir);
         PerformanceTrace.Step("change checked, pre state and settings resolved");
+        var buildLock = StateLock.Acquire(LockPath, $"create {id}", output.Info, cancel);
+        return new CreateRun(request, id, pre, settings, config, Tree, buildLock, cancel);
+    }
 
-        using var _ = StateLock.Acquire(LockPath, $"create {id}", output.Info, cancel);
-        EnsurePreBuilt(pre, settings, config, cancel);
-        PerformanceTrace.Step("pre state built");
-        var kbuild = IsKbuildSource(pre.Tree);
-        var post = Tree;
-        if (request.Change is PatchChange)
-            post.Sync(pre.Tree.Sha, settings.Key(kbuild), config.Hash()); // a patch applies to the pre source
+    private CreateOutcome? BuildPre(CreateRun run)
+    {
+        try { EnsurePreBuilt(run.Pre, run.Settings, run.Config, run.Cancel); }
+        catch (BuildFailedException e) { return new CreateOutcome.BuildFailed(e.What, e.BuildExitCode, e.LogPath); }
+        return null;
+    }
 
-        var change = request.Change.Resolve(repository, pre, post, output);
-        if (change.PostTree == pre.Tree.Sha)
-            throw new UserError($"{request.Change.Describe()} makes no source change against {SeriesRefs.PreRef} ({pre.Sha[..12]}); " +
-                "mark the running kernel's source first with 'git ksplice series set <commit>'", ExitCodes.NoChange);
+    /// <summary>The post state's source, its post commit, and the id checked against it; the tree moves to it.</summary>
+    private CreateOutcome? ResolveChange(CreateRun run)
+    {
+        var tree = run.Tree;
+        var buildKey = run.Settings.Key(run.Kbuild);
+        if (run.Request.Change is PatchChange)
+            tree.Sync(run.Pre.Tree.Sha, buildKey, run.Config.Hash()); // a patch applies to the pre source
+        var change = run.Change = run.Request.Change.Resolve(repository, run.Pre, tree, output);
+        if (change.PostTree == run.Pre.Tree.Sha)
+            return new CreateOutcome.NoCodeChange($"{run.Describe} makes no source change against {SeriesRefs.PreRef} ({run.Pre.Sha[..12]}); " +
+                "mark the running kernel's source first with 'git ksplice series set <commit>'");
+        run.PostCommit = change.PostCommit ?? SyntheticPostCommit(run.Id, run.Pre, change.PostTree, run.Request.Change);
+        // Before the build: an id recorded for another update is refused while nothing is built or written.
+        if (run.Request.Record && _series.UpdateCommit(run.Id) is { } existing && existing.Sha != run.PostCommit.Sha)
+            throw IdInUse(run.Id, existing);
+        tree.Sync(change.PostTree, buildKey, run.Config.Hash());
+        tree.InstallConfig(run.Config);
+        return null;
+    }
 
-        PerformanceTrace.Step("change resolved");
-        post.Sync(change.PostTree, settings.Key(kbuild), config.Hash());
-        post.InstallConfig(config);
-        PerformanceTrace.Step("build tree moved to the post source");
-        // While the build runs (one change keeps one core busy at most): list the pre snapshot's objects, start
-        // git for the ref transaction that records the update and, in a Kbuild tree, find what the source adds.
-        using var recording = request.Record ? new NotesStore(repository, UpdateNote.NotesRef).BeginEdit($"ksplice update {id}") : null;
-        Task<IReadOnlyList<string>>? addedSources = null;
-        IReadOnlyDictionary<string, FileStamp>? snapshot = null;
-        output.Info($"building the update's post state ({request.Change.Describe()})");
-        post.Build(settings, kbuild, $"post-{id}", "the post state", output, cancel, whileBuilding: () =>
-        {
-            OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
-            if (kbuild) addedSources = AddedFiles(pre.Tree.Sha, change.PostTree);
-            recording?.StartGit();
-            snapshot = ChangedOutputs.SnapshotObjects(PreOutputs.Root);
-        });
-        PerformanceTrace.Step("post state built");
-
-        var objectRoot = post.SectionedObjects(kbuild);
-        var changedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, snapshot!, objectRoot, post.Root,
-            addedSources?.GetAwaiter().GetResult());
-        output.Verbose($"{changedObjects.Count} object(s) differ between the pre and post states");
-        PerformanceTrace.Step($"{changedObjects.Count} changed object(s) found");
-        var modules = request.BuildModules
-            ? ChangedOutputs.Find(PreOutputs.Root, post.Root, ChangedOutputs.Matching(settings.ModuleGlobs))
-            : [];
-        var postCommit = change.PostCommit ?? SyntheticPostCommit(id, pre, change.PostTree, request.Change);
-        var tarball = request.OutputDirectory == null ? null
-            : Path.GetFullPath(Path.Combine(request.OutputDirectory, UpdateArchive.FileName(id)));
-        // The tarball is written while the objects are analysed, on a thread of its own (the pool can take
-        // milliseconds to find one): its manifest goes last, once the analysis has made it.
-        var manifestJson = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var archive = StartArchive(tarball, id, change.PatchText, manifestJson.Task, changedObjects, objectRoot, modules, postCommit);
-        void Abandon(Task writer)
-        {
-            manifestJson.TrySetCanceled();
-            try { writer.Wait(); } catch (AggregateException) { } // the writer removes its temp file
-        }
-
-        OnStage?.Invoke("analysing the changed objects");
-        Manifest manifest;
-        var lineOnly = new List<ObjectEntry>();
+    /// <summary>
+    /// Builds the post state. While the build runs (one change keeps one core busy at most): list the pre
+    /// snapshot's objects, start git for the ref transaction that records the update and, in a Kbuild tree,
+    /// find what the source adds.
+    /// </summary>
+    private CreateOutcome? BuildPost(CreateRun run)
+    {
+        run.Recording = run.Request.Record ? new NotesStore(repository, UpdateNote.NotesRef).BeginEdit($"ksplice update {run.Id}") : null;
+        output.Info($"building the update's post state ({run.Describe})");
         try
         {
-            var entries = new List<ObjectEntry>();
-            foreach (var obj in changedObjects)
+            run.Tree.Build(run.Settings, run.Kbuild, $"post-{run.Id}", "the post state", output, run.Cancel, whileBuilding: () =>
             {
-                var comparison = analyzer.Compare(obj.PrePath, obj.PostPath);
-                var entry = new ObjectEntry(obj.Path, obj.PrePath == null ? null : Sha256(obj.PrePath), Sha256(obj.PostPath),
-                    comparison.Changed, comparison.New, comparison.Removed, comparison.Unsafe, comparison.LineOnly);
-                if (comparison.HasFunctionalChange) entries.Add(entry);
-                else if (comparison.LineOnly.Count > 0) lineOnly.Add(entry);
-            }
-            if (entries.Count == 0)
-            {
-                var why = lineOnly.Count > 0
-                    ? $"only line numbers changed (in {string.Join(", ", lineOnly.SelectMany(o => o.LineOnly).Select(l => l.Symbol))})"
-                    : "no object code changed";
-                throw new UserError($"{request.Change.Describe()}: {why}; no update to build", ExitCodes.NoChange);
-            }
-            PerformanceTrace.Step("objects analysed");
-            manifest = new Manifest
-            {
-                Id = id,
-                Pre = pre.Sha,
-                PreTree = pre.Tree.Sha,
-                Post = postCommit.Sha,
-                PostTree = change.PostTree,
-                Source = request.Change.Describe(),
-                Compiler = settings.CompilerVersion,
-                BuildCommand = settings.Command,
-                CompilerFlags = (kbuild ? "KCFLAGS=" : "compiler wrapper, copies beside the build: ") + BuildSettings.SectionFlags,
-                Objects = entries,
-                Modules = modules.Select(m => new ModuleEntry(m.Path, Sha256(m.PostPath))).ToList(),
-                Forced = request.Force && entries.Any(e => e.Unsafe.Count > 0),
-            };
-            if (manifest.AllUnsafe.Any() && !request.Force)
-            {
-                foreach (var o in entries)
-                    foreach (var u in o.Unsafe)
-                        output.Error($"{o.Path}: {u.Symbol}: {u.Reason}");
-                throw new UnsafeChangeException(
-                    $"{request.Change.Describe()} is not safe to hot-patch ({manifest.AllUnsafe.Count()} unsafe change(s)); use --force to build it anyway", manifest);
-            }
-            if (entries.Count < changedObjects.Count)
-            {
-                // Some objects differ in no function (line numbers only): the tarball holds only the update's.
-                Abandon(archive);
-                manifestJson = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-                archive = StartArchive(tarball, id, change.PatchText, manifestJson.Task,
-                    changedObjects.Where(o => entries.Any(e => e.Path == o.Path)).ToList(), objectRoot, modules, postCommit);
-            }
-            manifestJson.SetResult(manifest.ToJson());
+                OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
+                if (run.Kbuild) run.AddedSources = AddedFiles(run.Pre.Tree.Sha, run.Change.PostTree);
+                run.Recording?.StartGit();
+                run.PreObjects = ChangedOutputs.SnapshotObjects(PreOutputs.Root);
+            });
+        }
+        catch (BuildFailedException e) { return new CreateOutcome.BuildFailed(e.What, e.BuildExitCode, e.LogPath); }
+        return null;
+    }
+
+    /// <summary>The objects (and with --build-modules, the modules) that differ; the tarball starts on them at once.</summary>
+    private CreateOutcome? FindChangedObjects(CreateRun run)
+    {
+        run.ObjectRoot = run.Tree.SectionedObjects(run.Kbuild);
+        run.ChangedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, run.PreObjects, run.ObjectRoot, run.Tree.Root,
+            run.AddedSources?.GetAwaiter().GetResult());
+        output.Verbose($"{run.ChangedObjects.Count} object(s) differ between the pre and post states");
+        run.Modules = run.Request.BuildModules
+            ? ChangedOutputs.Find(PreOutputs.Root, run.Tree.Root, ChangedOutputs.Matching(run.Settings.ModuleGlobs))
+            : [];
+        if (run.Request.OutputDirectory is { } directory)
+            // Written while the objects are analysed; the manifest goes last, once the judge has made it.
+            run.Tarball = TarballWriter.Start(Path.GetFullPath(Path.Combine(directory, UpdateArchive.FileName(run.Id))), run.Id,
+                TarballFiles(run), run.PostCommit.Committer.When.UtcDateTime);
+        return null;
+    }
+
+    /// <summary>Compares each changed object's two versions, function by function.</summary>
+    private CreateOutcome? Analyse(CreateRun run)
+    {
+        OnStage?.Invoke("analysing the changed objects");
+        run.Entries = [];
+        run.LineOnly = [];
+        foreach (var obj in run.ChangedObjects)
+        {
+            var comparison = analyzer.Compare(obj.PrePath, obj.PostPath);
+            var entry = new ObjectEntry(obj.Path, obj.PrePath == null ? null : Sha256(obj.PrePath), Sha256(obj.PostPath),
+                comparison.Changed, comparison.New, comparison.Removed, comparison.Unsafe, comparison.LineOnly);
+            if (comparison.HasFunctionalChange) run.Entries.Add(entry);
+            else if (comparison.LineOnly.Count > 0) run.LineOnly.Add(entry);
+        }
+        return null;
+    }
+
+    /// <summary>No functional change ends the create; so do unsafe changes without --force. Otherwise the manifest is made.</summary>
+    private CreateOutcome? Judge(CreateRun run)
+    {
+        if (run.Entries.Count == 0)
+        {
+            var why = run.LineOnly.Count > 0
+                ? $"only line numbers changed (in {string.Join(", ", run.LineOnly.SelectMany(o => o.LineOnly).Select(l => l.Symbol))})"
+                : "no object code changed";
+            return new CreateOutcome.NoCodeChange($"{run.Describe}: {why}; no update to build");
+        }
+        var unsafeCount = run.Entries.Sum(e => e.Unsafe.Count);
+        run.Manifest = new Manifest
+        {
+            Id = run.Id,
+            Pre = run.Pre.Sha,
+            PreTree = run.Pre.Tree.Sha,
+            Post = run.PostCommit.Sha,
+            PostTree = run.Change.PostTree,
+            Source = run.Describe,
+            Compiler = run.Settings.CompilerVersion,
+            BuildCommand = run.Settings.Command,
+            CompilerFlags = (run.Kbuild ? "KCFLAGS=" : "compiler wrapper, copies beside the build: ") + BuildSettings.SectionFlags,
+            Objects = run.Entries,
+            Modules = run.Modules.Select(m => new ModuleEntry(m.Path, Sha256(m.PostPath))).ToList(),
+            Forced = run.Request.Force && unsafeCount > 0,
+        };
+        if (unsafeCount > 0 && !run.Request.Force)
+            return new CreateOutcome.Unsafe(run.Manifest,
+                $"{run.Describe} is not safe to hot-patch ({unsafeCount} unsafe change(s)); use --force to build it anyway");
+        run.Verdict = run.Manifest.Forced ? "unsafe (forced)" : "hot-patchable";
+        return null;
+    }
+
+    /// <summary>The tarball keeps only the update's objects (not those whose only change is line numbers) and gets its manifest.</summary>
+    private CreateOutcome? Package(CreateRun run)
+    {
+        if (run.Tarball is not { } tarball) return null;
+        if (run.Entries.Count < run.ChangedObjects.Count)
+        {
+            var carried = run.Entries.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+            tarball.Restrict(name => !IsObjectEntry(name, out var path) || carried.Contains(path));
+        }
+        tarball.Complete(run.Manifest.ToJson());
+        if (!run.Request.Record) tarball.Publish();
+        return null;
+    }
+
+    /// <summary>
+    /// The update's ref and its note in one ref transaction, once the tarball is in place: a note never
+    /// describes an unrecorded update. A failure takes back what this create put in place.
+    /// </summary>
+    private CreateOutcome? Record(CreateRun run)
+    {
+        if (!run.Request.Record) return null;
+        var manifest = run.Manifest;
+        var existing = _series.UpdateCommit(manifest.Id);
+        if (existing != null && existing.Sha != run.PostCommit.Sha) throw IdInUse(manifest.Id, existing);
+        var record = UpdateNote.FromManifest(manifest, run.Verdict, run.Tarball?.Path).ToRecord();
+        try
+        {
+            run.Recording!.Apply(
+                new Dictionary<string, Func<string?, string?>> { [run.PostCommit.Sha] = note => record.MergeInto(note) },
+                existing == null ? [SeriesRefs.CreateUpdateCommand(manifest.Id, run.PostCommit)] : [],
+                beforeRefsMove: () =>
+                {
+                    run.Tarball?.Publish();
+                    // A copy of the tarball's manifest for `show`, not flushed to disk: the note keeps the record.
+                    AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson(), flushToDisk: false);
+                });
         }
         catch
         {
-            Abandon(archive);
+            run.Tarball?.Unpublish();
             throw;
         }
-        var verdict = manifest.Forced ? "unsafe (forced)" : "hot-patchable";
-        PerformanceTrace.Step("manifest made");
-
-        if (request.Record)
-        {
-            try { Record(recording!, manifest, verdict, tarball, postCommit, beforeRefsMove: () => archive.GetAwaiter().GetResult()); }
-            catch
-            {
-                try { archive.Wait(); } catch (AggregateException) { } // never delete under a writer still renaming
-                if (tarball != null) File.Delete(tarball);
-                throw;
-            }
-            PerformanceTrace.Step("update recorded");
-            if (request.Series)
-            {
-                _series.Move(postCommit, $"series: update {id} built on {pre.Sha[..12]}", pre);
-                output.Info($"{SeriesRefs.PreRef} moved to the update's post state {postCommit.Sha[..12]}");
-            }
-        }
-        else archive.GetAwaiter().GetResult();
-        return new CreateResult(manifest, tarball, verdict, lineOnly);
+        return null;
     }
+
+    /// <summary>With --series, refs/ksplice/pre moves to the update's post state.</summary>
+    private CreateOutcome? MoveSeries(CreateRun run)
+    {
+        if (!run.Request.Record || !run.Request.Series) return null;
+        _series.Move(run.PostCommit, $"series: update {run.Id} built on {run.Pre.Sha[..12]}", run.Pre);
+        output.Info($"{SeriesRefs.PreRef} moved to the update's post state {run.PostCommit.Sha[..12]}");
+        return null;
+    }
+
+    private static UserError IdInUse(string id, Commit existing) =>
+        new($"update id '{id}' is already used by another update ({existing.Sha[..12]})");
 
     /// <summary>Builds the pre state in the build tree and snapshots its outputs, unless the snapshot is current.</summary>
     private void EnsurePreBuilt(Commit pre, BuildSettings settings, OriginalConfig config, CancellationToken cancel)
@@ -273,7 +335,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             .Split('\0', StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>Kbuild (Linux) trees get their flags through KCFLAGS; seen from the commit, before any checkout.</summary>
-    private static bool IsKbuildSource(Tree tree) =>
+    internal static bool IsKbuildSource(Tree tree) =>
         tree["Kbuild"] != null ||
         (tree["Makefile"]?.Target is Blob makefile && makefile.GetContentText().Contains("KBUILD_", StringComparison.Ordinal));
 
@@ -306,51 +368,37 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             repository.Repo.Lookup<Tree>(tree), [pre], prettifyMessage: false);
     }
 
-    /// <summary>
-    /// Writes the tarball on a thread of its own: the patch, each changed object's pre and post version and the
-    /// modules at once, the manifest when <paramref name="manifestJson"/> has it (cancelled: no tarball).
-    /// </summary>
-    private Task StartArchive(string? path, string id, Task<string> patch, Task<string> manifestJson,
-        IReadOnlyList<ChangedOutput> objects, string objectRoot, IReadOnlyList<ChangedOutput> modules, Commit postCommit)
+    /// <summary>The files of the tarball known once the changed objects are: the patch, each object's pre and post versions, the modules.</summary>
+    private List<ArchiveFile> TarballFiles(CreateRun run)
     {
-        if (path == null) return Task.CompletedTask;
-        var files = new List<ArchiveFile>
+        var patch = run.Change.PatchText;
+        var files = new List<ArchiveFile> { new("patch", () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(patch.GetAwaiter().GetResult()))) };
+        foreach (var o in run.ChangedObjects)
         {
-            new("patch", () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(patch.GetAwaiter().GetResult()))),
-            new(UpdateArchive.ManifestName, () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(manifestJson.GetAwaiter().GetResult()))),
-        };
-        foreach (var o in objects)
-        {
-            if (o.PrePath != null) files.Add(FromDir("pre/", PreOutputs.Root, o.Path));
-            files.Add(FromDir("post/", objectRoot, o.Path));
+            if (o.PrePath != null) files.Add(FromDir(PreObjectPrefix, PreOutputs.Root, o.Path));
+            files.Add(FromDir(PostObjectPrefix, run.ObjectRoot, o.Path));
         }
-        foreach (var m in modules) files.Add(FromDir("modules/", Tree.Root, m.Path));
-        return Task.Factory.StartNew(() =>
-        {
-            UpdateArchive.Write(path, id, files, postCommit.Committer.When.UtcDateTime);
-            PerformanceTrace.Step("tarball written");
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        foreach (var m in run.Modules) files.Add(FromDir("modules/", run.Tree.Root, m.Path));
+        return files;
 
         static ArchiveFile FromDir(string prefix, string root, string relative) =>
             new(prefix + relative, () => File.OpenRead(Path.Combine(root, relative)));
     }
 
-    private void Record(NotesEdit recording, Manifest manifest, string verdict, string? tarball, Commit postCommit, Action beforeRefsMove)
+    private const string PreObjectPrefix = "pre/";
+    private const string PostObjectPrefix = "post/";
+
+    /// <summary>Whether a tarball entry is one version of a changed object, and which.</summary>
+    private static bool IsObjectEntry(string name, out string path)
     {
-        var existing = _series.UpdateCommit(manifest.Id);
-        if (existing != null && existing.Sha != postCommit.Sha)
-            throw new UserError($"update id '{manifest.Id}' is already used by another update ({existing.Sha[..12]})");
-        var record = UpdateNote.FromManifest(manifest, verdict, tarball).ToRecord();
-        // The update's ref and its note in one ref transaction: a note never describes an unrecorded update.
-        recording.Apply(
-            new Dictionary<string, Func<string?, string?>> { [postCommit.Sha] = note => record.MergeInto(note) },
-            existing == null ? [SeriesRefs.CreateUpdateCommand(manifest.Id, postCommit)] : [],
-            beforeRefsMove: () =>
+        foreach (var prefix in new[] { PreObjectPrefix, PostObjectPrefix })
+            if (name.StartsWith(prefix, StringComparison.Ordinal))
             {
-                beforeRefsMove();
-                // A copy of the tarball's manifest for `show`, not flushed to disk: the note keeps the record.
-                AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson(), flushToDisk: false);
-            });
+                path = name[prefix.Length..];
+                return true;
+            }
+        path = "";
+        return false;
     }
 
     public static string ManifestPath(KspliceRepository repository, string id) =>

@@ -67,7 +67,7 @@ internal static class CreateCommand
                 ? new PatchChange(patchFile, parse.GetValue(patchOpt) ?? [])
                 : parse.GetValue(diffext) is { } ext ? new DiffExtChange(ext)
                 : ChangeSpec.FromRevision(parse.GetValue(commit)!);
-            var result = creator.Create(new CreateRequest(change)
+            var outcome = creator.Create(new CreateRequest(change)
             {
                 Id = parse.GetValue(id),
                 Jobs = jobCount,
@@ -76,17 +76,38 @@ internal static class CreateCommand
                 ConfigDir = parse.GetValue(config),
                 Force = parse.GetValue(force),
             }, cancel);
+            return Report(outcome, output, parse.GetValue(json));
+        }
+    }
 
-            if (parse.GetValue(json))
-            {
-                var node = JsonNode.Parse(result.Manifest.ToJson())!.AsObject();
-                node["tarball"] = result.Tarball;
-                node["verdict"] = result.Verdict;
+    /// <summary>The outcome for people (or --json) and as an exit code.</summary>
+    private static int Report(CreateOutcome outcome, ToolOutput output, bool json)
+    {
+        switch (outcome)
+        {
+            case CreateOutcome.Built built when json:
+                var node = JsonNode.Parse(built.Manifest.ToJson())!.AsObject();
+                node["tarball"] = built.Tarball;
+                node["verdict"] = built.Verdict;
                 CommonOptions.WriteJson(node);
-            }
-            else if (!output.Quiet)
-                PrintSummary(result);
-            return ExitCodes.Success;
+                return ExitCodes.Success;
+            case CreateOutcome.Built built:
+                if (!output.Quiet) PrintSummary(built);
+                return ExitCodes.Success;
+            case CreateOutcome.NoCodeChange none:
+                output.Fatal(none.Reason);
+                return ExitCodes.NoChange;
+            case CreateOutcome.Unsafe refused:
+                foreach (var o in refused.Manifest.Objects)
+                    foreach (var u in o.Unsafe)
+                        output.Error($"{o.Path}: {u.Symbol}: {u.Reason}");
+                output.Fatal(refused.Reason);
+                return ExitCodes.Unsafe;
+            case CreateOutcome.BuildFailed failed:
+                output.Fatal(failed.Message);
+                return ExitCodes.Error;
+            default:
+                throw new InvalidOperationException($"unknown create outcome {outcome.GetType().Name}");
         }
     }
 
@@ -107,7 +128,7 @@ internal static class CreateCommand
         return ExitCodes.Success;
     }
 
-    private static void PrintSummary(CreateResult result)
+    private static void PrintSummary(CreateOutcome.Built result)
     {
         var m = result.Manifest;
         var functions = m.Objects.Sum(o => o.Changed.Count + o.New.Count + o.Removed.Count);

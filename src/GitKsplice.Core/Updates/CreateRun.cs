@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using GitKsplice.Build;
+using GitKsplice.Git;
+using LibGit2Sharp;
+
+namespace GitKsplice.Updates;
+
+/// <summary>
+/// One create on its way through the passes of <see cref="UpdateCreator"/>: what is fixed before the first
+/// pass (the request, the id, the pre state, the settings, the build lock) and what each pass finds for the
+/// passes after it. A pass reading something no earlier pass made is a bug, and says so. Disposing the run
+/// releases what it holds: an unpublished tarball is abandoned, an unused ref transaction aborted, the lock
+/// released.
+/// </summary>
+public sealed class CreateRun : IDisposable
+{
+    private readonly IDisposable _lock;
+
+    internal CreateRun(CreateRequest request, string id, Commit pre, BuildSettings settings, OriginalConfig config,
+        BuildTree tree, IDisposable buildLock, CancellationToken cancel)
+    {
+        Request = request;
+        Id = id;
+        Pre = pre;
+        Settings = settings;
+        Config = config;
+        Tree = tree;
+        Kbuild = UpdateCreator.IsKbuildSource(pre.Tree);
+        _lock = buildLock;
+        Cancel = cancel;
+    }
+
+    public CreateRequest Request { get; }
+    public string Id { get; }
+    /// <summary>The commit the running kernel was built from (refs/ksplice/pre).</summary>
+    public Commit Pre { get; }
+    public BuildSettings Settings { get; }
+    public OriginalConfig Config { get; }
+    /// <summary>The one tree every state is built in, incrementally.</summary>
+    public BuildTree Tree { get; }
+    /// <summary>A Kbuild (Linux) source: flags go in through KCFLAGS and objects are sectioned in the tree itself.</summary>
+    public bool Kbuild { get; }
+    public CancellationToken Cancel { get; }
+    public string Describe => Request.Change.Describe();
+
+    // Made by the passes, in their order.
+    private ResolvedChange? _change;
+    private Commit? _postCommit;
+    private IReadOnlyDictionary<string, FileStamp>? _preObjects;
+    private IReadOnlyList<ChangedOutput>? _changedObjects;
+    private IReadOnlyList<ChangedOutput>? _modules;
+    private string? _objectRoot;
+    private List<ObjectEntry>? _entries;
+    private List<ObjectEntry>? _lineOnly;
+    private Manifest? _manifest;
+    private string? _verdict;
+
+    /// <summary>The post state's source tree and patch (resolve the change).</summary>
+    public ResolvedChange Change { get => Made(_change); set => _change = value; }
+    /// <summary>The update's post commit: the user's, or a synthetic one on top of pre (resolve the change).</summary>
+    public Commit PostCommit { get => Made(_postCommit); set => _postCommit = value; }
+    /// <summary>The ref transaction that will record the update, started while the post state builds (build post).</summary>
+    public NotesEdit? Recording { get; set; }
+    /// <summary>In a Kbuild tree, the files the post source adds, listed while it builds (build post).</summary>
+    public Task<IReadOnlyList<string>>? AddedSources { get; set; }
+    /// <summary>The pre snapshot's objects with their sizes and mtimes, listed while the post state builds (build post).</summary>
+    public IReadOnlyDictionary<string, FileStamp> PreObjects { get => Made(_preObjects); set => _preObjects = value; }
+    /// <summary>The objects whose bytes differ between the pre and post states (find changed objects).</summary>
+    public IReadOnlyList<ChangedOutput> ChangedObjects { get => Made(_changedObjects); set => _changedObjects = value; }
+    /// <summary>With --build-modules, the modules that differ (find changed objects).</summary>
+    public IReadOnlyList<ChangedOutput> Modules { get => Made(_modules); set => _modules = value; }
+    /// <summary>Where the post state's sectioned objects are (find changed objects).</summary>
+    public string ObjectRoot { get => Made(_objectRoot); set => _objectRoot = value; }
+    /// <summary>The tarball being written, from the changed objects on; null for a validation run (find changed objects).</summary>
+    public TarballWriter? Tarball { get; set; }
+    /// <summary>The changed objects with a functional change, and those whose only change is line numbers (analyse).</summary>
+    public List<ObjectEntry> Entries { get => Made(_entries); set => _entries = value; }
+    public List<ObjectEntry> LineOnly { get => Made(_lineOnly); set => _lineOnly = value; }
+    /// <summary>What was built from what, and what changed (judge).</summary>
+    public Manifest Manifest { get => Made(_manifest); set => _manifest = value; }
+    /// <summary>"hot-patchable" or "unsafe (forced)" (judge).</summary>
+    public string Verdict { get => Made(_verdict); set => _verdict = value; }
+
+    private static T Made<T>(T? value, [CallerMemberName] string name = "") where T : class =>
+        value ?? throw new InvalidOperationException($"{name} is read before the pass that makes it ran");
+
+    public void Dispose()
+    {
+        Tarball?.Dispose();
+        Recording?.Dispose();
+        _lock.Dispose();
+    }
+}
