@@ -23,6 +23,8 @@ public sealed class ElfFile
     public ushort Type { get; }
     public ushort Machine { get; }
     public uint Flags { get; }
+    /// <summary>e_shstrndx: the section holding the section names (0 when there is none).</summary>
+    public uint SectionNameTableIndex { get; }
     public IReadOnlyList<ElfSection> Sections { get; }
     /// <summary>The entries of .symtab in order (entry 0 is the null symbol); empty when there is no symbol table.</summary>
     public IReadOnlyList<ElfSymbol> Symbols => _symbols;
@@ -101,6 +103,7 @@ public sealed class ElfFile
             }
         }
         Sections = sections;
+        SectionNameTableIndex = nameTableIndex;
 
         _symbolTable = sections.FirstOrDefault(s => s.Type == SectionType.SymTab);
         _symbols = _symbolTable == null ? [] : ReadSymbols(_symbolTable);
