@@ -1,11 +1,9 @@
-using GitKsplice.Git;
-
 namespace GitKsplice.Cli;
 
 /// <summary>
-/// Colour for porcelain output, decided as git decides it: git config color.&lt;tool&gt;, else color.ui
-/// (always, never, or auto: only when standard output is a terminal and TERM is not dumb); NO_COLOR in the
-/// environment turns it off whatever the configuration says.
+/// Colour for porcelain output, decided as git decides it: the tool's key (color.ksplice, color.kstuff), else
+/// color.ui: always, never, or auto (only when standard output is a terminal, or git's pager, and TERM is set and
+/// not dumb); NO_COLOR in the environment turns it off whatever git config says.
 /// </summary>
 internal sealed class Colour
 {
@@ -16,16 +14,15 @@ internal sealed class Colour
 
     public static Colour Off { get; } = new(false);
 
-    public static Colour ForStdout(string configPrefix)
-    {
-        if (Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 }) return Off;
-        // git runs its pager for us on a terminal and says so: colour is then still for a person's eyes.
-        var terminal = !Console.IsOutputRedirected || Environment.GetEnvironmentVariable("GIT_PAGER_IN_USE") is "true" or "1";
-        // git applies color.ui's fallback, "auto" and TERM=dumb itself.
-        var result = new GitCli(Environment.CurrentDirectory).TryRun(
-            ["config", "--get-colorbool", "color." + configPrefix, terminal ? "true" : "false"]);
-        return new Colour(result.Succeeded && result.StdOut.Trim() == "true");
-    }
+    public static Colour ForStdout(ConfigSnapshot config, ConfigKey<ColourMode?> toolKey) =>
+        (config.Get(toolKey) ?? config.Get(ConfigKeys.ColorUi)) switch
+        {
+            ColourMode.Always => new Colour(true),
+            ColourMode.Never => Off,
+            // git runs its pager for us on a terminal and says so: colour is then still for a person's eyes.
+            _ => new Colour((!Console.IsOutputRedirected || Environment.GetEnvironmentVariable("GIT_PAGER_IN_USE") is "true" or "1")
+                && Environment.GetEnvironmentVariable("TERM") is { Length: > 0 } term && term != "dumb"),
+        };
 
     private string Paint(string code, string text) => Enabled && text.Length > 0 ? $"\x1b[{code}m{text}{Reset}" : text;
 

@@ -85,7 +85,7 @@ internal static class ManualPages
         else Options(roff, root.Options.Where(o => !o.Hidden).ToList());
 
         roff.Section("CONFIGURATION").Paragraph(
-            $"Every setting is a \\fBgit config\\fR key; an option on the command line wins over its key. " +
+            $"Every setting is a \\fBgit config\\fR key. A value comes from the command line, else the environment, else git config, else the default. " +
             $"\\fB{Roff.Escape(tool.GitName)} config\\fR lists the keys with their defaults and current values.");
         foreach (var key in tool.ConfigKeys) ConfigKeyItem(roff, key);
         if (tool.ConfigPrefix == "ksplice")
@@ -213,7 +213,8 @@ internal static class ManualPages
     {
         roff.Item($"\\fB{Roff.Escape(key.Name)}\\fR");
         var text = key.Description + $" Default: {key.Default}." +
-            (key.Option != null ? $" The command line's {key.Option} wins." : "") +
+            (key.Environment != null ? $" ${key.Environment} in the environment wins over the key." : "") +
+            (key.Option != null ? $" The command line's {key.Option} wins over {(key.Environment != null ? "both" : "the key")}." : "") +
             (key.MultiValued ? " May be set more than once." : "");
         roff.Paragraphs(text, inItem: true);
     }

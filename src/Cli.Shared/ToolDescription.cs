@@ -14,6 +14,8 @@ internal sealed class ToolDescription
     /// <summary>The prefix of its git config keys and notes ref, e.g. ksplice.</summary>
     public required string ConfigPrefix { get; init; }
     public required IReadOnlyList<ConfigKey> ConfigKeys { get; init; }
+    /// <summary>The key of its porcelain output's colour (color.ksplice).</summary>
+    public required ConfigKey<ColourMode?> ColourKey { get; init; }
     /// <summary>The DESCRIPTION section of the main page, paragraphs separated by blank lines.</summary>
     public required string Description { get; init; }
     /// <summary>Extra paragraphs for a command's page, keyed by its path without the tool ("create", "series set").</summary>

@@ -46,9 +46,6 @@ public sealed partial class BuildSettings
         return version;
     }
 
-    public static int DefaultJobs() =>
-        int.TryParse(System.Environment.GetEnvironmentVariable("CONCURRENCY_LEVEL"), out var n) && n > 0 ? n : System.Environment.ProcessorCount;
-
     /// <summary>Identifies everything that makes two builds of the same source differ; a change forces a clean build.</summary>
     public string Key(bool kbuild) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
         string.Join('\n', Command, CompilerPath, CompilerVersion, kbuild ? KbuildRecipe : WrapperRecipe, SectionFlags))))[..16];

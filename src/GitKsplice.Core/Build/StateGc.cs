@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using GitKsplice.Cli;
 using GitKsplice.Git;
 
@@ -23,9 +22,6 @@ public sealed record GcReport(DateTimeOffset Cutoff, bool DryRun, IReadOnlyList<
 /// </summary>
 public sealed class StateGc(KspliceRepository repository)
 {
-    public const string MaxAgeKey = "ksplice.gc.maxAge";
-    public const string DefaultMaxAge = "30.days";
-
     private string State => repository.StateDir;
 
     public GcReport Run(TimeSpan maxAge, bool dryRun, DateTimeOffset? now = null)
@@ -104,39 +100,12 @@ public sealed class StateGc(KspliceRepository repository)
         return new GcReport(cutoff, dryRun, removed, skipped);
     }
 
-    /// <summary>
-    /// An age: "30.days", "2.weeks", "2.weeks.ago", "12h", "90" (days), "now" (everything is old enough) or
-    /// "never" (nothing is).
-    /// </summary>
-    public static TimeSpan ParseAge(string text)
-    {
-        var value = text.Trim().ToLowerInvariant();
-        if (value.EndsWith(".ago", StringComparison.Ordinal)) value = value[..^4];
-        if (value == "now") return TimeSpan.Zero;
-        if (value == "never") return TimeSpan.MaxValue;
-        var match = Regex.Match(value, @"^(\d+)[. ]?([a-z]*)$");
-        if (!match.Success) throw new UserError($"bad age '{text}': use e.g. 30.days, 2.weeks, 12.hours, now or never", ExitCodes.Usage);
-        var n = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        return match.Groups[2].Value switch
-        {
-            "" or "d" or "day" or "days" => TimeSpan.FromDays(n),
-            "s" or "sec" or "second" or "seconds" => TimeSpan.FromSeconds(n),
-            "m" or "min" or "minute" or "minutes" => TimeSpan.FromMinutes(n),
-            "h" or "hour" or "hours" => TimeSpan.FromHours(n),
-            "w" or "week" or "weeks" => TimeSpan.FromDays(7 * n),
-            "month" or "months" => TimeSpan.FromDays(30 * n),
-            "y" or "year" or "years" => TimeSpan.FromDays(365 * n),
-            _ => throw new UserError($"bad age '{text}': unknown unit '{match.Groups[2].Value}'", ExitCodes.Usage),
-        };
-    }
-
     /// <summary>The max age: the command line, else git config ksplice.gc.maxAge, else 30 days.</summary>
     public static TimeSpan MaxAge(KspliceRepository repository, string? fromCommandLine)
     {
-        if (fromCommandLine != null) return ParseAge(fromCommandLine);
-        var configured = repository.Repo.Config.Get<string>(MaxAgeKey)?.Value;
-        try { return ParseAge(configured ?? DefaultMaxAge); }
-        catch (UserError e) { throw new UserError($"{MaxAgeKey}: {e.Message}", ExitCodes.Error); }
+        if (fromCommandLine == null) return repository.Config.Get(ConfigKeys.GcMaxAge);
+        try { return ConfigValues.Duration(fromCommandLine); }
+        catch (FormatException e) { throw new UserError(e.Message, ExitCodes.Usage); }
     }
 
     /// <summary>The source tree a build tree or output snapshot state file names, or null when it is missing or unreadable.</summary>

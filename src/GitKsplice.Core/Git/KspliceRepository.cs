@@ -18,7 +18,7 @@ public sealed class KspliceRepository : IDisposable
     /// <summary>Everything git-ksplice keeps: build trees, logs, locks, manifests.</summary>
     public string StateDir => Path.Combine(CommonDir, "ksplice");
 
-    private KspliceRepository(Repository repo, Task<GitConfigValues> config)
+    private KspliceRepository(Repository repo, Task<ConfigSnapshot> config)
     {
         _config = config;
         Repo = repo;
@@ -49,19 +49,20 @@ public sealed class KspliceRepository : IDisposable
     /// git decides by its environment (GIT_DIR, GIT_CEILING_DIRECTORIES, …) is asked of git itself.
     /// libgit2's own discovery returns nothing in the native (AOT) build.
     /// </summary>
-    public static KspliceRepository Discover(string startDirectory)
+    /// <param name="config">The command's settings when it has read them already; else they are read here, once.</param>
+    public static KspliceRepository Discover(string startDirectory, ConfigSnapshot? config = null)
     {
         var gitDir = FindGitDir(startDirectory) ?? AskGitForGitDir(startDirectory);
         // git config runs while libgit2 loads and opens the repository: every command reads settings right after.
         // It gets a thread of its own: the pool's few threads may still be loading libgit2 and OpenSSL.
-        var config = Task.Factory.StartNew(() => GitConfigValues.ReadAll(startDirectory),
+        var settings = config != null ? Task.FromResult(config) : Task.Factory.StartNew(() => ConfigSnapshot.Read(startDirectory),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (_libgit2 != null) _libgit2.GetAwaiter().GetResult();
         else LoadLibgit2();
-        return new KspliceRepository(new Repository(gitDir), config);
+        return new KspliceRepository(new Repository(gitDir), settings);
     }
 
-    private readonly Task<GitConfigValues> _config;
+    private readonly Task<ConfigSnapshot> _config;
     private static Task? _libgit2;
 
     /// <summary>
@@ -77,8 +78,8 @@ public sealed class KspliceRepository : IDisposable
     /// </summary>
     private static void LoadLibgit2() => GlobalSettings.SetEnableStrictObjectCreation(false);
 
-    /// <summary>Every setting as git sees it (system, global, the common and the worktree config, -c), read once.</summary>
-    public GitConfigValues Config => _config.GetAwaiter().GetResult();
+    /// <summary>The command's settings: git config as git sees it (system, global, the common and the worktree config, -c) and the environment, read once.</summary>
+    public ConfigSnapshot Config => _config.GetAwaiter().GetResult();
 
     private static readonly string[] DiscoveryVariables =
         ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM"];

@@ -201,11 +201,11 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
                 ["-c", command + " \"$@\"", command, verdict.Kind, verdict.Commit, verdict.Summary], env, verdict.ToRecord().ToString(), timeout.Token);
             if (r.StdOut.Length > 0) output.Info(r.StdOut.TrimEnd());
             if (r.StdErr.Length > 0) output.Info(r.StdErr.TrimEnd());
-            if (!r.Succeeded) output.Warning($"{HookSettings.NotifyKey} command exited with {r.ExitCode}");
+            if (!r.Succeeded) output.Warning($"{ConfigKeys.HookNotify.Name} command exited with {r.ExitCode}");
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            output.Warning($"{HookSettings.NotifyKey} command took longer than {NotifyTimeout.TotalSeconds:0} s; stopped");
+            output.Warning($"{ConfigKeys.HookNotify.Name} command took longer than {NotifyTimeout.TotalSeconds:0} s; stopped");
         }
     }
 

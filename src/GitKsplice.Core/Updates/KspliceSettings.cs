@@ -1,33 +1,27 @@
+using GitKsplice.Cli;
 using GitKsplice.Git;
 
 namespace GitKsplice.Updates;
 
-/// <summary>The ksplice.* settings of git config; the command line overrides each.</summary>
+/// <summary>The settings of a build, from the command's settings (<see cref="ConfigKeys"/>); the command line overrides each.</summary>
 public sealed class KspliceSettings
 {
-    public const string DefaultBuildCommand = "make";
-
     /// <summary>ksplice.buildCommand: how a tree is built (run by /bin/sh in the tree).</summary>
-    public string BuildCommand { get; init; } = DefaultBuildCommand;
+    public required string BuildCommand { get; init; }
     /// <summary>ksplice.modules: globs of build outputs packaged by --build-modules (multi-valued).</summary>
-    public IReadOnlyList<string> ModuleGlobs { get; init; } = ["*.ko"];
-    /// <summary>ksplice.compiler: the C compiler the build runs (default gcc on PATH).</summary>
+    public required IReadOnlyList<string> ModuleGlobs { get; init; }
+    /// <summary>ksplice.compiler: the C compiler the build runs (null: gcc on PATH).</summary>
     public string? Compiler { get; init; }
-    /// <summary>ksplice.jobs: parallel build jobs (default CONCURRENCY_LEVEL, else the number of CPUs).</summary>
-    public int? Jobs { get; init; }
+    /// <summary>Parallel build jobs: $CONCURRENCY_LEVEL, else ksplice.jobs, else the number of CPUs.</summary>
+    public required int Jobs { get; init; }
 
-    public static KspliceSettings Read(KspliceRepository repository)
+    public static KspliceSettings Read(KspliceRepository repository) => Read(repository.Config);
+
+    public static KspliceSettings Read(ConfigSnapshot config) => new()
     {
-        var config = repository.Config;
-        var modules = config.GetAll("ksplice.modules")
-            .SelectMany(v => v.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries))
-            .ToList();
-        return new KspliceSettings
-        {
-            BuildCommand = config.Get("ksplice.buildCommand") is { Length: > 0 } cmd ? cmd : DefaultBuildCommand,
-            ModuleGlobs = modules.Count > 0 ? modules : ["*.ko"],
-            Compiler = config.Get("ksplice.compiler") is { Length: > 0 } cc ? cc : null,
-            Jobs = int.TryParse(config.Get("ksplice.jobs"), out var n) && n > 0 ? n : null,
-        };
-    }
+        BuildCommand = config.Get(ConfigKeys.BuildCommand),
+        ModuleGlobs = config.Get(ConfigKeys.Modules),
+        Compiler = config.Get(ConfigKeys.Compiler),
+        Jobs = config.Get(ConfigKeys.Jobs),
+    };
 }

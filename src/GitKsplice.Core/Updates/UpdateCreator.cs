@@ -345,7 +345,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         return new BuildSettings
         {
             Command = _settings.BuildCommand,
-            Jobs = jobs ?? _settings.Jobs ?? BuildSettings.DefaultJobs(),
+            Jobs = jobs ?? _settings.Jobs,
             CompilerPath = compiler,
             CompilerVersion = BuildSettings.ReadCompilerVersion(compiler, repository.StateDir),
             ModuleGlobs = _settings.ModuleGlobs,

@@ -22,7 +22,7 @@ internal static class CreateCommand
         var prebuild = new Option<bool>("--prebuild") { Description = "Build the original (pre) source ahead of time; with --series, move refs/ksplice/pre to HEAD instead" };
         var series = new Option<bool>("--series") { Description = "Apply this update after the previous one: move refs/ksplice/pre to its post state once built" };
         var id = new Option<string?>("--id") { Description = "The update's id (default: 8 random characters [a-z0-9])" };
-        var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel build jobs (default: CONCURRENCY_LEVEL, else the number of CPUs)" };
+        var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel build jobs (default: $CONCURRENCY_LEVEL, else git config ksplice.jobs, else the number of CPUs)" };
         var buildModules = new Option<bool>("--build-modules") { Description = "Also package the new versions of changed modules (git config ksplice.modules, default *.ko)" };
         var config = new Option<string?>("--config") { Description = "ORIG_CONFIG: directory with the running kernel's .config and System.map (default <tree>/ksplice)", HelpName = "dir" };
         var force = new Option<bool>("--force") { Description = "Build the update even if the analysis finds unsafe changes (they are recorded)" };

@@ -12,7 +12,7 @@ internal static class GcCommand
     {
         var maxAge = new Option<string?>("--max-age")
         {
-            Description = $"Remove what was last used longer ago than this (e.g. 30.days, 2.weeks, now, never; default git config {StateGc.MaxAgeKey}, else {StateGc.DefaultMaxAge})",
+            Description = $"Remove what was last used longer ago than this (e.g. 30.days, 2.weeks, now, never; default git config {ConfigKeys.GcMaxAge.Name}, else {ConfigKeys.GcMaxAge.Default})",
         };
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Only show what would be removed" };
         var json = CommonOptions.Json();

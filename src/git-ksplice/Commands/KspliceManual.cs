@@ -11,6 +11,7 @@ internal static class KspliceManual
         Name = "git-ksplice",
         ConfigPrefix = "ksplice",
         ConfigKeys = GitKsplice.Cli.ConfigKeys.Ksplice,
+        ColourKey = GitKsplice.Cli.ConfigKeys.ColorKsplice,
         Description = $"""
             git ksplice builds rebootless (hot) updates of a kernel, or of any C tree built with make, from git commits, after ksplice-create(8). The change is the difference between {SeriesRefs.PreRef}, the source of the running kernel, and a commit, a range, a patch file or files with an extra extension.
 
@@ -57,7 +58,7 @@ internal static class KspliceManual
         ExtraSections =
         [
             ("ENVIRONMENT", """
-                CONCURRENCY_LEVEL: parallel build jobs when neither --jobs nor ksplice.jobs says.
+                CONCURRENCY_LEVEL: parallel build jobs when --jobs does not say; it wins over ksplice.jobs.
 
                 KCFLAGS: extra flags for a Kbuild tree; the function and data section flags are added to them.
 

@@ -33,7 +33,7 @@ internal static class ListCommand
                 }));
                 return ExitCodes.Success;
             }
-            var colour = Colour.ForStdout("ksplice");
+            var colour = Colour.ForStdout(repository.Config, ConfigKeys.ColorKsplice);
             foreach (var u in updates)
             {
                 var functions = u.Note == null ? "(no note)" : $"{u.Note.Changed.Count + u.Note.New.Count + u.Note.Removed.Count} function(s)";

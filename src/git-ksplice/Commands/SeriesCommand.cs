@@ -35,7 +35,7 @@ internal static class SeriesCommand
                 Console.WriteLine($"{SeriesRefs.PreRef} is not set; the first create or prebuild sets it to HEAD");
                 return ExitCodes.Success;
             }
-            var colour = Colour.ForStdout("ksplice");
+            var colour = Colour.ForStdout(repository.Config, ConfigKeys.ColorKsplice);
             Console.WriteLine($"pre: {colour.Name(pre.Sha[..12])} {pre.MessageShort}");
             Console.WriteLine(built.Count == 0 ? "no update built on it yet" : "updates built on it:");
             foreach (var u in built) Console.WriteLine($"  {colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict)}  {u.Note?.Source}");

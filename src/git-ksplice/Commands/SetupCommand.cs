@@ -11,8 +11,8 @@ namespace GitKsplice.Cli.Commands;
 internal static class SetupCommand
 {
     private static readonly string[] NotesRefs = [Updates.UpdateNote.NotesRef, Kstuff.Bundles.BundleNote.NotesRef];
-    private static readonly string[] RefKeys = ["notes.displayRef", "notes.rewriteRef"];
-    private static readonly string[] RewriteCommands = ["notes.rewrite.amend", "notes.rewrite.rebase"];
+    private static readonly ConfigKey[] RefKeys = [ConfigKeys.NotesDisplayRef, ConfigKeys.NotesRewriteRef];
+    private static readonly ConfigKey[] RewriteCommands = [ConfigKeys.NotesRewriteAmend, ConfigKeys.NotesRewriteRebase];
 
     public static Command Build()
     {
@@ -48,14 +48,14 @@ internal static class SetupCommand
             var present = Values(git, scope, key);
             foreach (var notesRef in NotesRefs.Where(r => !present.Contains(r)))
             {
-                git.Run(["config", .. scope, "--add", key, notesRef]);
+                git.Run(["config", .. scope, "--add", key.Name, notesRef]);
                 changes.Add($"{key} += {notesRef}");
             }
         }
         foreach (var key in RewriteCommands)
         {
             if (Values(git, scope, key) is [.., var last] && IsTrue(last)) continue;
-            git.Run(["config", .. scope, key, "true"]);
+            git.Run(["config", .. scope, key.Name, "true"]);
             changes.Add($"{key} = true");
         }
         return changes;
@@ -70,19 +70,24 @@ internal static class SetupCommand
             foreach (var notesRef in NotesRefs.Where(present.Contains))
             {
                 // --fixed-value: the value is a literal, not a regex.
-                git.Run(["config", .. scope, "--fixed-value", "--unset-all", key, notesRef]);
+                git.Run(["config", .. scope, "--fixed-value", "--unset-all", key.Name, notesRef]);
                 changes.Add($"{key} -= {notesRef}");
             }
         }
         return changes;
     }
 
-    private static List<string> Values(GitCli git, string[] scope, string key)
+    /// <summary>The key's values in the one file <paramref name="scope"/> names: what this command wrote or will write.</summary>
+    private static List<string> Values(GitCli git, string[] scope, ConfigKey key)
     {
-        var result = git.TryRun(["config", .. scope, "--get-all", key]);
+        var result = git.TryRun(["config", .. scope, "--get-all", key.Name]);
         if (result.ExitCode is not (0 or 1)) throw new UserError("git config: " + result.StdErr.Trim());
         return result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
     }
 
-    private static bool IsTrue(string value) => value.ToLowerInvariant() is "true" or "yes" or "on" or "1";
+    private static bool IsTrue(string value)
+    {
+        try { return ConfigValues.Bool(value); }
+        catch (FormatException) { return false; }
+    }
 }

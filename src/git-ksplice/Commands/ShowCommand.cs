@@ -26,7 +26,7 @@ internal static class ShowCommand
                 CommonOptions.WriteJson(node);
                 return ExitCodes.Success;
             }
-            var colour = Colour.ForStdout("ksplice");
+            var colour = Colour.ForStdout(repository.Config, ConfigKeys.ColorKsplice);
             Console.WriteLine(colour.Name($"update {update.Id}"));
             Console.WriteLine($"post commit: {update.Post}");
             if (update.Note is { } n)

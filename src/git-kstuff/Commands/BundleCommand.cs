@@ -36,7 +36,7 @@ internal static class BundleCommand
                 ManPageOptions.RejectUnknown(parse);
                 var settings = KstuffSettings.Load(Environment.CurrentDirectory);
                 var options = KbundleOptionSources.Resolve(settings, ManPageOptions.Words(parse, manPage));
-                using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+                using var repository = KspliceRepository.Discover(Environment.CurrentDirectory, settings.Config);
                 var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");
                 var tree = BuildTreeSettings.Resolve(settings, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
                 var request = new BundleRequest(tree.Root, tree.Mach, options.DatabaseFiles.Select(DatabaseFile.Load).ToList(),

@@ -23,7 +23,7 @@ internal static class BundlesCommand
                 CommonOptions.WriteJson(bundles.ToJsonArray(b => new JsonObject { ["commit"] = b.Commit, ["state"] = State(b.State), ["bundle"] = ToJson(b.Note) }));
                 return ExitCodes.Success;
             }
-            var colour = Colour.ForStdout("kstuff");
+            var colour = Colour.ForStdout(repository.Config, ConfigKeys.ColorKstuff);
             foreach (var b in bundles)
                 Console.WriteLine($"{colour.Name(b.Commit[..12])}  {b.Note.Time.UtcDateTime:yyyy-MM-dd HH:mm}  {Painted(colour, b.State)}  " +
                     $"{b.Note.Drivers.Count,4} drivers{(b.Note.Idtools ? " +idtools" : "         ")}  {b.Note.Size,10}  {b.Note.Path}");

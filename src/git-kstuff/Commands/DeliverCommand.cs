@@ -73,7 +73,7 @@ internal static class DeliverCommand
             if (mode == DeliveryMode.Quick && !options.Batch)
                 throw new UserError("-Q can only be used in batch mode (-b)", ExitCodes.Usage);
 
-            using var repository = KspliceRepository.Discover(cwd);
+            using var repository = KspliceRepository.Discover(cwd, settings.Config);
             var databases = options.DatabaseFiles.Select(DatabaseFile.Load).ToList();
             var menu = new KernelMenu(Console.In, Console.Error);
             var choice = options.Batch ? BatchChoice(repository) : menu.Choose(Choices(databases));
@@ -123,7 +123,7 @@ internal static class DeliverCommand
             }
             noteCommit ??= new BundleNotes(repository).All().LastOrDefault(b => b.Note.Path == bundlePath)?.Commit ?? head.Sha;
 
-            using var target = Target.Open(address, settings.SshCommand(), multiplex: settings.Get("kstuff.sshMultiplex") is not ("false" or "no" or "off" or "0"));
+            using var target = Target.Open(address, settings.SshCommand, multiplex: settings.SshMultiplex);
             // ^C stops the running step and cleans up on the target (the stage and the lock) before exiting.
             using var interrupt = new CancellationTokenSource();
             void Cancel(PosixSignalContext context) { context.Cancel = true; interrupt.Cancel(); }

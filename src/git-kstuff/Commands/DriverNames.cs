@@ -1,5 +1,3 @@
-using GitKsplice.Git;
-
 namespace GitKsplice.Cli.Commands;
 
 /// <summary>Completion of driver names (-n, -N, -Y): the Master files of the source tree being merged or delivered.</summary>
@@ -20,14 +18,14 @@ internal static class DriverNames
         return [];
     }
 
+    /// <summary>$ROOT/$MACH/etc/conf as the commands find it; none when git config cannot be read (completion stays quiet).</summary>
     private static string? SourceTree()
     {
-        var git = new GitCli(Environment.CurrentDirectory);
-        string? Setting(string env, string key) =>
-            Environment.GetEnvironmentVariable(env) is { Length: > 0 } v ? v
-            : git.TryRun(["config", "--get", key]) is { Succeeded: true } r ? r.StdOut.Trim() : null;
-        var root = Setting("ROOT", "kstuff.root");
-        var mach = Setting("MACH", "kstuff.mach");
-        return root == null || mach == null ? null : Path.Combine(root, mach, "etc", "conf");
+        try
+        {
+            var config = ConfigSnapshot.Read(Environment.CurrentDirectory);
+            return config.Get(ConfigKeys.Root) is { } root && config.Get(ConfigKeys.Mach) is { } mach ? Path.Combine(root, mach, "etc", "conf") : null;
+        }
+        catch (UserError) { return null; }
     }
 }

@@ -10,6 +10,7 @@ internal static class KstuffManual
         Name = "git-kstuff",
         ConfigPrefix = "kstuff",
         ConfigKeys = GitKsplice.Cli.ConfigKeys.Kstuff,
+        ColourKey = GitKsplice.Cli.ConfigKeys.ColorKstuff,
         OperandKind = ValueKind.Host,
         Values = DriverNames.Complete,
         Description = $"""
@@ -27,9 +28,9 @@ internal static class KstuffManual
         ExtraSections =
         [
             ("ENVIRONMENT", """
-                ROOT, MACH: the cross environment's build tree $ROOT/$MACH when no option or key names it.
+                ROOT, MACH: the cross environment's build tree $ROOT/$MACH when no option names it; they win over kstuff.root and kstuff.mach.
 
-                TOOLS: the cross environment; its etc/conf/bin holds the idtools for -T.
+                TOOLS: the cross environment; its etc/conf/bin holds the idtools for -T, and wins over kstuff.idtools.
 
                 NO_COLOR: when set and not empty, no colour.
                 """),

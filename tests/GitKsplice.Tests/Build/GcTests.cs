@@ -149,6 +149,22 @@ public class GcTests
     }
 
     [Fact]
+    public void A_linked_worktree_reads_the_max_age_from_the_repositorys_config()
+    {
+        using var s = Populate();
+        s.Repo.Git("config", "ksplice.gc.maxAge", "90.days");
+        using var scratch = new TempDir();
+        var worktree = Path.Combine(scratch.Path, "wt");
+        s.Repo.Git("worktree", "add", "-q", "--detach", worktree);
+
+        var r = ProcessRunner.Run(worktree, "git", ["ksplice", "gc", "--dry-run"]);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.DoesNotContain("logs/pre-aaaa.log", r.StdOut); // 60 days < 90: the common config's age applies
+        Assert.Contains("would remove update updates/forgotten", r.StdOut);
+    }
+
+    [Fact]
     public void A_bad_age_is_one_clear_error()
     {
         using var s = Populate();
@@ -161,7 +177,7 @@ public class GcTests
         s.Repo.Git("config", "ksplice.gc.maxAge", "3.fortnights");
         var bad = s.Repo.Ksplice("gc");
         Assert.Equal(1, bad.ExitCode);
-        Assert.StartsWith("fatal: ksplice.gc.maxAge: bad age '3.fortnights'", bad.StdErr.Trim());
+        Assert.StartsWith("fatal: git config ksplice.gc.maxAge (local): bad age '3.fortnights'", bad.StdErr.Trim());
     }
 
     [Fact]

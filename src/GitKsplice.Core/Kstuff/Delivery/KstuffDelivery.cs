@@ -311,7 +311,7 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
 
     /// <summary>git config kstuff.idbuild (a path on the target), or "" to look in the tree, then /etc/conf/bin.</summary>
     private string Idbuild(Target target) =>
-        settings.Get("kstuff.idbuild") is { Length: > 0 } configured
+        settings.Idbuild is { } configured
             ? configured.StartsWith('/') ? target.PathOf(configured) : throw new UserError($"git config kstuff.idbuild must be an absolute path on the target, not '{configured}'")
             : "";
 
