@@ -133,9 +133,9 @@ internal static class Completion
     private static IEnumerable<string> UpdateIds()
     {
         var result = new GitCli(Environment.CurrentDirectory).TryRun(
-            ["for-each-ref", "--format=%(refname)", SeriesRefs.UpdatesPrefix]);
+            ["for-each-ref", "--format=%(refname)", Updates.UpdateStore.RefPrefix]);
         return result.Succeeded
-            ? result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(r => r[SeriesRefs.UpdatesPrefix.Length..])
+            ? result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(r => r[Updates.UpdateStore.RefPrefix.Length..])
             : [];
     }
 }

@@ -27,13 +27,13 @@ public sealed class BuildFailedException(string what, int exitCode, string logPa
 public sealed class BuildTree(KspliceRepository repository, string name)
 {
     public string Name { get; } = name;
-    public string Root { get; } = Path.Combine(repository.StateDir, "build", name);
+    public string Root { get; } = Path.Combine(repository.Layout.BuildDir, name);
     private string IndexFile => Root + ".index";
     /// <summary>Where the compiler wrapper puts the sectioned copies of a plain Makefile's objects.</summary>
     private string ObjectCopies => Root + ".objects";
     private string StateFile => Root + ".state";
-    private string LogDir => Path.Combine(repository.StateDir, "logs");
-    private string WrapperDir => Path.Combine(repository.StateDir, "cc-wrapper");
+    private string LogDir => repository.Layout.Logs;
+    private string WrapperDir => repository.Layout.CompilerWrapper;
 
     public BuildTreeState? State
     {
@@ -108,7 +108,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         CancellationToken cancel = default, Action? whileBuilding = null)
     {
         Directory.CreateDirectory(LogDir);
-        var log = Path.Combine(LogDir, $"{label}.log");
+        var log = repository.Layout.Log(label);
         File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
         output.Verbose($"building {what}: {settings.Command} (log: {log})");
         var env = settings.BuildEnvironment(kbuild, WrapperDir, Root, SectionedObjects(kbuild));

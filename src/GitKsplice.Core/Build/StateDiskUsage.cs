@@ -16,24 +16,19 @@ public static class StateDiskUsage
     /// <summary>The parts that exist (each build tree, then logs, updates, hook, other) and the total.</summary>
     public static (IReadOnlyList<StateUsage> Parts, long Total) Measure(KspliceRepository repository)
     {
-        var state = repository.StateDir;
-        if (!Directory.Exists(state)) return ([], 0);
-        var named = new List<(string Name, string Path)>();
-        var buildDir = Path.Combine(state, "build");
-        if (Directory.Exists(buildDir))
-            foreach (var dir in Directory.EnumerateDirectories(buildDir).Order(StringComparer.Ordinal))
-                named.Add(("build/" + Path.GetFileName(dir), dir));
-        foreach (var name in new[] { "logs", "updates", "hook" })
-            if (Directory.Exists(Path.Combine(state, name))) named.Add((name, Path.Combine(state, name)));
-        // Everything else (indexes, state files, locks, the compiler wrapper) is "other".
-        var known = named.Select(n => n.Path).Append(buildDir).ToHashSet(StringComparer.Ordinal);
-        var others = Directory.EnumerateFileSystemEntries(state)
-            .Concat(Directory.Exists(buildDir) ? Directory.EnumerateFiles(buildDir) : [])
+        var layout = repository.Layout;
+        if (!Directory.Exists(layout.Root)) return ([], 0);
+        // Each part of the layout with the files that go with it (a build tree's index, state and copies).
+        var named = layout.Parts().Select(p => (p.Name, p.Path, Members: p.Companions.Prepend(p.Path).ToList())).ToList();
+        // Everything else (state files of other kinds, locks, the compiler wrapper, pending records) is "other".
+        var known = named.SelectMany(n => n.Members).Append(layout.BuildDir).ToHashSet(StringComparer.Ordinal);
+        var others = Directory.EnumerateFileSystemEntries(layout.Root)
+            .Concat(Directory.Exists(layout.BuildDir) ? Directory.EnumerateFileSystemEntries(layout.BuildDir) : [])
             .Where(p => !known.Contains(p)).ToList();
-        var sizes = Sizes(named.Select(n => n.Path).Concat(others).ToList());
-        var parts = named.Select(n => new StateUsage(n.Name, n.Path, sizes.GetValueOrDefault(n.Path))).ToList();
+        var sizes = Sizes(named.SelectMany(n => n.Members).Concat(others).ToList());
+        var parts = named.Select(n => new StateUsage(n.Name, n.Path, n.Members.Sum(sizes.GetValueOrDefault))).ToList();
         var other = others.Sum(sizes.GetValueOrDefault);
-        if (other > 0) parts.Add(new StateUsage("other", state, other));
+        if (other > 0) parts.Add(new StateUsage("other", layout.Root, other));
         return (parts, parts.Sum(p => p.Bytes));
     }
 

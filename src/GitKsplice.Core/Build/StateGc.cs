@@ -1,6 +1,7 @@
 using System.Globalization;
 using GitKsplice.Cli;
 using GitKsplice.Git;
+using GitKsplice.Updates;
 
 namespace GitKsplice.Build;
 
@@ -22,56 +23,53 @@ public sealed record GcReport(DateTimeOffset Cutoff, bool DryRun, IReadOnlyList<
 /// </summary>
 public sealed class StateGc(KspliceRepository repository)
 {
-    private string State => repository.StateDir;
+    private StateLayout Layout => repository.Layout;
 
     public GcReport Run(TimeSpan maxAge, bool dryRun, DateTimeOffset? now = null)
     {
         var cutoff = maxAge == TimeSpan.MaxValue ? DateTimeOffset.MinValue : (now ?? DateTimeOffset.UtcNow) - maxAge;
-        var candidates = new List<(string Kind, string Path, DateTimeOffset LastUsed, string Reason, string[] Companions)>();
+        var candidates = new List<(string Kind, string Path, DateTimeOffset LastUsed, string Reason, IReadOnlyList<string> Companions)>();
         var skipped = new List<string>();
 
-        // Build trees: only with the build lock, so a running create never loses its tree.
-        using var buildLock = StateLock.TryAcquire(Path.Combine(State, "build.lock"), "gc");
-        var buildDir = Path.Combine(State, "build");
-        if (buildLock == null)
-            skipped.Add("build trees: a build is running (build.lock is held)");
-        else if (Directory.Exists(buildDir))
+        // Build trees: only with the build lock, so a running create never loses its tree. A lock that cannot
+        // be opened is an error (StateLock says why), never taken for a running build.
+        using var buildLock = Directory.Exists(Layout.Root) ? StateLock.TryAcquire(Layout.BuildLock, "gc") : null;
+        var parts = Layout.Parts().ToList();
+        var builds = parts.Where(p => p.Kind is StatePartKind.BuildTree or StatePartKind.PreOutputs).ToList();
+        if (buildLock == null && builds.Count > 0)
+            skipped.Add($"build trees: a build is running ({StateLock.Holder(Layout.BuildLock) ?? "build.lock is held"})");
+        else
         {
             var preTree = new SeriesRefs(repository).Pre?.Tree.Sha;
-            foreach (var dir in Directory.EnumerateDirectories(buildDir))
+            foreach (var part in builds)
             {
-                var name = Path.GetFileName(dir);
-                if (name.EndsWith(".objects", StringComparison.Ordinal)) continue; // a tree's sectioned copies go with it
-                string[] companions = [dir + ".state", dir + ".index", dir + ".objects"];
-                var lastUsed = companions.Append(dir).Select(LastWrite).Max();
-                var source = SourceTreeOf(dir + ".state");
+                var lastUsed = part.Companions.Append(part.Path).Select(LastWrite).Max();
+                var source = SourceTreeOf(part.Path + ".state");
                 if (source == null)
                     // With the lock free, a tree without its state is one a build never finished setting up.
-                    candidates.Add(("build-tree", dir, lastUsed, "incomplete (no state file)", companions));
-                else if (source == preTree && File.Exists(dir + ".state") && !File.Exists(dir + ".index"))
+                    candidates.Add(("build-tree", part.Path, lastUsed, "incomplete (no state file)", part.Companions));
+                else if (part.Kind == StatePartKind.PreOutputs && source == preTree)
                     // The pre outputs of the current pre: small, and only a full build makes them again.
-                    skipped.Add($"build/{name}: the outputs of the current {SeriesRefs.PreRef}");
+                    skipped.Add($"{part.Name}: the outputs of the current {SeriesRefs.PreRef}");
                 else if (lastUsed < cutoff)
-                    candidates.Add(("build-tree", dir, lastUsed, "unused since " + Day(lastUsed), companions));
+                    candidates.Add(("build-tree", part.Path, lastUsed, "unused since " + Day(lastUsed), part.Companions));
             }
         }
 
-        var logs = Path.Combine(State, "logs");
-        if (Directory.Exists(logs))
-            foreach (var log in Directory.EnumerateFiles(logs))
+        if (parts.Any(p => p.Kind == StatePartKind.Logs))
+            foreach (var log in Directory.EnumerateFiles(Layout.Logs))
                 if (LastWrite(log) is var when && when < cutoff)
                     candidates.Add(("log", log, when, "written " + Day(when), []));
 
         // Update manifests: the note keeps the record; the manifest only adds detail to `show`.
-        var updates = Path.Combine(State, "updates");
-        if (Directory.Exists(updates))
+        if (parts.Any(p => p.Kind == StatePartKind.Updates))
         {
-            var series = new SeriesRefs(repository);
-            foreach (var dir in Directory.EnumerateDirectories(updates))
+            var store = new UpdateStore(repository);
+            foreach (var dir in Directory.EnumerateDirectories(Layout.Updates))
             {
                 var when = NewestWrite(dir);
-                var id = Path.GetFileName(dir);
-                if (!series.UpdateExists(id) && maxAge != TimeSpan.MaxValue)
+                var recorded = UpdateId.TryParse(Path.GetFileName(dir), out var id) && store.PostCommit(id) != null;
+                if (!recorded && maxAge != TimeSpan.MaxValue)
                     candidates.Add(("update", dir, when, "no update of this id is recorded", []));
                 else if (when < cutoff)
                     candidates.Add(("update", dir, when, "manifest written " + Day(when) + "; the update stays recorded in its note and ref", []));
@@ -79,9 +77,8 @@ public sealed class StateGc(KspliceRepository repository)
         }
 
         // The hook's runs, one directory per checked commit; its queue, lock and job files stay.
-        var hook = Path.Combine(State, "hook");
-        if (Directory.Exists(hook))
-            foreach (var dir in Directory.EnumerateDirectories(hook))
+        if (parts.Any(p => p.Kind == StatePartKind.Hook))
+            foreach (var dir in Directory.EnumerateDirectories(Layout.Hook))
                 if (IsObjectId(Path.GetFileName(dir)) && NewestWrite(dir) is var when && when < cutoff)
                     candidates.Add(("hook-run", dir, when, "checked " + Day(when), []));
 

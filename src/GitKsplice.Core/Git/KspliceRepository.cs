@@ -16,7 +16,9 @@ public sealed class KspliceRepository : IDisposable
     public GitCli Git { get; }
 
     /// <summary>Everything git-ksplice keeps: build trees, logs, locks, manifests.</summary>
-    public string StateDir => Path.Combine(CommonDir, "ksplice");
+    public string StateDir => Layout.Root;
+    /// <summary>Every path under <see cref="StateDir"/>.</summary>
+    public StateLayout Layout { get; }
 
     private KspliceRepository(Repository repo, Task<ConfigSnapshot> config)
     {
@@ -26,6 +28,7 @@ public sealed class KspliceRepository : IDisposable
         WorkDir = repo.Info.WorkingDirectory is { } wd ? Path.TrimEndingDirectorySeparator(wd) : null;
         Git = new GitCli(WorkDir ?? GitDir);
         CommonDir = FindCommonDir(GitDir);
+        Layout = new StateLayout(Path.Combine(CommonDir, "ksplice"));
     }
 
     /// <summary>

@@ -16,6 +16,26 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
 
     public string Ref { get; } = notesRef;
 
+    /// <summary>
+    /// What is wrong with the notes ref when it points at something other than a commit (a blob, a tree), with
+    /// how to repair it; null when it is a notes commit or absent. Readers then see no notes and should warn;
+    /// writers refuse (<see cref="Check"/>).
+    /// </summary>
+    public string? Problem()
+    {
+        if (repository.Repo.Refs[Ref]?.ResolveToDirectReference()?.Target is not { } target || target is Commit) return null;
+        var kind = target switch { Blob => "a blob", Tree => "a tree", TagAnnotation => "a tag", _ => "an object" };
+        return $"{Ref} points at {kind} ({target.Sha[..12]}), not at a notes commit, so its notes cannot be read or added to; " +
+            $"point it back at its last notes commit ('git reflog {Ref}', then 'git update-ref {Ref} <commit>') " +
+            $"or remove it ('git update-ref -d {Ref}': the notes on it are lost)";
+    }
+
+    /// <summary>Fails with <see cref="Problem"/> when the notes ref cannot take notes.</summary>
+    public void Check()
+    {
+        if (Problem() is { } problem) throw new UserError(problem);
+    }
+
     /// <summary>Every note on the ref, keyed by the annotated object's id.</summary>
     public IReadOnlyDictionary<string, string> ReadAll()
     {
@@ -97,6 +117,7 @@ public sealed class NotesStore(KspliceRepository repository, string notesRef)
     {
         alongside ??= [];
         if (edits.Count == 0 && alongside.Count == 0) return;
+        Check();
         for (var attempt = 0; ; attempt++)
         {
             var parent = CurrentCommit();

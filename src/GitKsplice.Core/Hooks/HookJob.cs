@@ -139,7 +139,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
             return Skipped($"no {SeriesRefs.PreRef}: mark the running kernel's source with 'git ksplice series set <commit>'");
         if (pre.Sha == commit)
             return Skipped($"the commit is {SeriesRefs.PreRef} itself");
-        var notes = new NotesStore(repository, UpdateNote.NotesRef);
+        var notes = new UpdateStore(repository).Notes;
         if (Verdict.FromNote(commit, notes.Read(commit)) is { } known && known.Pre == pre.Sha && known.Kind != VerdictKinds.BuildFailed)
             return Skipped($"already checked against {pre.Sha[..12]}: {known.Kind}");
 
@@ -147,7 +147,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         var creator = new UpdateCreator(repository, new ElfObjectAnalyzer(), output) { OnStage = stage };
         var create = new CreateRequest(new CommitChange(commit))
         {
-            Id = "hook-" + commit[..12],
+            Id = UpdateId.Parse("hook-" + commit[..12]),
             OutputDirectory = null,
             Record = false,
         };

@@ -32,7 +32,7 @@ public sealed record HookStatusReport(
             last = new JobOutcome(job.Commit, job.Trigger, "killed",
                 $"the job (pid {job.Pid}) stopped while {job.Stage}, without a verdict", job.StageStarted, job.Log);
 
-        var verdicts = new NotesStore(repository, UpdateNote.NotesRef).ReadAll()
+        var verdicts = new UpdateStore(repository).Notes.ReadAll()
             .Where(n => n.Value.Contains(Verdict.RecordKind + ": ", StringComparison.Ordinal)) // parse only notes with a verdict
             .Select(n => Verdict.FromNote(n.Key, n.Value))
             .OfType<Verdict>()

@@ -23,7 +23,7 @@ public sealed record JobOutcome(string Commit, string Trigger, string Outcome, s
 /// </summary>
 public sealed class JobFiles(KspliceRepository repository)
 {
-    public string Dir { get; } = Path.Combine(repository.StateDir, "hook");
+    public string Dir { get; } = repository.Layout.Hook;
     public string LockFile => Path.Combine(Dir, "job.lock");
     private string QueueFile => Path.Combine(Dir, "queue.json");
     private string JobFile => Path.Combine(Dir, "job.json");

@@ -17,6 +17,7 @@ namespace GitKsplice.Json;
 [JsonSerializable(typeof(JobRequest))]
 [JsonSerializable(typeof(RunningJob))]
 [JsonSerializable(typeof(JobOutcome))]
+[JsonSerializable(typeof(PendingRecord))]
 public sealed partial class CoreJsonContext : JsonSerializerContext
 {
     private static CoreJsonContext? s_relaxed;

@@ -80,7 +80,7 @@ public sealed record RangeChange(string From, string To) : ChangeSpec
         output.Info($"note: {From} is not {SeriesRefs.PreRef} ({pre.Sha[..12]}); applying the change {From}..{To} on top of it");
         var diff = repository.Git.Run(["diff", "--binary", "--full-index", "--no-ext-diff", "--no-textconv", "--no-color", from.Sha, to.Sha]);
         if (diff.Length == 0) throw new UserError($"the range {From}..{To} changes nothing", ExitCodes.NoChange);
-        var index = Path.Combine(repository.StateDir, $"range-{Environment.ProcessId}.index");
+        var index = repository.Layout.RangeIndex(Environment.ProcessId);
         try
         {
             var git = repository.Git.With(new Dictionary<string, string?> { ["GIT_INDEX_FILE"] = index });

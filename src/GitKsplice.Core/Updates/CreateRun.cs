@@ -16,7 +16,7 @@ public sealed class CreateRun : IDisposable
 {
     private readonly IDisposable _lock;
 
-    internal CreateRun(CreateRequest request, string id, Commit pre, BuildSettings settings, OriginalConfig config,
+    internal CreateRun(CreateRequest request, UpdateId id, Commit pre, BuildSettings settings, OriginalConfig config,
         BuildTree tree, IDisposable buildLock, CancellationToken cancel)
     {
         Request = request;
@@ -31,7 +31,7 @@ public sealed class CreateRun : IDisposable
     }
 
     public CreateRequest Request { get; }
-    public string Id { get; }
+    public UpdateId Id { get; }
     /// <summary>The commit the running kernel was built from (refs/ksplice/pre).</summary>
     public Commit Pre { get; }
     public BuildSettings Settings { get; }

@@ -82,8 +82,6 @@ public sealed record Manifest
     /// <summary>True when the update was built with --force despite unsafe findings.</summary>
     public bool Forced { get; init; }
 
-    public IEnumerable<UnsafeFinding> AllUnsafe => Objects.SelectMany(o => o.Unsafe);
-
     public string ToJson() => JsonSerializer.Serialize(this, CoreJsonContext.Relaxed.Manifest) + "\n";
 
     public static Manifest FromJson(string json) =>

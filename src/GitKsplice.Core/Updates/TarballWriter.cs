@@ -12,7 +12,7 @@ namespace GitKsplice.Updates;
 /// </summary>
 public sealed class TarballWriter : IDisposable
 {
-    private readonly string _id;
+    private readonly string _root;
     private readonly DateTime _timestamp;
     private readonly IReadOnlyList<ArchiveFile> _initial;
     private readonly List<ArchiveFile> _added = [];
@@ -30,18 +30,21 @@ public sealed class TarballWriter : IDisposable
     private string TempPath => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!,
         $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.tmp");
 
-    private TarballWriter(string path, string id, IReadOnlyList<ArchiveFile> files, DateTime timestamp)
+    private TarballWriter(string path, string root, IReadOnlyList<ArchiveFile> files, DateTime timestamp)
     {
         Path = path;
-        _id = id;
+        _root = root;
         _initial = files.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
         _timestamp = timestamp;
     }
 
-    /// <summary>Starts writing <paramref name="files"/> (sorted by name) into a temp file beside <paramref name="path"/>.</summary>
-    public static TarballWriter Start(string path, string id, IReadOnlyList<ArchiveFile> files, DateTime timestamp)
+    /// <summary>
+    /// Starts writing <paramref name="files"/> (sorted by name, under the directory <paramref name="root"/>) into a
+    /// temp file beside <paramref name="path"/>.
+    /// </summary>
+    public static TarballWriter Start(string path, string root, IReadOnlyList<ArchiveFile> files, DateTime timestamp)
     {
-        var writer = new TarballWriter(path, id, files, timestamp);
+        var writer = new TarballWriter(path, root, files, timestamp);
         writer.Begin();
         return writer;
     }
@@ -109,10 +112,6 @@ public sealed class TarballWriter : IDisposable
         if (!_existedBefore) File.Delete(Path);
     }
 
-    /// <summary>Whether the tarball is in place, and whether this writer is the one that put it there.</summary>
-    public bool Published => _published;
-    public bool CreatedByThisWriter => _published && !_existedBefore;
-
     /// <summary>Stops the writing and removes the temp file; a published tarball stays.</summary>
     public void Abandon()
     {
@@ -137,7 +136,7 @@ public sealed class TarballWriter : IDisposable
     {
         try
         {
-            UpdateArchive.WriteTo(TempPath, _id, Files(stop), _timestamp);
+            UpdateArchive.WriteTo(TempPath, _root, Files(stop), _timestamp);
             PerformanceTrace.Step("tarball written");
         }
         catch when (stop.IsCancellationRequested)

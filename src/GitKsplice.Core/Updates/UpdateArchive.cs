@@ -17,17 +17,14 @@ public sealed record ArchiveFile(string Name, Func<Stream> Open);
 /// </summary>
 public static class UpdateArchive
 {
-    public static string FileName(string id) => $"ksplice-{id}.tar.gz";
-
     public const string ManifestName = "manifest.json";
 
     /// <summary>
     /// Writes the tarball to <paramref name="path"/> itself, in the order given, flushed to disk; the caller
     /// owns the temp file and its rename (<see cref="TarballWriter"/>).
     /// </summary>
-    public static void WriteTo(string path, string id, IEnumerable<ArchiveFile> files, DateTime timestamp)
+    public static void WriteTo(string path, string root, IEnumerable<ArchiveFile> files, DateTime timestamp)
     {
-        var root = $"ksplice-{id}/";
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
         // .NET's GZipStream writes no modification time in its header, unlike SharpCompress's gzip
         // writer: the same content always gives the same bytes.

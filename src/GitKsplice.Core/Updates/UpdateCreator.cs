@@ -10,7 +10,8 @@ namespace GitKsplice.Updates;
 /// <summary>What to build: the change and the options of ksplice-create.</summary>
 public sealed record CreateRequest(ChangeSpec Change)
 {
-    public string? Id { get; init; }
+    /// <summary>The update's id; null picks a new random one.</summary>
+    public UpdateId? Id { get; init; }
     public int? Jobs { get; init; }
     public bool Series { get; init; }
     public bool BuildModules { get; init; }
@@ -32,16 +33,17 @@ public sealed record CreateRequest(ChangeSpec Change)
 public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer analyzer, ToolOutput output)
 {
     private readonly SeriesRefs _series = new(repository);
+    private readonly UpdateStore _store = new(repository);
+    private readonly StateLayout _layout = repository.Layout;
     private readonly KspliceSettings _settings = KspliceSettings.Read(repository);
 
     /// <summary>Told each long step as it starts ("building the pre state" once the build command runs, …), for progress reports.</summary>
     public Action<string>? OnStage { get; init; }
 
-    private string LockPath => Path.Combine(repository.StateDir, "build.lock");
     /// <summary>The one tree every state is built in, incrementally.</summary>
-    private BuildTree Tree => new(repository, "tree");
+    private BuildTree Tree => new(repository, Path.GetFileName(_layout.BuildTree));
     /// <summary>The outputs of the pre state, copied aside once it is built.</summary>
-    private OutputSnapshot PreOutputs => new(Path.Combine(repository.StateDir, "build", "pre-outputs"));
+    private OutputSnapshot PreOutputs => new(_layout.PreOutputs);
 
     /// <summary>A step of create: reads what earlier passes put in the run, adds its own; an outcome ends the create.</summary>
     private delegate CreateOutcome? Pass(CreateRun run);
@@ -65,14 +67,11 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     /// </summary>
     public static void PreloadHashing() => Task.Run(static () => SHA256.HashData(ReadOnlySpan<byte>.Empty));
 
-    public static string NewId() =>
-        new(Enumerable.Range(0, 8).Select(_ => "abcdefghijklmnopqrstuvwxyz0123456789"[RandomNumberGenerator.GetInt32(36)]).ToArray());
-
     /// <summary>--prebuild: builds the pre tree (the running kernel's source) so later updates only build what changes.</summary>
     public Commit Prebuild(int? jobs, string? configDir, CancellationToken cancel = default)
     {
-        var pre = _series.EnsurePre(output);
-        using var _ = StateLock.Acquire(LockPath, "prebuild", output.Info, cancel);
+        var pre = ResolvePre();
+        using var _ = StateLock.Acquire(_layout.BuildLock, "prebuild", output.Info, cancel);
         var settings = Settings(jobs);
         var config = LoadConfig(configDir);
         EnsurePreBuilt(pre, settings, config, cancel);
@@ -104,19 +103,56 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     /// <summary>Checks the request, resolves the pre state and the settings, and takes the build lock.</summary>
     private CreateRun Start(CreateRequest request, CancellationToken cancel)
     {
-        var id = request.Id ?? NewId();
-        ValidateId(id);
+        var id = request.Id ?? UpdateId.New();
         request.Change.Validate(repository);
-        // An id in use by another commit's update fails now, not after the builds (Record checks every kind).
-        if (request.Record && _series.UpdateCommit(id) is { } existing && request.Change is CommitChange commit &&
-            repository.ResolveCommit(commit.Revision).Sha != existing.Sha)
-            throw IdInUse(id, existing);
-        var pre = _series.EnsurePre(output);
+        if (request.Record)
+        {
+            // The records must be readable before anything is built on them.
+            _store.Notes.Check();
+            // An id in use by another commit's update fails now, not after the builds (every kind is checked
+            // once the change is resolved).
+            var existing = _store.PostCommit(id);
+            if (existing != null && request.Change is CommitChange commit && repository.ResolveCommit(commit.Revision).Sha != existing.Sha)
+                throw UpdateStore.IdInUse(id, existing);
+            // A tarball of that name that no recorded update of this id explains is not ours to overwrite.
+            if (existing == null && request.OutputDirectory is { } directory &&
+                Path.Combine(directory, UpdateStore.TarballName(id)) is var tarball && File.Exists(tarball))
+                throw new UserError($"{Path.GetFullPath(tarball)} already exists, and no update '{id}' is recorded; move it away or choose another --id");
+        }
+        var pre = ResolvePre();
         var settings = Settings(request.Jobs);
         var config = LoadConfig(request.ConfigDir);
         PerformanceTrace.Step("change checked, pre state and settings resolved");
-        var buildLock = StateLock.Acquire(LockPath, $"create {id}", output.Info, cancel);
+        var buildLock = StateLock.Acquire(_layout.BuildLock, UpdateStore.LockLabel(id), output.Info, cancel);
+        try { _store.RecoverUnderLock(output); }
+        catch
+        {
+            buildLock.Dispose();
+            throw;
+        }
         return new CreateRun(request, id, pre, settings, config, Tree, buildLock, cancel);
+    }
+
+    /// <summary>
+    /// refs/ksplice/pre, or a new series started at HEAD when no update was ever built. A pre ref lost after
+    /// updates were built is an error: starting again at HEAD would build updates against the wrong source.
+    /// </summary>
+    private Commit ResolvePre()
+    {
+        if (_series.Pre is { } pre) return pre;
+        var recorded = _store.Refs();
+        if (recorded.Count == 0) return _series.StartAtHead(output);
+        var updates = _store.All();
+        var series = updates.Where(u => u.Note is { Series: true }).ToList();
+        // The last --series update is the one no other --series update was built on.
+        var last = series.Where(u => !series.Any(other => other.Note!.Pre == u.Post))
+            .OrderByDescending(u => repository.Repo.Lookup<Commit>(u.Post)?.Committer.When)
+            .FirstOrDefault();
+        throw new UserError(last != null
+            ? $"{SeriesRefs.PreRef} is missing, but {recorded.Count} update(s) are recorded; the last --series update, '{last.Id}', " +
+              $"moved it to its post commit {last.Post}: restore it with 'git ksplice series set {last.Post}'"
+            : $"{SeriesRefs.PreRef} is missing, but {recorded.Count} update(s) are recorded (update '{updates[^1].Id}' was built on " +
+              $"{updates[^1].Note?.Pre ?? "an unknown commit"}); mark the running kernel's source with 'git ksplice series set <commit>'");
     }
 
     private CreateOutcome? BuildPre(CreateRun run)
@@ -137,10 +173,10 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         if (change.PostTree == run.Pre.Tree.Sha)
             return new CreateOutcome.NoCodeChange($"{run.Describe} makes no source change against {SeriesRefs.PreRef} ({run.Pre.Sha[..12]}); " +
                 "mark the running kernel's source first with 'git ksplice series set <commit>'");
-        run.PostCommit = change.PostCommit ?? SyntheticPostCommit(run.Id, run.Pre, change.PostTree, run.Request.Change);
+        run.PostCommit = change.PostCommit ?? _store.SyntheticPostCommit(run.Id, run.Pre, change.PostTree, run.Describe);
         // Before the build: an id recorded for another update is refused while nothing is built or written.
-        if (run.Request.Record && _series.UpdateCommit(run.Id) is { } existing && existing.Sha != run.PostCommit.Sha)
-            throw IdInUse(run.Id, existing);
+        if (run.Request.Record && _store.PostCommit(run.Id) is { } existing && existing.Sha != run.PostCommit.Sha)
+            throw UpdateStore.IdInUse(run.Id, existing);
         tree.Sync(change.PostTree, buildKey, run.Config.Hash());
         tree.InstallConfig(run.Config);
         return null;
@@ -153,11 +189,11 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     /// </summary>
     private CreateOutcome? BuildPost(CreateRun run)
     {
-        run.Recording = run.Request.Record ? new NotesStore(repository, UpdateNote.NotesRef).BeginEdit($"ksplice update {run.Id}") : null;
+        run.Recording = run.Request.Record ? _store.Notes.BeginEdit($"ksplice update {run.Id}") : null;
         output.Info($"building the update's post state ({run.Describe})");
         try
         {
-            run.Tree.Build(run.Settings, run.Kbuild, $"post-{run.Id}", "the post state", output, run.Cancel, whileBuilding: () =>
+            run.Tree.Build(run.Settings, run.Kbuild, UpdateStore.LogLabel(run.Id), "the post state", output, run.Cancel, whileBuilding: () =>
             {
                 OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
                 if (run.Kbuild) run.AddedSources = AddedFiles(run.Pre.Tree.Sha, run.Change.PostTree);
@@ -181,7 +217,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             : [];
         if (run.Request.OutputDirectory is { } directory)
             // Written while the objects are analysed; the manifest goes last, once the judge has made it.
-            run.Tarball = TarballWriter.Start(Path.GetFullPath(Path.Combine(directory, UpdateArchive.FileName(run.Id))), run.Id,
+            run.Tarball = TarballWriter.Start(Path.GetFullPath(Path.Combine(directory, UpdateStore.TarballName(run.Id))), UpdateStore.TarballRoot(run.Id),
                 TarballFiles(run), run.PostCommit.Committer.When.UtcDateTime);
         return null;
     }
@@ -216,7 +252,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         var unsafeCount = run.Entries.Sum(e => e.Unsafe.Count);
         run.Manifest = new Manifest
         {
-            Id = run.Id,
+            Id = run.Id.Value,
             Pre = run.Pre.Sha,
             PreTree = run.Pre.Tree.Sha,
             Post = run.PostCommit.Sha,
@@ -250,34 +286,12 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         return null;
     }
 
-    /// <summary>
-    /// The update's ref and its note in one ref transaction, once the tarball is in place: a note never
-    /// describes an unrecorded update. A failure takes back what this create put in place.
-    /// </summary>
+    /// <summary>The update's tarball in place, its ref and note moved (<see cref="UpdateStore.Record"/>).</summary>
     private CreateOutcome? Record(CreateRun run)
     {
         if (!run.Request.Record) return null;
-        var manifest = run.Manifest;
-        var existing = _series.UpdateCommit(manifest.Id);
-        if (existing != null && existing.Sha != run.PostCommit.Sha) throw IdInUse(manifest.Id, existing);
-        var record = UpdateNote.FromManifest(manifest, run.Verdict, run.Tarball?.Path).ToRecord();
-        try
-        {
-            run.Recording!.Apply(
-                new Dictionary<string, Func<string?, string?>> { [run.PostCommit.Sha] = note => record.MergeInto(note) },
-                existing == null ? [SeriesRefs.CreateUpdateCommand(manifest.Id, run.PostCommit)] : [],
-                beforeRefsMove: () =>
-                {
-                    run.Tarball?.Publish();
-                    // A copy of the tarball's manifest for `show`, not flushed to disk: the note keeps the record.
-                    AtomicFile.WriteAllText(ManifestPath(repository, manifest.Id), manifest.ToJson(), flushToDisk: false);
-                });
-        }
-        catch
-        {
-            run.Tarball?.Unpublish();
-            throw;
-        }
+        var record = UpdateNote.FromManifest(run.Manifest, run.Verdict, run.Tarball?.Path, run.Request.Series).ToRecord();
+        _store.Record(run.Recording!, run.Manifest, record, run.Tarball, run.PostCommit);
         return null;
     }
 
@@ -289,9 +303,6 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         output.Info($"{SeriesRefs.PreRef} moved to the update's post state {run.PostCommit.Sha[..12]}");
         return null;
     }
-
-    private static UserError IdInUse(string id, Commit existing) =>
-        new($"update id '{id}' is already used by another update ({existing.Sha[..12]})");
 
     /// <summary>Builds the pre state in the build tree and snapshots its outputs, unless the snapshot is current.</summary>
     private void EnsurePreBuilt(Commit pre, BuildSettings settings, OriginalConfig config, CancellationToken cancel)
@@ -347,7 +358,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             Command = _settings.BuildCommand,
             Jobs = jobs ?? _settings.Jobs,
             CompilerPath = compiler,
-            CompilerVersion = BuildSettings.ReadCompilerVersion(compiler, repository.StateDir),
+            CompilerVersion = BuildSettings.ReadCompilerVersion(compiler, _layout.CompilerVersionCache),
             ModuleGlobs = _settings.ModuleGlobs,
         };
     }
@@ -355,18 +366,6 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private OriginalConfig LoadConfig(string? configDir) =>
         OriginalConfig.Load(configDir == null ? null : Path.GetFullPath(configDir),
             repository.WorkDir == null ? null : Path.Combine(repository.WorkDir, "ksplice"));
-
-    /// <summary>
-    /// The post commit of a patch, diffext or rebased range: a commit on top of pre with a fixed author and
-    /// time, so the same change and id always give the same commit (and the same tarball).
-    /// </summary>
-    private Commit SyntheticPostCommit(string id, Commit pre, string tree, ChangeSpec change)
-    {
-        var signature = new Signature("git-ksplice", "git-ksplice@localhost", pre.Committer.When);
-        return repository.Repo.ObjectDatabase.CreateCommit(signature, signature,
-            $"ksplice update {id}\n\nBuilt from {change.Describe()} on top of {pre.Sha}.\n",
-            repository.Repo.Lookup<Tree>(tree), [pre], prettifyMessage: false);
-    }
 
     /// <summary>The files of the tarball known once the changed objects are: the patch, each object's pre and post versions, the modules.</summary>
     private List<ArchiveFile> TarballFiles(CreateRun run)
@@ -399,15 +398,6 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             }
         path = "";
         return false;
-    }
-
-    public static string ManifestPath(KspliceRepository repository, string id) =>
-        Path.Combine(repository.StateDir, "updates", id, "manifest.json");
-
-    private static void ValidateId(string id)
-    {
-        if (id.Length == 0 || id.Length > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-            throw new UserError($"bad update id '{id}': use letters, digits, '-' and '_'");
     }
 
     private static string Sha256(string path)

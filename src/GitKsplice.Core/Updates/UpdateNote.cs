@@ -4,15 +4,14 @@ namespace GitKsplice.Updates;
 
 /// <summary>The refs/notes/ksplice record of a built update, on its post commit.</summary>
 public sealed record UpdateNote(
-    string Id, string Pre, string Post, string Source, string Verdict, string? Tarball,
+    string Id, string Pre, string Post, string Source, string Verdict, string? Tarball, bool Series,
     IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed,
     IReadOnlyList<string> Unsafe, IReadOnlyList<string> Objects)
 {
-    public const string NotesRef = "refs/notes/ksplice";
     public const string Kind = "ksplice-update";
 
-    public static UpdateNote FromManifest(Manifest m, string verdict, string? tarball) => new(
-        m.Id, m.Pre, m.Post, m.Source, verdict, tarball,
+    public static UpdateNote FromManifest(Manifest m, string verdict, string? tarball, bool series) => new(
+        m.Id, m.Pre, m.Post, m.Source, verdict, tarball, series,
         m.Objects.SelectMany(o => o.Changed.Select(f => $"{o.Path}: {f}")).ToList(),
         m.Objects.SelectMany(o => o.New.Select(f => $"{o.Path}: {f}")).ToList(),
         m.Objects.SelectMany(o => o.Removed.Select(f => $"{o.Path}: {f}")).ToList(),
@@ -24,6 +23,7 @@ public sealed record UpdateNote(
         var r = new NoteRecord(Kind, Id)
             .Add("pre", Pre).Add("post", Post).Add("source", Source).Add("verdict", Verdict);
         if (Tarball != null) r.Add("tarball", Tarball);
+        if (Series) r.Add("series", "true"); // built with --series: it moved refs/ksplice/pre to its post commit
         foreach (var o in Objects) r.Add("object", o);
         foreach (var f in Changed) r.Add("changed", f);
         foreach (var f in New) r.Add("new", f);
@@ -34,7 +34,7 @@ public sealed record UpdateNote(
 
     public static UpdateNote? FromRecord(NoteRecord r) => r.Kind != Kind ? null : new(
         r.Name, r.Get("pre") ?? "", r.Get("post") ?? "", r.Get("source") ?? "", r.Get("verdict") ?? "",
-        r.Get("tarball"), r.GetAll("changed"), r.GetAll("new"), r.GetAll("removed"),
+        r.Get("tarball"), r.Get("series") == "true", r.GetAll("changed"), r.GetAll("new"), r.GetAll("removed"),
         r.GetAll("unsafe"), r.GetAll("object"));
 
     /// <summary>Every update record in one note.</summary>

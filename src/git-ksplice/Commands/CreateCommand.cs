@@ -69,7 +69,7 @@ internal static class CreateCommand
                 : ChangeSpec.FromRevision(parse.GetValue(commit)!);
             var outcome = creator.Create(new CreateRequest(change)
             {
-                Id = parse.GetValue(id),
+                Id = parse.GetValue(id) is { } idText ? UpdateId.Parse(idText) : null,
                 Jobs = jobCount,
                 Series = parse.GetValue(series),
                 BuildModules = parse.GetValue(buildModules),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Build;
 using GitKsplice.Git;
+using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
 
@@ -21,6 +22,7 @@ internal static class GcCommand
         command.SetAction(parse => ToolOutput.Standard.Run(() =>
         {
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            new UpdateStore(repository).RecoverInterrupted(ToolOutput.Standard);
             var report = new StateGc(repository).Run(StateGc.MaxAge(repository, parse.GetValue(maxAge)), parse.GetValue(dryRun));
             if (parse.GetValue(json))
             {

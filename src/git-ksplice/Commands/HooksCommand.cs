@@ -38,7 +38,9 @@ internal static class HooksCommand
                 var series = new SeriesRefs(repository);
                 if (series.Pre == null)
                 {
-                    if (repository.Repo.Head.Tip != null) series.EnsurePre(output);
+                    if (new Updates.UpdateStore(repository).Refs().Count > 0)
+                        output.Warning($"{SeriesRefs.PreRef} is missing, but updates are recorded; mark the running kernel's source with 'git ksplice series set <commit>'");
+                    else if (repository.Repo.Head.Tip != null) series.StartAtHead(output);
                     else output.Info($"note: no commit yet; mark the running kernel's source later with 'git ksplice series set <commit>'");
                 }
                 output.Info($"mode: {HookSettings.Name(HookSettings.Read(repository).Mode)} ({ConfigKeys.HookMode.Name}: background | sync | off); " +

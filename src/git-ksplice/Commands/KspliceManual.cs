@@ -17,7 +17,7 @@ internal static class KspliceManual
 
             Builds never happen in your working tree: the original (pre) and patched (post) trees live under the git directory, and your working tree, index and HEAD are left as they are. The post build is incremental, so after a prebuild an update costs about as much as make does for the same change.
 
-            Each update is written as ksplice-ID.tar.gz in the current directory (the source change, a manifest.json, the pre and post versions of every changed object), noted in {UpdateNote.NotesRef} on its post commit and kept reachable by {SeriesRefs.UpdatesPrefix}ID. Every move of {SeriesRefs.PreRef} is in its reflog with a reason (git ksplice series log).
+            Each update is written as ksplice-ID.tar.gz in the current directory (the source change, a manifest.json, the pre and post versions of every changed object), noted in {UpdateStore.NotesRef} on its post commit and kept reachable by {UpdateStore.RefPrefix}ID. Every move of {SeriesRefs.PreRef} is in its reflog with a reason (git ksplice series log).
             """,
         CommandNotes = new Dictionary<string, string>
         {
@@ -76,9 +76,9 @@ internal static class KspliceManual
             ("REFS AND NOTES", $"""
                 {SeriesRefs.PreRef}: the source of the running kernel; its reflog records every move.
 
-                {SeriesRefs.UpdatesPrefix}ID: the post commit of each update, so git gc keeps it.
+                {UpdateStore.RefPrefix}ID: the post commit of each update, so git gc keeps it.
 
-                {UpdateNote.NotesRef}: one note per update on its post commit, key: value lines (git log --notes=ksplice). The hooks add a ksplice-verdict record to the note of each commit they check.
+                {UpdateStore.NotesRef}: one note per update on its post commit, key: value lines (git log --notes=ksplice). The hooks add a ksplice-verdict record to the note of each commit they check.
                 """),
         ],
         SeeAlso = ["git-kstuff(1)", "git-notes(1)", "git-config(1)", "ksplice-create(8)"],

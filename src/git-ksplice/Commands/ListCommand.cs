@@ -16,7 +16,7 @@ internal static class ListCommand
         {
             using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-            var updates = new UpdateCatalog(repository).All();
+            var updates = new UpdateStore(repository).BeforeReading(ToolOutput.Standard).All();
             if (parse.GetValue(json))
             {
                 CommonOptions.WriteJson(updates.ToJsonArray(u => new JsonObject

@@ -16,8 +16,9 @@ internal static class SeriesCommand
         {
             using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var store = new UpdateStore(repository).BeforeReading(ToolOutput.Standard);
             var pre = new SeriesRefs(repository).Pre;
-            var built = pre == null ? [] : new UpdateCatalog(repository).BuiltOn(pre.Sha);
+            var built = pre == null ? [] : store.BuiltOn(pre.Sha);
             if (parse.GetValue(json))
             {
                 CommonOptions.WriteJson(new JsonObject
@@ -71,8 +72,8 @@ internal static class SeriesCommand
         {
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
             var refs = new SeriesRefs(repository);
-            var update = parse.GetValue(id)!;
-            var post = refs.UpdateCommit(update) ?? throw new UserError($"no such update: '{update}'");
+            var update = UpdateId.Parse(parse.GetValue(id)!);
+            var post = new UpdateStore(repository).PostCommit(update) ?? throw new UserError($"no such update: '{update}'");
             refs.Move(post, $"series advance {update}", refs.Pre);
             Console.WriteLine($"{SeriesRefs.PreRef} is now {post.Sha[..12]} (after update {update})");
             return ExitCodes.Success;

@@ -10,7 +10,7 @@ namespace GitKsplice.Cli.Commands;
 /// </summary>
 internal static class SetupCommand
 {
-    private static readonly string[] NotesRefs = [Updates.UpdateNote.NotesRef, Kstuff.Bundles.BundleNote.NotesRef];
+    private static readonly string[] NotesRefs = [Updates.UpdateStore.NotesRef, Kstuff.Bundles.BundleNote.NotesRef];
     private static readonly ConfigKey[] RefKeys = [ConfigKeys.NotesDisplayRef, ConfigKeys.NotesRewriteRef];
     private static readonly ConfigKey[] RewriteCommands = [ConfigKeys.NotesRewriteAmend, ConfigKeys.NotesRewriteRebase];
 

@@ -17,7 +17,7 @@ internal static class ShowCommand
         {
             using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-            var update = new UpdateCatalog(repository).Get(parse.GetValue(id)!);
+            var update = new UpdateStore(repository).BeforeReading(ToolOutput.Standard).Get(UpdateId.Parse(parse.GetValue(id)!));
             if (parse.GetValue(json))
             {
                 var node = update.Manifest != null ? JsonNode.Parse(update.Manifest.ToJson())!.AsObject() : new JsonObject { ["id"] = update.Id, ["post"] = update.Post };

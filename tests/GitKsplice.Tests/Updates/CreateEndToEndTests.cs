@@ -428,7 +428,7 @@ public class CreateEndToEndTests
         Assert.True(forced.ExitCode == 0, forced.All);
         var manifest = UpdateArchive.ReadManifest(repo.Path("ksplice-data01.tar.gz"));
         Assert.True(manifest.Forced);
-        Assert.Contains(manifest.AllUnsafe, u => u.Symbol == "limits");
+        Assert.Contains(manifest.Objects.SelectMany(o => o.Unsafe), u => u.Symbol == "limits");
         var note = repo.Git("log", "-1", "--notes=ksplice", commit);
         Assert.Contains("verdict: unsafe (forced)", note);
         Assert.Contains("unsafe: data.o: limits", note);

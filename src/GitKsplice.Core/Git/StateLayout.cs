@@ -1,0 +1,65 @@
+namespace GitKsplice.Git;
+
+/// <summary>
+/// Every path git-ksplice keeps under $GIT_COMMON_DIR/ksplice, named here and nowhere else; gc and `status`
+/// walk it through <see cref="Parts"/>.
+/// <code>
+/// build.lock, build.lock.holder    one build at a time (flock), and who holds it
+/// build/tree[.index|.state|.objects]  the one build tree, its index, its state, its sectioned copies
+/// build/pre-outputs[.state]        the pre state's outputs, copied aside once it is built
+/// logs/&lt;label&gt;.log                 the build logs (pre-&lt;commit&gt;, post-&lt;id&gt;)
+/// cc-wrapper/                      the compiler wrapper of plain Makefiles
+/// compiler-version                 the compiler's --version, cached by path, size and mtime
+/// updates/&lt;id&gt;/manifest.json       a copy of each recorded update's manifest, for `show`
+/// pending/&lt;id&gt;.json                an update being recorded: its tarball is in place, its ref not yet
+/// hook/                            the hook's queue, job lock and files, and one directory per checked commit
+/// range-&lt;pid&gt;.index               the temporary index of a range applied on top of the pre state
+/// </code>
+/// </summary>
+public sealed class StateLayout(string root)
+{
+    public string Root { get; } = root;
+
+    public string BuildLock => Path.Combine(Root, "build.lock");
+    public string BuildDir => Path.Combine(Root, "build");
+    /// <summary>The build tree every state is built in.</summary>
+    public string BuildTree => Path.Combine(BuildDir, "tree");
+    /// <summary>The files kept beside a build tree: its index, its state and its sectioned copies.</summary>
+    public static string[] BuildTreeCompanions(string tree) => [tree + ".index", tree + ".state", tree + ".objects"];
+    /// <summary>The pre state's outputs; its state file is <c>PreOutputs + ".state"</c>.</summary>
+    public string PreOutputs => Path.Combine(BuildDir, "pre-outputs");
+    public string Logs => Path.Combine(Root, "logs");
+    public string Log(string label) => Path.Combine(Logs, label + ".log");
+    public string CompilerWrapper => Path.Combine(Root, "cc-wrapper");
+    /// <summary>The directory holding the compiler version cache.</summary>
+    public string CompilerVersionCache => Root;
+    public string Updates => Path.Combine(Root, "updates");
+    public string UpdateManifest(string id) => Path.Combine(Updates, id, "manifest.json");
+    public string Pending => Path.Combine(Root, "pending");
+    public string PendingRecord(string id) => Path.Combine(Pending, id + ".json");
+    public string Hook => Path.Combine(Root, "hook");
+    public string RangeIndex(int pid) => Path.Combine(Root, $"range-{pid}.index");
+
+    /// <summary>
+    /// The parts that exist, for gc and `status`: each build tree (with its companions) and the pre outputs
+    /// under build/, then logs, updates and hook.
+    /// </summary>
+    public IEnumerable<StatePart> Parts()
+    {
+        if (Directory.Exists(BuildDir))
+            foreach (var dir in Directory.EnumerateDirectories(BuildDir).Order(StringComparer.Ordinal))
+            {
+                if (dir.EndsWith(".objects", StringComparison.Ordinal)) continue; // a tree's sectioned copies go with it
+                yield return dir == PreOutputs
+                    ? new StatePart(StatePartKind.PreOutputs, "build/" + Path.GetFileName(dir), dir, [dir + ".state"])
+                    : new StatePart(StatePartKind.BuildTree, "build/" + Path.GetFileName(dir), dir, BuildTreeCompanions(dir));
+            }
+        foreach (var (kind, path) in new[] { (StatePartKind.Logs, Logs), (StatePartKind.Updates, Updates), (StatePartKind.Hook, Hook) })
+            if (Directory.Exists(path)) yield return new StatePart(kind, Path.GetFileName(path), path, []);
+    }
+}
+
+public enum StatePartKind { BuildTree, PreOutputs, Logs, Updates, Hook }
+
+/// <summary>One part of the state directory: what it is, its name for people, its path and the files that go with it.</summary>
+public sealed record StatePart(StatePartKind Kind, string Name, string Path, IReadOnlyList<string> Companions);
