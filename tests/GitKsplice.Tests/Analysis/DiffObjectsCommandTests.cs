@@ -5,6 +5,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Analysis;
 
 /// <summary>git ksplice diff-objects as a user runs it: through git, on objects gcc built; exit codes are the verdict.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public sealed class DiffObjectsCommandTests : IDisposable
 {
     private readonly CompiledObjects _cc = new();

@@ -8,8 +8,8 @@ namespace GitKsplice.Tests.Analysis;
 /// KCFLAGS="-ffunction-sections -fdata-sections"), compiled with the tree's own commands and compared.
 /// Runs on the tree the Linux tests build (or the one GKS_LINUX_TREE names).
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Linux)]
 [Collection(LinuxTreeCollection.Name)]
-[Trait("Category", "Linux")]
 public sealed class LinuxKernelObjectTests : IDisposable
 {
     private const string Fork = "kernel/fork.c";

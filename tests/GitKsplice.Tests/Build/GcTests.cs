@@ -4,6 +4,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Build;
 
 /// <summary>git ksplice gc removes stale state under the git dir, and only that; status reports the disk it uses.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class GcTests
 {
     private sealed class StateRepo : IDisposable

@@ -1,6 +1,5 @@
 using GitKsplice.Cli;
 using GitKsplice.Hooks;
-using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Cli;
 
@@ -101,15 +100,5 @@ public class ConfigSnapshotTests
     {
         Assert.Equal(ConfigKeys.All.Count, ConfigKeys.All.Select(k => k.Name.ToLowerInvariant()).Distinct().Count());
         Assert.All(ConfigKeys.All, k => Assert.False(string.IsNullOrWhiteSpace(k.Description) || string.IsNullOrWhiteSpace(k.Default) || string.IsNullOrWhiteSpace(k.Type), k.Name));
-    }
-
-    [Fact]
-    public void A_configuration_git_cannot_read_is_an_error_not_the_defaults()
-    {
-        using var repo = new TestRepo();
-        File.AppendAllText(repo.Path(".git/config"), "[ksplice\n");
-        var e = Assert.Throws<UserError>(() => ConfigSnapshot.Read(repo.Root));
-        Assert.Contains("bad config line", e.Message);
-        Assert.NotEqual(0, repo.Ksplice("create", "--prebuild").ExitCode);
     }
 }

@@ -3,6 +3,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Cli;
 
 /// <summary>The manual pages after ./install.sh: found by git help and man with no MANPATH set, complete, clean roff.</summary>
+[Trait(TestCategory.Name, TestCategory.Installed)]
 [Collection(InstalledToolsCollection.Name)]
 public sealed class ManualPageTests(InstalledTools tools)
 {

@@ -4,6 +4,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Cli;
 
 /// <summary>git's output conventions on real repositories: --json, -q, colour rules, error lines, config keys.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public sealed class OutputConventionTests
 {
     private static readonly (string, string?) ColourAllowed = ("NO_COLOR", null);

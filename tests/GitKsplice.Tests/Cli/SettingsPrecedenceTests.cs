@@ -1,8 +1,10 @@
+using GitKsplice.Cli;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Cli;
 
 /// <summary>Both tools rank a setting's sources alike: the command line, then the environment, then git config, then the default.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class SettingsPrecedenceTests
 {
     [Fact]
@@ -43,5 +45,15 @@ public class SettingsPrecedenceTests
         Assert.Equal("fatal: no kernel build tree at '/from/config/m1' ($ROOT/$MACH)", Tree(new() { ["ROOT"] = null, ["MACH"] = null }));
         Assert.Equal("fatal: no kernel build tree at '/from/env/m1' ($ROOT/$MACH)", Tree(new() { ["ROOT"] = "/from/env", ["MACH"] = null }));
         Assert.Equal("fatal: no kernel build tree at '/from/option/m1' ($ROOT/$MACH)", Tree(new() { ["ROOT"] = "/from/env", ["MACH"] = null }, "--root", "/from/option"));
+    }
+
+    [Fact]
+    public void A_configuration_git_cannot_read_is_an_error_not_the_defaults()
+    {
+        using var repo = new TestRepo();
+        File.AppendAllText(repo.Path(".git/config"), "[ksplice\n");
+        var e = Assert.Throws<UserError>(() => ConfigSnapshot.Read(repo.Root));
+        Assert.Contains("bad config line", e.Message);
+        Assert.NotEqual(0, repo.Ksplice("create", "--prebuild").ExitCode);
     }
 }

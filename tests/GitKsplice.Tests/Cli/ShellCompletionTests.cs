@@ -7,6 +7,7 @@ namespace GitKsplice.Tests.Cli;
 /// bash-completion and git's own completion (which must find _git_ksplice by itself), zsh's _git, fish's git
 /// completion, and a terminal (tmux) for the keystrokes.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Installed)]
 [Collection(InstalledToolsCollection.Name)]
 public sealed class ShellCompletionTests(InstalledTools tools) : IDisposable
 {
@@ -169,7 +170,7 @@ public sealed class ShellCompletionTests(InstalledTools tools) : IDisposable
         terminal.Type("\x15git ksplice series \t");
         terminal.WaitFor("advance");
         terminal.WaitFor("set");
-        terminal.Key("C-c");
+        terminal.Key("C-c", "%");
         terminal.Type("git ksplice show ho\t");
         terminal.WaitFor("% git ksplice show hotfix9");
     }
@@ -185,7 +186,7 @@ public sealed class ShellCompletionTests(InstalledTools tools) : IDisposable
         terminal.WaitFor("$ git ksplice create");
         terminal.Type("--ser\t");
         terminal.WaitFor("$ git ksplice create --series");
-        terminal.Key("C-c");
+        terminal.Key("C-c", "$");
         terminal.Type("git ksplice show ho\t");
         terminal.WaitFor("$ git ksplice show hotfix9");
     }

@@ -2,6 +2,7 @@ using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Cli;
 
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class SmokeTests
 {
     [Fact]

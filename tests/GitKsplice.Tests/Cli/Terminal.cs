@@ -21,25 +21,27 @@ public sealed class Terminal : IDisposable
 
     public void Type(string keys) => Tmux("send-keys", "-t", _session, "-l", "--", keys);
 
-    /// <summary>A named key (C-c, Enter), then a moment for the shell to draw its new prompt.</summary>
-    public void Key(string key)
+    /// <summary>A named key (C-c, Enter), then waits for the shell to draw a fresh <paramref name="prompt"/> on the last line.</summary>
+    public void Key(string key, string prompt)
     {
         Tmux("send-keys", "-t", _session, key);
-        Thread.Sleep(1000);
+        Wait(screen => screen.Split('\n').Select(l => l.TrimEnd()).LastOrDefault(l => l.Length > 0) == prompt.TrimEnd(), $"a fresh prompt '{prompt}' after {key}");
     }
 
     public string Screen() => Tmux("capture-pane", "-p", "-t", _session).StdOut;
 
     /// <summary>Waits until the screen shows the text (completion runs the tools, so allow them time).</summary>
-    public void WaitFor(string text, int timeoutMs = 30_000)
+    public void WaitFor(string text) => Wait(screen => screen.Contains(text), $"'{text}'");
+
+    private void Wait(Func<string, bool> shows, string what, int timeoutMs = 30_000)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (clock.ElapsedMilliseconds < timeoutMs)
         {
-            if (Screen().Contains(text)) return;
-            Thread.Sleep(200);
+            if (shows(Screen())) return;
+            Thread.Sleep(100);
         }
-        Assert.Fail($"the terminal never showed '{text}'; it shows:\n{Screen()}");
+        Assert.Fail($"the terminal never showed {what}; it shows:\n{Screen()}");
     }
 
     private RunResult Tmux(params string[] args) => ProcessRunner.Run(_workDir, "tmux", args);

@@ -1,6 +1,7 @@
 using GitKsplice.Analysis;
 using GitKsplice.Elf;
 using GitKsplice.Tests.Analysis;
+using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Elf;
 
@@ -8,6 +9,7 @@ namespace GitKsplice.Tests.Elf;
 /// A property over thousands of corrupted copies of real objects: the reader and the analysis either work or
 /// fail with one clean error (ElfFormatException / ObjectFormatException), never any other exception.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Scale)]
 public sealed class MutatedObjectTests : IDisposable
 {
     /// <summary>GKS_FUZZ_ITERATIONS and GKS_FUZZ_SEED explore further than the fixed, repeatable default run.</summary>

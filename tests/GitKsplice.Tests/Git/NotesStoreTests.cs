@@ -15,6 +15,7 @@ public class NotesStoreTests
         Assert.Equal(depth, NotesStore.FanOutDepth(notes));
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Scale)]
     public void Many_notes_are_written_fanned_out_in_one_commit_and_git_reads_them()
     {
         using var repo = new TestRepo();
@@ -35,6 +36,7 @@ public class NotesStoreTests
     }
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Scale)]
     public void A_flat_tree_written_by_git_is_read_and_rewritten_fanned_out()
     {
         using var repo = new TestRepo();

@@ -5,6 +5,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Git;
 
 /// <summary>Notes at scale: flat trees from older writers, writes that touch only what they change, bulk reads.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class ScaleNotesTests
 {
     private static List<string> MakeCommits(TestRepo repo, int count)

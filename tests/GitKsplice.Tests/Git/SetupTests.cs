@@ -3,6 +3,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Git;
 
 /// <summary>git ksplice setup: git log shows the ksplice and kstuff notes, and the notes follow amend and rebase.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public sealed class SetupTests
 {
     [Fact]

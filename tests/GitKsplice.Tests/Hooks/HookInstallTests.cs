@@ -4,10 +4,27 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Hooks;
 
 /// <summary>git ksplice hooks install | uninstall | status on real repositories with hooks of their own.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class HookInstallTests
 {
     private const string OriginalHook = "#!/bin/sh\n# the team's own post-commit hook\necho \"original $*\" >> \"$(git rev-parse --git-dir)/original-ran\"\nexit 3\n";
+
+    [Fact]
+    public void The_scripts_shipped_in_hooks_are_what_install_writes()
+    {
+        using var repo = new TestRepo();
+        var install = repo.Ksplice("hooks", "install");
+        Assert.True(install.ExitCode == 0, install.All);
+
+        var shipped = Path.Combine(GitKsplice.Tests.Cli.InstalledTools.RepositoryRoot, "hooks");
+        Assert.Equal(HookScript.Names.Order(StringComparer.Ordinal), Directory.GetFiles(shipped).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach (var name in HookScript.Names)
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(shipped, name)), File.ReadAllBytes(repo.Path($".git/hooks/{name}")));
+            Assert.NotEqual(UnixFileMode.None, File.GetUnixFileMode(Path.Combine(shipped, name)) & UnixFileMode.UserExecute);
+        }
+    }
 
     [Fact]
     public void Install_into_core_hooksPath_chains_the_existing_hook_and_uninstall_restores_it_byte_for_byte()

@@ -13,6 +13,17 @@ internal static class HookTestSupport
         return repo.Commit(message);
     }
 
+    /// <summary>
+    /// Makes every build wait until the returned file exists: what returns while the build waits did not wait
+    /// for it, with no clock involved.
+    /// </summary>
+    public static string HeldBuild(TestRepo repo)
+    {
+        var go = repo.Path(".git/test-go");
+        repo.Git("config", "ksplice.buildCommand", $"while [ ! -e '{go}' ]; do sleep 0.05; done; make");
+        return go;
+    }
+
     public static void InstallHooks(TestRepo repo, string mode)
     {
         repo.Git("config", "ksplice.hook.mode", mode);

@@ -7,6 +7,7 @@ namespace GitKsplice.Tests.Hooks;
 /// The verdicts the hooks record on real commits of a real C tree, in sync mode (the job runs inside the
 /// hook, so each verdict is there when the git command returns).
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class HookVerdictTests
 {

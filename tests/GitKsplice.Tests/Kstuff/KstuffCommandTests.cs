@@ -4,6 +4,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Kstuff;
 
 /// <summary>git kstuff bundle, bundles and merge run through git, as a user would.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class KstuffCommandTests : IDisposable
 {
     private readonly TestRepo _repo = new();

@@ -6,6 +6,7 @@ using GitKsplice.Updates;
 namespace GitKsplice.Tests.Updates;
 
 /// <summary>git ksplice create on a real C tree built by real gcc through a plain Makefile.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class CreateEndToEndTests
 {
     private static string ChangeGreet(TestRepo repo, string message = "fix greeting")

@@ -3,6 +3,7 @@ using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Updates;
 
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class InterruptTests
 {
     [Fact]

@@ -4,8 +4,8 @@ using GitKsplice.Updates;
 namespace GitKsplice.Tests.Updates;
 
 /// <summary>git ksplice create on the real Linux tree: a one-line change to fs/proc/meminfo.c.</summary>
+[Trait(TestCategory.Name, TestCategory.Linux)]
 [Collection(LinuxTreeCollection.Name)]
-[Trait("Category", "Linux")]
 public class LinuxTreeTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Kstuff.Delivery;
 
 /// <summary>What goes wrong: a failing build, a failing install, a dropped connection, bad input of every kind.</summary>
+[Trait(TestCategory.Name, TestCategory.Ssh)]
 [Collection(SshCollection.Name)]
 public class DeliveryFailureTests(SshServer sshd)
 {
@@ -60,7 +61,7 @@ public class DeliveryFailureTests(SshServer sshd)
         Assert.Equal(1, r.ExitCode);
         Assert.Matches(@"fatal: idbuild failed on kstuff-test \(root \S+\): the connection was lost or refused", r.StdErr);
         // The orphaned stand-in finishes into a staging directory that is gone; nothing live changed.
-        Thread.Sleep(500);
+        WaitForExit(marker);
         AssertUnchanged(w, before);
     }
 
@@ -88,7 +89,7 @@ public class DeliveryFailureTests(SshServer sshd)
         File.WriteAllText(w.Target("var/idbuild.go"), "");
         Assert.Equal(130, kstuff.ExitCode);
         Assert.EndsWith("fatal: interrupted\n", stderr.Result);
-        Thread.Sleep(500);
+        WaitForExit(marker);
         AssertUnchanged(w, before);
         Assert.Contains("interrupted", w.Repo.Kstuff("log").StdOut);
     }
@@ -172,5 +173,32 @@ public class DeliveryFailureTests(SshServer sshd)
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("remote: no configuration tree", r.StdErr);
         Assert.Contains("fatal: reading the configuration failed on kstuff-test", r.StdErr);
+    }
+
+    /// <summary>Waits until the stand-in idbuild that wrote its pid to <paramref name="marker"/> has exited (a zombie has).</summary>
+    private static void WaitForExit(string marker)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        int pid;
+        while (!int.TryParse(File.ReadAllText(marker).Trim(), out pid))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the stand-in idbuild never wrote its pid");
+            Thread.Sleep(50);
+        }
+        while (IsRunning(pid))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the stand-in idbuild (pid {pid}) never finished");
+            Thread.Sleep(50);
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] != 'Z';
+        }
+        catch (IOException) { return false; }
     }
 }

@@ -3,6 +3,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Kstuff.Delivery;
 
 /// <summary>The modes of kstuff(1) over the test sshd: -Q, -M then -I, kname unix, -c.</summary>
+[Trait(TestCategory.Name, TestCategory.Ssh)]
 [Collection(SshCollection.Name)]
 public class DeliveryModeTests(SshServer sshd)
 {

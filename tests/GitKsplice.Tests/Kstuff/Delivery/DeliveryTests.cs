@@ -3,6 +3,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Kstuff.Delivery;
 
 /// <summary>git kstuff end to end against the test sshd on 127.0.0.1, the target root a temporary directory.</summary>
+[Trait(TestCategory.Name, TestCategory.Ssh)]
 [Collection(SshCollection.Name)]
 public class DeliveryTests(SshServer sshd)
 {

@@ -3,6 +3,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Kstuff.Delivery;
 
 /// <summary>Interactive mode fed on standard input, pre-built bundles from a database, and local targets.</summary>
+[Trait(TestCategory.Name, TestCategory.Ssh)]
 [Collection(SshCollection.Name)]
 public class InteractiveTests(SshServer sshd)
 {

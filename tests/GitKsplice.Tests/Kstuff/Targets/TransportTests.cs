@@ -5,6 +5,7 @@ using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Kstuff.Targets;
 
+[Trait(TestCategory.Name, TestCategory.Ssh)]
 [Collection(SshCollection.Name)]
 public class TransportTests(SshServer sshd)
 {
