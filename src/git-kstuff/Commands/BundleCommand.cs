@@ -38,7 +38,7 @@ internal static class BundleCommand
                 var options = KbundleOptionSources.Resolve(settings, ManPageOptions.Words(parse, manPage));
                 using var repository = KspliceRepository.Discover(Environment.CurrentDirectory, settings.Config);
                 var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");
-                var tree = BuildTreeSettings.Resolve(settings, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
+                var tree = MachineTree.Resolve(settings, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
                 var request = new BundleRequest(tree.Root, tree.Mach, options.DatabaseFiles.Select(DatabaseFile.Load).ToList(),
                     options.Force, options.Idtools, options.Quick, tree.CrossIdtools, builtFrom.Committer.When);
 
@@ -50,12 +50,12 @@ internal static class BundleCommand
                 {
                     CommonOptions.WriteJson(new JsonObject
                     {
-                        ["outcome"] = result.Outcome.ToString().ToLowerInvariant(),
+                        ["outcome"] = BundleNames.Outcomes[result.Outcome],
                         ["path"] = result.BundlePath,
                         ["reason"] = result.Reason,
                         ["commit"] = result.Note != null ? builtFrom.Sha : null,
                         ["database"] = result.DatabaseEntry?.Where,
-                        ["bundle"] = result.Note == null ? null : BundlesCommand.ToJson(result.Note),
+                        ["bundle"] = result.Note == null ? null : KstuffJson.Bundle(result.Note),
                     });
                 }
                 else if (result.Note is { } note)

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
 
@@ -20,7 +19,7 @@ internal static class BundlesCommand
             var bundles = new BundleNotes(repository).All();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(bundles.ToJsonArray(b => new JsonObject { ["commit"] = b.Commit, ["state"] = State(b.State), ["bundle"] = ToJson(b.Note) }));
+                CommonOptions.WriteJson(bundles.ToJsonArray(KstuffJson.NotedBundle));
                 return ExitCodes.Success;
             }
             var colour = Colour.ForStdout(repository.Config, ConfigKeys.ColorKstuff);
@@ -32,30 +31,14 @@ internal static class BundlesCommand
         return command;
     }
 
-    private static string Painted(Colour colour, BundleFileState state) => state switch
+    private static string Painted(Colour colour, BundleFileState state)
     {
-        BundleFileState.Present => colour.Good(State(state).PadRight(8)),
-        BundleFileState.Missing => colour.Bad(State(state).PadRight(8)),
-        _ => colour.Warn(State(state).PadRight(8)),
-    };
-
-    private static string State(BundleFileState state) => state switch
-    {
-        BundleFileState.Present => "present",
-        BundleFileState.Missing => "missing",
-        _ => "replaced",
-    };
-
-    public static JsonObject ToJson(BundleNote note) => new()
-    {
-        ["path"] = note.Path,
-        ["sha256"] = note.Sha256,
-        ["size"] = note.Size,
-        ["time"] = note.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-        ["root"] = note.Root,
-        ["mach"] = note.Mach,
-        ["idtools"] = note.Idtools,
-        ["files"] = note.Files,
-        ["drivers"] = note.Drivers.ToJsonArray(),
-    };
+        var name = BundleNames.States[state].PadRight(8);
+        return state switch
+        {
+            BundleFileState.Present => colour.Good(name),
+            BundleFileState.Missing => colour.Bad(name),
+            _ => colour.Warn(name),
+        };
+    }
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
-using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Delivery;
 using GitKsplice.Kstuff.Options;
 using GitKsplice.Kstuff.Targets;
@@ -76,7 +75,7 @@ internal static class DeliverCommand
             using var repository = KspliceRepository.Discover(cwd, settings.Config);
             var databases = options.DatabaseFiles.Select(DatabaseFile.Load).ToList();
             var menu = new KernelMenu(Console.In, Console.Error);
-            var choice = options.Batch ? BatchChoice(repository) : menu.Choose(Choices(databases));
+            var source = options.Batch ? MachineTree.Resolve(settings) : menu.Choose(KernelChoice.All(databases, MachineTree.TryResolve(settings))).Tree(settings);
             var operand = options.TargetOperand;
             // Interactive mode asks for the host (--target-root then applies on it); batch mode with
             // --target-root alone delivers into that local directory.
@@ -84,105 +83,29 @@ internal static class DeliverCommand
             if (operand == null && options.TargetRoot == null)
                 throw new UserError("no target: give host[:kname], local:DIR or --target-root DIR", ExitCodes.Usage);
             var address = TargetAddress.Parse(operand, options.TargetRoot);
-            var layout = new TargetLayout(address.Kname ?? TargetLayout.DefaultKname(TargetLayout.Login()), options.TargetKernel);
-            var commands = mode == DeliveryMode.BuildOnly ? [] : options.Commands.Select(c => CommandFile.Resolve(c, cwd)).ToList();
-            var renames = options.RenameFile == null ? null : RenameMap.Load(options.RenameFile);
+            var request = new DeliveryRequest(mode, options, source, databases, address,
+                new TargetLayout(address.Kname ?? TargetLayout.DefaultKname(TargetLayout.Login()), options.TargetKernel),
+                mode == DeliveryMode.BuildOnly ? [] : options.Commands.Select(c => CommandFile.Resolve(c, cwd)).ToList(),
+                options.RenameFile == null ? null : RenameMap.Load(options.RenameFile),
+                DeliverySettings.From(settings));
 
-            var head = repository.ResolveCommit("HEAD");
-            var tree = BuildTreeSettings.Resolve(repository, choice.Root, choice.Mach, null);
-            var request = new BundleRequest(tree.Root, tree.Mach, databases, options.ForceBundle, options.Idtools,
-                CheckOnly: false, tree.CrossIdtools, head.Committer.When);
-            var work = Path.Combine(repository.CommonDir, "kstuff", $"deliver-{Environment.ProcessId}");
-            var bundlePath = BundleBuilder.Locate(request).Path;
-            string? noteCommit = null;
-            var input = new DeliveryInput(CommandFiles: commands, Renames: renames);
-            switch (mode)
-            {
-                case DeliveryMode.Quick:
-                    var noted = QuickChanges.FindNote(repository, bundlePath);
-                    noteCommit = noted.Commit;
-                    var (changed, added) = QuickChanges.Changed(bundlePath, request.BuildTree);
-                    foreach (var driver in added)
-                        output.Warning($"driver {driver} is not in the bundle: -Q sends no configuration, so deliver without -Q to add it");
-                    input = input with { QuickFiles = changed };
-                    break;
-                case DeliveryMode.BuildOnly:
-                    break;
-                default:
-                    var built = BundleBuilder.Build(request, DateTimeOffset.UtcNow);
-                    bundlePath = built.BundlePath;
-                    if (built.Note != null)
-                    {
-                        new BundleNotes(repository).Record(head.Sha, built.Note);
-                        noteCommit = head.Sha;
-                        output.Info($"Bundle {built.BundlePath}: built ({built.Reason}), {Progress.Size(built.Note.Size)}, {built.Note.Drivers.Count} drivers");
-                    }
-                    else output.Info($"Bundle {built.BundlePath}: {built.Reason}");
-                    input = input with { Source = () => LoadBundle(bundlePath, Path.Combine(work, "bundle")) };
-                    break;
-            }
-            noteCommit ??= new BundleNotes(repository).All().LastOrDefault(b => b.Note.Path == bundlePath)?.Commit ?? head.Sha;
-
-            using var target = Target.Open(address, settings.SshCommand, multiplex: settings.SshMultiplex);
             // ^C stops the running step and cleans up on the target (the stage and the lock) before exiting.
             using var interrupt = new CancellationTokenSource();
             void Cancel(PosixSignalContext context) { context.Cancel = true; interrupt.Cancel(); }
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
-            target.Interrupt = interrupt.Token;
-            var delivery = new KstuffDelivery(options, settings, output, work);
-            var notes = new DeliveryNotes(repository);
-            var recordedBundle = File.Exists(bundlePath) ? bundlePath : null;
-            try
+            var outcome = new KstuffDelivery(repository, output).Run(request, interrupt.Token);
+            switch (outcome.Record.Result)
             {
-                Directory.CreateDirectory(work);
-                var record = delivery.Deliver(target, layout, input);
-                notes.Record(noteCommit, recordedBundle, record);
-                return ExitCodes.Success;
-            }
-            catch (OperationCanceledException)
-            {
-                if (delivery.Failed != null) notes.Record(noteCommit, recordedBundle, delivery.Failed);
-                throw;
-            }
-            catch (UserError e)
-            {
-                if (delivery.Failed != null) notes.Record(noteCommit, recordedBundle, delivery.Failed);
-                // The build, the -c command and the install stream their output as they run; the rest is shown now.
-                if (e is TargetStepFailed failed && (output.Quiet || failed.Step is not ("idbuild" or "the -c command" or "installing")))
-                    foreach (var line in failed.RemoteOutput.TrimEnd('\n').Split('\n').TakeLast(40).Where(l => l.Length > 0))
+                case DeliveryResult.Ok:
+                    return ExitCodes.Success;
+                case DeliveryResult.Interrupted:
+                    throw new OperationCanceledException();
+                default:
+                    foreach (var line in outcome.UnshownRemoteOutput.TrimEnd('\n').Split('\n').TakeLast(40).Where(l => l.Length > 0))
                         output.Err.WriteLine("remote: " + line);
-                throw;
-            }
-            finally
-            {
-                if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+                    throw outcome.Error!;
             }
         });
-    }
-
-    private static KernelChoice BatchChoice(KspliceRepository repository)
-    {
-        var tree = BuildTreeSettings.Resolve(repository, null, null, null);
-        return new KernelChoice("$ROOT/$MACH", tree.Root, tree.Mach, null);
-    }
-
-    /// <summary>The menu: every database entry, then $ROOT/$MACH when that tree exists.</summary>
-    private static List<KernelChoice> Choices(IReadOnlyList<DatabaseFile> databases)
-    {
-        var choices = databases.SelectMany(d => d.Entries).Select(KernelChoice.FromDatabase).ToList();
-        var root = Environment.GetEnvironmentVariable("ROOT");
-        var mach = Environment.GetEnvironmentVariable("MACH");
-        if (!string.IsNullOrEmpty(root) && !string.IsNullOrEmpty(mach) && Directory.Exists(Path.Combine(root, mach))
-            && !choices.Any(c => c.Root == root && c.Mach == mach))
-            choices.Add(new KernelChoice($"$ROOT/$MACH ({Path.Combine(root, mach)})", root, mach, null));
-        return choices;
-    }
-
-    private static ConfigTree LoadBundle(string bundlePath, string destination)
-    {
-        if (Directory.Exists(destination)) Directory.Delete(destination, recursive: true);
-        BundleArchive.Extract(bundlePath, destination);
-        return ConfigTree.Load(destination, TreeSide.Source);
     }
 }

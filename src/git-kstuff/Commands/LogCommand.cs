@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Delivery;
 
@@ -19,24 +18,12 @@ internal static class LogCommand
             var deliveries = new DeliveryNotes(repository).All();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(deliveries.ToJsonArray(d => new JsonObject
-                {
-                    ["commit"] = d.Commit,
-                    ["bundle"] = d.Bundle,
-                    ["target"] = d.Record.Target,
-                    ["kname"] = d.Record.Kname,
-                    ["mode"] = d.Record.Mode,
-                    ["time"] = d.Record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-                    ["ok"] = d.Record.Succeeded,
-                    ["result"] = d.Record.Result,
-                    ["failedStep"] = d.Record.FailedStep,
-                    ["drivers"] = d.Record.Drivers?.ToJsonArray(),
-                }));
+                CommonOptions.WriteJson(deliveries.ToJsonArray(KstuffJson.Delivery));
                 return ExitCodes.Success;
             }
             foreach (var d in deliveries)
                 Console.WriteLine($"{d.Record.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {d.Commit[..12]}  {d.Record.Target}:{d.Record.Kname}  " +
-                    $"{d.Record.Mode}  {(d.Record.Succeeded ? "ok" : d.Record.Result)}");
+                    $"{DeliveryNames.Label(d.Record.Mode)}  {d.Record.Summary}");
             return ExitCodes.Success;
         }));
         return command;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using GitKsplice.IO;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
@@ -49,26 +50,12 @@ internal static class MergeCommand
                     MaxMajor = parse.GetValue(maxMajor) is { } max ? (max > 0 ? max : throw new UserError("--max-major must be positive", ExitCodes.Usage)) : 255,
                 };
                 MergeResult result;
-                var sourcePath = parse.GetValue(source)!;
-                string? extracted = null;
-                try
+                using (var sourceTree = OpenedTree.Open(parse.GetValue(source)!, TreeSide.Source, Path.GetTempPath()))
+                using (var targetTree = OpenedTree.Open(parse.GetValue(target)!, TreeSide.Target, Path.GetTempPath()))
                 {
-                    // A bundle file is merged as the tree it holds.
-                    if (File.Exists(sourcePath))
-                    {
-                        extracted = Path.Combine(Path.GetTempPath(), $"git-kstuff-merge-{Environment.ProcessId}-{Guid.NewGuid():N}");
-                        BundleArchive.Extract(sourcePath, extracted);
-                        sourcePath = extracted;
-                    }
-                    var (sourceConf, _) = ConfDir(sourcePath);
-                    var (targetConf, targetIsRoot) = ConfDir(parse.GetValue(target)!);
-                    result = ConfigMerge.Merge(ConfigTree.Load(sourceConf, TreeSide.Source), ConfigTree.Load(targetConf, TreeSide.Target), options);
+                    result = ConfigMerge.Merge(sourceTree.Tree, targetTree.Tree, options);
                     // The merged tree takes the target's place, so it takes its layout too.
-                    if (parse.GetValue(output) is { } dir) result.Merged.Write(targetIsRoot ? Path.Combine(dir, "etc", "conf") : dir);
-                }
-                finally
-                {
-                    if (extracted != null && Directory.Exists(extracted)) Directory.Delete(extracted, recursive: true);
+                    if (parse.GetValue(output) is { } dir) result.Merged.Write(targetTree.IsRoot ? Path.Combine(dir, "etc", "conf") : dir);
                 }
 
                 if (parse.GetValue(json))
@@ -80,7 +67,7 @@ internal static class MergeCommand
                         {
                             ["name"] = d.Name,
                             ["sourceName"] = d.SourceName,
-                            ["fate"] = Fate(d.Fate),
+                            ["fate"] = MergeNames.Fates[d.Fate],
                             ["incorporated"] = d.Incorporated,
                             ["reason"] = d.Reason,
                             ["majorChanges"] = d.MajorChanges.ToJsonArray(c => new JsonObject
@@ -94,7 +81,7 @@ internal static class MergeCommand
                 }
                 else
                     foreach (var d in result.Decisions)
-                        tool.Out.WriteLine($"{Fate(d.Fate),-20} {d.Name}{(d.SourceName != null && d.SourceName != d.Name ? $" (source {d.SourceName})" : "")}: {d.Reason}");
+                        tool.Out.WriteLine($"{MergeNames.Fates[d.Fate],-20} {d.Name}{(d.SourceName != null && d.SourceName != d.Name ? $" (source {d.SourceName})" : "")}: {d.Reason}");
                 foreach (var w in result.Warnings) tool.Warning(w.ToString());
                 return ExitCodes.Success;
             });
@@ -102,25 +89,9 @@ internal static class MergeCommand
         return command;
     }
 
-    /// <summary>A configuration tree given as itself (holding mdevice.d) or as a root holding etc/conf.</summary>
-    private static (string ConfDir, bool IsRoot) ConfDir(string dir)
+    private static string ReadFile(string path, string what)
     {
-        var conf = Path.Combine(dir, "etc", "conf");
-        return !Directory.Exists(Path.Combine(dir, "mdevice.d")) && Directory.Exists(conf) ? (conf, true) : (dir, false);
+        FileKinds.RequireRegularFile(path, what);
+        return File.ReadAllText(path);
     }
-
-    private static string ReadFile(string path, string what) =>
-        File.Exists(path) ? File.ReadAllText(path) : throw new UserError($"{what} '{path}' does not exist");
-
-    /// <summary>Stable names for --json and the listing.</summary>
-    public static string Fate(DriverFate fate) => fate switch
-    {
-        DriverFate.TargetOnlyKept => "target-only-kept",
-        DriverFate.TargetOnlyDropped => "target-only-dropped",
-        DriverFate.Merged => "merged",
-        DriverFate.TakenFromTarget => "taken-from-target",
-        DriverFate.SourceOnlyIncluded => "source-only-included",
-        DriverFate.SourceOnlyLeftOut => "source-only-left-out",
-        _ => "source-only-no-majors",
-    };
 }

@@ -95,7 +95,7 @@ public class KstuffCommandTests : IDisposable
         Assert.True(JsonDocument.Parse(withTools.StdOut).RootElement.GetProperty("bundle").GetProperty("idtools").GetBoolean());
 
         var defeated = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle", "--json", "-B"], env);   // -B defeats the rc's -F and -T
-        Assert.Equal("uptodate", JsonDocument.Parse(defeated.StdOut).RootElement.GetProperty("outcome").GetString());
+        Assert.Equal("up-to-date", JsonDocument.Parse(defeated.StdOut).RootElement.GetProperty("outcome").GetString());
 
         _dir.Write("home/.kstuff.rc", "-bq\n-d\n");
         var broken = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle"], env);
@@ -177,14 +177,16 @@ public class KstuffCommandTests : IDisposable
         var bundle = Path.Combine(Root, "i386at/etc/conf/kstuff.d/bundle.Z");
         var target = new ConfTreeWriter(_dir["tgt"]).Driver("asyc", "ch", cmaj: "7", driverO: "old").Driver("hw", "h")
             .File("include.d/sys/types.h", "old header").File("init.d/asyc", "target init");
-        var r = Kstuff("merge", bundle, target.Root, "-o", _dir["out"], "--json");
+        Directory.CreateDirectory(_dir["tmp"]);
+        var r = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "merge", bundle, target.Root, "-o", _dir["out"], "--json"],
+            new Dictionary<string, string?> { ["TMPDIR"] = _dir["tmp"] });
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Equal("object", File.ReadAllText(_dir["out/pack.d/asyc/Driver.o"]));
         Assert.EndsWith("\t7\n", File.ReadAllText(_dir["out/mdevice.d/asyc"]));
         Assert.Equal("typedef int pid_t;\n", File.ReadAllText(_dir["out/include.d/sys/types.h"]));
         Assert.Equal("target init", File.ReadAllText(_dir["out/init.d/asyc"]));
         Assert.True(File.Exists(_dir["out/mdevice.d/ktest"]) && File.Exists(_dir["out/mdevice.d/hw"]));
-        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "git-kstuff-merge-*"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir["tmp"]));
     }
 
     [Fact]
@@ -196,5 +198,40 @@ public class KstuffCommandTests : IDisposable
         Assert.Equal(1, r.ExitCode);
         Assert.Equal($"fatal: {Path.Combine(_dir["src"], "node.d/a")}:1: bad node type 'q' (b or c, optionally :offset)\n", r.StdErr);
         Assert.False(Directory.Exists(_dir["out"]));
+    }
+
+    [Theory]
+    [InlineData("etc/conf/cf.d/pipe")]
+    [InlineData("etc/conf/mdevice.d/pipe")]
+    [InlineData("usr/include/sys/pipe.h")]
+    public void A_fifo_in_the_tree_is_refused_at_once_not_waited_for(string where)
+    {
+        var fifo = Path.Combine(Root, "i386at", where);
+        Assert.Equal(0, ProcessRunner.Run(_dir.Path, "mkfifo", [fifo]).ExitCode);
+        var r = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle", "--root", Root, "--mach", "i386at"],
+            new Dictionary<string, string?> { ["HOME"] = _dir.Path, ["KSTUFF_SYSTEM_RC"] = "" }, timeoutMs: 60_000);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"fatal: '{fifo}' is a FIFO (named pipe): a kernel configuration tree holds only files, directories and symbolic links\n", r.StdErr);
+        Assert.False(File.Exists(Path.Combine(Root, "i386at/etc/conf/kstuff.d/bundle.Z")));
+    }
+
+    [Fact]
+    public void A_malformed_master_inside_a_bundle_is_named_by_bundle_and_member()
+    {
+        var bundle = _dir["crafted.Z"];
+        GitKsplice.Kstuff.Bundles.BundleArchive.Write(bundle,
+        [
+            GitKsplice.Kstuff.Bundles.ArchiveEntry.Directory("mdevice.d"),
+            GitKsplice.Kstuff.Bundles.ArchiveEntry.Bytes("mdevice.d/foo", "$version 2\nfoo\tfoo_\tocH\n"u8.ToArray()),
+        ], DateTimeOffset.UtcNow);
+        var target = new ConfTreeWriter(_dir["tgt"]).Driver("a");
+        Directory.CreateDirectory(_dir["tmp"]);
+        var r = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "merge", bundle, target.Root, "-o", _dir["out"]],
+            new Dictionary<string, string?> { ["TMPDIR"] = _dir["tmp"] });
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith($"fatal: {bundle}(mdevice.d/foo):2: ", r.StdErr);
+        Assert.Single(r.StdErr.TrimEnd('\n').Split('\n'));
+        Assert.False(Directory.Exists(_dir["out"]));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir["tmp"]));
     }
 }

@@ -40,6 +40,7 @@ public static class BundleArchive
     /// <summary>The members of a bundle, decompressing it when it is gzip-compressed.</summary>
     public static IEnumerable<CpioMember> Read(string path)
     {
+        GitKsplice.IO.FileKinds.RequireRegularFile(path, "bundle");
         using var file = File.OpenRead(path);
         var head = new byte[2];
         int n = file.Read(head);

@@ -16,10 +16,26 @@ namespace GitKsplice.Kstuff.Bundles;
 public sealed record BundleRequest(string Root, string Mach, IReadOnlyList<DatabaseFile> Databases, bool Force, bool Idtools,
     bool CheckOnly, string? CrossIdtools, DateTimeOffset EntryTime)
 {
-    public string BuildTree => Path.Combine(Root, Mach);
+    /// <summary>$ROOT/$MACH.</summary>
+    public string MachineTree => Path.Combine(Root, Mach);
 }
 
 public enum BundleOutcome { Built, UpToDate, Stale, PreBuilt }
+
+/// <summary>The bundle's words on the wire (--json).</summary>
+public static class BundleNames
+{
+    public static readonly Json.WireTable<BundleOutcome> Outcomes = new(
+        (BundleOutcome.Built, "built"),
+        (BundleOutcome.UpToDate, "up-to-date"),
+        (BundleOutcome.Stale, "stale"),
+        (BundleOutcome.PreBuilt, "pre-built"));
+
+    public static readonly Json.WireTable<BundleFileState> States = new(
+        (BundleFileState.Present, "present"),
+        (BundleFileState.Missing, "missing"),
+        (BundleFileState.Replaced, "replaced"));
+}
 
 /// <summary>The outcome; <see cref="Note"/> is set when a bundle was built, <see cref="Warnings"/> says what was left out.</summary>
 public sealed record BundleResult(BundleOutcome Outcome, string BundlePath, string Reason, BundleNote? Note, DatabaseEntry? DatabaseEntry)
@@ -36,7 +52,7 @@ public static class BundleBuilder
     public static (string Path, DatabaseEntry? Entry) Locate(BundleRequest request)
     {
         var entry = DatabaseFile.Find(request.Databases, request.Root, request.Mach);
-        return (entry?.BundleFile ?? Path.GetFullPath(Path.Combine(request.BuildTree, DefaultLocation)), entry);
+        return (entry?.BundleFile ?? Path.GetFullPath(Path.Combine(request.MachineTree, DefaultLocation)), entry);
     }
 
     public static BundleResult Build(BundleRequest request, DateTimeOffset now)
@@ -51,15 +67,15 @@ public static class BundleBuilder
             return new BundleResult(BundleOutcome.PreBuilt, path, $"pre-built ({entry.Where}): not rebuilt", null, entry);
         }
 
-        if (!Directory.Exists(request.BuildTree))
-            throw new UserError($"no kernel build tree at '{request.BuildTree}' ($ROOT/$MACH)");
-        var (current, why) = IsCurrent(path, request.BuildTree);
+        if (!Directory.Exists(request.MachineTree))
+            throw new UserError($"no kernel build tree at '{request.MachineTree}' ($ROOT/$MACH)");
+        var (current, why) = IsCurrent(path, request.MachineTree);
         if (request.CheckOnly)
             return new BundleResult(current ? BundleOutcome.UpToDate : BundleOutcome.Stale, path, why + " (-Q: not built)", null, entry);
         if (current && !request.Force)
             return new BundleResult(BundleOutcome.UpToDate, path, why, null, entry);
 
-        var contents = BundleCollector.Collect(request.BuildTree, request.Idtools, request.CrossIdtools, path);
+        var contents = BundleCollector.Collect(request.MachineTree, request.Idtools, request.CrossIdtools, path);
         BundleArchive.Write(path, contents.Entries, request.EntryTime);
         var size = new FileInfo(path).Length;
         var note = new BundleNote(path, Sha256Of(path), size, now, Path.GetFullPath(request.Root), request.Mach,
@@ -68,11 +84,11 @@ public static class BundleBuilder
     }
 
     /// <summary>A bundle is current when it exists and is not older than the newest pack.d/*/Driver.o.</summary>
-    public static (bool Current, string Why) IsCurrent(string bundlePath, string buildTree)
+    public static (bool Current, string Why) IsCurrent(string bundlePath, string machineTree)
     {
         var bundle = new FileInfo(bundlePath);
         if (!bundle.Exists) return (false, "no bundle yet");
-        var newest = BundleCollector.NewestDriverObject(buildTree);
+        var newest = BundleCollector.NewestDriverObject(machineTree);
         if (newest != null && newest > bundle.LastWriteTimeUtc) return (false, "a pack.d/*/Driver.o is newer than the bundle");
         return (true, "up to date (no pack.d/*/Driver.o is newer)");
     }

@@ -1,4 +1,5 @@
 using GitKsplice.Cli;
+using GitKsplice.IO;
 using GitKsplice.Kstuff.Config;
 
 namespace GitKsplice.Kstuff.Bundles;
@@ -20,20 +21,20 @@ public static class BundleCollector
     public const string IncludeDirectory = "include.d";
     private const int DirectoryMode = TreeFile.ExecutableMode;
 
-    public static string ConfDir(string buildTree) => Path.Combine(buildTree, "etc", "conf");
-    public static string IncludeDir(string buildTree) => Path.Combine(buildTree, "usr", "include");
+    public static string ConfDir(string machineTree) => Path.Combine(machineTree, "etc", "conf");
+    public static string IncludeDir(string machineTree) => Path.Combine(machineTree, "usr", "include");
 
-    /// <param name="buildTree">$ROOT/$MACH.</param>
+    /// <param name="machineTree">$ROOT/$MACH.</param>
     /// <param name="idtools">-T: include the idtools.</param>
     /// <param name="crossIdtools">Where the cross environment keeps idtools, used when the tree has none.</param>
     /// <param name="bundlePath">The bundle being built: never packed into itself, wherever a database puts it.</param>
-    public static BundleContents Collect(string buildTree, bool idtools, string? crossIdtools, string? bundlePath = null)
+    public static BundleContents Collect(string machineTree, bool idtools, string? crossIdtools, string? bundlePath = null)
     {
         var self = bundlePath == null ? null : Path.GetFullPath(bundlePath);
-        var conf = ConfDir(buildTree);
+        var conf = ConfDir(machineTree);
         if (!Directory.Exists(conf))
             throw new UserError($"no kernel configuration tree at '{conf}' (run \"make -f unix.mk headinstall install\" first)");
-        var include = IncludeDir(buildTree);
+        var include = IncludeDir(machineTree);
         if (!Directory.Exists(include))
             throw new UserError($"no kernel include files at '{include}' (run \"make -f unix.mk headinstall\" first)");
 
@@ -79,9 +80,9 @@ public static class BundleCollector
     }
 
     /// <summary>The newest pack.d/*/Driver.o of the tree, which a bundle must not be older than.</summary>
-    public static DateTime? NewestDriverObject(string buildTree)
+    public static DateTime? NewestDriverObject(string machineTree)
     {
-        var pack = Path.Combine(ConfDir(buildTree), "pack.d");
+        var pack = Path.Combine(ConfDir(machineTree), "pack.d");
         if (!Directory.Exists(pack)) return null;
         DateTime? newest = null;
         foreach (var dir in Directory.EnumerateDirectories(pack))
@@ -107,6 +108,7 @@ public static class BundleCollector
         }
         if (info is DirectoryInfo) return ArchiveEntry.Directory(archivePath, DirectoryMode);
         var path = info.FullName;
+        FileKinds.RequireOrdinary(path, ConfigTree.OnlyOrdinaryFiles);
         var executable = !OperatingSystem.IsWindows() && (info.UnixFileMode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
         return new ArchiveEntry(archivePath, EntryKind.File, executable ? TreeFile.ExecutableMode : TreeFile.RegularMode, ((FileInfo)info).Length, () => File.OpenRead(path));
     }

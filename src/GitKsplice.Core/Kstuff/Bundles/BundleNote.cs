@@ -17,7 +17,7 @@ public sealed record BundleNote(string Path, string Sha256, long Size, DateTimeO
     public NoteRecord ToRecord() => new NoteRecord(Kind, Path)
         .Add("sha256", Sha256)
         .Add("size", Size.ToString(CultureInfo.InvariantCulture))
-        .Add("time", Time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))
+        .Add("time", Json.WireTime.Format(Time))
         .Add("root", Root)
         .Add("mach", Mach)
         .Add("idtools", Idtools ? "yes" : "no")
@@ -27,7 +27,7 @@ public sealed record BundleNote(string Path, string Sha256, long Size, DateTimeO
     public static BundleNote? FromRecord(NoteRecord r) => r.Kind != Kind ? null : new(
         r.Name, r.Get("sha256") ?? "",
         long.TryParse(r.Get("size"), CultureInfo.InvariantCulture, out var size) ? size : -1,
-        DateTimeOffset.TryParse(r.Get("time"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : DateTimeOffset.UnixEpoch,
+        Json.WireTime.Parse(r.Get("time")) ?? DateTimeOffset.UnixEpoch,
         r.Get("root") ?? "", r.Get("mach") ?? "", r.Get("idtools") == "yes",
         (r.Get("drivers") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
         int.TryParse(r.Get("files"), CultureInfo.InvariantCulture, out var files) ? files : 0);

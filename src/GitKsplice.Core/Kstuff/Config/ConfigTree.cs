@@ -1,4 +1,5 @@
 using GitKsplice.Cli;
+using GitKsplice.IO;
 
 namespace GitKsplice.Kstuff.Config;
 
@@ -31,9 +32,10 @@ public sealed class ConfigTree
     /// <summary>
     /// Reads the tree rooted at <paramref name="confDir"/> (the directory holding mdevice.d). Files idbuild
     /// regenerates are skipped. A malformed Master, System, Node or res_major file is a
-    /// <see cref="ConfigFormatException"/> naming the file and line.
+    /// <see cref="ConfigFormatException"/> naming the file and line; <paramref name="displayName"/> maps a tree
+    /// path to that name (by default the file's path on disk).
     /// </summary>
-    public static ConfigTree Load(string confDir, TreeSide origin = TreeSide.Source)
+    public static ConfigTree Load(string confDir, TreeSide origin = TreeSide.Source, Func<string, string>? displayName = null)
     {
         if (!Directory.Exists(confDir))
             throw new UserError($"configuration tree '{confDir}' does not exist");
@@ -47,7 +49,7 @@ public sealed class ConfigTree
             else
                 files.Add(new TreeFile(relative, new DiskFileContent(info.FullName), ModeOf(info), origin));
         }
-        return FromFiles(files, origin, file => Path.Combine(root, file));
+        return FromFiles(files, origin, displayName ?? (file => Path.Combine(root, file)));
     }
 
     /// <summary>
@@ -165,6 +167,9 @@ public sealed class ConfigTree
         }
     }
 
+    /// <summary>Why a FIFO or a device in a tree is refused: reading one would block or never end.</summary>
+    public const string OnlyOrdinaryFiles = "a kernel configuration tree holds only files, directories and symbolic links";
+
     internal static IEnumerable<(string Relative, FileSystemInfo Info)> Walk(string root, string prefix)
     {
         var dir = new DirectoryInfo(prefix.Length == 0 ? root : Path.Combine(root, prefix));
@@ -174,8 +179,10 @@ public sealed class ConfigTree
             if (entry is DirectoryInfo && entry.LinkTarget == null)
             {
                 foreach (var inner in Walk(root, relative)) yield return inner;
+                continue;
             }
-            else yield return (relative, entry);
+            if (entry.LinkTarget == null) FileKinds.RequireOrdinary(entry.FullName, OnlyOrdinaryFiles);
+            yield return (relative, entry);
         }
     }
 

@@ -1,4 +1,5 @@
 using GitKsplice.Cli;
+using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Options;
 
 namespace GitKsplice.Kstuff.Delivery;
@@ -9,6 +10,18 @@ public sealed record KernelChoice(string Label, string Root, string Mach, Databa
     public static KernelChoice FromDatabase(DatabaseEntry e) =>
         new(e.Comment.Trim().Length > 0 ? $"{e.Comment.Trim()} ({e.Root}:{e.Mach}{(e.PreBuilt ? ", pre-built" : "")})" : $"{e.Root}:{e.Mach}{(e.PreBuilt ? " (pre-built)" : "")}",
             e.Root, e.Mach, e);
+
+    /// <summary>The menu: every database entry, then $ROOT/$MACH when that tree exists and no entry names it.</summary>
+    public static List<KernelChoice> All(IReadOnlyList<DatabaseFile> databases, MachineTree? configured)
+    {
+        var choices = databases.SelectMany(d => d.Entries).Select(FromDatabase).ToList();
+        if (configured != null && Directory.Exists(configured.Path) && !choices.Any(c => c.Root == configured.Root && c.Mach == configured.Mach))
+            choices.Add(new KernelChoice($"$ROOT/$MACH ({configured.Path})", configured.Root, configured.Mach, null));
+        return choices;
+    }
+
+    /// <summary>The chosen kernel's tree, with the cross environment's idtools from the settings.</summary>
+    public MachineTree Tree(KstuffSettings settings) => MachineTree.Resolve(settings, Root, Mach);
 }
 
 /// <summary>

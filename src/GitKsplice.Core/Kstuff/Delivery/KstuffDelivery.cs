@@ -1,4 +1,7 @@
 using GitKsplice.Cli;
+using GitKsplice.Git;
+using GitKsplice.Json;
+using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
 using GitKsplice.Kstuff.Options;
@@ -22,17 +25,41 @@ public enum DeliveryMode
 /// <summary>A changed Driver.o for -Q: the driver and the file in the source tree.</summary>
 public sealed record QuickFile(string Driver, string LocalPath);
 
-/// <summary>What a delivery sends: the source tree (normal and -M), the changed objects (-Q), the -c command file.</summary>
-public sealed record DeliveryInput(Func<ConfigTree>? Source = null, IReadOnlyList<QuickFile>? QuickFiles = null, IReadOnlyList<string>? CommandFiles = null,
-    IReadOnlyDictionary<string, string>? Renames = null);
+/// <summary>What a delivery reads from git config, read once, before anything runs.</summary>
+/// <param name="Idbuild">kstuff.idbuild, an absolute path on the target; null to look in the tree, then /etc/conf/bin.</param>
+public sealed record DeliverySettings(IReadOnlyList<string> SshCommand, bool Multiplex, string? Idbuild)
+{
+    public static DeliverySettings From(KstuffSettings settings)
+    {
+        var idbuild = settings.Idbuild is { Length: > 0 } configured ? configured : null;
+        if (idbuild != null && !idbuild.StartsWith('/'))
+            throw new UserError($"git config kstuff.idbuild must be an absolute path on the target, not '{idbuild}'");
+        return new DeliverySettings(settings.SshCommand, settings.SshMultiplex, idbuild);
+    }
+}
+
+/// <summary>What to deliver, and where: everything a delivery needs, resolved by the command before it starts.</summary>
+/// <param name="Source">The $ROOT/$MACH chosen (batch mode, or the menu).</param>
+/// <param name="CommandFiles">The -c command files, found already.</param>
+public sealed record DeliveryRequest(
+    DeliveryMode Mode,
+    KstuffOptions Options,
+    MachineTree Source,
+    IReadOnlyList<DatabaseFile> Databases,
+    TargetAddress Address,
+    TargetLayout Layout,
+    IReadOnlyList<string> CommandFiles,
+    IReadOnlyDictionary<string, string>? Renames,
+    DeliverySettings Settings);
 
 /// <summary>
-/// The delivery of kstuff(1): read the target's configuration, merge here, stage the merged tree on the
-/// target, run the -c command, idbuild and idmknod there, then install — the unix rotation for kname unix.
-/// Nothing live on the target changes before the build succeeded, and a failed step leaves the target as
-/// it was (the staging directory is removed, an install is undone step by step).
+/// The delivery of kstuff(1): bundle $ROOT/$MACH when needed, read the target's configuration, merge here,
+/// stage the merged tree on the target, run the -c command, idbuild and idmknod there, then install — the
+/// unix rotation for kname unix. Nothing live on the target changes before the build succeeded, and a failed
+/// step leaves the target as it was (the staging directory is removed, an install is undone step by step).
+/// A request goes in; an outcome comes out, recorded in the bundle's note in one place whatever it is.
 /// </summary>
-public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings settings, ToolOutput output, string workRoot)
+public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput output)
 {
     /// <summary>The mode the options ask for; -I, -M and -Q exclude each other.</summary>
     public static DeliveryMode ModeOf(KstuffOptions o)
@@ -42,304 +69,366 @@ public sealed class KstuffDelivery(KstuffOptions options, KstuffSettings setting
         return o.IdbuildOnly ? DeliveryMode.BuildOnly : o.MergeOnly ? DeliveryMode.MergeOnly : o.Quick ? DeliveryMode.Quick : DeliveryMode.Normal;
     }
 
-    private readonly DeliveryMode _mode = ModeOf(options);
-
-    private string? _currentStep;
-
-    public DeliveryRecord Deliver(Target target, TargetLayout layout, DeliveryInput input)
-    {
-        var started = DateTimeOffset.UtcNow;
-        var mode = _mode switch
-        {
-            DeliveryMode.BuildOnly => "idbuild only (-I)",
-            DeliveryMode.MergeOnly => "merge only (-M)",
-            DeliveryMode.Quick => "quick (-Q)",
-            _ => "normal",
-        };
-        try
-        {
-            var lockDir = target.PathOf(layout.LockDir);
-            var holder = $"{TargetLayout.Login()}@{System.Net.Dns.GetHostName()} pid {Environment.ProcessId} since {started:yyyy-MM-dd HH:mm:ss}Z";
-            Step("locking", () => target.RunStep($"locking {layout.LockDir}", RemoteScripts.Lock, [lockDir, holder]));
-            try
-            {
-                var drivers = _mode switch
-                {
-                    DeliveryMode.BuildOnly => BuildOnly(target, layout),
-                    DeliveryMode.Quick => Quick(target, layout, input.QuickFiles ?? []),
-                    _ => Full(target, layout, input),
-                };
-                return new DeliveryRecord(target.Display, layout.Kname, mode, started, "ok", null, drivers);
-            }
-            finally
-            {
-                if (target.Run(RemoteScripts.Remove, [lockDir], uninterruptible: true).ExitCode != 0)
-                    output.Warning($"could not remove the lock {layout.LockDir} on {target.Display}");
-            }
-        }
-        catch (Exception e) when (e is UserError or OperationCanceledException)
-        {
-            var result = e is UserError ? "failed: " + e.Message : "interrupted";
-            Failed = new DeliveryRecord(target.Display, layout.Kname, mode, started, result, _currentStep);
-            throw;
-        }
-    }
-
-    /// <summary>The record of a delivery that threw, for the note.</summary>
-    public DeliveryRecord? Failed { get; private set; }
-
-    private IReadOnlyList<string> Full(Target target, TargetLayout layout, DeliveryInput input)
-    {
-        var source = Step("reading the bundle", () => input.Source!());
-        output.Info($"Reading the configuration of {target.Display}:{layout.MergeTree}");
-        var targetTree = Step("reading the configuration", () => TargetReader.ReadConfiguration(target, layout.MergeTree));
-        var devMajors = Step("listing /dev", () => TargetReader.ReadDeviceMajors(target));
-
-        var merge = Step("merging", () => ConfigMerge.Merge(source, targetTree, new MergeOptions
-        {
-            Stuff = options.Stuff,
-            Renames = input.Renames ?? new Dictionary<string, string>(),
-            DevMajors = devMajors,
-        }));
-        foreach (var warning in merge.Warnings) output.Warning("WARNING: " + warning);
-        foreach (var d in merge.Decisions) output.Verbose($"  {d.Name}: {d.Fate}: {d.Reason}");
-        var included = merge.Decisions.Where(d => d.Incorporated).Select(d => d.Name).ToList();
-        output.Info($"Merged {included.Count} drivers ({merge.SourceOnlyIncluded.Count()} from the source only, {merge.Warnings.Count} warnings)");
-
-        var stage = target.PathOf(layout.BuildTree);
-        var staged = false;
-        try
-        {
-            SendTree(target, merge.Merged.Files().ToList(), stage, layout.BuildTree);
-            staged = true;
-            var fromTarget = merge.Decisions.Where(d => d.Fate is DriverFate.TargetOnlyKept or DriverFate.TakenFromTarget).Select(d => d.Name).ToList();
-            if (fromTarget.Count > 0)
-                Step("copying the target's drivers", () => target.RunStep("copying the target's drivers", RemoteScripts.CopyDriverPacks,
-                    [target.PathOf(layout.MergeTree), stage, .. fromTarget]));
-            foreach (var command in input.CommandFiles ?? []) RunCommand(target, layout, command, stage);
-            if (_mode == DeliveryMode.MergeOnly)
-            {
-                if (layout.IsUnix)
-                {
-                    output.Info($"Merged tree left in {target.Display}:{layout.BuildTree}; 'git kstuff -I {HostOperand(target)}:unix' builds and installs it");
-                    return included;
-                }
-                Install(target, layout, InstallPlans.Named(target, layout, moveTree: true, installKernel: false));
-                output.Info($"Merged tree installed as {target.Display}:{layout.ConfTree} (no idbuild: -M)");
-                return included;
-            }
-            Build(target, stage);
-            var sourceOnly = merge.SourceOnlyIncluded.ToList();
-            if (sourceOnly.Count > 0) output.Info($"Device nodes for {string.Join(", ", sourceOnly)} come last (idmknod -s: no node is removed)");
-            var plan = layout.IsUnix ? InstallPlans.UnixRotation(target) : InstallPlans.Named(target, layout, moveTree: true, installKernel: true);
-            Install(target, layout, plan.WithDeviceNodes(target, Idbuild(target), sourceOnly));
-            staged = false;
-            output.Info($"Installed {target.Display}:{layout.Kernel} and {layout.ConfTree}");
-            return included;
-        }
-        catch (Exception e) when ((e is UserError or OperationCanceledException) && (staged || _currentStep == "sending the merged tree"))
-        {
-            RemoveQuietly(target, stage);
-            throw;
-        }
-    }
-
-    /// <summary>-I: idbuild the tree already on the target and install its kernel.</summary>
-    private IReadOnlyList<string> BuildOnly(Target target, TargetLayout layout)
-    {
-        if (layout.IsUnix)
-        {
-            // A tree left by "-M host:unix" waits in /etc/.kbundle: it is built and rotated in.
-            var pending = Step("looking for /etc/.kbundle", () => target.Run("[ -d \"$1\" ]", [target.PathOf(layout.BuildTree)])).ExitCode == 0;
-            if (pending)
-            {
-                Build(target, target.PathOf(layout.BuildTree));
-                Install(target, layout, InstallPlans.UnixRotation(target));
-            }
-            else
-            {
-                Build(target, target.PathOf(layout.ConfTree));
-                Install(target, layout, InstallPlans.UnixKernelOnly(target));
-            }
-        }
-        else
-        {
-            Build(target, target.PathOf(layout.ConfTree));
-            Install(target, layout, InstallPlans.Named(target, layout, moveTree: false, installKernel: true));
-        }
-        output.Info($"Installed {target.Display}:{layout.Kernel}");
-        return [];
-    }
+    /// <summary>What the steps on the target send, and which commit's note records the delivery.</summary>
+    private sealed record Prepared(string BundlePath, string NoteCommit, IReadOnlyList<QuickFile> QuickFiles);
 
     /// <summary>
-    /// -Q: the changed Driver.o files replace the tree's (the old ones kept until the end), idbuild -KQ
-    /// runs in the tree, and the kernel is installed; all one plan, undone as a whole if a step fails.
+    /// Delivers. Bad input and a bundle that cannot be built throw before the target is touched; from the
+    /// lock on, whatever happens ends in the outcome, already recorded. <paramref name="interrupt"/> (^C) stops
+    /// the running step; the clean-up on the target still runs.
     /// </summary>
-    private IReadOnlyList<string> Quick(Target target, TargetLayout layout, IReadOnlyList<QuickFile> files)
+    public DeliveryOutcome Run(DeliveryRequest request, CancellationToken interrupt)
     {
-        if (files.Count == 0)
-        {
-            output.Info("No Driver.o changed since the bundle was built: nothing to send");
-            return [];
-        }
-        var local = Path.Combine(workRoot, "quick");
-        if (Directory.Exists(local)) Directory.Delete(local, recursive: true);
-        foreach (var f in files)
-        {
-            var dest = Path.Combine(local, "pack.d", f.Driver, "Driver.o");
-            Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
-            File.Copy(f.LocalPath, dest);
-        }
-        output.Info($"Sending {files.Count} changed Driver.o: {string.Join(", ", files.Select(f => f.Driver))}");
-        var quickStage = target.PathOf(layout.QuickStage);
+        var work = Path.Combine(repository.CommonDir, "kstuff", $"deliver-{Environment.ProcessId}");
+        var prepared = Prepare(request);
+        using var target = Target.Open(request.Address, request.Settings.SshCommand, request.Settings.Multiplex);
+        target.Interrupt = interrupt;
         try
         {
-            Send(target, local, quickStage, layout.QuickStage);
-            var plan = new InstallPlan()
-                .Variable("T", target.PathOf(layout.ConfTree))
-                .Variable("Q", quickStage)
-                .Variable("S", target.PathOf(layout.ConfTree))
-                .Variable("IDB", Idbuild(target))
-                .Variable("R", target.Address.Root)
-                .Step($"replace the changed drivers in {layout.ConfTree}",
-                    """
-                    [ -d "$T" ] || { echo "no tree $T: deliver the kernel once without -Q"; exit 1; }
-                    mkdir -p "$W/drivers"; : > "$W/new-drivers"
-                    (cd "$Q" && find pack.d -type f -print) | while IFS= read -r f; do
-                      d=$(dirname "$f")
-                      if [ ! -d "$T/$d" ]; then echo "kstuff: $d is not in $T: not sent"; continue; fi
-                      if [ -e "$T/$f" ]; then mkdir -p "$W/drivers/$(dirname "$f")" && cp -p "$T/$f" "$W/drivers/$f" || exit 1
-                      else echo "$f" >> "$W/new-drivers" || exit 1; fi
-                      mkdir -p "$T/$(dirname "$f")" && cp -p "$Q/$f" "$T/$f" || exit 1
-                    done
-                    """,
-                    """
-                    if [ -e "$W/new-drivers" ]; then while IFS= read -r f; do rm -f "$T/$f"; done < "$W/new-drivers"; fi
-                    if [ -d "$W/drivers" ]; then (cd "$W/drivers" && find pack.d -type f -print) | while IFS= read -r f; do cp -p "$W/drivers/$f" "$T/$f"; done; fi
-                    true
-                    """)
-                .Step("idbuild -KQ", "set -- " + string.Join(' ', IdbuildFlags(quick: true)) + "\n" + RemoteScripts.BuildBody, "true");
-            var kernelPlan = layout.IsUnix ? InstallPlans.UnixKernelOnly(target) : InstallPlans.Named(target, layout, moveTree: false, installKernel: true);
-            foreach (var step in kernelPlan.Steps) plan.Step(step.Name, step.Do, step.Undo);
-            plan.Variable("C", target.PathOf(layout.ConfTree)).Variable("ST", target.PathOf(TargetLayout.StandDir)).Variable("K", layout.Kname);
-            plan.Commit = kernelPlan.Commit + $"\nrm -rf \"$Q\"";
-            Install(target, layout, plan);
-        }
-        catch (Exception e) when (e is UserError or OperationCanceledException)
-        {
-            RemoveQuietly(target, quickStage);
-            throw;
+            Directory.CreateDirectory(work);
+            var outcome = new OnTarget(request, target, output, work).Deliver(prepared);
+            new DeliveryNotes(repository).Record(prepared.NoteCommit, File.Exists(prepared.BundlePath) ? prepared.BundlePath : null, outcome.Record);
+            return outcome;
         }
         finally
         {
-            if (Directory.Exists(local)) Directory.Delete(local, recursive: true);
+            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
         }
-        output.Info($"Installed {target.Display}:{layout.Kernel} (idbuild -KQ)");
-        return files.Select(f => f.Driver).ToList();
     }
 
-    private void SendTree(Target target, IReadOnlyList<TreeFile> files, string remoteDir, string shownAs)
+    /// <summary>The bundle (built when missing or stale, except for -I and -Q) and, for -Q, the changed Driver.o files.</summary>
+    private Prepared Prepare(DeliveryRequest request)
     {
-        var progress = new Progress(output, $"Sending to {target.Display}:{shownAs}", TreeTar.Size(files));
-        Step("sending the merged tree", () => target.RunStep("sending the merged tree", RemoteScripts.ReceiveTree, [remoteDir],
-            input: s => TreeTar.Write(files, s, progress.Report)));
-        progress.Done($"{files.Count} files");
-    }
-
-    private void Send(Target target, string localTree, string remoteDir, string shownAs)
-    {
-        var total = TreeTar.Size(localTree);
-        var progress = new Progress(output, $"Sending to {target.Display}:{shownAs}", total);
-        Step("sending the merged tree", () => target.RunStep("sending the merged tree", RemoteScripts.ReceiveTree, [remoteDir],
-            input: s => TreeTar.Write(localTree, s, progress.Report)));
-        progress.Done();
-    }
-
-    private void RunCommand(Target target, TargetLayout layout, string commandFile, string stage)
-    {
-        output.Info($"Running {Path.GetFileName(commandFile)} {target.PathOf(layout.MergeTree)} {stage} on {target.Display}");
-        var bytes = File.ReadAllBytes(commandFile);
-        Step("the -c command", () => target.RunStep("the -c command", RemoteScripts.RunCommand,
-            [target.PathOf(layout.CommandFile), target.PathOf(layout.MergeTree), stage], input: s => s.Write(bytes), onLine: Remote));
-    }
-
-    private void Build(Target target, string tree)
-    {
-        var flags = IdbuildFlags(quick: false);
-        output.Info($"Building on {target.Display} (idbuild {string.Join(' ', flags)})");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        Step("idbuild", () => target.RunStep("idbuild", RemoteScripts.Build, [tree, Idbuild(target), target.Address.Root, .. flags], onLine: Remote));
-        output.Info($"Built in {clock.Elapsed.TotalSeconds:0.0}s");
-    }
-
-    /// <summary>Runs an install plan; after a dropped connection the target's log says how it ended.</summary>
-    private void Install(Target target, TargetLayout layout, InstallPlan plan)
-    {
-        var (script, args) = plan.Render(target.PathOf(layout.UndoDir), target.PathOf(layout.InstallLog));
-        _currentStep = "installing";
-        // Once begun, an install runs to its end (or is undone) on the target; an interrupt waits for it.
-        var run = target.Run(script, args, onLine: Remote, uninterruptible: true);
-        if (run.ExitCode == 0) return;
-        var failedStep = run.Output.Split('\n').LastOrDefault(l => l.StartsWith("kstuff: step failed: ", StringComparison.Ordinal));
-        if (run.ConnectionLost)
+        var head = repository.ResolveCommit("HEAD");
+        var bundleRequest = new BundleRequest(request.Source.Root, request.Source.Mach, request.Databases, request.Options.ForceBundle,
+            request.Options.Idtools, CheckOnly: false, request.Source.CrossIdtools, head.Committer.When);
+        var bundlePath = BundleBuilder.Locate(bundleRequest).Path;
+        string? noteCommit = null;
+        IReadOnlyList<QuickFile> quickFiles = [];
+        switch (request.Mode)
         {
-            var log = target.Run(RemoteScripts.ReadLog, [target.PathOf(layout.InstallLog)], uninterruptible: true);
-            var lines = log.Output.TrimEnd('\n').Split('\n');
-            if (log.ExitCode == 0 && lines.Contains(InstallPlan.SuccessLine))
-            {
-                output.Warning($"the connection to {target.Display} dropped during the install, but the target finished it");
-                return;
-            }
-            var how = log.ExitCode == 0 && lines.Contains(InstallPlan.UndoneLine)
-                ? "the target undid it; it is as it was"
-                : $"the target finishes or undoes it by itself; its log is {layout.InstallLog}";
-            throw new TargetStepFailed("installing", target.Display, $"the connection was lost ({how})", log.Output);
+            case DeliveryMode.Quick:
+                noteCommit = QuickChanges.FindNote(repository, bundlePath).Commit;
+                var (changed, added) = QuickChanges.Changed(bundlePath, request.Source.Path);
+                foreach (var driver in added)
+                    output.Warning($"driver {driver} is not in the bundle: -Q sends no configuration, so deliver without -Q to add it");
+                quickFiles = changed;
+                break;
+            case DeliveryMode.BuildOnly:
+                break;
+            default:
+                var built = BundleBuilder.Build(bundleRequest, DateTimeOffset.UtcNow);
+                bundlePath = built.BundlePath;
+                if (built.Note != null)
+                {
+                    new BundleNotes(repository).Record(head.Sha, built.Note);
+                    noteCommit = head.Sha;
+                    output.Info($"Bundle {built.BundlePath}: built ({built.Reason}), {Progress.Size(built.Note.Size)}, {built.Note.Drivers.Count} drivers");
+                }
+                else output.Info($"Bundle {built.BundlePath}: {built.Reason}");
+                break;
         }
-        var reason = failedStep == null ? $"exit status {run.ExitCode}" : failedStep["kstuff: step failed: ".Length..] + "; every step before it was undone";
-        throw new TargetStepFailed("installing", target.Display, reason, run.Output);
+        noteCommit ??= new BundleNotes(repository).All().LastOrDefault(b => b.Note.Path == bundlePath)?.Commit ?? head.Sha;
+        return new Prepared(bundlePath, noteCommit, quickFiles);
     }
 
-    private List<string> IdbuildFlags(bool quick)
+    /// <summary>A step that failed: the typed step, and what went wrong (a user error, or the interrupt).</summary>
+    private sealed class StepFailed(DeliveryStep step, Exception cause) : Exception(cause.Message, cause)
     {
-        var flags = new List<string> { "-B" };
-        if (options.KeepTemporaries || quick) flags.Add("-K");
-        if (quick) flags.Add("-Q");
-        if (options.Static) flags.Add("-S");
-        if (options.DebugIdbuild) flags.Add("-#");
-        return flags;
+        public DeliveryStep Step { get; } = step;
     }
 
-    /// <summary>git config kstuff.idbuild (a path on the target), or "" to look in the tree, then /etc/conf/bin.</summary>
-    private string Idbuild(Target target) =>
-        settings.Idbuild is { } configured
-            ? configured.StartsWith('/') ? target.PathOf(configured) : throw new UserError($"git config kstuff.idbuild must be an absolute path on the target, not '{configured}'")
-            : "";
-
-    private void Remote(string line)
+    /// <summary>The steps of one delivery on one target.</summary>
+    private sealed class OnTarget(DeliveryRequest request, Target target, ToolOutput output, string workRoot)
     {
-        if (!output.Quiet) output.Err.WriteLine("remote: " + line);
+        private readonly KstuffOptions _options = request.Options;
+        private readonly TargetLayout _layout = request.Layout;
+        private readonly DeliveryMode _mode = request.Mode;
+
+        public DeliveryOutcome Deliver(Prepared prepared)
+        {
+            var started = DateTimeOffset.UtcNow;
+            DeliveryRecord Record(DeliveryResult result, DeliveryStep? step = null, string? error = null, IReadOnlyList<string>? drivers = null) =>
+                new(target.Display, _layout.Kname, _mode, started, result, step, error, drivers);
+            try
+            {
+                var lockDir = target.PathOf(_layout.LockDir);
+                var holder = $"{TargetLayout.Login()}@{System.Net.Dns.GetHostName()} pid {Environment.ProcessId} since {WireTime.Format(started)}";
+                RunStep(DeliveryStep.Locking, RemoteScripts.Lock, [lockDir, holder], label: $"locking {_layout.LockDir}");
+                try
+                {
+                    var drivers = _mode switch
+                    {
+                        DeliveryMode.BuildOnly => BuildOnly(),
+                        DeliveryMode.Quick => Quick(prepared.QuickFiles),
+                        _ => Full(prepared.BundlePath),
+                    };
+                    return new DeliveryOutcome(Record(DeliveryResult.Ok, drivers: drivers));
+                }
+                finally
+                {
+                    if (target.Run(RemoteScripts.Remove, [lockDir], uninterruptible: true).ExitCode != 0)
+                        output.Warning($"could not remove the lock {_layout.LockDir} on {target.Display}");
+                }
+            }
+            catch (StepFailed failed) when (failed.InnerException is OperationCanceledException)
+            {
+                return new DeliveryOutcome(Record(DeliveryResult.Interrupted, failed.Step));
+            }
+            catch (StepFailed failed)
+            {
+                var error = failed.InnerException as UserError ?? new UserError(failed.Message, inner: failed.InnerException);
+                // The build, the -c command and the install stream their output as they run, unless -q.
+                var streamed = !output.Quiet && failed.Step is DeliveryStep.Idbuild or DeliveryStep.RunningCommand or DeliveryStep.Installing;
+                var remote = failed.InnerException is TargetStepFailed onTarget && !streamed ? onTarget.RemoteOutput : "";
+                return new DeliveryOutcome(Record(DeliveryResult.Failed, failed.Step, error.Message), error, remote);
+            }
+        }
+
+        private IReadOnlyList<string> Full(string bundlePath)
+        {
+            using var source = Step(DeliveryStep.ReadingBundle, () => OpenedTree.Open(bundlePath, TreeSide.Source, workRoot));
+            output.Info($"Reading the configuration of {target.Display}:{_layout.MergeTree}");
+            var targetTree = Step(DeliveryStep.ReadingConfiguration, () => TargetReader.ReadConfiguration(target, _layout.MergeTree));
+            var devMajors = Step(DeliveryStep.ListingDevices, () => TargetReader.ReadDeviceMajors(target));
+
+            var merge = Step(DeliveryStep.Merging, () => ConfigMerge.Merge(source.Tree, targetTree, new MergeOptions
+            {
+                Stuff = _options.Stuff,
+                Renames = request.Renames ?? new Dictionary<string, string>(),
+                DevMajors = devMajors,
+            }));
+            foreach (var warning in merge.Warnings) output.Warning("WARNING: " + warning);
+            foreach (var d in merge.Decisions) output.Verbose($"  {d.Name}: {MergeNames.Fates[d.Fate]}: {d.Reason}");
+            var included = merge.Decisions.Where(d => d.Incorporated).Select(d => d.Name).ToList();
+            output.Info($"Merged {included.Count} drivers ({merge.SourceOnlyIncluded.Count()} from the source only, {merge.Warnings.Count} warnings)");
+
+            var stage = target.PathOf(_layout.StagingTree);
+            var staging = false;
+            try
+            {
+                // From here on the staging directory is ours to remove, whatever fails.
+                staging = true;
+                SendTree(DeliveryStep.SendingMergedTree, merge.Merged.Files().ToList(), stage, _layout.StagingTree);
+                var fromTarget = merge.Decisions.Where(d => d.Fate is DriverFate.TargetOnlyKept or DriverFate.TakenFromTarget).Select(d => d.Name).ToList();
+                if (fromTarget.Count > 0)
+                    RunStep(DeliveryStep.CopyingTargetDrivers, RemoteScripts.CopyDriverPacks, [target.PathOf(_layout.MergeTree), stage, .. fromTarget]);
+                foreach (var command in request.CommandFiles) RunCommand(command, stage);
+                if (_mode == DeliveryMode.MergeOnly)
+                {
+                    if (_layout.IsUnix)
+                    {
+                        staging = false;
+                        output.Info($"Merged tree left in {target.Display}:{_layout.StagingTree}; 'git kstuff -I {HostOperand()}:unix' builds and installs it");
+                        return included;
+                    }
+                    Install(InstallPlans.Named(target, _layout, moveTree: true, installKernel: false));
+                    staging = false;
+                    output.Info($"Merged tree installed as {target.Display}:{_layout.ConfTree} (no idbuild: -M)");
+                    return included;
+                }
+                Build(stage);
+                var sourceOnly = merge.SourceOnlyIncluded.ToList();
+                if (sourceOnly.Count > 0) output.Info($"Device nodes for {string.Join(", ", sourceOnly)} come last (idmknod -s: no node is removed)");
+                var plan = _layout.IsUnix ? InstallPlans.UnixRotation(target) : InstallPlans.Named(target, _layout, moveTree: true, installKernel: true);
+                Install(plan.WithDeviceNodes(target, Idbuild(), sourceOnly));
+                staging = false;
+                output.Info($"Installed {target.Display}:{_layout.Kernel} and {_layout.ConfTree}");
+                return included;
+            }
+            catch (StepFailed) when (staging)
+            {
+                RemoveQuietly(stage);
+                throw;
+            }
+        }
+
+        /// <summary>-I: idbuild the tree already on the target and install its kernel.</summary>
+        private IReadOnlyList<string> BuildOnly()
+        {
+            if (_layout.IsUnix)
+            {
+                // A tree left by "-M host:unix" waits in /etc/.kbundle: it is built and rotated in.
+                var pending = Step(DeliveryStep.FindingPendingTree, () => target.Run("[ -d \"$1\" ]", [target.PathOf(_layout.StagingTree)])).ExitCode == 0;
+                if (pending)
+                {
+                    Build(target.PathOf(_layout.StagingTree));
+                    Install(InstallPlans.UnixRotation(target));
+                }
+                else
+                {
+                    Build(target.PathOf(_layout.ConfTree));
+                    Install(InstallPlans.UnixKernelOnly(target));
+                }
+            }
+            else
+            {
+                Build(target.PathOf(_layout.ConfTree));
+                Install(InstallPlans.Named(target, _layout, moveTree: false, installKernel: true));
+            }
+            output.Info($"Installed {target.Display}:{_layout.Kernel}");
+            return [];
+        }
+
+        /// <summary>
+        /// -Q: the changed Driver.o files replace the tree's (the old ones kept until the end), idbuild -KQ
+        /// runs in the tree, and the kernel is installed; all one plan, undone as a whole if a step fails.
+        /// </summary>
+        private IReadOnlyList<string> Quick(IReadOnlyList<QuickFile> files)
+        {
+            if (files.Count == 0)
+            {
+                output.Info("No Driver.o changed since the bundle was built: nothing to send");
+                return [];
+            }
+            var local = Path.Combine(workRoot, "quick");
+            Step(DeliveryStep.SendingChangedDrivers, () =>
+            {
+                foreach (var f in files)
+                {
+                    var dest = Path.Combine(local, "pack.d", f.Driver, "Driver.o");
+                    Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+                    File.Copy(f.LocalPath, dest);
+                }
+            });
+            output.Info($"Sending {files.Count} changed Driver.o: {string.Join(", ", files.Select(f => f.Driver))}");
+            var quickStage = target.PathOf(_layout.QuickStage);
+            try
+            {
+                var progress = new Progress(output, $"Sending to {target.Display}:{_layout.QuickStage}", TreeTar.Size(local));
+                RunStep(DeliveryStep.SendingChangedDrivers, RemoteScripts.ReceiveTree, [quickStage], input: s => TreeTar.Write(local, s, progress.Report));
+                progress.Done();
+                var plan = new InstallPlan()
+                    .Variable("T", target.PathOf(_layout.ConfTree))
+                    .Variable("Q", quickStage)
+                    .Variable("S", target.PathOf(_layout.ConfTree))
+                    .Variable("IDB", Idbuild())
+                    .Variable("SYSIDB", target.PathOf(TargetLayout.SystemIdbuild))
+                    .Step($"replace the changed drivers in {_layout.ConfTree}",
+                        """
+                        [ -d "$T" ] || { echo "no tree $T: deliver the kernel once without -Q"; exit 1; }
+                        mkdir -p "$W/drivers"; : > "$W/new-drivers"
+                        (cd "$Q" && find pack.d -type f -print) | while IFS= read -r f; do
+                          d=$(dirname "$f")
+                          if [ ! -d "$T/$d" ]; then echo "kstuff: $d is not in $T: not sent"; continue; fi
+                          if [ -e "$T/$f" ]; then mkdir -p "$W/drivers/$(dirname "$f")" && cp -p "$T/$f" "$W/drivers/$f" || exit 1
+                          else echo "$f" >> "$W/new-drivers" || exit 1; fi
+                          mkdir -p "$T/$(dirname "$f")" && cp -p "$Q/$f" "$T/$f" || exit 1
+                        done
+                        """,
+                        """
+                        if [ -e "$W/new-drivers" ]; then while IFS= read -r f; do rm -f "$T/$f"; done < "$W/new-drivers"; fi
+                        if [ -d "$W/drivers" ]; then (cd "$W/drivers" && find pack.d -type f -print) | while IFS= read -r f; do cp -p "$W/drivers/$f" "$T/$f"; done; fi
+                        true
+                        """)
+                    .Step("idbuild -KQ", "set -- " + string.Join(' ', IdbuildFlags(quick: true)) + "\n" + RemoteScripts.BuildBody, "true");
+                var kernelPlan = _layout.IsUnix ? InstallPlans.UnixKernelOnly(target) : InstallPlans.Named(target, _layout, moveTree: false, installKernel: true);
+                foreach (var step in kernelPlan.Steps) plan.Step(step.Name, step.Do, step.Undo);
+                plan.Variable("C", target.PathOf(_layout.ConfTree)).Variable("ST", target.PathOf(TargetLayout.StandDir)).Variable("K", _layout.Kname);
+                plan.Commit = kernelPlan.Commit + $"\nrm -rf \"$Q\"";
+                Install(plan);
+            }
+            catch (StepFailed)
+            {
+                RemoveQuietly(quickStage);
+                throw;
+            }
+            output.Info($"Installed {target.Display}:{_layout.Kernel} (idbuild -KQ)");
+            return files.Select(f => f.Driver).ToList();
+        }
+
+        private void SendTree(DeliveryStep step, IReadOnlyList<TreeFile> files, string remoteDir, string shownAs)
+        {
+            var progress = new Progress(output, $"Sending to {target.Display}:{shownAs}", TreeTar.Size(files));
+            RunStep(step, RemoteScripts.ReceiveTree, [remoteDir], input: s => TreeTar.Write(files, s, progress.Report));
+            progress.Done($"{files.Count} files");
+        }
+
+        private void RunCommand(string commandFile, string stage)
+        {
+            output.Info($"Running {Path.GetFileName(commandFile)} {target.PathOf(_layout.MergeTree)} {stage} on {target.Display}");
+            var bytes = File.ReadAllBytes(commandFile);
+            RunStep(DeliveryStep.RunningCommand, RemoteScripts.RunCommand,
+                [target.PathOf(_layout.CommandFile), target.PathOf(_layout.MergeTree), stage], input: s => s.Write(bytes), onLine: Remote);
+        }
+
+        private void Build(string tree)
+        {
+            var flags = IdbuildFlags(quick: false);
+            output.Info($"Building on {target.Display} (idbuild {string.Join(' ', flags)})");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            RunStep(DeliveryStep.Idbuild, RemoteScripts.Build, [tree, Idbuild(), target.PathOf(TargetLayout.SystemIdbuild), .. flags], onLine: Remote);
+            output.Info($"Built in {clock.Elapsed.TotalSeconds:0.0}s");
+        }
+
+        /// <summary>Runs an install plan; after a dropped connection the target's log says how it ended.</summary>
+        private void Install(InstallPlan plan) => Step(DeliveryStep.Installing, () =>
+        {
+            var (script, args) = plan.Render(target.PathOf(_layout.UndoDir), target.PathOf(_layout.InstallLog));
+            // Once begun, an install runs to its end (or is undone) on the target; an interrupt waits for it.
+            var run = target.Run(script, args, onLine: Remote, uninterruptible: true);
+            if (run.ExitCode == 0) return;
+            var label = DeliveryNames.Label(DeliveryStep.Installing);
+            var failedStep = run.Output.Split('\n').LastOrDefault(l => l.StartsWith("kstuff: step failed: ", StringComparison.Ordinal));
+            if (run.ConnectionLost)
+            {
+                var log = target.Run(RemoteScripts.ReadLog, [target.PathOf(_layout.InstallLog)], uninterruptible: true);
+                var lines = log.Output.TrimEnd('\n').Split('\n');
+                if (log.ExitCode == 0 && lines.Contains(InstallPlan.SuccessLine))
+                {
+                    output.Warning($"the connection to {target.Display} dropped during the install, but the target finished it");
+                    return;
+                }
+                var how = log.ExitCode == 0 && lines.Contains(InstallPlan.UndoneLine)
+                    ? "the target undid it; it is as it was"
+                    : $"the target finishes or undoes it by itself; its log is {_layout.InstallLog}";
+                throw new TargetStepFailed(label, target.Display, $"the connection was lost ({how})", log.Output);
+            }
+            var reason = failedStep == null ? $"exit status {run.ExitCode}" : failedStep["kstuff: step failed: ".Length..] + "; every step before it was undone";
+            throw new TargetStepFailed(label, target.Display, reason, run.Output);
+        });
+
+        private List<string> IdbuildFlags(bool quick)
+        {
+            var flags = new List<string> { "-B" };
+            if (_options.KeepTemporaries || quick) flags.Add("-K");
+            if (quick) flags.Add("-Q");
+            if (_options.Static) flags.Add("-S");
+            if (_options.DebugIdbuild) flags.Add("-#");
+            return flags;
+        }
+
+        /// <summary>git config kstuff.idbuild under the target's root, or "" to look in the tree, then /etc/conf/bin.</summary>
+        private string Idbuild() => request.Settings.Idbuild is { } configured ? target.PathOf(configured) : "";
+
+        private void Remote(string line)
+        {
+            if (!output.Quiet) output.Err.WriteLine("remote: " + line);
+        }
+
+        /// <summary>Runs a script on the target as the named step; anything but success fails the step.</summary>
+        private void RunStep(DeliveryStep step, string script, IReadOnlyList<string> args, Action<Stream>? input = null,
+            Action<string>? onLine = null, string? label = null) =>
+            Step(step, () => target.RunStep(label ?? DeliveryNames.Label(step), script, args, input, onLine: onLine));
+
+        private static void Step(DeliveryStep step, Action body) => Step(step, () => { body(); return 0; });
+
+        /// <summary>Runs one step: a user error or an interrupt inside it becomes the failure of that step.</summary>
+        private static T Step<T>(DeliveryStep step, Func<T> body)
+        {
+            try { return body(); }
+            catch (Exception e) when (e is UserError or OperationCanceledException or IOException or UnauthorizedAccessException)
+            {
+                throw new StepFailed(step, e);
+            }
+        }
+
+        private void RemoveQuietly(string path)
+        {
+            var run = target.Run(RemoteScripts.Remove, [path], uninterruptible: true);
+            if (run.ExitCode != 0) output.Warning($"could not remove the staging directory {path} on {target.Display}");
+        }
+
+        private string HostOperand() => target.Address.IsLocal ? "local:" + target.Address.Root : target.Address.Host!;
     }
-
-    private T Step<T>(string name, Func<T> body)
-    {
-        _currentStep = name;
-        return body();
-    }
-
-    private void Step(string name, Action body)
-    {
-        _currentStep = name;
-        body();
-    }
-
-    private void RemoveQuietly(Target target, string path)
-    {
-        var run = target.Run(RemoteScripts.Remove, [path], uninterruptible: true);
-        if (run.ExitCode != 0) output.Warning($"could not remove the staging directory {path} on {target.Display}");
-    }
-
-    private static string HostOperand(Target target) => target.Address.IsLocal ? "local:" + target.Address.Root : target.Address.Host!;
-
-    /// <summary>The step that was running when the delivery failed.</summary>
-    public string? CurrentStep => _currentStep;
 }

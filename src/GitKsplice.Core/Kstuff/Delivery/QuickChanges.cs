@@ -27,10 +27,10 @@ public static class QuickChanges
     }
 
     /// <summary>
-    /// The Driver.o files of <paramref name="buildTree"/> whose content differs from the bundle's; drivers the
+    /// The Driver.o files of <paramref name="machineTree"/> whose content differs from the bundle's; drivers the
     /// bundle does not have at all come back as <c>New</c> (-Q cannot add a driver: it sends no configuration).
     /// </summary>
-    public static (IReadOnlyList<QuickFile> Changed, IReadOnlyList<string> New) Changed(string bundlePath, string buildTree)
+    public static (IReadOnlyList<QuickFile> Changed, IReadOnlyList<string> New) Changed(string bundlePath, string machineTree)
     {
         var inBundle = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var member in BundleArchive.Read(bundlePath))
@@ -39,7 +39,7 @@ public static class QuickChanges
             if (parts is ["pack.d", var driver, "Driver.o"])
                 inBundle[driver] = Convert.ToHexStringLower(SHA256.HashData(member.Data));
         }
-        var pack = Path.Combine(BundleCollector.ConfDir(buildTree), "pack.d");
+        var pack = Path.Combine(BundleCollector.ConfDir(machineTree), "pack.d");
         var changed = new List<QuickFile>();
         var added = new List<string>();
         if (!Directory.Exists(pack)) return (changed, added);
@@ -47,6 +47,7 @@ public static class QuickChanges
         {
             var file = Path.Combine(dir, "Driver.o");
             if (!File.Exists(file)) continue;
+            GitKsplice.IO.FileKinds.RequireRegularFile(file, "-Q: driver object");
             var driver = Path.GetFileName(dir);
             using var stream = File.OpenRead(file);
             var hash = Convert.ToHexStringLower(SHA256.HashData(stream));

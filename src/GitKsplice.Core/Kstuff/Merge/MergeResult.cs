@@ -21,6 +21,19 @@ public enum DriverFate
     SourceOnlyNoMajors,
 }
 
+/// <summary>The merge's words on the wire (--json, the listing).</summary>
+public static class MergeNames
+{
+    public static readonly Json.WireTable<DriverFate> Fates = new(
+        (DriverFate.TargetOnlyKept, "target-only-kept"),
+        (DriverFate.TargetOnlyDropped, "target-only-dropped"),
+        (DriverFate.Merged, "merged"),
+        (DriverFate.TakenFromTarget, "taken-from-target"),
+        (DriverFate.SourceOnlyIncluded, "source-only-included"),
+        (DriverFate.SourceOnlyLeftOut, "source-only-left-out"),
+        (DriverFate.SourceOnlyNoMajors, "source-only-no-majors"));
+}
+
 /// <summary>A change of a driver's majors made by the merge: from the target (in both) or a remap (source only).</summary>
 public sealed record MajorChange(char Type, MajorRange From, MajorRange To);
 

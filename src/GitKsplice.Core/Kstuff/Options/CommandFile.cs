@@ -1,4 +1,5 @@
 using GitKsplice.Cli;
+using GitKsplice.IO;
 
 namespace GitKsplice.Kstuff.Options;
 
@@ -9,6 +10,13 @@ namespace GitKsplice.Kstuff.Options;
 public static class CommandFile
 {
     public static string Resolve(string command, string currentDirectory)
+    {
+        var found = Find(command, currentDirectory);
+        FileKinds.RequireRegularFile(found, "-c: command file");
+        return found;
+    }
+
+    private static string Find(string command, string currentDirectory)
     {
         if (Path.IsPathFullyQualified(command))
             return File.Exists(command) ? command : throw new UserError($"-c: command file '{command}' does not exist");

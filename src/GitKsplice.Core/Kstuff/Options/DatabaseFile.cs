@@ -26,7 +26,7 @@ public sealed class DatabaseFile
 
     public static DatabaseFile Load(string path)
     {
-        if (!System.IO.File.Exists(path)) throw new GitKsplice.Cli.UserError($"database file '{path}' does not exist");
+        GitKsplice.IO.FileKinds.RequireRegularFile(path, "database file");
         return Parse(path, System.IO.File.ReadAllText(path));
     }
 

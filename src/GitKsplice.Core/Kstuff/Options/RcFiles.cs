@@ -49,6 +49,7 @@ public static class RcFiles
     public static IEnumerable<OptionLine> Read(string file)
     {
         string[] lines;
+        GitKsplice.IO.FileKinds.RequireRegularFile(file, "rc file");
         try { lines = File.ReadAllLines(file); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -10,7 +10,7 @@ public static class RenameMap
 {
     public static IReadOnlyDictionary<string, string> Load(string path)
     {
-        if (!File.Exists(path)) throw new GitKsplice.Cli.UserError($"rename file '{path}' does not exist");
+        GitKsplice.IO.FileKinds.RequireRegularFile(path, "rename file");
         return Parse(path, File.ReadAllText(path));
     }
 

@@ -12,7 +12,7 @@ public static class InstallPlans
     public static InstallPlan Named(Target target, TargetLayout layout, bool moveTree, bool installKernel)
     {
         var plan = new InstallPlan()
-            .Variable("B", target.PathOf(layout.BuildTree))
+            .Variable("B", target.PathOf(layout.StagingTree))
             .Variable("C", target.PathOf(layout.ConfTree))
             .Variable("ST", target.PathOf(TargetLayout.StandDir))
             .Variable("K", layout.Kname);
@@ -57,7 +57,8 @@ public static class InstallPlans
             .Variable("O", target.PathOf(TargetLayout.OldConf))
             .Variable("U", target.PathOf(TargetLayout.SystemIncludes))
             .Variable("ST", target.PathOf(TargetLayout.StandDir))
-            .Variable("K", "unix");
+            .Variable("K", "unix")
+            .Variable("TR", target.Address.Root);
         plan.Step("remove the old /etc/conf.unix.old",
             """
             if [ -e "$O" ]; then mv "$O" "$W/conf.unix.old"; fi
@@ -90,11 +91,21 @@ public static class InstallPlans
         plan.Step("install the kernel include files into /usr/include",
             """
             if [ -d "$B/include.d" ]; then
+              # Under a root (an image), nothing is written through a link that leads out of it.
+              RP=; if [ -n "$TR" ]; then RP=$(cd -P "$TR" && pwd -P) || exit 1; fi
+              inside() {
+                [ -n "$RP" ] || return 0
+                p=$(cd -P "$1" && pwd -P) || return 1
+                case $p/ in "$RP"/*) return 0 ;; esac
+                echo "kstuff: $1 leads to $p, outside the target's root $TR"; return 1
+              }
               : > "$W/inc-new"; : > "$W/inc-dirs"; mkdir -p "$W/inc-old"
               (cd "$B/include.d" && find . -type d -print) | while IFS= read -r d; do
-                if [ ! -d "$U/$d" ]; then echo "$d" >> "$W/inc-dirs" && mkdir -p "$U/$d" || exit 1; fi
+                if [ -d "$U/$d" ]; then inside "$U/$d" || exit 1
+                else echo "$d" >> "$W/inc-dirs" && mkdir -p "$U/$d" || exit 1; fi
               done
               (cd "$B/include.d" && find . -type f -print) | while IFS= read -r f; do
+                if [ -n "$RP" ] && [ -L "$U/$f" ]; then echo "kstuff: $U/$f is a symbolic link: not written through"; exit 1; fi
                 if [ -e "$U/$f" ]; then
                   mkdir -p "$W/inc-old/$(dirname "$f")" && cp -p "$U/$f" "$W/inc-old/$f" || exit 1
                 else
@@ -162,7 +173,7 @@ public static class InstallPlans
     public static InstallPlan WithDeviceNodes(this InstallPlan plan, Target target, string configuredIdbuild, IReadOnlyList<string> drivers)
     {
         if (drivers.Count == 0) return plan;
-        plan.Variable("IDB", configuredIdbuild).Variable("R", target.Address.Root).Variable("DEV", target.PathOf(TargetLayout.DevDir));
+        plan.Variable("IDB", configuredIdbuild).Variable("SYSIDB", target.PathOf(TargetLayout.SystemIdbuild)).Variable("DEV", target.PathOf(TargetLayout.DevDir));
         var args = string.Join(' ', drivers.Select(d => "-M " + PosixShell.Quote(d)));
         plan.Step("make the device nodes (idmknod)",
             $$"""

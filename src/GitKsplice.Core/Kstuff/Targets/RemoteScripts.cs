@@ -54,10 +54,14 @@ public static class RemoteScripts
 
     /// <summary>
     /// Takes the lock of one kname on the target (mkdir is atomic), so that two deliveries never share a
-    /// staging directory. $1: the lock directory, $2: who holds it. Exit 75 when another delivery holds it.
+    /// staging directory. $1: the lock directory, $2: who holds it. Exit 75 when another delivery holds it;
+    /// a target without the lock's directory (no /etc: not the root of a system) is told so.
     /// </summary>
     public const string Lock = Prologue + """
         if mkdir "$1" 2>/dev/null; then echo "$2" > "$1/owner"; exit 0; fi
+        D=$(dirname "$1")
+        if [ ! -d "$D" ]; then echo "no directory $D: the target's root holds no etc/ (is it the root of a system?)" >&2; exit 1; fi
+        if [ ! -d "$1" ]; then echo "cannot create $1 (is $D writable?)" >&2; exit 1; fi
         echo "held by $(cat "$1/owner" 2>/dev/null || echo "an unknown delivery"); remove $1 if that one is gone" >&2
         exit 75
         """;
@@ -83,11 +87,11 @@ public static class RemoteScripts
 
     /// <summary>
     /// Finds idbuild for a tree: the configured one, else the tree's bin/idbuild, else /etc/conf/bin/idbuild.
-    /// Expects $S (tree), $IDB (configured, may be empty) and $R (root); sets $IDB.
+    /// Expects $S (tree), $IDB (configured, may be empty) and $SYSIDB (/etc/conf/bin/idbuild on the target); sets $IDB.
     /// </summary>
     private const string FindIdbuild = """
         if [ -z "$IDB" ]; then
-          if [ -x "$S/bin/idbuild" ]; then IDB=$S/bin/idbuild; else IDB=$R/etc/conf/bin/idbuild; fi
+          if [ -x "$S/bin/idbuild" ]; then IDB=$S/bin/idbuild; else IDB=$SYSIDB; fi
         fi
         if [ ! -x "$IDB" ]; then echo "kstuff: no idbuild at $IDB" >&2; exit 127; fi
         """ + "\n";
@@ -95,7 +99,7 @@ public static class RemoteScripts
     /// <summary>
     /// The idbuild of a tree, written so that it runs inside a plan step as well as alone. idbuild reads
     /// $ROOT/$MACH/etc/conf, so ROOT points at a directory whose etc/conf is the tree; the kernel goes to
-    /// the tree's cf.d/unix. Expects $S, $IDB, $R and the idbuild options in "$@".
+    /// the tree's cf.d/unix. Expects $S, $IDB, $SYSIDB and the idbuild options in "$@".
     /// </summary>
     public const string BuildBody = FindIdbuild + """
         rm -rf "$S/.kstuff-root" && mkdir -p "$S/.kstuff-root/etc" "$S/cf.d" && ln -s ../.. "$S/.kstuff-root/etc/conf" || exit 1
@@ -109,20 +113,20 @@ public static class RemoteScripts
         if [ ! -s "$S/cf.d/unix" ]; then echo "kstuff: idbuild made no kernel at $S/cf.d/unix" >&2; exit 1; fi
         """;
 
-    /// <summary>idbuild as a step of its own. $1: tree, $2: configured idbuild or "", $3: root, $4…: idbuild options.</summary>
+    /// <summary>idbuild as a step of its own. $1: tree, $2: configured idbuild or "", $3: the system's idbuild, $4…: idbuild options.</summary>
     public const string Build = Prologue + """
-        S=$1; IDB=$2; R=$3; shift 3
+        S=$1; IDB=$2; SYSIDB=$3; shift 3
         """ + "\n" + BuildBody;
 
     /// <summary>
     /// idmknod for the included source-only drivers, never removing a node (-s). Expects $S (the installed
-    /// tree), $IDB, $R and "-M driver" pairs in "$@"; runs as a step of the install plan.
+    /// tree), $IDB, $SYSIDB, $DEV and "-M driver" pairs in "$@"; runs as a step of the install plan.
     /// </summary>
     public const string MakeNodesBody = FindIdbuild + """
         IDM=$(dirname "$IDB")/idmknod
         if [ ! -x "$IDM" ]; then echo "kstuff: no idmknod beside $IDB" >&2; exit 127; fi
-        echo "kstuff: $IDM -o $R/dev -r $S -s $*"
-        "$IDM" -o "$R/dev" -r "$S" -s "$@"
+        echo "kstuff: $IDM -o $DEV -r $S -s $*"
+        "$IDM" -o "$DEV" -r "$S" -s "$@"
         """;
 
     /// <summary>Reads the log an install left. $1: the log.</summary>

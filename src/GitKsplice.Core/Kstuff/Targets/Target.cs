@@ -36,7 +36,7 @@ public abstract class Target : IDisposable
     public string Display => Address.Display;
 
     /// <summary>An absolute path of the target system as this target's scripts see it.</summary>
-    public string PathOf(string systemPath)
+    public virtual string PathOf(string systemPath)
     {
         if (!systemPath.StartsWith('/')) throw new ArgumentException("target paths are absolute", nameof(systemPath));
         return Address.Root + systemPath;
@@ -48,15 +48,15 @@ public abstract class Target : IDisposable
     /// <summary>Exit status meaning the connection, not the script, failed.</summary>
     protected virtual bool IsConnectionFailure(int exitCode) => false;
 
+    /// <summary>Cancelled when the user interrupts: the running step's process is killed and the step throws.</summary>
+    public CancellationToken Interrupt { get; set; }
+
     /// <summary>
     /// Runs one script on the target. <paramref name="input"/> feeds its standard input (closed
     /// when it returns); <paramref name="output"/> consumes its standard output as bytes; otherwise
     /// standard output and standard error are collected as text and, line by line, passed to
     /// <paramref name="onLine"/> as they arrive.
     /// </summary>
-    /// <summary>Cancelled when the user interrupts: the running step's process is killed and the step throws.</summary>
-    public CancellationToken Interrupt { get; set; }
-
     /// <param name="uninterruptible">Runs to its end even when interrupted (clean-ups, an install in progress).</param>
     public TargetRun Run(string script, IReadOnlyList<string> args, Action<Stream>? input = null,
         Action<Stream>? output = null, Action<string>? onLine = null, bool uninterruptible = false)
@@ -146,6 +146,40 @@ public sealed class LocalTarget(TargetAddress address) : Target(address)
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["LC_ALL"] = "C";
         return psi;
+    }
+
+    /// <summary>
+    /// Resolves the path inside the root as a chroot would: a symbolic link on the way, absolute or climbing
+    /// with "..", stays inside it, so an image whose /stand links to /boot gets the image's /boot, never this
+    /// machine's.
+    /// </summary>
+    public override string PathOf(string systemPath)
+    {
+        if (!systemPath.StartsWith('/')) throw new ArgumentException("target paths are absolute", nameof(systemPath));
+        var pending = new List<string>(systemPath.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var resolved = new List<string>();
+        var links = 0;
+        while (pending.Count > 0)
+        {
+            var part = pending[0];
+            pending.RemoveAt(0);
+            if (part == ".") continue;
+            if (part == "..")
+            {
+                if (resolved.Count > 0) resolved.RemoveAt(resolved.Count - 1);
+                continue;
+            }
+            var link = new FileInfo(Address.Root + "/" + string.Join('/', resolved.Append(part))).LinkTarget;
+            if (link == null)
+            {
+                resolved.Add(part);
+                continue;
+            }
+            if (++links > 40) throw new UserError($"{Display}: too many levels of symbolic links in {systemPath}");
+            if (link.StartsWith('/')) resolved.Clear();
+            pending.InsertRange(0, link.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        }
+        return Address.Root + "/" + string.Join('/', resolved);
     }
 }
 

@@ -31,11 +31,14 @@ public sealed partial record TargetAddress(string? Host, string Root, string? Kn
             if (targetRoot != null) throw new UserError("give the local target's directory either as local:DIR or with --target-root, not both");
             var rest = operand["local:".Length..];
             string? kname = null;
+            // The last ':' ends the directory, as in host:kname; the kname is a file name, never a path (a
+            // directory with ':' in its name is given with --target-root).
             var colon = rest.LastIndexOf(':');
-            if (colon >= 0 && !rest[(colon + 1)..].Contains('/'))
+            if (colon >= 0)
             {
                 kname = rest[(colon + 1)..];
                 rest = rest[..colon];
+                if (kname.Length == 0) throw new UserError($"bad target '{Printable(operand)}': empty kernel name after ':'");
             }
             return new TargetAddress(null, CheckRoot(rest, "local:", local: true), CheckKname(kname));
         }

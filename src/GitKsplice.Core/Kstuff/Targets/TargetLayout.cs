@@ -15,7 +15,7 @@ public sealed record TargetLayout(string Kname, string MergeWith = "unix")
     public string ConfTree => IsUnix ? "/etc/conf" : "/etc/conf." + Kname;
 
     /// <summary>Where the new tree is staged and built before anything live changes.</summary>
-    public string BuildTree => IsUnix ? "/etc/.kbundle" : "/etc/.kstuff." + Kname;
+    public string StagingTree => IsUnix ? "/etc/.kbundle" : "/etc/.kstuff." + Kname;
 
     /// <summary>The tree the merge starts from (-t).</summary>
     public string MergeTree => MergeWith == "unix" ? "/etc/conf" : "/etc/conf." + MergeWith;
@@ -25,6 +25,8 @@ public sealed record TargetLayout(string Kname, string MergeWith = "unix")
     public const string OldConf = "/etc/conf.unix.old";
     public const string SystemIncludes = "/usr/include";
     public const string DevDir = "/dev";
+    /// <summary>The idbuild used when neither git config nor the tree names one.</summary>
+    public const string SystemIdbuild = "/etc/conf/bin/idbuild";
 
     /// <summary>Undo data of the install in progress (removed when it succeeded or was undone).</summary>
     public string UndoDir => "/etc/.kstuff-undo." + Kname;

@@ -95,7 +95,7 @@ public class OptionResolutionTests
         Assert.Equal("/etc/conf", named.MergeTree);
         var unix = new TargetLayout("unix", "test");
         Assert.Equal("/etc/conf", unix.ConfTree);
-        Assert.Equal("/etc/.kbundle", unix.BuildTree);
+        Assert.Equal("/etc/.kbundle", unix.StagingTree);
         Assert.Equal("/etc/conf.test", unix.MergeTree);
         Assert.Equal("unix.joe", TargetLayout.DefaultKname("joe"));
         Assert.Throws<UserError>(() => TargetLayout.DefaultKname("a b"));

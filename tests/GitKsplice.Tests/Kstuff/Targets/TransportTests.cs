@@ -109,6 +109,11 @@ public class TargetAddressTests
     [InlineData("host:k\nx")]
     [InlineData("[::1")]
     [InlineData("[;id]:k")]
+    [InlineData("local:/mnt/img:../../other")]
+    [InlineData("local:/mnt/img:a/b")]
+    [InlineData("local:/mnt/img:..")]
+    [InlineData("local:/mnt/img:")]
+    [InlineData("local:/mnt/img:-x")]
     public void Hostile_addresses_are_refused(string operand)
     {
         var e = Assert.Throws<UserError>(() => TargetAddress.Parse(operand, null));
