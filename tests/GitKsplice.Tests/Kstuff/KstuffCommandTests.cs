@@ -207,6 +207,7 @@ public class KstuffCommandTests : IDisposable
     public void A_fifo_in_the_tree_is_refused_at_once_not_waited_for(string where)
     {
         var fifo = Path.Combine(Root, "i386at", where);
+        Directory.CreateDirectory(Path.GetDirectoryName(fifo)!);
         Assert.Equal(0, ProcessRunner.Run(_dir.Path, "mkfifo", [fifo]).ExitCode);
         var r = ProcessRunner.Run(_repo.Root, "git", ["kstuff", "bundle", "--root", Root, "--mach", "i386at"],
             new Dictionary<string, string?> { ["HOME"] = _dir.Path, ["KSTUFF_SYSTEM_RC"] = "" }, timeoutMs: 60_000);
