@@ -9,6 +9,7 @@ namespace GitKsplice.Tests.Kstuff;
 /// of every enum value and the shape of every time. What differs from run to run (commits, paths of the
 /// temporary world, hashes, sizes, times) is replaced by a placeholder once its shape is checked.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public partial class GoldenJsonTests
 {
     private static void Ok(RunResult r) => Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}\n{r.All}");

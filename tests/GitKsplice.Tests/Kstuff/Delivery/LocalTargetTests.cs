@@ -6,6 +6,7 @@ using GitKsplice.Tests.Support;
 namespace GitKsplice.Tests.Kstuff.Delivery;
 
 /// <summary>Deliveries into a directory here (an image, a chroot): what they must never write, and what they say when they fail.</summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class LocalTargetTests
 {
     private static void Ok(RunResult r) => Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}\n{r.All}");
