@@ -42,6 +42,12 @@ public static class ConfigKeys
     public static ConfigKey<string?> HookNotify { get; } = new("ksplice.hook.notify", "command", Last<string?>(v => v is { Length: > 0 } ? v : null), () => null, "none",
         "A command the hook job runs with each verdict, as 'command VERDICT COMMIT SUMMARY', the verdict's note on its standard input and KSPLICE_* variables set.");
 
+    public static ConfigKey<bool> HookTry { get; } = new("ksplice.hook.try", "bool", Last(ConfigValues.Bool), () => false, "false",
+        "After a hot-patchable verdict the hook job runs git ksplice try on the update (the running kernel's image in ORIG_CONFIG) and records the result in the verdict.");
+
+    public static ConfigKey<IReadOnlyList<string>> HookCheck { get; } = new("ksplice.hook.check", "command", values => Every(values, v => [ConfigValues.Text(v)]),
+        () => [], "none", "The checks the hook's try runs in the guest, as try's --check; repeat the key for more.", multiValued: true);
+
     public static ConfigKey<TimeSpan> GcMaxAge { get; } = new("ksplice.gc.maxAge", "duration", Last(ConfigValues.Duration), () => TimeSpan.FromDays(30), "30.days",
         "git ksplice gc removes build trees, build logs, update manifests and hook runs unused for longer than this (e.g. 2.weeks, now, never); recorded updates stay.",
         option: "--max-age");
@@ -96,7 +102,7 @@ public static class ConfigKeys
     public static ConfigKey<bool> NotesRewriteRebase { get; } = new("notes.rewrite.rebase", "bool", Last(ConfigValues.Bool), () => true, "true",
         "Set to true by git ksplice setup.");
 
-    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, Jobs, Modules, HookMode, HookNotify, GcMaxAge, ColorKsplice];
+    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, Jobs, Modules, HookMode, HookNotify, HookTry, HookCheck, GcMaxAge, ColorKsplice];
 
     public static IReadOnlyList<ConfigKey> Kstuff { get; } = [Root, Mach, Idtools, Options, SshCommand, SshMultiplex, Idbuild, ColorKstuff];
 

@@ -148,7 +148,8 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         var create = new CreateRequest(new CommitChange(commit))
         {
             Id = UpdateId.Parse("hook-" + commit[..12]),
-            OutputDirectory = null,
+            // try loads the module from the tarball, which is otherwise not written.
+            OutputDirectory = settings.Try ? _files.CommitDir(commit) : null,
             Record = false,
         };
         var outcome = creator.Create(create, cancel);
@@ -163,12 +164,36 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
             CreateOutcome.NoCodeChange none => new Verdict(VerdictKinds.NoCodeChange, commit, pre.Sha, now, [], [], [], [], none.Reason, log, null),
             _ => throw new InvalidOperationException($"unknown create outcome {outcome.GetType().Name}"),
         };
+        if (settings.Try && outcome is CreateOutcome.Built update)
+            verdict = verdict with { Tried = Try(commit, update, output, stage, cancel) };
 
         stage("recording the verdict");
         notes.Edit(new Dictionary<string, Func<string?, string?>> { [commit] = note => verdict.MergeInto(note) },
             $"ksplice verdict on {commit[..12]}: {verdict.Kind}");
         Notify(verdict, output, stage, cancel);
         return new JobOutcome(commit, request.Trigger, verdict.Kind, verdict.Summary, DateTimeOffset.UtcNow, log);
+    }
+
+    /// <summary>ksplice.hook.try: the update loaded live in a VM, after the updates it follows in its series.</summary>
+    private string Try(string commit, CreateOutcome.Built result, ToolOutput output, Action<string> stage, CancellationToken cancel)
+    {
+        try
+        {
+            var plan = new TrialPlan(repository);
+            var before = result.Manifest.Module?.Follows is { } follows ? plan.Updates([follows], output.Info) : [];
+            var request = new TrialRequest([.. before.Select(TrialPlan.Input), new TrialInput(result.Manifest.Id, result.Tarball!)],
+                plan.Kernel(null, null), Path.Combine(_files.CommitDir(commit), "try.log")) { Checks = settings.Checks ?? [] };
+            var report = UpdateTrial.Run(request, stage, cancel);
+            foreach (var failure in report.Failures) output.Error("try: " + failure);
+            return report.Passed
+                ? $"passed in {report.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s"
+                : $"failed: {report.Failures[0]}; serial log: {report.SerialLog}";
+        }
+        catch (UserError e)
+        {
+            output.Error("try: " + e.Message);
+            return "not run: " + e.Message;
+        }
     }
 
     private string SaveManifest(string commit, Manifest manifest)

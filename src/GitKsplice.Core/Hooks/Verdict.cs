@@ -24,6 +24,9 @@ public sealed record Verdict(
 {
     public const string RecordKind = "ksplice-verdict";
 
+    /// <summary>With ksplice.hook.try: how `git ksplice try` of the update went ("passed in 9.1 s", "failed: …").</summary>
+    public string? Tried { get; init; }
+
     public static Verdict FromManifest(string kind, string commit, Manifest m, string? log, string? manifestPath, DateTimeOffset when) => new(
         kind, commit, m.Pre, when,
         m.Objects.SelectMany(o => o.Changed.Select(f => $"{o.Path}: {f}")).ToList(),
@@ -35,7 +38,7 @@ public sealed record Verdict(
     /// <summary>One line for people: what changed, what is unsafe, or why there is no update.</summary>
     public string Summary => Kind switch
     {
-        VerdictKinds.HotPatchable => Join("changed", Changed) + Join("; new", New) + Join("; removed", Removed),
+        VerdictKinds.HotPatchable => Join("changed", Changed) + Join("; new", New) + Join("; removed", Removed) + (Tried != null ? "; tried: " + Tried : ""),
         VerdictKinds.Unsafe => Join($"{Unsafe.Count} unsafe change(s)", Unsafe),
         VerdictKinds.BuildFailed => $"{Reason}; log: {Log}",
         _ => Reason ?? "",
@@ -55,6 +58,7 @@ public sealed record Verdict(
         if (Reason != null) r.Add("reason", Reason);
         if (Log != null) r.Add("log", Log);
         if (Manifest != null) r.Add("manifest", Manifest);
+        if (Tried != null) r.Add("tried", Tried);
         return r;
     }
 
@@ -69,5 +73,5 @@ public sealed record Verdict(
         r.Name, commit, r.Get("pre") ?? "",
         DateTimeOffset.TryParse(r.Get("checked"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : DateTimeOffset.MinValue,
         r.GetAll("changed").ToList(), r.GetAll("new").ToList(), r.GetAll("removed").ToList(), r.GetAll("unsafe").ToList(),
-        r.Get("reason"), r.Get("log"), r.Get("manifest"));
+        r.Get("reason"), r.Get("log"), r.Get("manifest")) { Tried = r.Get("tried") };
 }

@@ -10,6 +10,7 @@ internal static class KspliceCommands
         CreateCommand.Build(),
         ListCommand.Build(),
         ShowCommand.Build(),
+        TryCommand.Build(),
         SeriesCommand.Build(),
         DiffObjectsCommand.Build(),
         StatusCommand.Build(),

@@ -17,12 +17,22 @@ internal static class ShowCommand
         {
             using var stdout = new BufferedStdout();
             using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-            var update = new UpdateStore(repository).BeforeReading(ToolOutput.Standard).Get(UpdateId.Parse(parse.GetValue(id)!));
+            var store = new UpdateStore(repository).BeforeReading(ToolOutput.Standard);
+            var update = store.Get(UpdateId.Parse(parse.GetValue(id)!));
+            var tried = TrialRecord.FromNote(update.Id, store.Notes.Read(update.Post));
             if (parse.GetValue(json))
             {
                 var node = update.Manifest != null ? JsonNode.Parse(update.Manifest.ToJson())!.AsObject() : new JsonObject { ["id"] = update.Id, ["post"] = update.Post };
                 node["verdict"] = update.Note?.Verdict;
                 node["tarball"] = update.Note?.Tarball;
+                node["tried"] = tried == null ? null : new JsonObject
+                {
+                    ["when"] = tried.When.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                    ["result"] = tried.Result,
+                    ["seconds"] = tried.Seconds,
+                    ["kernel"] = tried.Release,
+                    ["failure"] = tried.Failure,
+                };
                 CommonOptions.WriteJson(node);
                 return ExitCodes.Success;
             }
@@ -36,6 +46,9 @@ internal static class ShowCommand
                 Console.WriteLine($"verdict:     {colour.Verdict(n.Verdict)}");
                 if (n.Tarball != null) Console.WriteLine($"tarball:     {n.Tarball}{(File.Exists(n.Tarball) ? "" : " (no longer there)")}");
             }
+            if (tried != null)
+                Console.WriteLine($"tried:       {(tried.Result == "passed" ? colour.Good(tried.Result) : colour.Bad(tried.Result))} {tried.When.ToUniversalTime():yyyy-MM-dd HH:mm}Z " +
+                    $"in {tried.Seconds:0.0} s on {tried.Release}{(tried.Failure != null ? ": " + tried.Failure : "")}");
             if (update.Manifest is { } m)
             {
                 Console.WriteLine($"compiler:    {m.Compiler}");

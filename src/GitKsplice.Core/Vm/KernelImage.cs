@@ -1,0 +1,49 @@
+using System.Buffers.Binary;
+using System.Text;
+using GitKsplice.Cli;
+
+namespace GitKsplice.Vm;
+
+/// <summary>
+/// An x86 kernel image (bzImage, what Debian installs as /boot/vmlinuz-*): its release, read from the version
+/// string the boot protocol header points at, so a module built for another kernel is refused before booting.
+/// </summary>
+public sealed record KernelImage(string Path, string Release, string Version)
+{
+    /// <summary>The names ORIG_CONFIG may give the running kernel's image, in the order they are looked for.</summary>
+    public static IReadOnlyList<string> ConfigNames { get; } = ["vmlinuz", "bzImage"];
+
+    // Boot protocol (Documentation/x86/boot.rst): "HdrS" at 0x202, the protocol version at 0x206, and at 0x20e
+    // the offset, less 0x200, of a NUL-terminated "release (builder) #n ..." string.
+    private const int HeaderMagicOffset = 0x202, ProtocolOffset = 0x206, VersionPointerOffset = 0x20e;
+
+    /// <summary>The image of the running kernel in an ORIG_CONFIG directory, or null when it holds none.</summary>
+    public static string? FindIn(string? configDir) =>
+        configDir == null ? null : ConfigNames.Select(n => System.IO.Path.Combine(configDir, n)).FirstOrDefault(File.Exists);
+
+    public static KernelImage Read(string path)
+    {
+        byte[] head;
+        try
+        {
+            using var file = File.OpenRead(path);
+            head = new byte[Math.Min(file.Length, 64 * 1024)];
+            file.ReadExactly(head);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserError($"cannot read kernel image {path}: {e.Message}");
+        }
+        if (head.Length < VersionPointerOffset + 2 || Encoding.ASCII.GetString(head, HeaderMagicOffset, 4) != "HdrS")
+            throw new UserError($"not an x86 kernel image (bzImage): {path}");
+        var protocol = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(ProtocolOffset));
+        var pointer = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(VersionPointerOffset)) + 0x200;
+        if (protocol < 0x200 || pointer == 0x200 || pointer >= head.Length)
+            throw new UserError($"kernel image {path} names no version (boot protocol {protocol >> 8}.{protocol & 0xff})");
+        var end = Array.IndexOf(head, (byte)0, pointer);
+        var version = Encoding.ASCII.GetString(head, pointer, (end < 0 ? head.Length : end) - pointer);
+        var release = version.Split(' ', 2)[0];
+        if (release.Length == 0) throw new UserError($"kernel image {path} names no version");
+        return new KernelImage(System.IO.Path.GetFullPath(path), release, version);
+    }
+}

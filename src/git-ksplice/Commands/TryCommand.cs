@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using GitKsplice.Git;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>git ksplice try: load updates into the running kernel's image in a throwaway VM and check them live.</summary>
+internal static class TryCommand
+{
+    public static Command Build()
+    {
+        var ids = new Argument<string[]>("id")
+        {
+            Description = "The updates to load, in series order (default: the newest); an update's predecessors in its series load first",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var kernel = new Option<string?>("--kernel") { Description = "The running kernel's image (default: vmlinuz or bzImage in ORIG_CONFIG)", HelpName = "file" };
+        var config = new Option<string?>("--config") { Description = "ORIG_CONFIG: the directory with the running kernel's image (default <tree>/ksplice)", HelpName = "dir" };
+        var check = new Option<string[]>("--check")
+        {
+            Description = "A shell command run in the guest before loading, while applied and after the undo (repeatable); it must succeed while applied",
+            HelpName = "command",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds the whole guest run may take", HelpName = "seconds", DefaultValueFactory = _ => 120 };
+        var json = CommonOptions.Json();
+        var quiet = CommonOptions.Quiet();
+
+        var command = new Command("try", "Load updates into the running kernel's image in a throwaway QEMU guest: transition, checks, warnings, undo")
+        {
+            ids, kernel, config, check, timeout, json, quiet,
+        };
+        command.SetAction((parse, cancel) =>
+        {
+            var output = CommonOptions.Output(parse, quiet);
+            return Task.FromResult(output.Run(() => Execute(parse, output, cancel)));
+        });
+        return command;
+
+        int Execute(ParseResult parse, ToolOutput output, CancellationToken cancel)
+        {
+            var seconds = parse.GetValue(timeout);
+            if (seconds <= 0) throw new UserError($"--timeout must be positive, not {seconds}", ExitCodes.Usage);
+            var checks = parse.GetValue(check) ?? [];
+            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var plan = new TrialPlan(repository);
+            var updates = plan.Updates(parse.GetValue(ids) ?? [], output.Info);
+            var request = new TrialRequest(updates.Select(TrialPlan.Input).ToList(), plan.Kernel(parse.GetValue(kernel), parse.GetValue(config)),
+                plan.SerialLog(updates))
+            {
+                Checks = checks,
+                Timeout = TimeSpan.FromSeconds(seconds),
+            };
+            var when = DateTimeOffset.UtcNow;
+            TrialReport report;
+            try { report = UpdateTrial.Run(request, output.Status, cancel); }
+            finally { output.EndStatus(); }
+            plan.Record(updates, report, when);
+
+            if (parse.GetValue(json)) CommonOptions.WriteJson(Json(report));
+            else if (!output.Quiet) Print(report, Colour.ForStdout(repository.Config, ConfigKeys.ColorKsplice));
+            foreach (var failure in report.Failures) output.Error(failure);
+            if (!report.Passed) output.Info($"serial log: {report.SerialLog}");
+            return report.Passed ? ExitCodes.Success : ExitCodes.Error;
+        }
+    }
+
+    private static void Print(TrialReport report, Colour colour)
+    {
+        foreach (var m in report.Modules)
+        {
+            if (!m.Loaded) { Console.WriteLine($"{colour.Bad("not loaded")} {m.Name} ({m.Id})"); continue; }
+            var transition = m.TransitionSeconds is { } s ? $"transition completed in {s:0.00} s" : colour.Bad("transition not completed");
+            Console.WriteLine($"{colour.Good("loaded")} {m.Name} ({m.Id}): {transition}");
+        }
+        foreach (var c in report.Checks)
+        {
+            Console.WriteLine($"\ncheck: {c.Command}");
+            foreach (var line in SideBySide([("before", c.Before), ("applied", c.Applied), ("after undo", c.After)]))
+                Console.WriteLine("  " + line);
+        }
+        Console.WriteLine();
+        Console.WriteLine(report.KernelWarnings.Count == 0 ? "kernel warnings: none" : colour.Bad($"kernel warnings: {report.KernelWarnings.Count}"));
+        foreach (var w in report.KernelWarnings) Console.WriteLine("  " + w);
+        foreach (var m in report.Modules.Where(m => m.Loaded))
+            Console.WriteLine(m.Undone ? $"{colour.Good("undone")} {m.Name}" : $"{colour.Bad("not undone")} {m.Name}");
+        var verdict = report.Passed ? colour.Good("passed") : colour.Bad("failed");
+        Console.WriteLine($"try {verdict} in {report.Elapsed.TotalSeconds:0.0} s (kernel {report.Release}, under QEMU TCG)");
+    }
+
+    /// <summary>The three runs of a check in columns, each headed by its phase and exit status.</summary>
+    private static IEnumerable<string> SideBySide(IReadOnlyList<(string Phase, CheckRun? Run)> runs)
+    {
+        var columns = runs.Select(r => new List<string>
+        {
+            r.Run == null ? $"{r.Phase}: not run" : r.Run.ExitCode == 0 ? r.Phase + ":" : $"{r.Phase}: exit {r.Run.ExitCode}",
+        }.Concat(r.Run?.Output ?? []).ToList()).ToList();
+        var width = Math.Clamp(columns.SelectMany(c => c).Max(l => l.Length), 8, Math.Max(8, (TerminalWidth() - 2) / runs.Count - 3));
+        string Cell(string text) => text.Length > width ? text[..(width - 1)] + "…" : text.PadRight(width);
+        for (var row = 0; row < columns.Max(c => c.Count); row++)
+            yield return string.Join(" | ", columns.Select(c => Cell(row < c.Count ? c[row] : ""))).TrimEnd();
+    }
+
+    private static int TerminalWidth()
+    {
+        if (Console.IsOutputRedirected) return 120;
+        try { return Console.WindowWidth is > 0 and var w ? w : 120; }
+        catch (IOException) { return 120; }
+    }
+
+    private static JsonObject Json(TrialReport r) => new()
+    {
+        ["result"] = r.Result,
+        ["kernel"] = r.Kernel,
+        ["release"] = r.Release,
+        ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 2),
+        ["updates"] = r.Modules.ToJsonArray(m => new JsonObject
+        {
+            ["id"] = m.Id,
+            ["module"] = m.Name,
+            ["loaded"] = m.Loaded,
+            ["transitionSeconds"] = m.TransitionSeconds,
+            ["undone"] = m.Undone,
+            ["loadOutput"] = m.LoadOutput.ToJsonArray(),
+            ["undoOutput"] = m.UndoOutput.ToJsonArray(),
+        }),
+        ["checks"] = r.Checks.ToJsonArray(c => new JsonObject
+        {
+            ["command"] = c.Command,
+            ["before"] = Run(c.Before),
+            ["applied"] = Run(c.Applied),
+            ["after"] = Run(c.After),
+        }),
+        ["kernelWarnings"] = r.KernelWarnings.ToJsonArray(),
+        ["taintBefore"] = r.TaintBefore,
+        ["taintAfter"] = r.TaintAfter,
+        ["failures"] = r.Failures.ToJsonArray(),
+        ["serialLog"] = r.SerialLog,
+    };
+
+    private static JsonObject? Run(CheckRun? run) =>
+        run == null ? null : new JsonObject { ["exitCode"] = run.ExitCode, ["output"] = run.Output.ToJsonArray() };
+}
