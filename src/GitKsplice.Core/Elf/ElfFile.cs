@@ -245,7 +245,7 @@ public sealed class ElfFile
                 {
                     width = (byte)w;
                     addend = w == 8 ? (long)U64(target, (int)offset) : (int)U32(target, (int)offset);
-                    if (Machine == Elf.Machine.Arm && type == 42) addend = (addend << 33) >> 33; // PREL31 is 31 bits
+                    if (Machine == Elf.Machine.Arm && type == RelocationTypes.ArmPrel31) addend = (addend << 33) >> 33; // a 31-bit field
                 }
             }
             result[i] = new ElfRelocation(offset, type, symbol, addend, width);

@@ -13,7 +13,6 @@ public sealed class ElfRelocationSection(ElfSection section, ElfSection target)
 {
     public ElfSection Section { get; } = section;
     public ElfSection Target { get; } = target;
-    public bool HasExplicitAddends => Section.Type == SectionType.Rela;
 }
 
 /// <summary>A SHT_GROUP section: its flags word (GRP_COMDAT = 1) and member sections.</summary>

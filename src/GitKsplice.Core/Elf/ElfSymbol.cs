@@ -30,7 +30,6 @@ public sealed class ElfSymbol
     /// <summary>The section the symbol is defined in; null for undefined, absolute and common symbols.</summary>
     public ElfSection? Section { get; }
 
-    public bool IsUndefined => SectionIndex == SpecialSection.Undefined;
     public bool IsLocal => Binding == SymbolBinding.Local;
 
     public override string ToString() => Name.Length > 0 ? Name : Section?.Name ?? $"symbol {Index}";

@@ -3,6 +3,9 @@ namespace GitKsplice.Elf;
 /// <summary>What the comparison needs to know about each machine's relocation types; unknown types stay conservative.</summary>
 public static class RelocationTypes
 {
+    /// <summary>R_ARM_PREL31: a 31-bit place-relative offset (exception tables), sign-extended from bit 30.</summary>
+    public const uint ArmPrel31 = 42;
+
     /// <summary>
     /// How far past the addend a PC-relative relocation's real target lies. x86 encodes "target - (end of
     /// instruction - field)": 4 for the displacement itself plus any immediate that follows it in the instruction

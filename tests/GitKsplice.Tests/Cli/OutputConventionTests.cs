@@ -178,6 +178,6 @@ public sealed class ConfigKeyCatalogTests
             .Where(k => !notKeys.Contains(k))
             .ToHashSet();
         Assert.Contains("ksplice.buildCommand", named);
-        Assert.Empty(named.Where(k => !documented.Contains(k)));
+        Assert.Subset(documented, named);
     }
 }

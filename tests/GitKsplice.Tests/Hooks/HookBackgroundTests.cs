@@ -7,7 +7,6 @@ namespace GitKsplice.Tests.Hooks;
 
 /// <summary>The default mode: the job runs detached from the commit, one at a time, and survives being killed.</summary>
 [Trait(TestCategory.Name, TestCategory.BackgroundHook)]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class HookBackgroundTests
 {
     [Fact]

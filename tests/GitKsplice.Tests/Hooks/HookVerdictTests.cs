@@ -8,7 +8,6 @@ namespace GitKsplice.Tests.Hooks;
 /// hook, so each verdict is there when the git command returns).
 /// </summary>
 [Trait(TestCategory.Name, TestCategory.EndToEnd)]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class HookVerdictTests
 {
     [Fact]

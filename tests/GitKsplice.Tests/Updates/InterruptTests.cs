@@ -7,7 +7,7 @@ namespace GitKsplice.Tests.Updates;
 public class InterruptTests
 {
     [Fact]
-    public void An_interrupted_create_stops_its_build_and_records_nothing()
+    public async Task An_interrupted_create_stops_its_build_and_records_nothing()
     {
         using var repo = CTree.Create();
         repo.Write("greet.c", CTree.Greet.Replace("return printf(\"HELLO", "return 3 * printf(\"HELLO") + "\n");
@@ -25,13 +25,13 @@ public class InterruptTests
         var started = repo.Path(".git/ksplice/build/tree/build-started");
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (!File.Exists(started) && DateTime.UtcNow < deadline && !process.HasExited) Thread.Sleep(100);
-        Assert.True(File.Exists(started), "the build never started: " + (process.HasExited ? stderr.Result : ""));
+        Assert.True(File.Exists(started), "the build never started: " + (process.HasExited ? await stderr : ""));
 
         ProcessRunner.Run(repo.Root, "kill", ["-INT", process.Id.ToString()]);
 
         Assert.True(process.WaitForExit(15_000), "git ksplice did not stop after SIGINT");
         Assert.NotEqual(0, process.ExitCode);
-        Assert.Contains("interrupted", stderr.Result);
+        Assert.Contains("interrupted", await stderr);
         Assert.False(File.Exists(repo.Path("ksplice-intr01.tar.gz")));
         Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/ksplice/updates/intr01").ExitCode);
         Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/notes/ksplice").ExitCode);

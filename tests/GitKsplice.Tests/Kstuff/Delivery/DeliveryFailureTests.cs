@@ -45,7 +45,7 @@ public class DeliveryFailureTests(SshServer sshd)
     }
 
     [Fact]
-    public void A_connection_dropped_during_the_build_leaves_the_target_as_it_was()
+    public async Task A_connection_dropped_during_the_build_leaves_the_target_as_it_was()
     {
         using var w = new DeliveryWorld(sshd);
         w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
@@ -54,9 +54,9 @@ public class DeliveryFailureTests(SshServer sshd)
         var marker = w.Target("var/idbuild.slow");
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!File.Exists(marker) && DateTime.UtcNow < deadline && !run.IsCompleted) Thread.Sleep(50);
-        Assert.True(File.Exists(marker), "the build never started: " + (run.IsCompleted ? run.Result.All : ""));
+        Assert.True(File.Exists(marker), "the build never started: " + (run.IsCompleted ? (await run).All : ""));
         Assert.True(sshd.DropConnections() > 0);
-        var r = run.Result;
+        var r = await run;
         File.WriteAllText(w.Target("var/idbuild.go"), "");
         Assert.Equal(1, r.ExitCode);
         Assert.Matches(@"fatal: idbuild failed on kstuff-test \(root \S+\): the connection was lost or refused", r.StdErr);
@@ -66,7 +66,7 @@ public class DeliveryFailureTests(SshServer sshd)
     }
 
     [Fact]
-    public void An_interrupt_during_the_build_cleans_up_the_target_and_exits_130()
+    public async Task An_interrupt_during_the_build_cleans_up_the_target_and_exits_130()
     {
         using var w = new DeliveryWorld(sshd);
         w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
@@ -83,12 +83,12 @@ public class DeliveryFailureTests(SshServer sshd)
         var marker = w.Target("var/idbuild.slow");
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!File.Exists(marker) && DateTime.UtcNow < deadline && !kstuff.HasExited) Thread.Sleep(50);
-        Assert.True(File.Exists(marker), "the build never started: " + (kstuff.HasExited ? stderr.Result : ""));
+        Assert.True(File.Exists(marker), "the build never started: " + (kstuff.HasExited ? await stderr : ""));
         Assert.Equal(0, ProcessRunner.Run(w.Repo.Root, "kill", ["-INT", kstuff.Id.ToString()]).ExitCode);
         Assert.True(kstuff.WaitForExit(60_000));
         File.WriteAllText(w.Target("var/idbuild.go"), "");
         Assert.Equal(130, kstuff.ExitCode);
-        Assert.EndsWith("fatal: interrupted\n", stderr.Result);
+        Assert.EndsWith("fatal: interrupted\n", await stderr);
         WaitForExit(marker);
         AssertUnchanged(w, before);
         Assert.Contains("interrupted", w.Repo.Kstuff("log").StdOut);

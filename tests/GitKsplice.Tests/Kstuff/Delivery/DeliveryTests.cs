@@ -44,7 +44,7 @@ public class DeliveryTests(SshServer sshd)
 
         // The live configuration and kernel are untouched; nothing of ours is left behind.
         Assert.Equal("the running kernel\n", w.ReadTarget("stand/unix"));
-        Assert.Equal(["conf", "conf.test1"], Directory.GetDirectories(w.Target("etc")).Select(Path.GetFileName).Order().ToArray());
+        Assert.Equal(["conf", "conf.test1"], Directory.GetDirectories(w.Target("etc")).Select(d => Path.GetFileName(d)!).Order().ToArray());
         Assert.False(Directory.Exists(Path.Combine(w.Repo.Root, ".git/kstuff")) && Directory.EnumerateFileSystemEntries(Path.Combine(w.Repo.Root, ".git/kstuff")).Any());
         Assert.Equal("", w.Repo.Git("status", "--porcelain"));
 

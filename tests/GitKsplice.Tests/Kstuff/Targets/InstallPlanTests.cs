@@ -58,7 +58,7 @@ public class InstallPlanTests
         Assert.False(Directory.Exists(root["etc/conf.unix.old/bin"]));
         Assert.False(Directory.Exists(root["etc/.kbundle"]));
         // Nothing of ours is left over.
-        Assert.Equal(["unix", "unix.old"], Directory.GetFiles(root["stand"]).Select(Path.GetFileName).Order().ToArray());
+        Assert.Equal(["unix", "unix.old"], Directory.GetFiles(root["stand"]).Select(f => Path.GetFileName(f)!).Order().ToArray());
         Assert.False(Directory.Exists(root["etc/.kstuff-undo.unix"]));
     }
 
@@ -113,8 +113,8 @@ public class InstallPlanTests
             Assert.True(run.ExitCode == 0, run.Output);
             Assert.Equal("new\n", File.ReadAllText(root["etc/conf.test/mdevice.d/a"]));
             Assert.Equal("new kernel\n", File.ReadAllText(root["stand/test"]));
-            Assert.Equal(["test"], Directory.GetFiles(root["stand"]).Select(Path.GetFileName).ToArray());
-            Assert.Equal(["conf.test"], Directory.GetDirectories(root["etc"]).Select(Path.GetFileName).ToArray());
+            Assert.Equal(["test"], Directory.GetFiles(root["stand"]).Select(f => Path.GetFileName(f)!).ToArray());
+            Assert.Equal(["conf.test"], Directory.GetDirectories(root["etc"]).Select(f => Path.GetFileName(f)!).ToArray());
         }
         for (var k = 1; k <= 3; k++)
         {
