@@ -3,17 +3,14 @@ using GitKsplice.Elf;
 namespace GitKsplice.Analysis;
 
 /// <summary>How a correlated pair differs; <see cref="LineCallee"/> is set when only a __LINE__ argument changed.</summary>
-internal sealed record Difference(string Reason, string? LineCallee = null)
-{
-    public bool IsLineOnly => LineCallee != null;
-}
+internal sealed record Difference(string Reason, bool IsLineOnly = false);
 
 /// <summary>
 /// Pass 2: compares one correlated function or data object: size, bytes, and relocations entry by entry (type,
 /// offset, what they point at). Targets are compared through the correlation, so a call to foo.isra.3 in the
 /// original equals a call to foo.isra.7 in the patched object, and a string by its text.
 /// </summary>
-internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Correlation correlation)
+internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Correlation correlation, PatchLines.FileLines? lines)
 {
     private const int MaxListed = 3;
 
@@ -45,7 +42,9 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
                         if (patched.Resolve(p.Section, r).Symbol is { } s && s.Name.Length > 0)
                             calls.Add(((long)(r.Offset - p.Start), s.Name));
                     if (LineNumberChanges.FindCallee(patched.File, bo, bp, calls) is { } callee)
-                        return new Difference($"only the line number passed to {callee}() changed", callee);
+                        return new Difference($"only the line number passed to {callee}() changed", IsLineOnly: true);
+                    if (lines != null && !lines.Touches(SymbolNames.ParentName(p.Name)) && LineNumberChanges.OnlyMovedLines(patched.File, bo, bp, lines))
+                        return new Difference("only line numbers the patch moved changed", IsLineOnly: true);
                     reasons.Add($"code differs at +0x{at:x}");
                 }
                 else reasons.Add($"contents differ at +0x{at:x}");
@@ -73,7 +72,12 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
     private bool SameTarget(Target a, Target b)
     {
         if (a.Kind != TargetKind.Symbol || b.Kind != TargetKind.Symbol) return a.SameContent(b);
-        return a.Delta == b.Delta && string.Equals(OriginalName(a.Symbol!), b.Symbol!.Name, StringComparison.Ordinal);
+        if (a.Delta != b.Delta) return false;
+        // A writable special static (WARN_ONCE's flag, a lockdep key) is the update's own fresh copy: any one will do.
+        if (original.ItemFor(a.Symbol!) is { IsSpecialStatic: true, IsReadOnly: false } sa
+            && patched.ItemFor(b.Symbol!) is { IsSpecialStatic: true, IsReadOnly: false } sb)
+            return sa.BaseName == sb.BaseName;
+        return string.Equals(OriginalName(a.Symbol!), PatchedName(b.Symbol!), StringComparison.Ordinal);
     }
 
     /// <summary>What changed between two relocation lists, in terms of what the code refers to.</summary>
@@ -108,12 +112,19 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
 
     /// <summary>The name an original-side symbol has in the patched object ("(removed)" when it has none).</summary>
     private string OriginalName(ElfSymbol symbol) =>
-        original.ItemFor(symbol) is { } item ? correlation.PartnerOf(item)?.Name ?? $"{item.Name} (removed)" : symbol.Name;
+        original.ItemFor(symbol) is { } item ? correlation.PartnerOf(item)?.Name ?? $"{item.Name} (removed)" : SymbolNames.BaseName(symbol.Name);
+
+    /// <summary>
+    /// A patched-side symbol's name; one that is neither a function nor a data object we compare (an undefined
+    /// symbol, a kernel metadata entry such as descriptor.123) by its name without the compiler's number.
+    /// </summary>
+    private string PatchedName(ElfSymbol symbol) =>
+        patched.ItemFor(symbol) is { } item ? item.Name : SymbolNames.BaseName(symbol.Name);
 
     /// <summary>An original-side target named as its counterpart in the patched object is named.</summary>
     private string OriginalKey(Target t) => t.Kind == TargetKind.Symbol ? WithDelta(OriginalName(t.Symbol!), t.Delta) : t.Describe();
 
-    private static string PatchedKey(Target t) => t.Kind == TargetKind.Symbol ? WithDelta(t.Symbol!.Name, t.Delta) : t.Describe();
+    private string PatchedKey(Target t) => t.Kind == TargetKind.Symbol ? WithDelta(PatchedName(t.Symbol!), t.Delta) : t.Describe();
 
     private static string WithDelta(string name, long delta) => delta switch
     {

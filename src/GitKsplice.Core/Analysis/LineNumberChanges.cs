@@ -73,6 +73,72 @@ internal static class LineNumberChanges
         return callee;
     }
 
+    /// <summary>
+    /// With the patch known: true when every difference is an instruction immediate holding an old line number
+    /// in the original and that line's new number in the patched code (x86 imm32, imm16 or imm8; AArch64
+    /// MOVZ/MOVN/MOVK), whatever the code does with it.
+    /// </summary>
+    public static bool OnlyMovedLines(ElfFile file, ReadOnlySpan<byte> original, ReadOnlySpan<byte> patched, PatchLines.FileLines lines)
+    {
+        if (original.Length != patched.Length) return false;
+        return file.Machine switch
+        {
+            Machine.X86_64 or Machine.I386 => X86MovedLines(original, patched, lines),
+            Machine.AArch64 => AArch64MovedLines(file, original, patched, lines),
+            _ => false,
+        };
+    }
+
+    private static bool X86MovedLines(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, PatchLines.FileLines lines)
+    {
+        bool any = false;
+        int i = 0;
+        while (i < a.Length)
+        {
+            if (a[i] == b[i]) { i++; continue; }
+            int end = -1;
+            foreach (int width in (ReadOnlySpan<int>)[4, 2, 1])
+            {
+                for (int start = Math.Max(0, i - width + 1); start <= i && end < 0; start++)
+                {
+                    if (start + width > a.Length) break;
+                    long old = Immediate(a.Slice(start, width)), moved = Immediate(b.Slice(start, width));
+                    if (IsMovedLine(lines, old, moved)) end = start + width;
+                }
+                if (end >= 0) break;
+            }
+            if (end < 0) return false;
+            any = true;
+            i = end;
+        }
+        return any;
+    }
+
+    private static bool AArch64MovedLines(ElfFile file, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, PatchLines.FileLines lines)
+    {
+        if (a.Length % 4 != 0) return false;
+        bool any = false;
+        for (int o = 0; o < a.Length; o += 4)
+        {
+            uint x = file.U32(a, o), y = file.U32(b, o);
+            if (x == y) continue;
+            bool wideMove = ((x >> 23) & 0x3f) == 0x25 && (x & 0xffe0001f) == (y & 0xffe0001f);
+            if (!wideMove || !IsMovedLine(lines, (x >> 5) & 0xffff, (y >> 5) & 0xffff)) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    private static long Immediate(ReadOnlySpan<byte> le)
+    {
+        long value = 0;
+        for (int k = le.Length - 1; k >= 0; k--) value = value << 8 | le[k];
+        return value;
+    }
+
+    private static bool IsMovedLine(PatchLines.FileLines lines, long old, long moved) =>
+        old != moved && old is > 0 and < int.MaxValue && lines.NewLine((int)old) == moved;
+
     private static string? CalleeAfter(IReadOnlyList<(long Offset, string Name)> calls, int from)
     {
         foreach (var (offset, name) in calls)

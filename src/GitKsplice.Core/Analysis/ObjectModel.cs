@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using GitKsplice.Elf;
 
@@ -23,6 +22,9 @@ internal sealed class Item
     /// <summary>The items this one's relocations point at.</summary>
     public IReadOnlyList<Item> References => (IReadOnlyList<Item>?)_references ?? [];
 
+    /// <summary>The items whose relocations point at this one.</summary>
+    public IReadOnlyList<Item> ReferencedBy => (IReadOnlyList<Item>?)_referencedBy ?? [];
+
     /// <summary>Base names of the functions and objects whose relocations point at this one (built when first asked).</summary>
     public IReadOnlySet<string> Referrers =>
         _referrers ??= new HashSet<string>((_referencedBy ?? []).Select(i => i.BaseName), StringComparer.Ordinal);
@@ -35,6 +37,16 @@ internal sealed class Item
     }
 
     public bool IsStaticLocal => !IsFunction && Symbol.IsLocal && BaseName != Name;
+
+    /// <summary>
+    /// Data the running kernel never writes: .rodata and const data that holds pointers (.data.rel.ro). A new
+    /// copy can ride with the functions that use it.
+    /// </summary>
+    public bool IsReadOnly => !IsFunction && Symbol.Type != SymbolType.Tls
+        && (!Section.IsWritable || Family == ".data.rel.ro");
+
+    /// <summary>A compiler or kernel-macro static that an update gets fresh rather than sharing (see <see cref="KernelRules.IsSpecialStatic"/>).</summary>
+    public bool IsSpecialStatic => !IsFunction && KernelRules.IsSpecialStatic(BaseName, Family);
     public override string ToString() => Name;
     // Identity is the object; the symbol index makes a cheaper hash than the runtime's object hash.
     public override int GetHashCode() => Symbol.Index;
@@ -43,24 +55,28 @@ internal sealed class Item
 
 /// <summary>
 /// Where a relocation points, in terms that survive recompilation: a symbol and an offset into it rather than a
-/// section offset; a string's text rather than its place in the string table; a constant's bytes.
+/// section offset; a string's text rather than its place in the string table; a constant's bytes; for a place
+/// without a symbol (a jump table, an -O0 string in .rodata), its bytes and what its own relocations point at.
+/// <see cref="Label"/> only names the place in explanations; it is not compared.
 /// </summary>
 internal readonly record struct Target(TargetKind Kind, ElfSymbol? Symbol, long Delta, ReadOnlyMemory<byte> Content = default,
-    string? Place = null)
+    string? Links = null, string? Label = null)
 {
     /// <summary>Whether two targets are the same apart from symbol names (which the caller compares).</summary>
     public bool SameContent(in Target other) =>
-        Kind == other.Kind && Delta == other.Delta && Place == other.Place && Content.Span.SequenceEqual(other.Content.Span);
+        Kind == other.Kind && Delta == other.Delta && Links == other.Links && Content.Span.SequenceEqual(other.Content.Span);
 
     /// <summary>How the target reads in an explanation; symbols are named by the caller.</summary>
     public string Describe() => Kind switch
     {
-        TargetKind.String => Content.Length == 0 && Place != null ? $"string in {Place}{Offset}" : $"string \"{Escape(Content.Span)}\"{Offset}",
-        TargetKind.Constant => Content.Length == 0 ? $"constant in {Place}{Offset}" : $"constant 0x{Convert.ToHexString(Content.Span)}{Offset}",
-        _ => Place ?? "",
+        TargetKind.String => Content.Length == 0 && Label != null ? $"string in {Label}{Offset}" : $"string \"{Escape(Text(Content.Span))}\"{Offset}",
+        TargetKind.Constant => Content.Length == 0 ? $"constant in {Label}{Offset}" : $"constant 0x{Convert.ToHexString(Content.Span)}{Offset}",
+        _ => Label ?? "",
     };
 
     private string Offset => Delta switch { 0 => "", > 0 => $"+{Delta}", _ => $"{Delta}" };
+
+    private static ReadOnlySpan<byte> Text(ReadOnlySpan<byte> s) => s.IndexOf((byte)0) is var end and >= 0 ? s[..end] : s;
 
     private static string Escape(ReadOnlySpan<byte> text) =>
         Encoding.UTF8.GetString(text).Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\t", "\\t");
@@ -74,7 +90,7 @@ internal enum TargetKind : byte
     String,
     /// <summary>An entry of a mergeable constant pool (.rodata.cst8): compared by its bytes.</summary>
     Constant,
-    /// <summary>A place in a section without symbols (a jump table), compared by a digest of the section.</summary>
+    /// <summary>A place no symbol covers (a jump table, a table of constants), compared by its bytes and relocations.</summary>
     Anonymous,
 }
 
@@ -83,7 +99,9 @@ internal sealed class ObjectModel
 {
     private readonly Item?[] _itemBySymbol;
     private readonly Item[][] _itemsBySection;
-    private readonly Dictionary<int, string> _sectionFingerprints = [];
+    /// <summary>Offsets that references point at, per section, in places no symbol covers: where anonymous pieces begin.</summary>
+    private readonly Dictionary<int, List<long>> _pieceStarts = [];
+    private bool _pieceStartsSorted = true;
     private readonly bool[] _ignored;
 
     public ElfFile File { get; }
@@ -135,6 +153,9 @@ internal sealed class ObjectModel
 
     public Item? ItemFor(ElfSymbol symbol) => _itemBySymbol[symbol.Index];
 
+    /// <summary>The source file the object was compiled from, as its STT_FILE symbol names it.</summary>
+    public string? SourceFile => File.Symbols.FirstOrDefault(s => s.Type == SymbolType.File && s.Name.Length > 0)?.Name;
+
     /// <summary>The bytes of an item; empty for SHT_NOBITS (.bss) data.</summary>
     public ReadOnlySpan<byte> Bytes(Item item) =>
         item.Section.IsNoBits ? [] : item.Section.Contents.Span.Slice((int)item.Start, (int)item.Size);
@@ -142,10 +163,7 @@ internal sealed class ObjectModel
     /// <summary>The relocations inside an item's byte range.</summary>
     public ReadOnlySpan<ElfRelocation> Relocations(Item item)
     {
-        var all = File.RelocationsFor(item.Section);
-        int lo = LowerBound(all, item.Start), hi = LowerBound(all, item.Start + item.Size);
-        if (item.Size == 0) hi = lo;
-        return all[lo..hi];
+        return RelocationsIn(item.Section, item.Start, item.Start + item.Size);
     }
 
     public void CountCompared(Item item) => ComparedBytes += (long)item.Size;
@@ -155,7 +173,7 @@ internal sealed class ObjectModel
     {
         var symbol = File.SymbolAt(r.SymbolIndex);
         var section = symbol.Section;
-        if (symbol.Type != SymbolType.Section || section == null)
+        if (section == null || !NamesPlace(symbol))
             return new Target(TargetKind.Symbol, symbol, r.Addend);
         long offset = r.Addend + (long)symbol.Value;
         int bias = RelocationTypes.TargetBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
@@ -163,25 +181,175 @@ internal sealed class ObjectModel
         if (section.IsMerge && section.EntrySize > 0) return ConstantAt(section, offset, bias);
         var covering = Covering(section, offset + bias);
         if (covering != null) return new Target(TargetKind.Symbol, covering.Symbol, offset - (long)covering.Start);
-        return new Target(TargetKind.Anonymous, null, 0, Place: $"{SymbolNames.BaseName(section.Name)}+{offset} [{Fingerprint(section)}]");
+        return PieceAt(section, offset, bias);
     }
+
+    /// <summary>
+    /// Section symbols and local labels (.LC0, .L5) name a place rather than a thing: what lies there is what a
+    /// reference through them means.
+    /// </summary>
+    private bool NamesPlace(ElfSymbol s) =>
+        s.Type == SymbolType.Section || s.Type == SymbolType.NoType && s.IsLocal && ItemFor(s) == null;
 
     /// <summary>The function or data object a relocation points at, if any (no keys built: for linking only).</summary>
     private Item? ReferencedItem(ElfSection from, in ElfRelocation r)
     {
         var symbol = File.SymbolAt(r.SymbolIndex);
         var section = symbol.Section;
-        if (symbol.Type != SymbolType.Section) return ItemFor(symbol);
-        if (section == null || section.IsStrings || section.IsMerge && section.EntrySize > 0) return null;
+        if (section == null || !NamesPlace(symbol)) return ItemFor(symbol);
+        if (section.IsStrings || section.IsMerge && section.EntrySize > 0) return null;
         long offset = r.Addend + (long)symbol.Value + RelocationTypes.TargetBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
-        return Covering(section, offset);
+        var item = Covering(section, offset);
+        if (item == null) AddPieceStart(section, offset);
+        return item;
+    }
+
+    /// <summary>
+    /// A place no symbol covers: the bytes from it to the next place anything refers to (or the end of the
+    /// section), trailing zero padding left out, and what the relocations inside point at. An entry of a kernel
+    /// metadata section (a dynamic-debug descriptor) is compared by its relocations only: its own bytes hold the
+    /// line number and flags the kernel keeps there.
+    /// </summary>
+    private Target PieceAt(ElfSection section, long offset, int bias)
+    {
+        long at = offset + bias;
+        string label = $"{SymbolNames.BaseName(section.Name)}+0x{Math.Max(at, 0):x}";
+        if (at < 0 || (ulong)at > section.Size) return new Target(TargetKind.Anonymous, null, offset, Links: section.Name, Label: label);
+        long end = PieceEnd(section, at);
+        var links = new StringBuilder(SymbolNames.BaseName(section.Name));
+        foreach (var r in RelocationsIn(section, (ulong)at, (ulong)end))
+            links.Append(' ').Append(r.Offset - (ulong)at).Append(':').Append(r.Type).Append(':').Append(Name(section, r));
+        if (_ignored[section.Index])
+            return new Target(TargetKind.Anonymous, null, -bias, Links: links.ToString(), Label: $"entry of {section.Name}");
+        var bytes = section.IsNoBits ? ReadOnlyMemory<byte>.Empty : section.Contents[(int)at..(int)end];
+        int used = bytes.Span.LastIndexOfAnyExcept((byte)0) + 1;
+        bytes = bytes[..used];
+        bool text = links.Length == SymbolNames.BaseName(section.Name).Length && LooksLikeText(bytes.Span);
+        return new Target(text ? TargetKind.String : TargetKind.Anonymous, null, -bias, bytes, links.ToString(),
+            text ? null : $"{label} ({used} bytes)");
+    }
+
+    /// <summary>What a relocation inside an anonymous place points at, named without looking further.</summary>
+    private string Name(ElfSection from, in ElfRelocation r)
+    {
+        var symbol = File.SymbolAt(r.SymbolIndex);
+        var section = symbol.Section;
+        if (section == null || !NamesPlace(symbol)) return SymbolNames.BaseName(symbol.Name) + "+" + r.Addend;
+        long offset = r.Addend + (long)symbol.Value;
+        if (section.IsStrings || section.IsMerge && section.EntrySize > 0)
+        {
+            var t = Resolve(from, r);
+            return t.Describe() + ":" + Convert.ToHexString(t.Content.Span);
+        }
+        int bias = RelocationTypes.TargetBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
+        return Covering(section, offset + bias) is { } item
+            ? $"{SymbolNames.BaseName(item.Name)}+{offset - (long)item.Start}"
+            : SymbolNames.BaseName(section.Name);
+    }
+
+    /// <summary>Printable text ending in a terminator: how a string literal in a plain .rodata section looks.</summary>
+    private static bool LooksLikeText(ReadOnlySpan<byte> bytes)
+    {
+        int end = bytes.IndexOf((byte)0);
+        if (end <= 0 && bytes.Length == 0) return false;
+        var text = end < 0 ? bytes : bytes[..end];
+        if (text.Length == 0) return false;
+        foreach (var b in text)
+            if (b < 0x20 && b is not (byte)'\n' and not (byte)'\t' and not (byte)'\r' || b == 0x7f) return false;
+        return true;
+    }
+
+    /// <summary>Where the anonymous place starting at <paramref name="at"/> ends: the next place referred to, or the next item.</summary>
+    private long PieceEnd(ElfSection section, long at)
+    {
+        long end = (long)(section.IsNoBits ? section.Size : (ulong)section.Contents.Length);
+        if (_pieceStarts.TryGetValue(section.Index, out var starts))
+        {
+            if (!_pieceStartsSorted) { foreach (var list in _pieceStarts.Values) list.Sort(); _pieceStartsSorted = true; }
+            int i = starts.BinarySearch(at + 1);
+            if (i < 0) i = ~i;
+            if (i < starts.Count) end = Math.Min(end, starts[i]);
+        }
+        foreach (var item in _itemsBySection[section.Index])
+            if ((long)item.Start > at) { end = Math.Min(end, (long)item.Start); break; }
+        return end;
+    }
+
+    private void AddPieceStart(ElfSection section, long offset)
+    {
+        if (!_pieceStarts.TryGetValue(section.Index, out var starts)) _pieceStarts[section.Index] = starts = [];
+        starts.Add(offset);
+        _pieceStartsSorted = false;
+    }
+
+    /// <summary>Whether a section is one the comparison sets aside by a rule of <see cref="KernelRules"/>.</summary>
+    public bool IsIgnored(ElfSection section) => _ignored[section.Index];
+
+    /// <summary>
+    /// The bytes of a section that no comparison looks at: outside every function and data object and every
+    /// anonymous place a compared item refers to. Returned as the first differing-sensitive text: the bytes
+    /// (trailing zero padding left out) and what the relocations among them point at, with where the first of
+    /// them lies. Empty when every byte is claimed.
+    /// </summary>
+    public (string Content, long FirstOffset) UnclaimedBytes(ElfSection section)
+    {
+        long size = section.IsNoBits ? 0 : section.Contents.Length;
+        var claimed = new List<(long Start, long End)>();
+        foreach (var item in _itemsBySection[section.Index]) claimed.Add(((long)item.Start, (long)(item.Start + item.Size)));
+        if (_pieceStarts.TryGetValue(section.Index, out var starts))
+            foreach (var start in starts)
+                if (start >= 0 && start < size) claimed.Add((start, PieceEnd(section, start)));
+        claimed.Sort();
+        var text = new StringBuilder();
+        long first = -1, at = 0;
+        void Gap(long from, long to)
+        {
+            if (to <= from) return;
+            var bytes = section.Contents.Span[(int)from..(int)to];
+            if (RelocationsIn(section, (ulong)from, (ulong)to).Length == 0
+                && (!bytes.ContainsAnyExcept((byte)0) || section.IsExecutable && IsPadding(bytes))) return;
+            if (first < 0) first = from;
+            text.Append(Convert.ToHexString(bytes));
+            foreach (var r in RelocationsIn(section, (ulong)from, (ulong)to))
+                text.Append(' ').Append(r.Offset - (ulong)from).Append(':').Append(r.Type).Append(':').Append(Name(section, r));
+            text.Append('|');
+        }
+        foreach (var (start, end) in claimed)
+        {
+            Gap(at, Math.Min(start, size));
+            at = Math.Max(at, Math.Min(end, size));
+        }
+        Gap(at, size);
+        return (text.ToString(), first);
+    }
+
+    /// <summary>
+    /// No-operation fill in code (-fpatchable-function-entry's NOPs before a function, alignment): x86 NOP and
+    /// INT3 bytes, AArch64 NOP words.
+    /// </summary>
+    private bool IsPadding(ReadOnlySpan<byte> bytes)
+    {
+        if (File.Machine is Machine.X86_64 or Machine.I386) return !bytes.ContainsAnyExcept((byte)0x90, (byte)0xCC);
+        if (File.Machine != Machine.AArch64 || bytes.Length % 4 != 0) return false;
+        for (int i = 0; i < bytes.Length; i += 4)
+            if (File.U32(bytes, i) != 0xd503201f) return false;
+        return true;
+    }
+
+    /// <summary>The relocations applied to bytes [<paramref name="start"/>, <paramref name="end"/>) of a section.</summary>
+    public ReadOnlySpan<ElfRelocation> RelocationsIn(ElfSection section, ulong start, ulong end)
+    {
+        var all = File.RelocationsFor(section);
+        int lo = LowerBound(all, start), hi = LowerBound(all, end);
+        return all[lo..Math.Max(lo, hi)];
     }
 
     /// <summary>The function or object whose range holds <paramref name="offset"/> of <paramref name="section"/>.</summary>
     public Item? Covering(ElfSection section, long offset)
     {
         var items = _itemsBySection[section.Index];
-        if (items.Length == 1) return items[0]; // with -fdata-sections a section holds one object: no guessing
+        // With -fdata-sections an object fills its section: an offset just outside it (an end pointer) is still it.
+        if (items.Length == 1 && items[0].Start == 0 && items[0].Size == section.Size) return items[0];
         int lo = 0, hi = items.Length; // first item starting after offset
         while (lo < hi)
         {
@@ -198,7 +366,7 @@ internal sealed class ObjectModel
     private static Target StringAt(ElfSection section, long offset, int bias)
     {
         var data = section.Contents.Span;
-        if (data.Length == 0) return new Target(TargetKind.String, null, offset, Place: SymbolNames.BaseName(section.Name));
+        if (data.Length == 0) return new Target(TargetKind.String, null, offset, Links: section.Name, Label: SymbolNames.BaseName(section.Name));
         long at = Math.Clamp(offset + bias, 0, data.Length - 1);
         int width = section.EntrySize is 2 or 4 ? (int)section.EntrySize : 1;
         at -= at % width;
@@ -216,31 +384,8 @@ internal sealed class ObjectModel
         long at = offset + bias;
         long start = entry == 0 ? -1 : at - ((at % entry) + entry) % entry;
         if (section.IsNoBits || start < 0 || start + entry > section.Contents.Length)
-            return new Target(TargetKind.Constant, null, offset, Place: SymbolNames.BaseName(section.Name));
+            return new Target(TargetKind.Constant, null, offset, Links: section.Name, Label: SymbolNames.BaseName(section.Name));
         return new Target(TargetKind.Constant, null, offset - start, section.Contents.Slice((int)start, (int)entry));
-    }
-
-    /// <summary>
-    /// A digest of an anonymous section's bytes and relocations (jump tables, literal pools): a function that
-    /// points into one is unchanged only if the table is.
-    /// </summary>
-    private string Fingerprint(ElfSection section)
-    {
-        if (_sectionFingerprints.TryGetValue(section.Index, out var known)) return known;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(section.Contents.Span);
-        var sb = new StringBuilder();
-        foreach (var r in File.RelocationsFor(section))
-        {
-            var s = File.SymbolAt(r.SymbolIndex);
-            sb.Append(r.Offset).Append(' ').Append(r.Type).Append(' ')
-              .Append(s.Type == SymbolType.Section ? s.Section?.Name : SymbolNames.BaseName(s.Name))
-              .Append(' ').Append(r.Addend).Append('\n');
-        }
-        hash.AppendData(Encoding.UTF8.GetBytes(sb.ToString()));
-        var digest = Convert.ToHexString(hash.GetHashAndReset())[..12].ToLowerInvariant();
-        _sectionFingerprints[section.Index] = digest;
-        return digest;
     }
 
     /// <summary>
@@ -268,9 +413,9 @@ internal sealed class ObjectModel
             if (items.Length == 0) continue;
             foreach (var r in File.RelocationsFor(section))
             {
+                var to = ReferencedItem(section, r);
                 var from = Covering(section, (long)r.Offset);
-                if (from == null) continue;
-                if (ReferencedItem(section, r) is not { } to || to == from) continue;
+                if (from == null || to == null || to == from) continue;
                 from.AddReference(to);
             }
         }
@@ -291,7 +436,10 @@ internal sealed class ObjectModel
         {
             if (!section.StartsWith(prefix, StringComparison.Ordinal) || section.Length == prefix.Length) continue;
             var rest = section[prefix.Length..];
-            if (rest == symbol || SymbolNames.BaseName(rest) == SymbolNames.BaseName(symbol)) return family;
+            if (rest == symbol) return family;
+            // A numbered name, or a .cold piece in its parent's section (.text.unlikely.foo.constprop.0 holds foo.constprop.3.cold).
+            string restBase = SymbolNames.BaseName(rest), symbolBase = SymbolNames.BaseName(symbol);
+            if (restBase == symbolBase || symbolBase.StartsWith(restBase + ".", StringComparison.Ordinal)) return family;
         }
         return section switch
         {

@@ -36,8 +36,22 @@ public sealed class ElfFile
     /// <summary>"ELF64 little-endian x86-64" and the like, for messages.</summary>
     public string Description => $"ELF{(Is64 ? 64 : 32)} {(IsBigEndian ? "big" : "little")}-endian {MachineName}";
 
+    /// <summary>The largest object read: a relocatable object of a kernel build is at most tens of megabytes.</summary>
+    public const long MaxObjectSize = 1L << 30;
+
     public static ElfFile Open(string path, string? displayName = null)
     {
+        var name = displayName ?? path;
+        // By file type before opening: opening a FIFO would wait for a writer, reading a device might never end.
+        switch (FileKind.Of(path))
+        {
+            case FileKind.Type.Missing: throw new ElfFormatException($"{name}: no such file");
+            case FileKind.Type.Directory: throw new ElfFormatException($"{name}: is a directory, not an object file");
+            case FileKind.Type.Other: throw new ElfFormatException($"{name}: not a regular file (a FIFO, socket or device), not an object file");
+        }
+        long length = FileKind.Length(path);
+        if (length > MaxObjectSize)
+            throw new ElfFormatException($"{name}: {length / (1 << 20)} MiB is larger than the {MaxObjectSize >> 30} GiB an object file of one translation unit can be; not compared");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (FileNotFoundException) { throw new ElfFormatException($"{displayName ?? path}: no such file"); }

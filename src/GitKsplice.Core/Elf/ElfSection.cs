@@ -36,6 +36,8 @@ public sealed class ElfSection
     public ReadOnlyMemory<byte> Contents { get; }
 
     public bool IsExecutable => (Flags & SectionFlags.ExecInstr) != 0;
+    public bool IsAllocated => (Flags & SectionFlags.Alloc) != 0;
+    public bool IsWritable => (Flags & SectionFlags.Write) != 0;
     public bool IsStrings => (Flags & SectionFlags.Strings) != 0;
     public bool IsMerge => (Flags & SectionFlags.Merge) != 0;
     public bool IsNoBits => Type == SectionType.NoBits;

@@ -13,7 +13,11 @@ public sealed record ObjectEntry(
     IReadOnlyList<string> New,
     IReadOnlyList<string> Removed,
     IReadOnlyList<UnsafeFinding> Unsafe,
-    IReadOnlyList<LineOnlyChange> LineOnly);
+    IReadOnlyList<LineOnlyChange> LineOnly)
+{
+    /// <summary>The pieces each changed or new function brings along (.cold parts, fresh read-only data).</summary>
+    public IReadOnlyList<CarriedPieces> Carried { get; init; } = [];
+}
 
 /// <summary>A new version of a module or other build output packaged with --build-modules.</summary>
 public sealed record ModuleEntry(string Path, string Sha256);

@@ -228,11 +228,14 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         OnStage?.Invoke("analysing the changed objects");
         run.Entries = [];
         run.LineOnly = [];
+        // The patch tells which line numbers it moved: code that differs only in those is line-only, whatever it calls.
+        var context = new ComparisonContext(PatchLines.Parse(run.Change.PatchText.GetAwaiter().GetResult()));
         foreach (var obj in run.ChangedObjects)
         {
-            var comparison = analyzer.Compare(obj.PrePath, obj.PostPath);
+            var comparison = analyzer.Compare(obj.PrePath, obj.PostPath, context);
             var entry = new ObjectEntry(obj.Path, obj.PrePath == null ? null : Sha256(obj.PrePath), Sha256(obj.PostPath),
-                comparison.Changed, comparison.New, comparison.Removed, comparison.Unsafe, comparison.LineOnly);
+                comparison.Changed, comparison.New, comparison.Removed, comparison.Unsafe, comparison.LineOnly)
+                { Carried = comparison.Carried };
             if (comparison.HasFunctionalChange) run.Entries.Add(entry);
             else if (comparison.LineOnly.Count > 0) run.LineOnly.Add(entry);
         }

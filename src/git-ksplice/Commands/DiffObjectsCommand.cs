@@ -18,7 +18,7 @@ internal static class DiffObjectsCommand
     {
         var original = new Argument<string>("original") { Description = "The object built before the change (/dev/null: the change added it)" };
         var patched = new Argument<string>("patched") { Description = "The object built after the change (/dev/null: the change removed it)" };
-        var json = new Option<bool>("--json") { Description = "Print the classification as JSON (stable keys)" };
+        var json = new Option<bool>("--json") { Description = "Print the classification as JSON (stable camelCase keys)" };
         var command = new Command("diff-objects",
             "Compare two ELF objects of one translation unit: changed, new and removed functions, line-number-only changes and unsafe changes")
             { original, patched, json };
@@ -81,7 +81,7 @@ internal static class DiffObjectsCommand
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartArray("line_only");
+            w.WriteStartArray("lineOnly");
             foreach (var l in result.LineOnly)
             {
                 w.WriteStartObject();
@@ -90,6 +90,17 @@ internal static class DiffObjectsCommand
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            w.WriteStartArray("carried");
+            foreach (var c in result.Carried)
+            {
+                w.WriteStartObject();
+                w.WriteString("function", c.Function);
+                Strings(w, "functions", c.Functions);
+                Strings(w, "data", c.Data);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteNumber("functionCount", result.FunctionCount);
             w.WriteStartArray("details");
             foreach (var d in result.Details)
             {

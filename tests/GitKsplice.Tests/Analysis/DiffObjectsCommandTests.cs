@@ -35,23 +35,97 @@ public sealed class DiffObjectsCommandTests : IDisposable
         Assert.Equal("", r.StdErr);
     }
 
+    /// <summary>The --json schema (camelCase, as every --json of the project), pinned: keys in order, value kinds.</summary>
+    private const string Schema = """
+        {original: string, patched: string, verdict: string, changed: [string], new: [string], removed: [string], unsafe: [{kind: string, symbol: string, reason: string}], lineOnly: [{symbol: string, reason: string}], carried: [{function: string, functions: [], data: [string]}], functionCount: number, details: [{symbol: string, kind: string, status: string, original: null|string, patched: null|string, reason: null|string}]}
+        """;
+
     [Fact]
-    public void The_json_output_has_stable_keys()
+    public void The_json_output_has_a_stable_camel_case_schema()
     {
-        var (o, p) = _cc.Pair(Source, Source.Replace("x * 2", "x * 4") + "int extra(void) { return 1; }\n");
+        const string original = """
+            extern void __might_sleep(const char *, int);
+            int limit = 3;
+            static const int steps[4] = { 1, 2, 3, 4 };
+            int check(int x) { return x > limit; }
+            int twice(int x) { return x * 2; }
+            int step(int i) { return steps[i & 3]; }
+            int gone(void) { return 7; }
+            /*LINE*/
+            void nap(void) { __might_sleep(__FILE__, __LINE__); }
+            """;
+        var patched = original.Replace("x * 2", "x * 4").Replace("limit = 3", "limit = 4").Replace("3, 4 }", "3, 5 }")
+            .Replace("int gone(void) { return 7; }", "int extra(void) { return 1; }").Replace("/*LINE*/", "\n");
+        // One file name for both versions, so __FILE__ is the same string.
+        var o = _cc.Compile(original, name: "a/unit");
+        var p = _cc.Compile(patched, name: "b/unit");
         var r = Diff(o, p, "--json");
-        Assert.Equal(ExitCodes.Success, r.ExitCode);
+        Assert.Equal(ExitCodes.Unsafe, r.ExitCode);
         using var doc = JsonDocument.Parse(r.StdOut);
         var root = doc.RootElement;
-        Assert.Equal(["original", "patched", "verdict", "changed", "new", "removed", "unsafe", "line_only", "details"],
-            root.EnumerateObject().Select(p => p.Name).ToArray());
-        Assert.Equal("patchable", root.GetProperty("verdict").GetString());
+        Assert.Equal(Schema.Trim(), Shape(root));
+        Assert.Equal("unsafe", root.GetProperty("verdict").GetString());
         Assert.Equal(o, root.GetProperty("original").GetString());
-        Assert.Equal(["twice"], root.GetProperty("changed").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        Assert.Equal(["step", "twice"], root.GetProperty("changed").EnumerateArray().Select(e => e.GetString()!).ToArray());
         Assert.Equal(["extra"], root.GetProperty("new").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        Assert.Equal(["gone"], root.GetProperty("removed").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        Assert.Equal("nap", root.GetProperty("lineOnly")[0].GetProperty("symbol").GetString());
+        var carried = root.GetProperty("carried")[0];
+        Assert.Equal("step", carried.GetProperty("function").GetString());
+        Assert.Equal(["steps"], carried.GetProperty("data").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        Assert.Equal(3, root.GetProperty("functionCount").GetInt32());
         var detail = root.GetProperty("details").EnumerateArray().First(d => d.GetProperty("symbol").GetString() == "twice");
         Assert.Equal("changed", detail.GetProperty("status").GetString());
         Assert.Equal("function", detail.GetProperty("kind").GetString());
+    }
+
+    /// <summary>
+    /// The shape of a JSON value: objects as their keys in order with the shape of each value, arrays as the
+    /// shapes their elements take (objects merged key by key, kinds joined with "|").
+    /// </summary>
+    private static string Shape(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => "{" + string.Join(", ", e.EnumerateObject().Select(p => $"{p.Name}: {Shape(p.Value)}")) + "}",
+        JsonValueKind.Array => "[" + ArrayShape(e) + "]",
+        JsonValueKind.String => "string",
+        JsonValueKind.Number => "number",
+        JsonValueKind.Null => "null",
+        _ => e.ValueKind.ToString().ToLowerInvariant(),
+    };
+
+    private static string ArrayShape(JsonElement array)
+    {
+        var items = array.EnumerateArray().ToList();
+        if (items.Count == 0) return "";
+        if (items.Any(i => i.ValueKind != JsonValueKind.Object))
+            return string.Join("|", items.Select(Shape).Distinct().Order(StringComparer.Ordinal));
+        var keys = items[0].EnumerateObject().Select(p => p.Name).ToList();
+        return "{" + string.Join(", ", keys.Select(k =>
+            $"{k}: {string.Join("|", items.Select(i => Shape(i.GetProperty(k))).Distinct().Order(StringComparer.Ordinal))}")) + "}";
+    }
+
+    [Fact]
+    public void A_fifo_is_refused_by_its_type_without_waiting_for_a_writer()
+    {
+        var good = _cc.Compile(Source);
+        var fifo = Path.Combine(_cc.Directory, "pipe.o");
+        Assert.Equal(0, ProcessRunner.Run(_cc.Directory, "mkfifo", [fifo]).ExitCode);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var r = ProcessRunner.Run(_repo.Root, "git", ["ksplice", "diff-objects", good, fifo], timeoutMs: 60_000);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(50), "diff-objects waited on the FIFO");
+        Assert.Equal(ExitCodes.Error, r.ExitCode);
+        Assert.Equal($"fatal: {fifo}: not a regular file (a FIFO, socket or device), not an object file\n", r.StdErr);
+    }
+
+    [Fact]
+    public void An_object_above_the_size_limit_is_refused_without_reading_it()
+    {
+        var good = _cc.Compile(Source);
+        var huge = Path.Combine(_cc.Directory, "huge.o");
+        using (var f = File.Create(huge)) f.SetLength(3L << 30); // sparse: takes no disk space
+        var r = Diff(good, huge);
+        Assert.Equal(ExitCodes.Error, r.ExitCode);
+        Assert.Equal($"fatal: {huge}: 3072 MiB is larger than the 1 GiB an object file of one translation unit can be; not compared\n", r.StdErr);
     }
 
     [Fact]

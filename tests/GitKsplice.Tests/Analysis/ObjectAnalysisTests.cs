@@ -176,16 +176,60 @@ public sealed class ObjectAnalysisTests : IDisposable
     }
 
     [Fact]
-    public void A_changed_read_only_table_is_unsafe()
+    public void A_changed_read_only_table_rides_with_the_functions_that_use_it()
     {
         const string source = """
             static const int table[4] = { 1, 2, 3, 4 };
             int lookup(int i) { return table[i & 3]; }
+            int other(int i) { return i + 1; }
             """;
         var r = Compare(source, source.Replace("3, 4", "3, 5"));
-        var finding = Assert.Single(r.Unsafe);
-        Assert.Equal("data-changed", finding.Kind);
-        Assert.Equal("table", finding.Symbol);
+        Assert.Empty(r.Unsafe);
+        Assert.Equal(["lookup"], r.Changed);
+        Assert.Contains("data object 'table' changed", r.Details.Single(d => d.Symbol == "lookup").Reason);
+        var carried = Assert.Single(r.Carried);
+        Assert.Equal(["table"], carried.Data);
+    }
+
+    [Fact]
+    public void A_changed_read_only_table_the_update_cannot_re_point_is_unsafe()
+    {
+        // A global table other objects may read, and one that writable data points at (an operations table
+        // registered at boot): the running kernel keeps using the old copies.
+        const string source = """
+            const int shared_table[4] = { 1, 2, 3, 4 };
+            static const int ops[2] = { 5, 6 };
+            const int *registered = ops;
+            int lookup(int i) { return shared_table[i & 3] + ops[i & 1]; }
+            """;
+        var global = Compare(source, source.Replace("3, 4", "3, 5"));
+        var finding = Assert.Single(global.Unsafe);
+        Assert.Equal(("read-only-data-changed", "shared_table"), (finding.Kind, finding.Symbol));
+        Assert.Contains("global", finding.Reason);
+
+        var pointed = Compare(source, source.Replace("5, 6", "5, 7"));
+        finding = Assert.Single(pointed.Unsafe);
+        Assert.Equal(("read-only-data-changed", "ops"), (finding.Kind, finding.Symbol));
+        Assert.Contains("writable data object 'registered' points at it", finding.Reason);
+    }
+
+    [Fact]
+    public void Special_statics_are_the_updates_own_and_never_existing_state()
+    {
+        // WARN_ONCE's flag lives in .data.once; moving the WARN renumbers it and changes nothing the kernel keeps.
+        const string source = """
+            extern void warn(const char *);
+            int check(int x)
+            {
+                static int __warned __attribute__((section(".data.once")));
+                if (x > 3 && !__warned) { __warned = 1; warn("too big"); }
+                return x;
+            }
+            """;
+        var r = Compare(source, source.Replace("\"too big\"", "\"much too big\""));
+        Assert.Empty(r.Unsafe);
+        Assert.Equal(["check"], r.Changed);
+        Assert.Contains(r.Carried.Single().Data, d => d.StartsWith("__warned", StringComparison.Ordinal));
     }
 
     [Fact]
