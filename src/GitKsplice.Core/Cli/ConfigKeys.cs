@@ -35,6 +35,10 @@ public static class ConfigKeys
         "Globs of the build outputs that --build-modules packages; repeat the key or separate globs by spaces.",
         option: "--build-modules", multiValued: true);
 
+    public static ConfigKey<bool> Replace { get; } = new("ksplice.replace", "bool", Last(ConfigValues.Bool), () => false, "false",
+        "Linux livepatch modules replace every earlier update (klp_patch.replace, cumulative) instead of stacking on it.",
+        option: "--replace");
+
     public static ConfigKey<HookMode> HookMode { get; } = new("ksplice.hook.mode", "background|sync|off", Last(ConfigValues.Choice<HookMode>),
         () => Hooks.HookMode.Background, "background",
         "What the installed hooks (git ksplice hooks install) do after a commit, merge or rewrite: background (check the change in a detached job), sync (check it before git returns) or off.");
@@ -102,7 +106,7 @@ public static class ConfigKeys
     public static ConfigKey<bool> NotesRewriteRebase { get; } = new("notes.rewrite.rebase", "bool", Last(ConfigValues.Bool), () => true, "true",
         "Set to true by git ksplice setup.");
 
-    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, Jobs, Modules, HookMode, HookNotify, HookTry, HookCheck, GcMaxAge, ColorKsplice];
+    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, Jobs, Modules, Replace, HookMode, HookNotify, HookTry, HookCheck, GcMaxAge, ColorKsplice];
 
     public static IReadOnlyList<ConfigKey> Kstuff { get; } = [Root, Mach, Idtools, Options, SshCommand, SshMultiplex, Idbuild, ColorKstuff];
 

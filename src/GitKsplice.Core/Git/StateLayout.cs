@@ -7,7 +7,8 @@ namespace GitKsplice.Git;
 /// build.lock, build.lock.holder    one build at a time (flock), and who holds it
 /// build/tree[.index|.state|.objects]  the one build tree, its index, its state, its sectioned copies
 /// build/pre-outputs[.state]        the pre state's outputs, copied aside once it is built
-/// logs/&lt;label&gt;.log                 the build logs (pre-&lt;commit&gt;, post-&lt;id&gt;)
+/// logs/&lt;label&gt;.log                 the build logs (pre-&lt;commit&gt;, post-&lt;id&gt;, livepatch-&lt;id&gt;)
+/// livepatch/&lt;id&gt;/                 an update's livepatch module while Kbuild links it (removed after)
 /// cc-wrapper/                      the compiler wrapper of plain Makefiles
 /// compiler-version                 the compiler's --version, cached by path, size and mtime
 /// updates/&lt;id&gt;/manifest.json       a copy of each recorded update's manifest, for `show`
@@ -30,6 +31,8 @@ public sealed class StateLayout(string root)
     public string PreOutputs => Path.Combine(BuildDir, "pre-outputs");
     public string Logs => Path.Combine(Root, "logs");
     public string Log(string label) => Path.Combine(Logs, label + ".log");
+    /// <summary>Where Kbuild links an update's livepatch module (M=); removed once the module is read.</summary>
+    public string LivepatchBuild(string id) => Path.Combine(Root, "livepatch", id);
     public string CompilerWrapper => Path.Combine(Root, "cc-wrapper");
     /// <summary>The directory holding the compiler version cache.</summary>
     public string CompilerVersionCache => Root;

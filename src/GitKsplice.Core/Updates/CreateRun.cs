@@ -78,6 +78,8 @@ public sealed class CreateRun : IDisposable
     public List<ObjectEntry> LineOnly { get => Made(_lineOnly); set => _lineOnly = value; }
     /// <summary>What was built from what, and what changed (judge).</summary>
     public Manifest Manifest { get => Made(_manifest); set => _manifest = value; }
+    /// <summary>The update extracted for a livepatch module, with what livepatch refuses (livepatch checked); null: no module.</summary>
+    public Livepatch.ModulePlan? LivepatchPlan { get; set; }
     /// <summary>"hot-patchable" or "unsafe (forced)" (judge).</summary>
     public string Verdict { get => Made(_verdict); set => _verdict = value; }
 

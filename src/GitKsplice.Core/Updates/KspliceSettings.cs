@@ -14,6 +14,8 @@ public sealed class KspliceSettings
     public string? Compiler { get; init; }
     /// <summary>Parallel build jobs: $CONCURRENCY_LEVEL, else ksplice.jobs, else the number of CPUs.</summary>
     public required int Jobs { get; init; }
+    /// <summary>ksplice.replace: livepatch modules are cumulative (klp_patch.replace) unless --replace says so.</summary>
+    public bool Replace { get; init; }
 
     public static KspliceSettings Read(KspliceRepository repository) => Read(repository.Config);
 
@@ -23,5 +25,6 @@ public sealed class KspliceSettings
         ModuleGlobs = config.Get(ConfigKeys.Modules),
         Compiler = config.Get(ConfigKeys.Compiler),
         Jobs = config.Get(ConfigKeys.Jobs),
+        Replace = config.Get(ConfigKeys.Replace),
     };
 }

@@ -17,6 +17,10 @@ public sealed record CreateRequest(ChangeSpec Change)
     public bool BuildModules { get; init; }
     public string? ConfigDir { get; init; }
     public bool Force { get; init; }
+    /// <summary>--replace: the livepatch module replaces every earlier one; null takes ksplice.replace.</summary>
+    public bool? Replace { get; init; }
+    /// <summary>--require-module: an update that cannot hold a livepatch module is an error, not a warning.</summary>
+    public bool RequireModule { get; init; }
     /// <summary>Where ksplice-&lt;id&gt;.tar.gz goes; null builds and analyses without writing a tarball.</summary>
     public string? OutputDirectory { get; init; } = Environment.CurrentDirectory;
     /// <summary>Record the update (ref, note, manifest copy); off for a validation run.</summary>
@@ -40,6 +44,9 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     /// <summary>Told each long step as it starts ("building the pre state" once the build command runs, …), for progress reports.</summary>
     public Action<string>? OnStage { get; init; }
 
+    private LivepatchPasses Livepatch => _livepatch ??= new(repository, _series, output, _settings.Replace) { OnStage = OnStage };
+    private LivepatchPasses? _livepatch;
+
     /// <summary>The one tree every state is built in, incrementally.</summary>
     private BuildTree Tree => new(repository, Path.GetFileName(_layout.BuildTree));
     /// <summary>The outputs of the pre state, copied aside once it is built.</summary>
@@ -55,7 +62,9 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         ("post state built", BuildPost),
         ("changed objects found", FindChangedObjects),
         ("objects analysed", Analyse),
+        ("livepatch checked", Livepatch.Check),
         ("judged", Judge),
+        ("livepatch module built", Livepatch.Build),
         ("packaged", Package),
         ("update recorded", Record),
         ("series moved", MoveSeries),

@@ -25,6 +25,8 @@ internal static class CreateCommand
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel build jobs (default: $CONCURRENCY_LEVEL, else git config ksplice.jobs, else the number of CPUs)" };
         var buildModules = new Option<bool>("--build-modules") { Description = "Also package the new versions of changed modules (git config ksplice.modules, default *.ko)" };
         var config = new Option<string?>("--config") { Description = "ORIG_CONFIG: directory with the running kernel's .config and System.map (default <tree>/ksplice)", HelpName = "dir" };
+        var replace = new Option<bool>("--replace") { Description = "The livepatch module replaces every earlier update (cumulative) instead of stacking on it (git config ksplice.replace)" };
+        var requireModule = new Option<bool>("--require-module") { Description = "Fail unless the update holds a loadable livepatch module (for hooks and CI)" };
         var force = new Option<bool>("--force") { Description = "Build the update even if the analysis finds unsafe changes (they are recorded)" };
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
@@ -32,7 +34,7 @@ internal static class CreateCommand
 
         var command = new Command("create", "Build a hot update from a commit, a range, a patch or a file extension (ksplice-create)")
         {
-            commit, patch, patchOpt, diffext, prebuild, series, id, jobs, buildModules, config, force, json, quiet, verbose,
+            commit, patch, patchOpt, diffext, prebuild, series, id, jobs, buildModules, config, replace, requireModule, force, json, quiet, verbose,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -75,6 +77,8 @@ internal static class CreateCommand
                 BuildModules = parse.GetValue(buildModules),
                 ConfigDir = parse.GetValue(config),
                 Force = parse.GetValue(force),
+                Replace = parse.GetValue(replace) ? true : null,
+                RequireModule = parse.GetValue(requireModule),
             }, cancel);
             return Report(outcome, output, parse.GetValue(json));
         }

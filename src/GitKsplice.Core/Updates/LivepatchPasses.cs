@@ -1,0 +1,81 @@
+using GitKsplice.Analysis;
+using GitKsplice.Cli;
+using GitKsplice.Git;
+using GitKsplice.Livepatch;
+
+namespace GitKsplice.Updates;
+
+/// <summary>
+/// The create passes that make the update loadable on a Linux kernel with CONFIG_LIVEPATCH: check that the
+/// livepatch core can carry the change (its refusals join the analysis's unsafe findings, before the judge),
+/// then build the module and put it in the tarball and the manifest (after the judge). A plain Makefile tree
+/// has no module; a kernel without CONFIG_LIVEPATCH gets a warning, or an error with --require-module.
+/// </summary>
+internal sealed class LivepatchPasses(KspliceRepository repository, SeriesRefs series, ToolOutput output, bool replaceByDefault)
+{
+    /// <summary>Whether the module replaces every earlier one (--replace, else ksplice.replace).</summary>
+    private bool Replace(CreateRun run) => run.Request.Replace ?? replaceByDefault;
+
+    public CreateOutcome? Check(CreateRun run)
+    {
+        if (!run.Kbuild)
+        {
+            if (run.Request.RequireModule)
+                throw new UserError("--require-module: the tree is not a Linux (Kbuild) tree, so the update cannot hold a livepatch module");
+            return null;
+        }
+        if (!ModuleBuilder.TreeHasLivepatch(run.Tree.Root))
+        {
+            const string why = "the kernel's configuration has no CONFIG_LIVEPATCH=y, so the update holds no loadable module";
+            if (run.Request.RequireModule) throw new UserError($"--require-module: {why}");
+            output.Warning(why);
+            return null;
+        }
+        if (run.Entries.Count == 0) return null; // the judge ends a create without a functional change
+        var paths = run.ChangedObjects.ToDictionary(o => o.Path, StringComparer.Ordinal);
+        var objects = run.Entries.Select(e => new ChangedObject(e.Path, paths[e.Path].PrePath, paths[e.Path].PostPath,
+            [.. e.Changed, .. e.New], ModuleBuilder.KernelObjectOf(run.Tree.Root, e.Path))).ToList();
+        var plan = run.LivepatchPlan = ModuleBuilder.Plan(Target(run), objects);
+        if (Replace(run) && Predecessor(run) is { } earlier)
+            plan.Refuse(new LivepatchRefusal(run.Entries[0].Path, "", "livepatch-replace-series",
+                $"--replace makes the module cumulative, but it is built on update {earlier}'s post state and carries only its own change: loading it would undo {earlier}; build it without --replace"));
+        for (int i = 0; i < run.Entries.Count; i++)
+        {
+            var e = run.Entries[i];
+            var refused = plan.Refusals.Where(r => r.Object == e.Path).Select(r => new UnsafeFinding(r.Kind, r.Symbol, r.Reason)).ToList();
+            if (refused.Count > 0) run.Entries[i] = e with { Unsafe = [.. e.Unsafe, .. refused] };
+        }
+        return null;
+    }
+
+    public CreateOutcome? Build(CreateRun run)
+    {
+        if (run.LivepatchPlan is not { } plan) return null;
+        if (plan.Refusals.Count > 0)
+        {
+            // Only with --force: the update is recorded, but nothing in it can be loaded.
+            output.Warning("the update holds no loadable module: the livepatch core cannot carry it (see the unsafe findings)");
+            return null;
+        }
+        if (run.Tarball is not { } tarball) return null; // a validation run checks, it does not build the module
+        OnStage?.Invoke("building the livepatch module");
+        var (bytes, entry) = ModuleBuilder.Build(Target(run), plan, output, run.Cancel);
+        tarball.Add(new ArchiveFile(entry.File, () => new MemoryStream(bytes, writable: false)));
+        run.Manifest = run.Manifest with { Module = entry };
+        output.Verbose($"livepatch module {entry.File} for {entry.KernelRelease} ({entry.KernelReleaseSource}), symbol positions from {entry.SymbolPositionsSource}");
+        return null;
+    }
+
+    public Action<string>? OnStage { get; init; }
+
+    private ModuleTarget Target(CreateRun run) => new(
+        run.Id, run.Tree.Root, run.Config.Directory,
+        run.Settings.BuildEnvironment(kbuild: true, wrapperDir: "", run.Tree.Root, run.Tree.Root),
+        repository.Layout.LivepatchBuild(run.Id),
+        repository.Layout.Log($"livepatch-{run.Id}"),
+        Replace(run), Predecessor(run));
+
+    /// <summary>The update whose post state this one is built on: its module must be loaded first.</summary>
+    private string? Predecessor(CreateRun run) =>
+        series.Updates().Where(u => u.Post == run.Pre.Sha && u.Id != run.Id).Select(u => u.Id).Order(StringComparer.Ordinal).FirstOrDefault();
+}
