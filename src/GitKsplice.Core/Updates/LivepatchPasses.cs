@@ -11,7 +11,7 @@ namespace GitKsplice.Updates;
 /// then build the module and put it in the tarball and the manifest (after the judge). A plain Makefile tree
 /// has no module; a kernel without CONFIG_LIVEPATCH gets a warning, or an error with --require-module.
 /// </summary>
-internal sealed class LivepatchPasses(KspliceRepository repository, SeriesRefs series, ToolOutput output, bool replaceByDefault)
+internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore store, ToolOutput output, bool replaceByDefault)
 {
     /// <summary>Whether the module replaces every earlier one (--replace, else ksplice.replace).</summary>
     private bool Replace(CreateRun run) => run.Request.Replace ?? replaceByDefault;
@@ -69,13 +69,13 @@ internal sealed class LivepatchPasses(KspliceRepository repository, SeriesRefs s
     public Action<string>? OnStage { get; init; }
 
     private ModuleTarget Target(CreateRun run) => new(
-        run.Id, run.Tree.Root, run.Config.Directory,
+        run.Id.Value, run.Tree.Root, run.Config.Directory,
         run.Settings.BuildEnvironment(kbuild: true, wrapperDir: "", run.Tree.Root, run.Tree.Root),
-        repository.Layout.LivepatchBuild(run.Id),
+        repository.Layout.LivepatchBuild(run.Id.Value),
         repository.Layout.Log($"livepatch-{run.Id}"),
         Replace(run), Predecessor(run));
 
     /// <summary>The update whose post state this one is built on: its module must be loaded first.</summary>
     private string? Predecessor(CreateRun run) =>
-        series.Updates().Where(u => u.Post == run.Pre.Sha && u.Id != run.Id).Select(u => u.Id).Order(StringComparer.Ordinal).FirstOrDefault();
+        store.Refs().Where(u => u.Post == run.Pre.Sha && u.Id != run.Id.Value).Select(u => u.Id).Order(StringComparer.Ordinal).FirstOrDefault();
 }

@@ -44,7 +44,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     /// <summary>Told each long step as it starts ("building the pre state" once the build command runs, …), for progress reports.</summary>
     public Action<string>? OnStage { get; init; }
 
-    private LivepatchPasses Livepatch => _livepatch ??= new(repository, _series, output, _settings.Replace) { OnStage = OnStage };
+    private LivepatchPasses Livepatch => _livepatch ??= new(repository, _store, output, _settings.Replace) { OnStage = OnStage };
     private LivepatchPasses? _livepatch;
 
     /// <summary>The one tree every state is built in, incrementally.</summary>
