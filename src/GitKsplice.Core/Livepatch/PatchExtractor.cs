@@ -253,7 +253,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
 
         private bool KernelHasName(string name) => owner.KernelHas(_preNames.GetValueOrDefault(name, name));
 
-        private static bool IsReadOnly(ElfSection section) => !section.IsWritable && !section.IsExecutable && section.IsAllocated;
+        private static bool IsReadOnly(ElfSection section) => (section.Flags & (SectionFlags.Write | SectionFlags.ExecInstr | SectionFlags.Alloc)) == SectionFlags.Alloc;
 
         private ElfSymbol? Covering(ElfSection section, long place)
         {
