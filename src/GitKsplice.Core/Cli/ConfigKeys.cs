@@ -1,5 +1,5 @@
 using GitKsplice.Hooks;
-using GitKsplice.Kstuff.Targets;
+using GitKsplice.Transport;
 
 namespace GitKsplice.Cli;
 
@@ -76,7 +76,7 @@ public static class ConfigKeys
         "Options read after /etc/kstuff.rc and $HOME/.kstuff.rc and before the command line (the last one wins); each value is one line of options.",
         multiValued: true);
 
-    public static ConfigKey<IReadOnlyList<string>> SshCommand { get; } = new("kstuff.sshCommand", "command", Last(SshWords), () => SshTarget.DefaultCommand, "ssh",
+    public static ConfigKey<IReadOnlyList<string>> SshCommand { get; } = new("kstuff.sshCommand", "command", Last(SshWords), () => SshHost.DefaultCommand, "ssh",
         "The OpenSSH client command for remote targets, split as a shell would (e.g. \"ssh -F ~/.ssh/lab_config\").");
 
     public static ConfigKey<bool> SshMultiplex { get; } = new("kstuff.sshMultiplex", "bool", Last(ConfigValues.Bool), () => true, "true",

@@ -6,6 +6,7 @@ using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
 using GitKsplice.Kstuff.Options;
 using GitKsplice.Kstuff.Targets;
+using GitKsplice.Transport;
 
 namespace GitKsplice.Kstuff.Delivery;
 
@@ -81,7 +82,7 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
     {
         var work = Path.Combine(repository.CommonDir, "kstuff", $"deliver-{Environment.ProcessId}");
         var prepared = Prepare(request);
-        using var target = Target.Open(request.Address, request.Settings.SshCommand, request.Settings.Multiplex);
+        using var target = KernelHost.Open(request.Address.Machine, request.Settings.SshCommand, request.Settings.Multiplex, scriptName: "kstuff");
         target.Interrupt = interrupt;
         try
         {
@@ -139,7 +140,7 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
     }
 
     /// <summary>The steps of one delivery on one target.</summary>
-    private sealed class OnTarget(DeliveryRequest request, Target target, ToolOutput output, string workRoot)
+    private sealed class OnTarget(DeliveryRequest request, KernelHost target, ToolOutput output, string workRoot)
     {
         private readonly KstuffOptions _options = request.Options;
         private readonly TargetLayout _layout = request.Layout;
@@ -180,7 +181,7 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
                 var error = failed.InnerException as UserError ?? new UserError(failed.Message, inner: failed.InnerException);
                 // The build, the -c command and the install stream their output as they run, unless -q.
                 var streamed = !output.Quiet && failed.Step is DeliveryStep.Idbuild or DeliveryStep.RunningCommand or DeliveryStep.Installing;
-                var remote = failed.InnerException is TargetStepFailed onTarget && !streamed ? onTarget.RemoteOutput : "";
+                var remote = failed.InnerException is HostStepFailed onTarget && !streamed ? onTarget.RemoteOutput : "";
                 return new DeliveryOutcome(Record(DeliveryResult.Failed, failed.Step, error.Message), error, remote);
             }
         }
@@ -382,10 +383,10 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
                 var how = log.ExitCode == 0 && lines.Contains(InstallPlan.UndoneLine)
                     ? "the target undid it; it is as it was"
                     : $"the target finishes or undoes it by itself; its log is {_layout.InstallLog}";
-                throw new TargetStepFailed(label, target.Display, $"the connection was lost ({how})", log.Output);
+                throw new HostStepFailed(label, target.Display, $"the connection was lost ({how})", log.Output);
             }
             var reason = failedStep == null ? $"exit status {run.ExitCode}" : failedStep["kstuff: step failed: ".Length..] + "; every step before it was undone";
-            throw new TargetStepFailed(label, target.Display, reason, run.Output);
+            throw new HostStepFailed(label, target.Display, reason, run.Output);
         });
 
         private List<string> IdbuildFlags(bool quick)

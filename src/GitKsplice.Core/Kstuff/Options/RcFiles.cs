@@ -1,5 +1,5 @@
 using GitKsplice.Cli;
-using GitKsplice.Kstuff.Targets;
+using GitKsplice.Transport;
 
 namespace GitKsplice.Kstuff.Options;
 

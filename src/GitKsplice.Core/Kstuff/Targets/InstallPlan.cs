@@ -1,4 +1,5 @@
 using System.Text;
+using GitKsplice.Transport;
 
 namespace GitKsplice.Kstuff.Targets;
 

@@ -1,3 +1,5 @@
+using GitKsplice.Transport;
+
 namespace GitKsplice.Kstuff.Targets;
 
 /// <summary>
@@ -9,7 +11,7 @@ public static class InstallPlans
     /// kname other than unix: the staged tree becomes /etc/conf.K (the old one set aside) and, when a
     /// kernel was built, it becomes /stand/K.
     /// </summary>
-    public static InstallPlan Named(Target target, TargetLayout layout, bool moveTree, bool installKernel)
+    public static InstallPlan Named(KernelHost target, TargetLayout layout, bool moveTree, bool installKernel)
     {
         var plan = new InstallPlan()
             .Variable("B", target.PathOf(layout.StagingTree))
@@ -49,7 +51,7 @@ public static class InstallPlans
     /// /stand/unix.old, /etc/.kbundle becomes /etc/conf, idtools move in if missing, the kernel becomes
     /// /stand/unix.
     /// </summary>
-    public static InstallPlan UnixRotation(Target target)
+    public static InstallPlan UnixRotation(KernelHost target)
     {
         var plan = new InstallPlan()
             .Variable("B", target.PathOf("/etc/.kbundle"))
@@ -152,7 +154,7 @@ public static class InstallPlans
     /// -I or -Q with kname unix when the tree is already /etc/conf: only the kernels rotate,
     /// /stand/unix to /stand/unix.old and the new one to /stand/unix.
     /// </summary>
-    public static InstallPlan UnixKernelOnly(Target target)
+    public static InstallPlan UnixKernelOnly(KernelHost target)
     {
         var plan = new InstallPlan()
             .Variable("C", target.PathOf("/etc/conf"))
@@ -170,7 +172,7 @@ public static class InstallPlans
     /// Last step: idmknod makes the nodes of the source-only drivers from the installed tree $C. It removes
     /// no node; if it fails, the nodes it made are removed again (those not there before it ran).
     /// </summary>
-    public static InstallPlan WithDeviceNodes(this InstallPlan plan, Target target, string configuredIdbuild, IReadOnlyList<string> drivers)
+    public static InstallPlan WithDeviceNodes(this InstallPlan plan, KernelHost target, string configuredIdbuild, IReadOnlyList<string> drivers)
     {
         if (drivers.Count == 0) return plan;
         plan.Variable("IDB", configuredIdbuild).Variable("SYSIDB", target.PathOf(TargetLayout.SystemIdbuild)).Variable("DEV", target.PathOf(TargetLayout.DevDir));

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
+using GitKsplice.Transport;
 
 namespace GitKsplice.Kstuff.Targets;
 
@@ -11,7 +12,7 @@ public static partial class TargetReader
     /// The configuration tree at <paramref name="treePath"/> on the target, without pack.d (the object files
     /// of the target's drivers stay there and are copied on the target when a driver is kept).
     /// </summary>
-    public static ConfigTree ReadConfiguration(Target target, string treePath)
+    public static ConfigTree ReadConfiguration(KernelHost target, string treePath)
     {
         List<TreeFile>? files = null;
         var where = target.PathOf(treePath);
@@ -22,7 +23,7 @@ public static partial class TargetReader
     }
 
     /// <summary>The block and character majors of the nodes under the target's /dev.</summary>
-    public static DeviceMajors ReadDeviceMajors(Target target)
+    public static DeviceMajors ReadDeviceMajors(KernelHost target)
     {
         var listing = target.RunStep("listing /dev", RemoteScripts.ListDeviceNodes, [target.PathOf(TargetLayout.DevDir)]);
         return ParseDeviceListing(listing);

@@ -1,8 +1,8 @@
 using System.Text;
 
-namespace GitKsplice.Kstuff.Targets;
+namespace GitKsplice.Transport;
 
-/// <summary>Quoting for the POSIX shell on the target: every remote argument passes through here.</summary>
+/// <summary>Quoting for the POSIX shell on a host: every remote argument passes through here.</summary>
 public static class PosixShell
 {
     /// <summary>Quotes one word so that sh reads it back unchanged, whatever it contains.</summary>

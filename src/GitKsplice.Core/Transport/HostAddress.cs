@@ -1,0 +1,62 @@
+using System.Text.RegularExpressions;
+using GitKsplice.Cli;
+
+namespace GitKsplice.Transport;
+
+/// <summary>
+/// A machine that runs kernels: a host reached over OpenSSH (<see cref="Host"/>, with <see cref="Root"/> its
+/// root directory there, "" for /), or a directory on this machine standing for a system's root (a mounted
+/// image, a chroot). Host names that could be read as an ssh option or a shell word are refused.
+/// </summary>
+public sealed partial record HostAddress
+{
+    private HostAddress(string? host, string root)
+    {
+        Host = host;
+        Root = root;
+    }
+
+    /// <summary>The ssh destination ([user@]name or an IPv6 address); null for a local root.</summary>
+    public string? Host { get; }
+
+    /// <summary>The system's root directory: on the host ("" for /), or here for a local root.</summary>
+    public string Root { get; }
+
+    public bool IsLocal => Host == null;
+
+    /// <summary>How the host is named in messages and records.</summary>
+    public string Display => Host == null ? "local:" + Root : (Root.Length > 0 ? $"{Host} (root {Root})" : Host);
+
+    /// <summary>A host over ssh: <paramref name="host"/> is [user@]name, or an IPv6 address when <paramref name="ipv6"/>.</summary>
+    public static HostAddress Remote(string host, bool ipv6 = false, string? root = null)
+    {
+        if (ipv6 ? !Ipv6().IsMatch(host) : !HostName().IsMatch(host))
+            throw new UserError(ipv6 ? $"bad host '[{Printable(host)}]': not an IPv6 address"
+                : $"bad host name '{Printable(host)}': use [user@]name with letters, digits, '.', '-' and '_' (not starting with '-')");
+        return new HostAddress(host, root == null ? "" : CheckRoot(root, "--target-root", local: false));
+    }
+
+    /// <summary>A directory here standing for a system's root; <paramref name="what"/> names where it was given.</summary>
+    public static HostAddress Local(string directory, string what) => new(null, CheckRoot(directory, what, local: true));
+
+    private static string CheckRoot(string root, string what, bool local)
+    {
+        if (root.Length == 0) throw new UserError($"{what}: empty directory");
+        if (root.Any(char.IsControl)) throw new UserError($"{what}: directory name contains control characters");
+        if (!local && !root.StartsWith('/')) throw new UserError($"{what}: a root on a remote host must be an absolute path, not '{root}'");
+        var full = (local ? Path.GetFullPath(root) : root).TrimEnd('/');
+        return full.Length == 0 ? throw new UserError($"{what}: the root directory '/' itself is not a target root; give the host instead") : full;
+    }
+
+    /// <summary>Control characters shown as '?', so that an error message stays one line.</summary>
+    public static string Printable(string s) => Control().Replace(s, "?");
+
+    [GeneratedRegex(@"\p{Cc}")]
+    private static partial Regex Control();
+
+    [GeneratedRegex(@"^([A-Za-z0-9_][A-Za-z0-9._-]*@)?[A-Za-z0-9_][A-Za-z0-9._-]{0,252}$")]
+    private static partial Regex HostName();
+
+    [GeneratedRegex(@"^[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?$")]
+    private static partial Regex Ipv6();
+}

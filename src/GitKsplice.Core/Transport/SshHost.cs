@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using GitKsplice.Cli;
+
+namespace GitKsplice.Transport;
+
+/// <summary>
+/// A host reached with the system's OpenSSH client, so the user's ~/.ssh/config, keys and agent apply.
+/// The host is its own argument after "--"; the remote command is one string in which every word is
+/// quoted for the POSIX shell. With <c>multiplex</c>, one master connection carries every script run
+/// through this object (OpenSSH multiplexing), so a whole delivery authenticates once.
+/// </summary>
+public sealed class SshHost : KernelHost
+{
+    /// <summary>The ssh command when the settings name none.</summary>
+    public static readonly IReadOnlyList<string> DefaultCommand = ["ssh"];
+
+    private readonly IReadOnlyList<string> _sshCommand;
+    private readonly string? _controlDir;
+
+    public SshHost(HostAddress address, IReadOnlyList<string> sshCommand, bool multiplex = false) : base(address)
+    {
+        if (sshCommand.Count == 0) throw new UserError("the ssh command is empty");
+        _sshCommand = sshCommand;
+        if (multiplex) _controlDir = StartMaster();
+    }
+
+    private string ControlPath => Path.Combine(_controlDir!, "%C");
+
+    protected override ProcessStartInfo StartInfo(string script, IReadOnlyList<string> args)
+    {
+        var psi = Ssh();
+        // No terminal (binary data flows on stdin/stdout); notice a dead peer within a minute.
+        foreach (var word in (string[])["-T", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4"])
+            psi.ArgumentList.Add(word);
+        if (_controlDir != null)
+            foreach (var word in (string[])["-o", "ControlMaster=no", "-o", "ControlPath=" + ControlPath])
+                psi.ArgumentList.Add(word);
+        psi.ArgumentList.Add("--");
+        psi.ArgumentList.Add(Address.Host!);
+        psi.ArgumentList.Add(RemoteCommand(script, args, ScriptName));
+        return psi;
+    }
+
+    private ProcessStartInfo Ssh()
+    {
+        var psi = new ProcessStartInfo(_sshCommand[0]);
+        foreach (var word in _sshCommand.Skip(1)) psi.ArgumentList.Add(word);
+        return psi;
+    }
+
+    /// <summary>
+    /// Starts a master connection in the background, its output sent to /dev/null so that it holds none of
+    /// our pipes. If it cannot start, every step connects on its own and reports its own error.
+    /// </summary>
+    private string? StartMaster()
+    {
+        // A socket path must stay short (about 100 bytes): a private directory under /tmp.
+        var dir = Directory.CreateTempSubdirectory("git-ksplice-ssh-").FullName;
+        var ok = RunQuietly(["-o", "ControlMaster=yes", "-o", "ControlPersist=300", "-o", "ControlPath=" + Path.Combine(dir, "%C"),
+            "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "-N", "-f", "--", Address.Host!]);
+        if (ok) return dir;
+        Directory.Delete(dir, recursive: true);
+        return null;
+    }
+
+    private bool RunQuietly(IEnumerable<string> sshArgs)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var word in (string[])["-c", "exec \"$@\" </dev/null >/dev/null 2>&1", "sh", .. _sshCommand, .. sshArgs])
+            psi.ArgumentList.Add(word);
+        try
+        {
+            using var p = Process.Start(psi)!;
+            if (!p.WaitForExit(60_000)) { p.Kill(); return false; }
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    }
+
+    /// <summary>Closes the master connection.</summary>
+    public override void Dispose()
+    {
+        if (_controlDir == null) return;
+        RunQuietly(["-o", "ControlPath=" + ControlPath, "-O", "exit", "--", Address.Host!]);
+        try { Directory.Delete(_controlDir, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>The single string ssh hands to the login shell on the host.</summary>
+    public static string RemoteCommand(string script, IReadOnlyList<string> args, string scriptName) =>
+        "exec /bin/sh -c " + PosixShell.Quote(script) + " " + PosixShell.Quote(scriptName) + " " + PosixShell.Join(args);
+
+    // ssh exits 255 when it could not connect or the connection broke; our scripts never use 255.
+    protected override bool IsConnectionFailure(int exitCode) => exitCode == 255;
+}
