@@ -80,7 +80,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         var message = $"the job (pid {dead.Pid}) stopped while {dead.Stage}, without a verdict" +
             (killed > 0 ? $"; stopped {killed} of its build process(es) still running" : "");
         AppendLog(dead.Log, $"[{Now()}] {message}");
-        _files.SaveLast(new JobOutcome(dead.Commit, dead.Trigger, "killed", message, DateTimeOffset.UtcNow, dead.Log));
+        _files.SaveLast(new JobOutcome(dead.Commit, dead.Trigger, JobResult.Killed, message, DateTimeOffset.UtcNow, dead.Log));
         _files.ClearJob();
     }
 
@@ -112,7 +112,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
             catch (OperationCanceledException)
             {
                 output.Info($"[{Now()}] interrupted");
-                _files.SaveLast(new JobOutcome(commit, request.Trigger, "interrupted", $"interrupted while {job.Stage}", DateTimeOffset.UtcNow, log));
+                _files.SaveLast(new JobOutcome(commit, request.Trigger, JobResult.Interrupted, $"interrupted while {job.Stage}", DateTimeOffset.UtcNow, log));
                 _files.ClearJob();
                 throw;
             }
@@ -120,28 +120,28 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
             {
                 // One failed job must not stop the queue; the log keeps the details.
                 output.Error(e is UserError ? e.Message : e.ToString());
-                outcome = new JobOutcome(commit, request.Trigger, "error", e.Message, DateTimeOffset.UtcNow, log);
+                outcome = new JobOutcome(commit, request.Trigger, JobResult.Error, e.Message, DateTimeOffset.UtcNow, log);
             }
-            output.Info($"[{Now()}] {outcome.Outcome}: {outcome.Message} ({(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s)");
+            output.Info($"[{Now()}] {outcome.Outcome.Word()}: {outcome.Message} ({(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s)");
         }
         _files.SaveLast(outcome);
         _files.ClearJob();
-        console.Info($"git-ksplice: {commit[..12]}: {outcome.Outcome}{(outcome.Message.Length > 0 ? ": " + outcome.Message : "")}");
+        console.Info($"git-ksplice: {commit[..12]}: {outcome.Outcome.Word()}{(outcome.Message.Length > 0 ? ": " + outcome.Message : "")}");
         return outcome;
     }
 
     private JobOutcome Check(JobRequest request, string log, ToolOutput output, Action<string> stage, CancellationToken cancel)
     {
         var commit = request.Commit;
-        JobOutcome Skipped(string why) => new(commit, request.Trigger, "skipped", why, DateTimeOffset.UtcNow, log);
+        JobOutcome Skipped(string why) => new(commit, request.Trigger, JobResult.Skipped, why, DateTimeOffset.UtcNow, log);
 
         if (new SeriesRefs(repository).Pre is not { } pre)
             return Skipped($"no {SeriesRefs.PreRef}: mark the running kernel's source with 'git ksplice series set <commit>'");
         if (pre.Sha == commit)
             return Skipped($"the commit is {SeriesRefs.PreRef} itself");
         var notes = new UpdateStore(repository).Notes;
-        if (Verdict.FromNote(commit, notes.Read(commit)) is { } known && known.Pre == pre.Sha && known.Kind != VerdictKinds.BuildFailed)
-            return Skipped($"already checked against {pre.Sha[..12]}: {known.Kind}");
+        if (Verdict.FromNote(commit, notes.Read(commit)) is { } known && known.Pre == pre.Sha && known.Kind != VerdictKind.BuildFailed)
+            return Skipped($"already checked against {pre.Sha[..12]}: {known.Kind.Word()}");
 
         stage("preparing the build trees");
         var creator = new UpdateCreator(repository, new ElfObjectAnalyzer(), output) { OnStage = stage };
@@ -157,11 +157,11 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         var verdict = outcome switch
         {
             CreateOutcome.Built built =>
-                Verdict.FromManifest(VerdictKinds.HotPatchable, commit, built.Manifest, log, SaveManifest(commit, built.Manifest), now),
+                Verdict.FromManifest(VerdictKind.HotPatchable, commit, built.Manifest, log, SaveManifest(commit, built.Manifest), now),
             CreateOutcome.Unsafe refused =>
-                Verdict.FromManifest(VerdictKinds.Unsafe, commit, refused.Manifest, log, SaveManifest(commit, refused.Manifest), now),
-            CreateOutcome.BuildFailed failed => new Verdict(VerdictKinds.BuildFailed, commit, pre.Sha, now, [], [], [], [], failed.Reason, failed.Log, null),
-            CreateOutcome.NoCodeChange none => new Verdict(VerdictKinds.NoCodeChange, commit, pre.Sha, now, [], [], [], [], none.Reason, log, null),
+                Verdict.FromManifest(VerdictKind.Unsafe, commit, refused.Manifest, log, SaveManifest(commit, refused.Manifest), now),
+            CreateOutcome.BuildFailed failed => new Verdict(VerdictKind.BuildFailed, commit, pre.Sha, now, [], [], [], [], failed.Reason, failed.Log, null),
+            CreateOutcome.NoCodeChange none => new Verdict(VerdictKind.NoCodeChange, commit, pre.Sha, now, [], [], [], [], none.Reason, log, null),
             _ => throw new InvalidOperationException($"unknown create outcome {outcome.GetType().Name}"),
         };
         if (settings.Try && outcome is CreateOutcome.Built update)
@@ -169,9 +169,9 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
 
         stage("recording the verdict");
         notes.Edit(new Dictionary<string, Func<string?, string?>> { [commit] = note => verdict.MergeInto(note) },
-            $"ksplice verdict on {commit[..12]}: {verdict.Kind}");
+            $"ksplice verdict on {commit[..12]}: {verdict.Kind.Word()}");
         Notify(verdict, output, stage, cancel);
-        return new JobOutcome(commit, request.Trigger, verdict.Kind, verdict.Summary, DateTimeOffset.UtcNow, log);
+        return new JobOutcome(commit, request.Trigger, JobResults.Of(verdict.Kind), verdict.Summary, DateTimeOffset.UtcNow, log);
     }
 
     /// <summary>ksplice.hook.try: the update loaded live in a VM, after the updates it follows in its series.</summary>
@@ -215,7 +215,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         timeout.CancelAfter(NotifyTimeout);
         var env = new Dictionary<string, string?>
         {
-            ["KSPLICE_VERDICT"] = verdict.Kind,
+            ["KSPLICE_VERDICT"] = verdict.Kind.Word(),
             ["KSPLICE_COMMIT"] = verdict.Commit,
             ["KSPLICE_SUMMARY"] = verdict.Summary,
             ["KSPLICE_LOG"] = verdict.Log,
@@ -223,7 +223,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         try
         {
             var r = CommandRunner.Run(repository.WorkDir ?? repository.GitDir, "/bin/sh",
-                ["-c", command + " \"$@\"", command, verdict.Kind, verdict.Commit, verdict.Summary], env, verdict.ToRecord().ToString(), timeout.Token);
+                ["-c", command + " \"$@\"", command, verdict.Kind.Word(), verdict.Commit, verdict.Summary], env, verdict.ToRecord().ToString(), timeout.Token);
             if (r.StdOut.Length > 0) output.Info(r.StdOut.TrimEnd());
             if (r.StdErr.Length > 0) output.Info(r.StdErr.TrimEnd());
             if (!r.Succeeded) output.Warning($"{ConfigKeys.HookNotify.Name} command exited with {r.ExitCode}");

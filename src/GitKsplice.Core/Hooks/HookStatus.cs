@@ -29,7 +29,7 @@ public sealed record HookStatusReport(
         var running = job != null && files.IsRunning ? job : null;
         var last = files.Last;
         if (job != null && running == null && files.Job != null)
-            last = new JobOutcome(job.Commit, job.Trigger, "killed",
+            last = new JobOutcome(job.Commit, job.Trigger, JobResult.Killed,
                 $"the job (pid {job.Pid}) stopped while {job.Stage}, without a verdict", job.StageStarted, job.Log);
 
         var verdicts = new UpdateStore(repository).Notes.ReadAll()

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using GitKsplice.Build;
 using GitKsplice.Git;
@@ -13,8 +14,46 @@ public sealed record JobRequest(string Commit, string Trigger, DateTimeOffset Qu
 public sealed record RunningJob(int Pid, int ProcessGroup, string Commit, string Trigger, string Stage,
     DateTimeOffset Started, DateTimeOffset StageStarted, string Log);
 
-/// <summary>How the last job ended: a verdict word, or skipped, error, interrupted, killed.</summary>
-public sealed record JobOutcome(string Commit, string Trigger, string Outcome, string Message, DateTimeOffset Finished, string Log);
+/// <summary>How a job ended: with a verdict, or skipped, failed with an error, interrupted or killed.</summary>
+[JsonConverter(typeof(JobResultConverter))]
+public enum JobResult { HotPatchable, Unsafe, NoCodeChange, BuildFailed, Skipped, Error, Interrupted, Killed }
+
+/// <summary>The words of the job results, stable on the wire (last.json, status): a verdict's own word, or skipped, error, interrupted, killed.</summary>
+public static class JobResults
+{
+    public static readonly WireTable<JobResult> Words = new(
+        (JobResult.HotPatchable, VerdictKind.HotPatchable.Word()),
+        (JobResult.Unsafe, VerdictKind.Unsafe.Word()),
+        (JobResult.NoCodeChange, VerdictKind.NoCodeChange.Word()),
+        (JobResult.BuildFailed, VerdictKind.BuildFailed.Word()),
+        (JobResult.Skipped, "skipped"),
+        (JobResult.Error, "error"),
+        (JobResult.Interrupted, "interrupted"),
+        (JobResult.Killed, "killed"));
+
+    public static string Word(this JobResult result) => Words[result];
+
+    public static JobResult Of(VerdictKind verdict) => verdict switch
+    {
+        VerdictKind.HotPatchable => JobResult.HotPatchable,
+        VerdictKind.Unsafe => JobResult.Unsafe,
+        VerdictKind.NoCodeChange => JobResult.NoCodeChange,
+        VerdictKind.BuildFailed => JobResult.BuildFailed,
+        _ => throw new ArgumentOutOfRangeException(nameof(verdict)),
+    };
+}
+
+/// <summary>A job result in the job files, by its word.</summary>
+public sealed class JobResultConverter : JsonConverter<JobResult>
+{
+    public override JobResult Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        JobResults.Words.Parse(reader.GetString()) ?? throw new JsonException($"unknown job result '{reader.GetString()}'");
+
+    public override void Write(Utf8JsonWriter writer, JobResult value, JsonSerializerOptions options) => writer.WriteStringValue(value.Word());
+}
+
+/// <summary>How the last job ended.</summary>
+public sealed record JobOutcome(string Commit, string Trigger, JobResult Outcome, string Message, DateTimeOffset Finished, string Log);
 
 /// <summary>
 /// The hook's state under $GIT_COMMON_DIR/ksplice/hook/: one queue slot (the newest request wins), the job

@@ -1,16 +1,22 @@
-using System.Globalization;
+using GitKsplice.Json;
 using GitKsplice.Git;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Hooks;
 
-/// <summary>What the hook found for a commit; the words are stable (notes, --json, the notify command).</summary>
+/// <summary>What the hook found for a commit.</summary>
+public enum VerdictKind { HotPatchable, Unsafe, NoCodeChange, BuildFailed }
+
+/// <summary>The words of the verdicts, stable on the wire (notes, --json, the notify command).</summary>
 public static class VerdictKinds
 {
-    public const string HotPatchable = "hot-patchable";
-    public const string Unsafe = "unsafe";
-    public const string NoCodeChange = "no-code-change";
-    public const string BuildFailed = "build-failed";
+    public static readonly WireTable<VerdictKind> Words = new(
+        (VerdictKind.HotPatchable, UpdateVerdict.HotPatchable.Word()),
+        (VerdictKind.Unsafe, "unsafe"),
+        (VerdictKind.NoCodeChange, "no-code-change"),
+        (VerdictKind.BuildFailed, "build-failed"));
+
+    public static string Word(this VerdictKind kind) => Words[kind];
 }
 
 /// <summary>
@@ -18,7 +24,7 @@ public static class VerdictKinds
 /// note beside any "ksplice-update" records of create, which it never touches.
 /// </summary>
 public sealed record Verdict(
-    string Kind, string Commit, string Pre, DateTimeOffset Checked,
+    VerdictKind Kind, string Commit, string Pre, DateTimeOffset Checked,
     IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed,
     IReadOnlyList<string> Unsafe, string? Reason, string? Log, string? Manifest)
 {
@@ -27,7 +33,7 @@ public sealed record Verdict(
     /// <summary>With ksplice.hook.try: how `git ksplice try` of the update went ("passed in 9.1 s", "failed: …").</summary>
     public string? Tried { get; init; }
 
-    public static Verdict FromManifest(string kind, string commit, Manifest m, string? log, string? manifestPath, DateTimeOffset when) => new(
+    public static Verdict FromManifest(VerdictKind kind, string commit, Manifest m, string? log, string? manifestPath, DateTimeOffset when) => new(
         kind, commit, m.Pre, when,
         m.Objects.SelectMany(o => o.Changed.Select(f => $"{o.Path}: {f}")).ToList(),
         m.Objects.SelectMany(o => o.New.Select(f => $"{o.Path}: {f}")).ToList(),
@@ -38,9 +44,9 @@ public sealed record Verdict(
     /// <summary>One line for people: what changed, what is unsafe, or why there is no update.</summary>
     public string Summary => Kind switch
     {
-        VerdictKinds.HotPatchable => Join("changed", Changed) + Join("; new", New) + Join("; removed", Removed) + (Tried != null ? "; tried: " + Tried : ""),
-        VerdictKinds.Unsafe => Join($"{Unsafe.Count} unsafe change(s)", Unsafe),
-        VerdictKinds.BuildFailed => $"{Reason}; log: {Log}",
+        VerdictKind.HotPatchable => Join("changed", Changed) + Join("; new", New) + Join("; removed", Removed) + (Tried != null ? "; tried: " + Tried : ""),
+        VerdictKind.Unsafe => Join($"{Unsafe.Count} unsafe change(s)", Unsafe),
+        VerdictKind.BuildFailed => $"{Reason}; log: {Log}",
         _ => Reason ?? "",
     };
 
@@ -49,8 +55,7 @@ public sealed record Verdict(
 
     public NoteRecord ToRecord()
     {
-        var r = new NoteRecord(RecordKind, Kind).Add("pre", Pre)
-            .Add("checked", Checked.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        var r = new NoteRecord(RecordKind, Kind.Word()).Add("pre", Pre).Add("checked", WireTime.Format(Checked));
         foreach (var f in Changed) r.Add("changed", f);
         foreach (var f in New) r.Add("new", f);
         foreach (var f in Removed) r.Add("removed", f);
@@ -66,12 +71,12 @@ public sealed record Verdict(
     public string MergeInto(string? note) =>
         string.Join("\n", NoteRecord.ParseAll(note).Where(r => r.Kind != RecordKind).Append(ToRecord()).Select(r => r.ToString()));
 
+    /// <summary>The commit's verdict; a verdict word this version does not know reads as none.</summary>
     public static Verdict? FromNote(string commit, string? note) =>
         NoteRecord.ParseAll(note).Where(r => r.Kind == RecordKind).Select(r => FromRecord(commit, r)).LastOrDefault();
 
-    private static Verdict FromRecord(string commit, NoteRecord r) => new(
-        r.Name, commit, r.Get("pre") ?? "",
-        DateTimeOffset.TryParse(r.Get("checked"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : DateTimeOffset.MinValue,
+    private static Verdict? FromRecord(string commit, NoteRecord r) => VerdictKinds.Words.Parse(r.Name) is not { } kind ? null : new(
+        kind, commit, r.Get("pre") ?? "", WireTime.Parse(r.Get("checked")) ?? DateTimeOffset.MinValue,
         r.GetAll("changed").ToList(), r.GetAll("new").ToList(), r.GetAll("removed").ToList(), r.GetAll("unsafe").ToList(),
         r.Get("reason"), r.Get("log"), r.Get("manifest")) { Tried = r.Get("tried") };
 }

@@ -9,7 +9,7 @@ public abstract record CreateOutcome
     private CreateOutcome() { }
 
     /// <summary>The update was built; packaged in <paramref name="Tarball"/> unless a validation run.</summary>
-    public sealed record Built(Manifest Manifest, string? Tarball, string Verdict) : CreateOutcome;
+    public sealed record Built(Manifest Manifest, string? Tarball, UpdateVerdict Verdict) : CreateOutcome;
 
     /// <summary>The change makes no source change against the pre state, or changes no object code.</summary>
     public sealed record NoCodeChange(string Reason) : CreateOutcome;

@@ -53,7 +53,7 @@ public sealed class CreateRun : IDisposable
     private List<ObjectEntry>? _entries;
     private List<ObjectEntry>? _lineOnly;
     private Manifest? _manifest;
-    private string? _verdict;
+    private UpdateVerdict? _verdict;
 
     /// <summary>The post state's source tree and patch (resolve the change).</summary>
     public ResolvedChange Change { get => Made(_change); set => _change = value; }
@@ -80,11 +80,13 @@ public sealed class CreateRun : IDisposable
     public Manifest Manifest { get => Made(_manifest); set => _manifest = value; }
     /// <summary>The update extracted for a livepatch module, with what livepatch refuses (livepatch checked); null: no module.</summary>
     public Livepatch.ModulePlan? LivepatchPlan { get; set; }
-    /// <summary>"hot-patchable" or "unsafe (forced)" (judge).</summary>
-    public string Verdict { get => Made(_verdict); set => _verdict = value; }
+    /// <summary>Hot-patchable, or unsafe but forced (judge).</summary>
+    public UpdateVerdict Verdict { get => _verdict ?? throw NotYetMade(); set => _verdict = value; }
 
-    private static T Made<T>(T? value, [CallerMemberName] string name = "") where T : class =>
-        value ?? throw new InvalidOperationException($"{name} is read before the pass that makes it ran");
+    private static T Made<T>(T? value, [CallerMemberName] string name = "") where T : class => value ?? throw NotYetMade(name);
+
+    private static InvalidOperationException NotYetMade([CallerMemberName] string name = "") =>
+        new($"{name} is read before the pass that makes it ran");
 
     public void Dispose()
     {

@@ -280,7 +280,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         if (unsafeCount > 0 && !run.Request.Force)
             return new CreateOutcome.Unsafe(run.Manifest,
                 $"{run.Describe} is not safe to hot-patch ({unsafeCount} unsafe change(s)); use --force to build it anyway");
-        run.Verdict = run.Manifest.Forced ? "unsafe (forced)" : "hot-patchable";
+        run.Verdict = run.Manifest.Forced ? UpdateVerdict.ForcedUnsafe : UpdateVerdict.HotPatchable;
         return null;
     }
 

@@ -10,8 +10,8 @@ public sealed record UpdateNote(
 {
     public const string Kind = "ksplice-update";
 
-    public static UpdateNote FromManifest(Manifest m, string verdict, string? tarball, bool series) => new(
-        m.Id, m.Pre, m.Post, m.Source, verdict, tarball, series,
+    public static UpdateNote FromManifest(Manifest m, UpdateVerdict verdict, string? tarball, bool series) => new(
+        m.Id, m.Pre, m.Post, m.Source, verdict.Word(), tarball, series,
         m.Objects.SelectMany(o => o.Changed.Select(f => $"{o.Path}: {f}")).ToList(),
         m.Objects.SelectMany(o => o.New.Select(f => $"{o.Path}: {f}")).ToList(),
         m.Objects.SelectMany(o => o.Removed.Select(f => $"{o.Path}: {f}")).ToList(),

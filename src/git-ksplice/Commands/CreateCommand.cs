@@ -92,7 +92,7 @@ internal static class CreateCommand
             case CreateOutcome.Built built when json:
                 var node = JsonNode.Parse(built.Manifest.ToJson())!.AsObject();
                 node["tarball"] = built.Tarball;
-                node["verdict"] = built.Verdict;
+                node["verdict"] = built.Verdict.Word();
                 CommonOptions.WriteJson(node);
                 return ExitCodes.Success;
             case CreateOutcome.Built built:
@@ -136,7 +136,7 @@ internal static class CreateCommand
     {
         var m = result.Manifest;
         var functions = m.Objects.Sum(o => o.Changed.Count + o.New.Count + o.Removed.Count);
-        Console.WriteLine($"Built update {m.Id} ({result.Verdict}): {functions} function(s) in {m.Objects.Count} object(s)");
+        Console.WriteLine($"Built update {m.Id} ({result.Verdict.Word()}): {functions} function(s) in {m.Objects.Count} object(s)");
         foreach (var o in m.Objects)
         {
             var parts = new List<string>();

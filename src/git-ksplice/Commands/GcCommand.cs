@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Build;
 using GitKsplice.Git;
+using GitKsplice.Json;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
@@ -29,12 +30,12 @@ internal static class GcCommand
                 CommonOptions.WriteJson(new JsonObject
                 {
                     ["dryRun"] = report.DryRun,
-                    ["cutoff"] = report.Cutoff == DateTimeOffset.MinValue ? null : report.Cutoff.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+                    ["cutoff"] = report.Cutoff == DateTimeOffset.MinValue ? null : WireTime.Format(report.Cutoff),
                     ["freedBytes"] = report.Freed,
                     ["removed"] = report.Removed.ToJsonArray(i => new JsonObject
                     {
                         ["kind"] = i.Kind, ["path"] = i.Path, ["bytes"] = i.Bytes,
-                        ["lastUsed"] = i.LastUsed.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), ["reason"] = i.Reason,
+                        ["lastUsed"] = WireTime.Format(i.LastUsed), ["reason"] = i.Reason,
                     }),
                     ["skipped"] = report.Skipped.ToJsonArray(),
                 });

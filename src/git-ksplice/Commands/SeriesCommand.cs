@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Git;
+using GitKsplice.Json;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
@@ -91,7 +92,7 @@ internal static class SeriesCommand
             var moves = new SeriesRefs(repository).Log();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(moves.ToJsonArray(m => new JsonObject { ["from"] = m.From, ["to"] = m.To, ["when"] = m.When, ["reason"] = m.Reason }));
+                CommonOptions.WriteJson(moves.ToJsonArray(m => new JsonObject { ["from"] = m.From, ["to"] = m.To, ["when"] = WireTime.Format(m.When), ["reason"] = m.Reason }));
                 return ExitCodes.Success;
             }
             foreach (var m in moves)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
+using GitKsplice.Json;
 
 namespace GitKsplice.Cli.Commands;
 
@@ -34,19 +35,19 @@ internal static class StatusCommand
                     ["running"] = report.Running is { } r ? new JsonObject
                     {
                         ["commit"] = r.Commit, ["subject"] = Subject(r.Commit), ["trigger"] = r.Trigger, ["stage"] = r.Stage,
-                        ["startedAt"] = r.Started, ["elapsedSeconds"] = Seconds(now - r.Started), ["stageElapsedSeconds"] = Seconds(now - r.StageStarted),
+                        ["startedAt"] = WireTime.Format(r.Started), ["elapsedSeconds"] = Seconds(now - r.Started), ["stageElapsedSeconds"] = Seconds(now - r.StageStarted),
                         ["pid"] = r.Pid, ["log"] = r.Log,
                     } : null,
                     ["queued"] = report.Queued is { } q
-                        ? new JsonObject { ["commit"] = q.Commit, ["subject"] = Subject(q.Commit), ["trigger"] = q.Trigger, ["queuedAt"] = q.Queued }
+                        ? new JsonObject { ["commit"] = q.Commit, ["subject"] = Subject(q.Commit), ["trigger"] = q.Trigger, ["queuedAt"] = WireTime.Format(q.Queued) }
                         : null,
                     ["lastJob"] = report.LastJob is { } l ? new JsonObject
                     {
-                        ["commit"] = l.Commit, ["trigger"] = l.Trigger, ["outcome"] = l.Outcome, ["message"] = l.Message, ["finishedAt"] = l.Finished, ["log"] = l.Log,
+                        ["commit"] = l.Commit, ["trigger"] = l.Trigger, ["outcome"] = l.Outcome.Word(), ["message"] = l.Message, ["finishedAt"] = WireTime.Format(l.Finished), ["log"] = l.Log,
                     } : null,
                     ["verdicts"] = report.Verdicts.ToJsonArray(e => new JsonObject
                     {
-                        ["commit"] = e.Commit, ["subject"] = e.Subject, ["verdict"] = e.Verdict.Kind, ["pre"] = e.Verdict.Pre, ["checkedAt"] = e.Verdict.Checked,
+                        ["commit"] = e.Commit, ["subject"] = e.Subject, ["verdict"] = e.Verdict.Kind.Word(), ["pre"] = e.Verdict.Pre, ["checkedAt"] = WireTime.Format(e.Verdict.Checked),
                         ["changed"] = e.Verdict.Changed.ToJsonArray(), ["new"] = e.Verdict.New.ToJsonArray(), ["removed"] = e.Verdict.Removed.ToJsonArray(),
                         ["unsafe"] = e.Verdict.Unsafe.ToJsonArray(), ["reason"] = e.Verdict.Reason, ["log"] = e.Verdict.Log, ["manifest"] = e.Verdict.Manifest,
                     }),
@@ -77,13 +78,13 @@ internal static class StatusCommand
                 Console.WriteLine($"queued:    {queued.Commit[..12]} {Subject(queued.Commit)} (after {queued.Trigger}, {Ago(now - queued.Queued)} ago)");
             if (report.LastJob is { } last)
             {
-                Console.WriteLine($"last job:  {last.Commit[..12]} {last.Outcome}{(last.Message.Length > 0 ? ": " + last.Message : "")} ({Ago(now - last.Finished)} ago)");
+                Console.WriteLine($"last job:  {last.Commit[..12]} {last.Outcome.Word()}{(last.Message.Length > 0 ? ": " + last.Message : "")} ({Ago(now - last.Finished)} ago)");
                 Console.WriteLine($"           log: {last.Log}");
             }
             Console.WriteLine(report.Verdicts.Count == 0 ? "no verdicts yet" : "last verdicts:");
             foreach (var e in report.Verdicts)
             {
-                Console.WriteLine($"  {e.Commit[..12]}  {e.Verdict.Kind,-14}  {e.Subject}");
+                Console.WriteLine($"  {e.Commit[..12]}  {e.Verdict.Kind.Word(),-14}  {e.Subject}");
                 if (e.Verdict.Summary.Length > 0) Console.WriteLine($"  {"",12}  {e.Verdict.Summary}");
             }
             Console.WriteLine($"logs:      {report.LogDir}/<commit>/log");
