@@ -36,17 +36,17 @@ public sealed class OutputSnapshot(string root)
         Directory.CreateDirectory(Root);
         var copied = 0;
         foreach (var (treeRoot, wanted) in sources)
-        foreach (var (rel, source) in ChangedOutputs.Enumerate(treeRoot, wanted))
-        {
-            var target = new FileInfo(Path.Combine(Root, rel));
-            if (target.Exists && target.Length == source.Length && target.LastWriteTimeUtc == source.LastWriteTimeUtc) continue;
-            Directory.CreateDirectory(target.DirectoryName!);
-            var temp = target.FullName + ".tmp";
-            File.Copy(Path.Combine(treeRoot, rel), temp, overwrite: true);
-            File.SetLastWriteTimeUtc(temp, source.LastWriteTimeUtc);
-            File.Move(temp, target.FullName, overwrite: true);
-            copied++;
-        }
+            foreach (var (rel, source) in ChangedOutputs.Enumerate(treeRoot, wanted))
+            {
+                var target = new FileInfo(Path.Combine(Root, rel));
+                if (target.Exists && target.Length == source.Length && target.LastWriteTimeUtc == source.LastWriteTimeUtc) continue;
+                Directory.CreateDirectory(target.DirectoryName!);
+                var temp = target.FullName + ".tmp";
+                File.Copy(Path.Combine(treeRoot, rel), temp, overwrite: true);
+                File.SetLastWriteTimeUtc(temp, source.LastWriteTimeUtc);
+                File.Move(temp, target.FullName, overwrite: true);
+                copied++;
+            }
         AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state, StateJsonContext.Default.SnapshotState));
         return copied;
     }

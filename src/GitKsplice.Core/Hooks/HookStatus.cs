@@ -1,6 +1,6 @@
-using LibGit2Sharp;
 using GitKsplice.Git;
 using GitKsplice.Updates;
+using LibGit2Sharp;
 
 namespace GitKsplice.Hooks;
 

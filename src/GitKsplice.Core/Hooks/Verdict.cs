@@ -78,5 +78,8 @@ public sealed record Verdict(
     private static Verdict? FromRecord(string commit, NoteRecord r) => VerdictKinds.Words.Parse(r.Name) is not { } kind ? null : new(
         kind, commit, r.Get("pre") ?? "", WireTime.Parse(r.Get("checked")) ?? DateTimeOffset.MinValue,
         r.GetAll("changed").ToList(), r.GetAll("new").ToList(), r.GetAll("removed").ToList(), r.GetAll("unsafe").ToList(),
-        r.Get("reason"), r.Get("log"), r.Get("manifest")) { Tried = r.Get("tried") };
+        r.Get("reason"), r.Get("log"), r.Get("manifest"))
+    {
+        Tried = r.Get("tried"),
+    };
 }

@@ -244,7 +244,9 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             var comparison = analyzer.Compare(obj.PrePath, obj.PostPath, context);
             var entry = new ObjectEntry(obj.Path, obj.PrePath == null ? null : Sha256(obj.PrePath), Sha256(obj.PostPath),
                 comparison.Changed, comparison.New, comparison.Removed, comparison.Unsafe, comparison.LineOnly)
-                { Carried = comparison.Carried };
+            {
+                Carried = comparison.Carried,
+            };
             if (comparison.HasFunctionalChange) run.Entries.Add(entry);
             else if (comparison.LineOnly.Count > 0) run.LineOnly.Add(entry);
         }

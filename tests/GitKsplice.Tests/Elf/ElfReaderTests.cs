@@ -65,8 +65,12 @@ public sealed partial class ElfReaderTests : IDisposable
             Assert.Equal(ulong.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), sym.Size);
             Assert.Equal(m.Groups[4].Value, sym.Type switch
             {
-                SymbolType.NoType => "NOTYPE", SymbolType.Object => "OBJECT", SymbolType.Func => "FUNC",
-                SymbolType.Section => "SECTION", SymbolType.File => "FILE", _ => sym.Type.ToString(),
+                SymbolType.NoType => "NOTYPE",
+                SymbolType.Object => "OBJECT",
+                SymbolType.Func => "FUNC",
+                SymbolType.Section => "SECTION",
+                SymbolType.File => "FILE",
+                _ => sym.Type.ToString(),
             });
             Assert.Equal(m.Groups[5].Value, sym.Binding.ToString().ToUpperInvariant());
             if (sym.Type != SymbolType.Section) Assert.Equal(m.Groups[6].Value.Trim(), sym.Name);

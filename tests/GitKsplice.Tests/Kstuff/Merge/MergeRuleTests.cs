@@ -190,8 +190,11 @@ public class MergeRuleTests : IDisposable
         _f.Source.Driver("inc", configured: false).Driver("yes", configured: false).Driver("no", configured: true)
             .File("sdevice.d/multi", "$version 2\nmulti N 1 5 1 9 0 0 0 0 -1\nmulti\tY\t2\t5\t1\t10\t0\t0\t0\t0\t-1\n")
             .File("mdevice.d/multi", "$version 2\nmulti multi - 0 0 0\n");
-        var stuff = new Dictionary<string, StuffMode> { ["inc"] = StuffMode.Include, ["yes"] = StuffMode.Configure,
-            ["no"] = StuffMode.StubOut, ["multi"] = StuffMode.StubOut, ["ghost"] = StuffMode.Include };
+        var stuff = new Dictionary<string, StuffMode>
+        {
+            ["inc"] = StuffMode.Include, ["yes"] = StuffMode.Configure,
+            ["no"] = StuffMode.StubOut, ["multi"] = StuffMode.StubOut, ["ghost"] = StuffMode.Include
+        };
         var result = Merge(new MergeOptions { Stuff = stuff });
         Assert.Equal(_f.Source.Read("sdevice.d/inc"), Merged("sdevice.d/inc"));
         Assert.Equal("yes\tY\t1\t5\t1\t9\t0\t0\t0\t0\t-1", SystemLine(Merged("sdevice.d/yes")));
