@@ -65,4 +65,4 @@ public interface IObjectAnalyzer
 }
 
 /// <summary>A file that is not a readable ELF relocatable object; the message names the file and the problem.</summary>
-public sealed class ObjectFormatException(string message) : Cli.UserError(message);
+public sealed class ObjectFormatException(string message) : FormatException(message);

@@ -119,7 +119,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
             catch (Exception e)
             {
                 // One failed job must not stop the queue; the log keeps the details.
-                output.Error(e is UserError ? e.Message : e.ToString());
+                output.Error(e is UserError or FormatException ? e.Message : e.ToString());
                 outcome = new JobOutcome(commit, request.Trigger, JobResult.Error, e.Message, DateTimeOffset.UtcNow, log);
             }
             output.Info($"[{Now()}] {outcome.Outcome.Word()}: {outcome.Message} ({(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s)");

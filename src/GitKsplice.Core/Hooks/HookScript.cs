@@ -17,7 +17,17 @@ public static class HookScript
 
     public const string ChainedSuffix = ".ksplice-chained";
 
-    public static string Text { get; } = """
+    /// <summary>
+    /// Starts `git ksplice hook --detached $hook "$@"` detached: its own session, no terminal, no pipe shared
+    /// with the caller, so git (or the hook command run in sync mode by hand) never waits for it. The script
+    /// runs it in the background mode; so does `git ksplice hook` when the hook was not installed by us.
+    /// </summary>
+    public static string Detach { get; } = """
+        if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=nohup; fi
+        $detach git ksplice hook --detached "$hook" "$@" </dev/null >/dev/null 2>&1 &
+        """.Replace("\r", "");
+
+    public static string Text { get; } = $$"""
         #!/bin/sh
         # git-ksplice: after each commit, merge or rewrite, checks in the background that the change since
         # refs/ksplice/pre still makes a hot update; the verdict goes to refs/notes/ksplice ('git ksplice status').
@@ -32,13 +42,14 @@ public static class HookScript
         off) ;;
         sync) git ksplice hook "$hook" "$@" </dev/null || : ;;
         *)
-        	if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=nohup; fi
-        	$detach git ksplice hook --detached "$hook" "$@" </dev/null >/dev/null 2>&1 &
+        {{Indented(Detach)}}
         	;;
         esac
         exit $status
 
         """.Replace("\r", "");
+
+    private static string Indented(string lines) => "\t" + lines.Replace("\n", "\n\t");
 
     public static bool IsOurs(string content) => content.Contains(Marker, StringComparison.Ordinal);
 }

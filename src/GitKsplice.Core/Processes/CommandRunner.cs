@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 
@@ -8,52 +9,56 @@ public sealed record CommandResult(int ExitCode, string StdOut, string StdErr)
     public bool Succeeded => ExitCode == 0;
 }
 
-/// <summary>Runs external programs (git, make, patch) with arguments passed as a list, never through a shell.</summary>
+/// <summary>
+/// Runs external programs (git, make, patch, ssh) with arguments passed as a list, never through a shell. Every
+/// program is started here: a cancelled run kills its program's whole process tree, and the programs still
+/// running when the process must exit are known (<see cref="ChildProcesses"/>).
+/// </summary>
 public static class CommandRunner
 {
     public static CommandResult Run(string workDir, string file, IEnumerable<string> args,
         IReadOnlyDictionary<string, string?>? env = null, string? stdin = null, CancellationToken cancel = default)
     {
-        var psi = Start(workDir, file, args, env);
-        psi.RedirectStandardOutput = true;
-        psi.RedirectStandardError = true;
-        psi.RedirectStandardInput = stdin != null;
-        var started = Stopwatch.GetTimestamp();
-        using var p = StartProcess(psi, file);
-        var stdout = p.StandardOutput.ReadToEndAsync(cancel);
-        var stderr = p.StandardError.ReadToEndAsync(cancel);
-        if (stdin != null)
-        {
-            p.StandardInput.Write(stdin);
-            p.StandardInput.Close();
-        }
-        WaitOrKill(p, cancel);
-        Cli.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
-        return new CommandResult(p.ExitCode, stdout.Result, stderr.Result);
+        var (exit, stdout, stderr) = Capture(workDir, file, args, env, stdin, cancel,
+            s => new StreamReader(s, Encoding.UTF8).ReadToEndAsync(cancel));
+        return new CommandResult(exit, stdout, stderr);
     }
 
     /// <summary>Like <see cref="Run"/>, with stdout kept as bytes: for plumbing that prints object contents by byte count.</summary>
     public static (int ExitCode, byte[] StdOut, string StdErr) RunBinary(string workDir, string file, IEnumerable<string> args,
-        IReadOnlyDictionary<string, string?>? env = null, string? stdin = null)
+        IReadOnlyDictionary<string, string?>? env = null, string? stdin = null, CancellationToken cancel = default) =>
+        Capture(workDir, file, args, env, stdin, cancel, async s =>
+        {
+            var bytes = new MemoryStream();
+            await s.CopyToAsync(bytes, cancel);
+            return bytes.ToArray();
+        });
+
+    /// <summary>Runs a program to its end with its standard output read by <paramref name="readStdout"/> and its standard error as text.</summary>
+    private static (int ExitCode, T StdOut, string StdErr) Capture<T>(string workDir, string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string?>? env, string? stdin, CancellationToken cancel, Func<Stream, Task<T>> readStdout)
     {
-        var psi = Start(workDir, file, args, env);
+        var psi = StartInfo(workDir, file, args, env);
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         psi.RedirectStandardInput = stdin != null;
         var started = Stopwatch.GetTimestamp();
-        using var p = StartProcess(psi, file);
-        var stdout = new MemoryStream();
-        var copy = p.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var stderr = p.StandardError.ReadToEndAsync();
+        using var p = Start(psi);
+        var stdout = readStdout(p.StandardOutput.BaseStream);
+        var stderr = p.StandardError.ReadToEndAsync(cancel);
         if (stdin != null)
         {
-            p.StandardInput.Write(stdin);
-            p.StandardInput.Close();
+            try
+            {
+                p.StandardInput.Write(stdin);
+                p.StandardInput.Close();
+            }
+            // The program exited without reading all of it; its exit status says why.
+            catch (IOException) { }
         }
-        copy.GetAwaiter().GetResult();
-        p.WaitForExit();
+        WaitOrKill(p, cancel);
         Cli.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
-        return (p.ExitCode, stdout.ToArray(), stderr.Result);
+        return (p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
 
     /// <summary>
@@ -64,7 +69,7 @@ public static class CommandRunner
         IReadOnlyDictionary<string, string?>? env = null, Action<string>? echo = null, Action? whileRunning = null,
         CancellationToken cancel = default)
     {
-        var psi = Start(workDir, file, args, env);
+        var psi = StartInfo(workDir, file, args, env);
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         using var log = new StreamWriter(logPath, append: true, Encoding.UTF8) { AutoFlush = true };
@@ -75,7 +80,7 @@ public static class CommandRunner
             lock (gate) { log.WriteLine(line); echo?.Invoke(line); }
         }
         var started = Stopwatch.GetTimestamp();
-        using var p = StartProcess(psi, file);
+        using var p = Start(psi);
         p.OutputDataReceived += (_, e) => Line(e.Data);
         p.ErrorDataReceived += (_, e) => Line(e.Data);
         p.BeginOutputReadLine();
@@ -83,7 +88,7 @@ public static class CommandRunner
         try { whileRunning?.Invoke(); }
         catch
         {
-            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            Kill(p);
             throw;
         }
         WaitOrKill(p, cancel);
@@ -98,14 +103,35 @@ public static class CommandRunner
     /// </summary>
     public static Process Spawn(string workDir, string file, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null)
     {
-        var psi = Start(workDir, file, args, env);
+        var psi = StartInfo(workDir, file, args, env);
         psi.RedirectStandardInput = true;
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
-        return StartProcess(psi, file);
+        return Start(psi);
     }
 
-    private static ProcessStartInfo Start(string workDir, string file, IEnumerable<string> args,
+    /// <summary>
+    /// Starts a program described by the caller (a conversation over its streams, as with a target's shell):
+    /// a program that cannot start is a <see cref="Cli.UserError"/> naming it, and the program is killed with
+    /// its children when <paramref name="cancel"/> fires or the process exits on a signal. The caller owns
+    /// and disposes the process.
+    /// </summary>
+    public static Process Start(ProcessStartInfo psi, CancellationToken cancel = default)
+    {
+        psi.UseShellExecute = false;
+        Process p;
+        try { p = Process.Start(psi) ?? throw new Cli.UserError($"could not start '{psi.FileName}'"); }
+        catch (System.ComponentModel.Win32Exception e) { throw new Cli.UserError($"could not run '{psi.FileName}': {e.Message}"); }
+        ChildProcesses.Add(p);
+        if (cancel.CanBeCanceled)
+        {
+            var registration = cancel.Register(() => Kill(p));
+            p.Exited += (_, _) => registration.Dispose();
+        }
+        return p;
+    }
+
+    private static ProcessStartInfo StartInfo(string workDir, string file, IEnumerable<string> args,
         IReadOnlyDictionary<string, string?>? env)
     {
         var psi = new ProcessStartInfo(file) { WorkingDirectory = workDir, UseShellExecute = false };
@@ -116,19 +142,43 @@ public static class CommandRunner
         return psi;
     }
 
-    private static Process StartProcess(ProcessStartInfo psi, string file)
-    {
-        try { return Process.Start(psi) ?? throw new Cli.UserError($"could not start '{file}'"); }
-        catch (System.ComponentModel.Win32Exception e) { throw new Cli.UserError($"could not run '{file}': {e.Message}"); }
-    }
-
     private static void WaitOrKill(Process p, CancellationToken cancel)
     {
         try { p.WaitForExitAsync(cancel).GetAwaiter().GetResult(); }
         catch (OperationCanceledException)
         {
-            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            Kill(p);
             throw;
         }
+    }
+
+    internal static void Kill(Process p)
+    {
+        try { p.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { } // already gone
+        catch (System.ComponentModel.Win32Exception) { }
+    }
+}
+
+/// <summary>
+/// The programs this process started that are still running: the command-line layer kills them when the
+/// process exits on a signal before the command could stop them itself.
+/// </summary>
+public static class ChildProcesses
+{
+    private static readonly ConcurrentDictionary<Process, byte> Running = new();
+
+    internal static void Add(Process p)
+    {
+        p.EnableRaisingEvents = true;
+        p.Exited += (_, _) => Running.TryRemove(p, out _);
+        Running[p] = 0;
+        if (p.HasExited) Running.TryRemove(p, out _);
+    }
+
+    /// <summary>Kills every program still running, with its children.</summary>
+    public static void KillAll()
+    {
+        foreach (var p in Running.Keys) CommandRunner.Kill(p);
     }
 }

@@ -36,18 +36,16 @@ internal static class CreateCommand
         {
             commit, patch, patchOpt, diffext, prebuild, series, id, jobs, buildModules, config, replace, requireModule, force, json, quiet, verbose,
         };
-        command.SetAction((parse, cancel) =>
-        {
-            var output = CommonOptions.Output(parse, quiet);
-            return Task.FromResult(output.Run(() => Execute(parse, output, cancel)));
-        });
+        command.Runs(Execute);
         return command;
 
-        int Execute(ParseResult parse, ToolOutput output, CancellationToken cancel)
+        int Execute(CommandContext context, ParseResult parse)
         {
+            var output = context.Output;
+            var cancel = context.Cancel;
             PerformanceTrace.Step("command line parsed");
             UpdateCreator.PreloadHashing();
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var repository = context.Repository;
             PerformanceTrace.Step("repository opened");
             var creator = new UpdateCreator(repository, new ElfObjectAnalyzer(), output);
             PerformanceTrace.Step("settings read");
@@ -79,24 +77,26 @@ internal static class CreateCommand
                 Force = parse.GetValue(force),
                 Replace = parse.GetValue(replace) ? true : null,
                 RequireModule = parse.GetValue(requireModule),
+                OutputDirectory = context.WorkingDirectory,
             }, cancel);
-            return Report(outcome, output, parse.GetValue(json));
+            return Report(context, outcome, parse.GetValue(json));
         }
     }
 
     /// <summary>The outcome for people (or --json) and as an exit code.</summary>
-    private static int Report(CreateOutcome outcome, ToolOutput output, bool json)
+    private static int Report(CommandContext context, CreateOutcome outcome, bool json)
     {
+        var output = context.Output;
         switch (outcome)
         {
             case CreateOutcome.Built built when json:
                 var node = JsonNode.Parse(built.Manifest.ToJson())!.AsObject();
                 node["tarball"] = built.Tarball;
                 node["verdict"] = built.Verdict.Word();
-                CommonOptions.WriteJson(node);
+                context.WriteJson(node);
                 return ExitCodes.Success;
             case CreateOutcome.Built built:
-                if (!output.Quiet) PrintSummary(built);
+                if (!output.Quiet) PrintSummary(context.Out, built);
                 return ExitCodes.Success;
             case CreateOutcome.NoCodeChange none:
                 output.Fatal(none.Reason);
@@ -132,22 +132,22 @@ internal static class CreateCommand
         return ExitCodes.Success;
     }
 
-    private static void PrintSummary(CreateOutcome.Built result)
+    private static void PrintSummary(TextWriter stdout, CreateOutcome.Built result)
     {
         var m = result.Manifest;
         var functions = m.Objects.Sum(o => o.Changed.Count + o.New.Count + o.Removed.Count);
-        Console.WriteLine($"Built update {m.Id} ({result.Verdict.Word()}): {functions} function(s) in {m.Objects.Count} object(s)");
+        stdout.WriteLine($"Built update {m.Id} ({result.Verdict.Word()}): {functions} function(s) in {m.Objects.Count} object(s)");
         foreach (var o in m.Objects)
         {
             var parts = new List<string>();
             if (o.Changed.Count > 0) parts.Add("changed " + string.Join(", ", o.Changed));
             if (o.New.Count > 0) parts.Add("new " + string.Join(", ", o.New));
             if (o.Removed.Count > 0) parts.Add("removed " + string.Join(", ", o.Removed));
-            Console.WriteLine($"  {o.Path}: {string.Join("; ", parts)}");
-            foreach (var u in o.Unsafe) Console.WriteLine($"    unsafe: {u.Symbol}: {u.Reason}");
-            foreach (var l in o.LineOnly) Console.WriteLine($"    line numbers only: {l.Symbol}");
+            stdout.WriteLine($"  {o.Path}: {string.Join("; ", parts)}");
+            foreach (var u in o.Unsafe) stdout.WriteLine($"    unsafe: {u.Symbol}: {u.Reason}");
+            foreach (var l in o.LineOnly) stdout.WriteLine($"    line numbers only: {l.Symbol}");
         }
-        foreach (var mod in m.Modules) Console.WriteLine($"  module: {mod.Path}");
-        if (result.Tarball != null) Console.WriteLine($"Wrote {result.Tarball}");
+        foreach (var mod in m.Modules) stdout.WriteLine($"  module: {mod.Path}");
+        if (result.Tarball != null) stdout.WriteLine($"Wrote {result.Tarball}");
     }
 }

@@ -22,14 +22,14 @@ internal static class DiffObjectsCommand
         var command = new Command("diff-objects",
             "Compare two ELF objects of one translation unit: changed, new and removed functions, line-number-only changes and unsafe changes")
             { original, patched, json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
             string? o = parse.GetValue(original), p = parse.GetValue(patched);
             var result = new ElfObjectAnalyzer().Compare(o == Absent ? null : o, p == Absent ? null : p);
-            if (parse.GetValue(json)) WriteJson(Console.Out, o!, p!, result);
-            else WriteText(Console.Out, result);
+            if (parse.GetValue(json)) WriteJson(context.Out, o!, p!, result);
+            else WriteText(context.Out, result);
             return Verdict(result);
-        }));
+        });
         return command;
     }
 

@@ -20,14 +20,14 @@ internal static class GcCommand
         var json = CommonOptions.Json();
         var command = new Command("gc", "Remove stale build trees, build logs, update manifests and hook runs under the git dir (recorded updates stay)")
             { maxAge, dryRun, json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-            new UpdateStore(repository).RecoverInterrupted(ToolOutput.Standard);
+            var repository = context.Repository;
+            new UpdateStore(repository).RecoverInterrupted(context.Output);
             var report = new StateGc(repository).Run(StateGc.MaxAge(repository, parse.GetValue(maxAge)), parse.GetValue(dryRun));
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(new JsonObject
+                context.WriteJson(new JsonObject
                 {
                     ["dryRun"] = report.DryRun,
                     ["cutoff"] = report.Cutoff == DateTimeOffset.MinValue ? null : WireTime.Format(report.Cutoff),
@@ -43,14 +43,14 @@ internal static class GcCommand
             }
             var verb = report.DryRun ? "would remove" : "removed";
             foreach (var item in report.Removed)
-                Console.WriteLine($"{verb} {item.Kind} {Path.GetRelativePath(repository.StateDir, item.Path)} ({StateDiskUsage.Human(item.Bytes)}): {item.Reason}");
+                context.Out.WriteLine($"{verb} {item.Kind} {Path.GetRelativePath(repository.StateDir, item.Path)} ({StateDiskUsage.Human(item.Bytes)}): {item.Reason}");
             foreach (var reason in report.Skipped)
-                Console.WriteLine($"kept {reason}");
-            Console.WriteLine(report.Removed.Count == 0
+                context.Out.WriteLine($"kept {reason}");
+            context.Out.WriteLine(report.Removed.Count == 0
                 ? "nothing to remove"
                 : $"{(report.DryRun ? "would free" : "freed")} {StateDiskUsage.Human(report.Freed)} in {report.Removed.Count} item(s); recorded updates (refs and notes) are kept");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 }

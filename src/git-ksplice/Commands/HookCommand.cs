@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
 using GitKsplice.Processes;
@@ -13,11 +12,6 @@ namespace GitKsplice.Cli.Commands;
 /// </summary>
 internal static class HookCommand
 {
-    // The same detaching as the hook script: own session, no terminal, no pipe shared with the caller.
-    private const string SpawnDetached =
-        "if command -v setsid >/dev/null 2>&1; then d=setsid; else d=nohup; fi; " +
-        "$d git ksplice hook --detached \"$@\" </dev/null >/dev/null 2>&1 &";
-
     public static Command Build()
     {
         var name = new Argument<string>("name") { Description = "The hook that fired: " + string.Join(", ", HookScript.Names) };
@@ -25,61 +19,38 @@ internal static class HookCommand
         var detached = new Option<bool>("--detached") { Description = "Run the queued jobs here: this process is already detached", Hidden = true };
         var verbose = CommonOptions.Verbose();
         var command = new Command("hook", "Run by the installed hooks: check HEAD's hot update as ksplice.hook.mode says") { name, hookArgs, detached, verbose };
-        command.SetAction((parse, cancel) =>
+        // kill, a closed terminal or ^C stop the build cleanly: its processes killed, the job marked interrupted.
+        command.Runs((context, parse) =>
         {
-            var output = CommonOptions.Output(parse);
-            // kill, a closed terminal or ^C stop the build cleanly: its processes killed, the job marked interrupted.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            using var signals = new Signals(stop);
-            return Task.FromResult(output.Run(() =>
+            var output = context.Output;
+            var hook = parse.GetValue(name)!;
+            if (!HookScript.Names.Contains(hook))
+                throw new UserError($"unknown hook '{hook}': git-ksplice handles {string.Join(", ", HookScript.Names)}", ExitCodes.Usage);
+            // post-commit runs with git's index variable set; our own git calls must not inherit it.
+            Environment.SetEnvironmentVariable("GIT_INDEX_FILE", null);
+            var repository = context.Repository;
+            if (repository.WorkDir == null) return ExitCodes.Success;
+            var settings = HookSettings.Read(repository);
+            var args = parse.GetValue(hookArgs) ?? [];
+            var trigger = string.Join(' ', args.Prepend(hook));
+            var job = new HookJob(repository, settings, output);
+            switch (settings.Mode)
             {
-                var hook = parse.GetValue(name)!;
-                if (!HookScript.Names.Contains(hook))
-                    throw new UserError($"unknown hook '{hook}': git-ksplice handles {string.Join(", ", HookScript.Names)}", ExitCodes.Usage);
-                // post-commit runs with git's index variable set; our own git calls must not inherit it.
-                Environment.SetEnvironmentVariable("GIT_INDEX_FILE", null);
-                using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-                if (repository.WorkDir == null) return ExitCodes.Success;
-                var settings = HookSettings.Read(repository);
-                var args = parse.GetValue(hookArgs) ?? [];
-                var trigger = string.Join(' ', args.Prepend(hook));
-                var job = new HookJob(repository, settings, output);
-                switch (settings.Mode)
-                {
-                    case HookMode.Off:
-                        break;
-                    case HookMode.Sync:
-                        if (job.Enqueue(trigger) != null) job.RunQueue(wait: true, stop.Token);
-                        break;
-                    case HookMode.Background when !parse.GetValue(detached):
-                        var r = CommandRunner.Run(repository.WorkDir, "/bin/sh", ["-c", SpawnDetached, "sh", hook, .. args]);
-                        if (!r.Succeeded) throw new UserError($"could not start the background job: {r.StdErr.Trim()}");
-                        break;
-                    case HookMode.Background:
-                        if (job.Enqueue(trigger) != null) job.RunQueue(wait: false, stop.Token);
-                        break;
-                }
-                return ExitCodes.Success;
-            }));
+                case HookMode.Off:
+                    break;
+                case HookMode.Sync:
+                    if (job.Enqueue(trigger) != null) job.RunQueue(wait: true, context.Cancel);
+                    break;
+                case HookMode.Background when !parse.GetValue(detached):
+                    var r = CommandRunner.Run(repository.WorkDir, "/bin/sh", ["-c", "hook=$1; shift\n" + HookScript.Detach, "sh", hook, .. args]);
+                    if (!r.Succeeded) throw new UserError($"could not start the background job: {r.StdErr.Trim()}");
+                    break;
+                case HookMode.Background:
+                    if (job.Enqueue(trigger) != null) job.RunQueue(wait: false, context.Cancel);
+                    break;
+            }
+            return ExitCodes.Success;
         });
         return command;
-    }
-
-    private sealed class Signals : IDisposable
-    {
-        private readonly PosixSignalRegistration[] _registrations;
-
-        public Signals(CancellationTokenSource stop) =>
-            _registrations = [.. new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP }
-                .Select(signal => PosixSignalRegistration.Create(signal, context =>
-                {
-                    context.Cancel = true;
-                    stop.Cancel();
-                }))];
-
-        public void Dispose()
-        {
-            foreach (var r in _registrations) r.Dispose();
-        }
     }
 }

@@ -12,7 +12,7 @@ internal static class HooksCommand
     {
         var json = CommonOptions.Json();
         var command = new Command("hooks", "Install, remove or show the hooks that check each new commit in the background") { json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() => ShowStatus(parse.GetValue(json))));
+        command.Runs((context, parse) => ShowStatus(context, parse.GetValue(json)));
         command.Subcommands.Add(Install());
         command.Subcommands.Add(Uninstall());
         command.Subcommands.Add(Status());
@@ -24,29 +24,26 @@ internal static class HooksCommand
         var quiet = CommonOptions.Quiet();
         var command = new Command("install",
             "Install post-commit, post-merge and post-rewrite hooks where git runs them; a hook already there keeps running first") { quiet };
-        command.SetAction(parse =>
+        command.Runs((context, parse) =>
         {
-            var output = CommonOptions.Output(parse, quiet);
-            return output.Run(() =>
+            var output = context.Output;
+            var repository = context.Repository;
+            var installer = new HookInstaller(repository);
+            var hooks = installer.Install();
+            output.Info($"git-ksplice hooks installed in {installer.HooksDir}:");
+            foreach (var h in hooks)
+                output.Info($"  {h.Name,-13} {(h.State == HookFileState.InstalledChained ? $"installed; runs the hook that was there first (kept as {h.Name}{HookScript.ChainedSuffix})" : "installed")}");
+            var series = new SeriesRefs(repository);
+            if (series.Pre == null)
             {
-                using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-                var installer = new HookInstaller(repository);
-                var hooks = installer.Install();
-                output.Info($"git-ksplice hooks installed in {installer.HooksDir}:");
-                foreach (var h in hooks)
-                    output.Info($"  {h.Name,-13} {(h.State == HookFileState.InstalledChained ? $"installed; runs the hook that was there first (kept as {h.Name}{HookScript.ChainedSuffix})" : "installed")}");
-                var series = new SeriesRefs(repository);
-                if (series.Pre == null)
-                {
-                    if (new Updates.UpdateStore(repository).Refs().Count > 0)
-                        output.Warning($"{SeriesRefs.PreRef} is missing, but updates are recorded; mark the running kernel's source with 'git ksplice series set <commit>'");
-                    else if (repository.Repo.Head.Tip != null) series.StartAtHead(output);
-                    else output.Info($"note: no commit yet; mark the running kernel's source later with 'git ksplice series set <commit>'");
-                }
-                output.Info($"mode: {HookSettings.Name(HookSettings.Read(repository).Mode)} ({ConfigKeys.HookMode.Name}: background | sync | off); " +
-                    "see the verdicts with 'git ksplice status'");
-                return ExitCodes.Success;
-            });
+                if (new Updates.UpdateStore(repository).Refs().Count > 0)
+                    output.Warning($"{SeriesRefs.PreRef} is missing, but updates are recorded; mark the running kernel's source with 'git ksplice series set <commit>'");
+                else if (repository.Repo.Head.Tip != null) series.StartAtHead(output);
+                else output.Info($"note: no commit yet; mark the running kernel's source later with 'git ksplice series set <commit>'");
+            }
+            output.Info($"mode: {HookSettings.Name(HookSettings.Read(repository).Mode)} ({ConfigKeys.HookMode.Name}: background | sync | off); " +
+                "see the verdicts with 'git ksplice status'");
+            return ExitCodes.Success;
         });
         return command;
     }
@@ -55,18 +52,15 @@ internal static class HooksCommand
     {
         var quiet = CommonOptions.Quiet();
         var command = new Command("uninstall", "Remove git-ksplice's hooks and put back the hooks they chained, byte for byte") { quiet };
-        command.SetAction(parse =>
+        command.Runs((context, parse) =>
         {
-            var output = CommonOptions.Output(parse, quiet);
-            return output.Run(() =>
-            {
-                using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-                var installer = new HookInstaller(repository);
-                var done = installer.Uninstall();
-                if (done.Count == 0) output.Info($"no git-ksplice hook in {installer.HooksDir}");
-                foreach (var (hook, outcome) in done) output.Info($"{hook.Name}: {outcome}");
-                return ExitCodes.Success;
-            });
+            var output = context.Output;
+            var repository = context.Repository;
+            var installer = new HookInstaller(repository);
+            var done = installer.Uninstall();
+            if (done.Count == 0) output.Info($"no git-ksplice hook in {installer.HooksDir}");
+            foreach (var (hook, outcome) in done) output.Info($"{hook.Name}: {outcome}");
+            return ExitCodes.Success;
         });
         return command;
     }
@@ -75,19 +69,19 @@ internal static class HooksCommand
     {
         var json = CommonOptions.Json();
         var command = new Command("status", "Show where the hooks are and whether each is installed") { json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() => ShowStatus(parse.GetValue(json))));
+        command.Runs((context, parse) => ShowStatus(context, parse.GetValue(json)));
         return command;
     }
 
-    private static int ShowStatus(bool json)
+    private static int ShowStatus(CommandContext context, bool json)
     {
-        using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+        var repository = context.Repository;
         var installer = new HookInstaller(repository);
         var hooks = installer.Status();
         var mode = HookSettings.Name(HookSettings.Read(repository).Mode);
         if (json)
         {
-            CommonOptions.WriteJson(new JsonObject
+            context.WriteJson(new JsonObject
             {
                 ["hooksDir"] = installer.HooksDir,
                 ["mode"] = mode,
@@ -95,9 +89,9 @@ internal static class HooksCommand
             });
             return ExitCodes.Success;
         }
-        Console.WriteLine($"hooks directory: {installer.HooksDir}");
-        foreach (var h in hooks) Console.WriteLine($"  {h.Name,-13} {Describe(h)}");
-        Console.WriteLine($"mode: {mode}");
+        context.Out.WriteLine($"hooks directory: {installer.HooksDir}");
+        foreach (var h in hooks) context.Out.WriteLine($"  {h.Name,-13} {Describe(h)}");
+        context.Out.WriteLine($"mode: {mode}");
         return ExitCodes.Success;
     }
 

@@ -12,14 +12,13 @@ internal static class ListCommand
     {
         var json = CommonOptions.Json();
         var command = new Command("list", "List the recorded updates") { json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
-            using var stdout = new BufferedStdout();
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-            var updates = new UpdateStore(repository).BeforeReading(ToolOutput.Standard).All();
+            var repository = context.Repository;
+            var updates = new UpdateStore(repository).BeforeReading(context.Output).All();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(updates.ToJsonArray(u => new JsonObject
+                context.WriteJson(updates.ToJsonArray(u => new JsonObject
                 {
                     ["id"] = u.Id,
                     ["post"] = u.Post,
@@ -33,14 +32,14 @@ internal static class ListCommand
                 }));
                 return ExitCodes.Success;
             }
-            var colour = Colour.ForStdout(repository.Config, ConfigKeys.ColorKsplice);
+            var colour = context.Colour;
             foreach (var u in updates)
             {
                 var functions = u.Note == null ? "(no note)" : $"{u.Note.Changed.Count + u.Note.New.Count + u.Note.Removed.Count} function(s)";
-                Console.WriteLine($"{colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict, 15)}  {functions,-14}  {u.Note?.Source}");
+                context.Out.WriteLine($"{colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict, 15)}  {functions,-14}  {u.Note?.Source}");
             }
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 }

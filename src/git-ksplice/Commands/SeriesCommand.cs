@@ -13,16 +13,15 @@ internal static class SeriesCommand
     {
         var json = CommonOptions.Json();
         var command = new Command("series", "Show refs/ksplice/pre and the updates built on it; move it with set or advance") { json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
-            using var stdout = new BufferedStdout();
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-            var store = new UpdateStore(repository).BeforeReading(ToolOutput.Standard);
+            var repository = context.Repository;
+            var store = new UpdateStore(repository).BeforeReading(context.Output);
             var pre = new SeriesRefs(repository).Pre;
             var built = pre == null ? [] : store.BuiltOn(pre.Sha);
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(new JsonObject
+                context.WriteJson(new JsonObject
                 {
                     ["pre"] = pre?.Sha,
                     ["updates"] = built.ToJsonArray(u => new JsonObject
@@ -34,15 +33,15 @@ internal static class SeriesCommand
             }
             if (pre == null)
             {
-                Console.WriteLine($"{SeriesRefs.PreRef} is not set; the first create or prebuild sets it to HEAD");
+                context.Out.WriteLine($"{SeriesRefs.PreRef} is not set; the first create or prebuild sets it to HEAD");
                 return ExitCodes.Success;
             }
-            var colour = Colour.ForStdout(repository.Config, ConfigKeys.ColorKsplice);
-            Console.WriteLine($"pre: {colour.Name(pre.Sha[..12])} {pre.MessageShort}");
-            Console.WriteLine(built.Count == 0 ? "no update built on it yet" : "updates built on it:");
-            foreach (var u in built) Console.WriteLine($"  {colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict)}  {u.Note?.Source}");
+            var colour = context.Colour;
+            context.Out.WriteLine($"pre: {colour.Name(pre.Sha[..12])} {pre.MessageShort}");
+            context.Out.WriteLine(built.Count == 0 ? "no update built on it yet" : "updates built on it:");
+            foreach (var u in built) context.Out.WriteLine($"  {colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict)}  {u.Note?.Source}");
             return ExitCodes.Success;
-        }));
+        });
         command.Subcommands.Add(Set());
         command.Subcommands.Add(Advance());
         command.Subcommands.Add(Log());
@@ -53,15 +52,15 @@ internal static class SeriesCommand
     {
         var commit = new Argument<string>("commit") { Description = "The commit the running kernel was built from" };
         var command = new Command("set", "Mark a commit as the running kernel's source (move refs/ksplice/pre)") { commit };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var repository = context.Repository;
             var refs = new SeriesRefs(repository);
             var target = repository.ResolveCommit(parse.GetValue(commit)!);
             refs.Move(target, $"series set {parse.GetValue(commit)}", refs.Pre);
-            Console.WriteLine($"{SeriesRefs.PreRef} is now {target.Sha[..12]} {target.MessageShort}");
+            context.Out.WriteLine($"{SeriesRefs.PreRef} is now {target.Sha[..12]} {target.MessageShort}");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 
@@ -69,16 +68,16 @@ internal static class SeriesCommand
     {
         var id = new Argument<string>("id") { Description = "The update now applied to the running kernel" };
         var command = new Command("advance", "Move refs/ksplice/pre to an update's post state, once the update is applied") { id };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var repository = context.Repository;
             var refs = new SeriesRefs(repository);
             var update = UpdateId.Parse(parse.GetValue(id)!);
             var post = new UpdateStore(repository).PostCommit(update) ?? throw new UserError($"no such update: '{update}'");
             refs.Move(post, $"series advance {update}", refs.Pre);
-            Console.WriteLine($"{SeriesRefs.PreRef} is now {post.Sha[..12]} (after update {update})");
+            context.Out.WriteLine($"{SeriesRefs.PreRef} is now {post.Sha[..12]} (after update {update})");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 
@@ -86,19 +85,19 @@ internal static class SeriesCommand
     {
         var json = CommonOptions.Json();
         var command = new Command("log", "Every move of refs/ksplice/pre, newest first, with its reason") { json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var repository = context.Repository;
             var moves = new SeriesRefs(repository).Log();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(moves.ToJsonArray(m => new JsonObject { ["from"] = m.From, ["to"] = m.To, ["when"] = WireTime.Format(m.When), ["reason"] = m.Reason }));
+                context.WriteJson(moves.ToJsonArray(m => new JsonObject { ["from"] = m.From, ["to"] = m.To, ["when"] = WireTime.Format(m.When), ["reason"] = m.Reason }));
                 return ExitCodes.Success;
             }
             foreach (var m in moves)
-                Console.WriteLine($"{m.To[..12]} {m.When:yyyy-MM-dd HH:mm:ss zzz}  {m.Reason}");
+                context.Out.WriteLine($"{m.To[..12]} {m.When:yyyy-MM-dd HH:mm:ss zzz}  {m.Reason}");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 }

@@ -22,20 +22,17 @@ internal static class SetupCommand
         var command = new Command("setup",
             "Make git log show the ksplice and kstuff notes and make the notes follow amend and rebase (notes.displayRef, notes.rewriteRef)")
             { global, undo, quiet };
-        command.SetAction(parse =>
+        command.Runs((context, parse) =>
         {
-            var output = CommonOptions.Output(parse, quiet);
-            return output.Run(() =>
-            {
-                var git = new GitCli(Environment.CurrentDirectory);
-                string[] scope = parse.GetValue(global) ? ["--global"] : ["--local"];
-                if (!parse.GetValue(global) && !git.TryRun(["rev-parse", "--git-dir"]).Succeeded)
-                    throw new UserError("not a git repository (or any of the parent directories); use --global to set up every repository");
-                var changes = parse.GetValue(undo) ? Undo(git, scope) : Apply(git, scope);
-                foreach (var change in changes) output.Info(change);
-                if (changes.Count == 0) output.Info(parse.GetValue(undo) ? "nothing to undo" : "already set up: git log shows the notes and they follow amend and rebase");
-                return ExitCodes.Success;
-            });
+            var output = context.Output;
+            var git = context.Git;
+            string[] scope = parse.GetValue(global) ? ["--global"] : ["--local"];
+            if (!parse.GetValue(global) && !git.TryRun(["rev-parse", "--git-dir"]).Succeeded)
+                throw new UserError("not a git repository (or any of the parent directories); use --global to set up every repository");
+            var changes = parse.GetValue(undo) ? Undo(git, scope) : Apply(git, scope);
+            foreach (var change in changes) output.Info(change);
+            if (changes.Count == 0) output.Info(parse.GetValue(undo) ? "nothing to undo" : "already set up: git log shows the notes and they follow amend and rebase");
+            return ExitCodes.Success;
         });
         return command;
     }

@@ -13,11 +13,10 @@ internal static class ShowCommand
         var id = new Argument<string>("id") { Description = "The update's id" };
         var json = CommonOptions.Json();
         var command = new Command("show", "Show one update: its source, commits and changed functions") { id, json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
-            using var stdout = new BufferedStdout();
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
-            var store = new UpdateStore(repository).BeforeReading(ToolOutput.Standard);
+            var repository = context.Repository;
+            var store = new UpdateStore(repository).BeforeReading(context.Output);
             var update = store.Get(UpdateId.Parse(parse.GetValue(id)!));
             var tried = TrialRecord.FromNote(update.Id, store.Notes.Read(update.Post));
             if (parse.GetValue(json))
@@ -33,39 +32,39 @@ internal static class ShowCommand
                     ["kernel"] = tried.Release,
                     ["failure"] = tried.Failure,
                 };
-                CommonOptions.WriteJson(node);
+                context.WriteJson(node);
                 return ExitCodes.Success;
             }
-            var colour = Colour.ForStdout(repository.Config, ConfigKeys.ColorKsplice);
-            Console.WriteLine(colour.Name($"update {update.Id}"));
-            Console.WriteLine($"post commit: {update.Post}");
+            var colour = context.Colour;
+            context.Out.WriteLine(colour.Name($"update {update.Id}"));
+            context.Out.WriteLine($"post commit: {update.Post}");
             if (update.Note is { } n)
             {
-                Console.WriteLine($"pre commit:  {n.Pre}");
-                Console.WriteLine($"source:      {n.Source}");
-                Console.WriteLine($"verdict:     {colour.Verdict(n.Verdict)}");
-                if (n.Tarball != null) Console.WriteLine($"tarball:     {n.Tarball}{(File.Exists(n.Tarball) ? "" : " (no longer there)")}");
+                context.Out.WriteLine($"pre commit:  {n.Pre}");
+                context.Out.WriteLine($"source:      {n.Source}");
+                context.Out.WriteLine($"verdict:     {colour.Verdict(n.Verdict)}");
+                if (n.Tarball != null) context.Out.WriteLine($"tarball:     {n.Tarball}{(File.Exists(n.Tarball) ? "" : " (no longer there)")}");
             }
             if (tried != null)
-                Console.WriteLine($"tried:       {(tried.Result == "passed" ? colour.Good(tried.Result) : colour.Bad(tried.Result))} {tried.When.ToUniversalTime():yyyy-MM-dd HH:mm}Z " +
+                context.Out.WriteLine($"tried:       {(tried.Result == "passed" ? colour.Good(tried.Result) : colour.Bad(tried.Result))} {tried.When.ToUniversalTime():yyyy-MM-dd HH:mm}Z " +
                     $"in {tried.Seconds:0.0} s on {tried.Release}{(tried.Failure != null ? ": " + tried.Failure : "")}");
             if (update.Manifest is { } m)
             {
-                Console.WriteLine($"compiler:    {m.Compiler}");
-                Console.WriteLine($"build:       {m.BuildCommand} ({m.CompilerFlags})");
+                context.Out.WriteLine($"compiler:    {m.Compiler}");
+                context.Out.WriteLine($"build:       {m.BuildCommand} ({m.CompilerFlags})");
                 foreach (var o in m.Objects)
                 {
-                    Console.WriteLine($"\n  {o.Path}");
-                    foreach (var f in o.Changed) Console.WriteLine($"    {colour.Warn("changed ")} {f}");
-                    foreach (var f in o.New) Console.WriteLine($"    {colour.Good("new     ")} {f}");
-                    foreach (var f in o.Removed) Console.WriteLine($"    {colour.Bad("removed ")} {f}");
-                    foreach (var u in o.Unsafe) Console.WriteLine($"    {colour.Bad("unsafe  ")} {u.Symbol}: {u.Reason}");
-                    foreach (var l in o.LineOnly) Console.WriteLine($"    line-only {l.Symbol}");
+                    context.Out.WriteLine($"\n  {o.Path}");
+                    foreach (var f in o.Changed) context.Out.WriteLine($"    {colour.Warn("changed ")} {f}");
+                    foreach (var f in o.New) context.Out.WriteLine($"    {colour.Good("new     ")} {f}");
+                    foreach (var f in o.Removed) context.Out.WriteLine($"    {colour.Bad("removed ")} {f}");
+                    foreach (var u in o.Unsafe) context.Out.WriteLine($"    {colour.Bad("unsafe  ")} {u.Symbol}: {u.Reason}");
+                    foreach (var l in o.LineOnly) context.Out.WriteLine($"    line-only {l.Symbol}");
                 }
-                foreach (var mod in m.Modules) Console.WriteLine($"\n  module {mod.Path}");
+                foreach (var mod in m.Modules) context.Out.WriteLine($"\n  module {mod.Path}");
             }
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 }

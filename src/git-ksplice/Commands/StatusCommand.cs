@@ -15,18 +15,17 @@ internal static class StatusCommand
         var json = CommonOptions.Json();
         var count = new Option<int>("--count", "-n") { Description = "How many of the last verdicts to show", DefaultValueFactory = _ => 10 };
         var command = new Command("status", "Show the hook's running job (commit, stage, elapsed), the last verdicts and the logs") { json, count };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
             if (parse.GetValue(count) < 0) throw new UserError("--count must not be negative", ExitCodes.Usage);
-            using var stdout = new BufferedStdout();
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var repository = context.Repository;
             var report = HookStatusReport.Read(repository, parse.GetValue(count));
             var (diskParts, diskTotal) = StateDiskUsage.Measure(repository);
             var now = DateTimeOffset.UtcNow;
             string Subject(string commit) => HookStatusReport.Subject(repository, commit);
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(new JsonObject
+                context.WriteJson(new JsonObject
                 {
                     ["mode"] = HookSettings.Name(report.Mode),
                     ["hooksDir"] = report.HooksDir,
@@ -63,36 +62,36 @@ internal static class StatusCommand
             }
 
             var installed = report.Hooks.Where(h => h.State is HookFileState.Installed or HookFileState.InstalledChained).Select(h => h.Name).ToList();
-            Console.WriteLine($"hook mode: {HookSettings.Name(report.Mode)}; " + (report.HooksDir == null ? "bare repository, no hooks"
+            context.Out.WriteLine($"hook mode: {HookSettings.Name(report.Mode)}; " + (report.HooksDir == null ? "bare repository, no hooks"
                 : installed.Count == 0 ? "hooks not installed (git ksplice hooks install)"
                 : $"hooks installed in {report.HooksDir}: {string.Join(", ", installed)}"));
-            Console.WriteLine(report.Pre == null ? $"pre:       {SeriesRefs.PreRef} is not set" : $"pre:       {report.Pre[..12]} {Subject(report.Pre)}");
+            context.Out.WriteLine(report.Pre == null ? $"pre:       {SeriesRefs.PreRef} is not set" : $"pre:       {report.Pre[..12]} {Subject(report.Pre)}");
             if (report.Running is { } running)
             {
-                Console.WriteLine($"running:   {running.Commit[..12]} {Subject(running.Commit)}");
-                Console.WriteLine($"           {running.Stage} ({Ago(now - running.StageStarted)}), {Ago(now - running.Started)} in all; pid {running.Pid}, after {running.Trigger}");
-                Console.WriteLine($"           log: {running.Log}");
+                context.Out.WriteLine($"running:   {running.Commit[..12]} {Subject(running.Commit)}");
+                context.Out.WriteLine($"           {running.Stage} ({Ago(now - running.StageStarted)}), {Ago(now - running.Started)} in all; pid {running.Pid}, after {running.Trigger}");
+                context.Out.WriteLine($"           log: {running.Log}");
             }
-            else Console.WriteLine("running:   no job");
+            else context.Out.WriteLine("running:   no job");
             if (report.Queued is { } queued)
-                Console.WriteLine($"queued:    {queued.Commit[..12]} {Subject(queued.Commit)} (after {queued.Trigger}, {Ago(now - queued.Queued)} ago)");
+                context.Out.WriteLine($"queued:    {queued.Commit[..12]} {Subject(queued.Commit)} (after {queued.Trigger}, {Ago(now - queued.Queued)} ago)");
             if (report.LastJob is { } last)
             {
-                Console.WriteLine($"last job:  {last.Commit[..12]} {last.Outcome.Word()}{(last.Message.Length > 0 ? ": " + last.Message : "")} ({Ago(now - last.Finished)} ago)");
-                Console.WriteLine($"           log: {last.Log}");
+                context.Out.WriteLine($"last job:  {last.Commit[..12]} {last.Outcome.Word()}{(last.Message.Length > 0 ? ": " + last.Message : "")} ({Ago(now - last.Finished)} ago)");
+                context.Out.WriteLine($"           log: {last.Log}");
             }
-            Console.WriteLine(report.Verdicts.Count == 0 ? "no verdicts yet" : "last verdicts:");
+            context.Out.WriteLine(report.Verdicts.Count == 0 ? "no verdicts yet" : "last verdicts:");
             foreach (var e in report.Verdicts)
             {
-                Console.WriteLine($"  {e.Commit[..12]}  {e.Verdict.Kind.Word(),-14}  {e.Subject}");
-                if (e.Verdict.Summary.Length > 0) Console.WriteLine($"  {"",12}  {e.Verdict.Summary}");
+                context.Out.WriteLine($"  {e.Commit[..12]}  {e.Verdict.Kind.Word(),-14}  {e.Subject}");
+                if (e.Verdict.Summary.Length > 0) context.Out.WriteLine($"  {"",12}  {e.Verdict.Summary}");
             }
-            Console.WriteLine($"logs:      {report.LogDir}/<commit>/log");
-            Console.WriteLine(diskParts.Count == 0 ? "disk:      nothing kept under the git dir yet"
+            context.Out.WriteLine($"logs:      {report.LogDir}/<commit>/log");
+            context.Out.WriteLine(diskParts.Count == 0 ? "disk:      nothing kept under the git dir yet"
                 : $"disk:      {StateDiskUsage.Human(diskTotal)} in {repository.StateDir} (" +
                   string.Join(", ", diskParts.Select(p => $"{p.Name} {StateDiskUsage.Human(p.Bytes)}")) + "); git ksplice gc removes what is stale");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 

@@ -31,19 +31,17 @@ internal static class TryCommand
         {
             ids, kernel, config, check, timeout, json, quiet,
         };
-        command.SetAction((parse, cancel) =>
-        {
-            var output = CommonOptions.Output(parse, quiet);
-            return Task.FromResult(output.Run(() => Execute(parse, output, cancel)));
-        });
+        command.Runs(Execute);
         return command;
 
-        int Execute(ParseResult parse, ToolOutput output, CancellationToken cancel)
+        int Execute(CommandContext context, ParseResult parse)
         {
+            var output = context.Output;
+            var cancel = context.Cancel;
             var seconds = parse.GetValue(timeout);
             if (seconds <= 0) throw new UserError($"--timeout must be positive, not {seconds}", ExitCodes.Usage);
             var checks = parse.GetValue(check) ?? [];
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var repository = context.Repository;
             var plan = new TrialPlan(repository);
             var updates = plan.Updates(parse.GetValue(ids) ?? [], output.Info);
             var request = new TrialRequest(updates.Select(TrialPlan.Input).ToList(), plan.Kernel(parse.GetValue(kernel), parse.GetValue(config)),
@@ -58,35 +56,35 @@ internal static class TryCommand
             finally { output.EndStatus(); }
             plan.Record(updates, report, when);
 
-            if (parse.GetValue(json)) CommonOptions.WriteJson(Json(report));
-            else if (!output.Quiet) Print(report, Colour.ForStdout(repository.Config, ConfigKeys.ColorKsplice));
+            if (parse.GetValue(json)) context.WriteJson(Json(report));
+            else if (!output.Quiet) Print(context.Out, report, context.Colour);
             foreach (var failure in report.Failures) output.Error(failure);
             if (!report.Passed) output.Info($"serial log: {report.SerialLog}");
             return report.Passed ? ExitCodes.Success : ExitCodes.Error;
         }
     }
 
-    private static void Print(TrialReport report, Colour colour)
+    private static void Print(TextWriter stdout, TrialReport report, Colour colour)
     {
         foreach (var m in report.Modules)
         {
-            if (!m.Loaded) { Console.WriteLine($"{colour.Bad("not loaded")} {m.Name} ({m.Id})"); continue; }
+            if (!m.Loaded) { stdout.WriteLine($"{colour.Bad("not loaded")} {m.Name} ({m.Id})"); continue; }
             var transition = m.TransitionSeconds is { } s ? $"transition completed in {s:0.00} s" : colour.Bad("transition not completed");
-            Console.WriteLine($"{colour.Good("loaded")} {m.Name} ({m.Id}): {transition}");
+            stdout.WriteLine($"{colour.Good("loaded")} {m.Name} ({m.Id}): {transition}");
         }
         foreach (var c in report.Checks)
         {
-            Console.WriteLine($"\ncheck: {c.Command}");
+            stdout.WriteLine($"\ncheck: {c.Command}");
             foreach (var line in SideBySide([("before", c.Before), ("applied", c.Applied), ("after undo", c.After)]))
-                Console.WriteLine("  " + line);
+                stdout.WriteLine("  " + line);
         }
-        Console.WriteLine();
-        Console.WriteLine(report.KernelWarnings.Count == 0 ? "kernel warnings: none" : colour.Bad($"kernel warnings: {report.KernelWarnings.Count}"));
-        foreach (var w in report.KernelWarnings) Console.WriteLine("  " + w);
+        stdout.WriteLine();
+        stdout.WriteLine(report.KernelWarnings.Count == 0 ? "kernel warnings: none" : colour.Bad($"kernel warnings: {report.KernelWarnings.Count}"));
+        foreach (var w in report.KernelWarnings) stdout.WriteLine("  " + w);
         foreach (var m in report.Modules.Where(m => m.Loaded))
-            Console.WriteLine(m.Undone ? $"{colour.Good("undone")} {m.Name}" : $"{colour.Bad("not undone")} {m.Name}");
+            stdout.WriteLine(m.Undone ? $"{colour.Good("undone")} {m.Name}" : $"{colour.Bad("not undone")} {m.Name}");
         var verdict = report.Passed ? colour.Good("passed") : colour.Bad("failed");
-        Console.WriteLine($"try {verdict} in {report.Elapsed.TotalSeconds:0.0} s (kernel {report.Release}, under QEMU TCG)");
+        stdout.WriteLine($"try {verdict} in {report.Elapsed.TotalSeconds:0.0} s (kernel {report.Release}, under QEMU TCG)");
     }
 
     /// <summary>The three runs of a check in columns, each headed by its phase and exit status.</summary>

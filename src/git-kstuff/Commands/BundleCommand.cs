@@ -28,43 +28,40 @@ internal static class BundleCommand
         {
             normal, force, idtools, quick, database, root, mach, idtoolsDir, commit, json, quiet,
         };
-        command.SetAction(parse =>
+        command.Runs((context, parse) =>
         {
-            var output = CommonOptions.Output(parse, quiet);
-            return output.Run(() =>
+            var output = context.Output;
+            ManPageOptions.RejectUnknown(parse);
+            var settings = new KstuffSettings(context.Config);
+            var options = KbundleOptionSources.Resolve(settings, ManPageOptions.Words(parse, manPage));
+            var repository = context.Repository;
+            var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");
+            var tree = MachineTree.Resolve(settings, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
+            var request = new BundleRequest(tree.Root, tree.Mach, options.DatabaseFiles.Select(DatabaseFile.Load).ToList(),
+                options.Force, options.Idtools, options.Quick, tree.CrossIdtools, builtFrom.Committer.When);
+
+            var result = BundleBuilder.Build(request, DateTimeOffset.UtcNow);
+            if (result.Note != null) new BundleNotes(repository).Record(builtFrom.Sha, result.Note);
+            foreach (var warning in result.Warnings) output.Warning(warning);
+
+            if (parse.GetValue(json))
             {
-                ManPageOptions.RejectUnknown(parse);
-                var settings = KstuffSettings.Load(Environment.CurrentDirectory);
-                var options = KbundleOptionSources.Resolve(settings, ManPageOptions.Words(parse, manPage));
-                using var repository = KspliceRepository.Discover(Environment.CurrentDirectory, settings.Config);
-                var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");
-                var tree = MachineTree.Resolve(settings, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
-                var request = new BundleRequest(tree.Root, tree.Mach, options.DatabaseFiles.Select(DatabaseFile.Load).ToList(),
-                    options.Force, options.Idtools, options.Quick, tree.CrossIdtools, builtFrom.Committer.When);
-
-                var result = BundleBuilder.Build(request, DateTimeOffset.UtcNow);
-                if (result.Note != null) new BundleNotes(repository).Record(builtFrom.Sha, result.Note);
-                foreach (var warning in result.Warnings) output.Warning(warning);
-
-                if (parse.GetValue(json))
+                context.WriteJson(new JsonObject
                 {
-                    CommonOptions.WriteJson(new JsonObject
-                    {
-                        ["outcome"] = BundleNames.Outcomes[result.Outcome],
-                        ["path"] = result.BundlePath,
-                        ["reason"] = result.Reason,
-                        ["commit"] = result.Note != null ? builtFrom.Sha : null,
-                        ["database"] = result.DatabaseEntry?.Where,
-                        ["bundle"] = result.Note == null ? null : KstuffJson.Bundle(result.Note),
-                    });
-                }
-                else if (result.Note is { } note)
-                    output.Info($"bundle {note.Path}: {note.Files} files, {note.Drivers.Count} drivers{(note.Idtools ? ", idtools" : "")}, " +
-                        $"{note.Size} bytes, sha256 {note.Sha256[..16]}…; noted on {builtFrom.Sha[..12]}");
-                else
-                    output.Info($"bundle {result.BundlePath}: {result.Reason}");
-                return ExitCodes.Success;
-            });
+                    ["outcome"] = BundleNames.Outcomes[result.Outcome],
+                    ["path"] = result.BundlePath,
+                    ["reason"] = result.Reason,
+                    ["commit"] = result.Note != null ? builtFrom.Sha : null,
+                    ["database"] = result.DatabaseEntry?.Where,
+                    ["bundle"] = result.Note == null ? null : KstuffJson.Bundle(result.Note),
+                });
+            }
+            else if (result.Note is { } note)
+                output.Info($"bundle {note.Path}: {note.Files} files, {note.Drivers.Count} drivers{(note.Idtools ? ", idtools" : "")}, " +
+                    $"{note.Size} bytes, sha256 {note.Sha256[..16]}…; noted on {builtFrom.Sha[..12]}");
+            else
+                output.Info($"bundle {result.BundlePath}: {result.Reason}");
+            return ExitCodes.Success;
         });
         return command;
     }

@@ -11,23 +11,22 @@ internal static class BundlesCommand
     {
         var json = CommonOptions.Json();
         var command = new Command("bundles", "List the bundles recorded in refs/notes/kstuff") { json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
             ManPageOptions.RejectUnknown(parse);
-            using var stdout = new BufferedStdout();
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var repository = context.Repository;
             var bundles = new BundleNotes(repository).All();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(bundles.ToJsonArray(KstuffJson.NotedBundle));
+                context.WriteJson(bundles.ToJsonArray(KstuffJson.NotedBundle));
                 return ExitCodes.Success;
             }
-            var colour = Colour.ForStdout(repository.Config, ConfigKeys.ColorKstuff);
+            var colour = context.Colour;
             foreach (var b in bundles)
-                Console.WriteLine($"{colour.Name(b.Commit[..12])}  {b.Note.Time.UtcDateTime:yyyy-MM-dd HH:mm}  {Painted(colour, b.State)}  " +
+                context.Out.WriteLine($"{colour.Name(b.Commit[..12])}  {b.Note.Time.UtcDateTime:yyyy-MM-dd HH:mm}  {Painted(colour, b.State)}  " +
                     $"{b.Note.Drivers.Count,4} drivers{(b.Note.Idtools ? " +idtools" : "         ")}  {b.Note.Size,10}  {b.Note.Path}");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Delivery;
@@ -48,64 +47,61 @@ internal static class DeliverCommand
     {
         root.Description = Help;
         root.TreatUnmatchedTokensAsErrors = false;
-        root.SetAction(parse => Run(parse.UnmatchedTokens));
+        root.Runs((context, parse) => Run(context, parse.UnmatchedTokens));
     }
 
     /// <summary>
     /// Whether argv is a delivery: anything but a subcommand or a help request. The words then go to the
     /// man page's getopt-style parser untouched ("--" included), never through System.CommandLine.
     /// </summary>
-    public static bool IsDelivery(RootCommand root, string[] args) =>
+    private static bool IsDelivery(RootCommand root, string[] args) =>
         args.Length == 0 || !(root.Subcommands.Any(c => c.Name == args[0]) || args[0] is "-h" or "--help" or "-?" or "--version"
             || args[0] is CommandLineRunner.CompleteCommand or CommandLineRunner.ManualCommand);
 
-    public static int Run(IReadOnlyList<string> words)
+    /// <summary>The delivery when argv is one, for <see cref="CommandLineRunner"/>: it takes the words past the parser.</summary>
+    public static Func<CommandContext, int>? Unparsed(RootCommand root, string[] args) =>
+        IsDelivery(root, args) ? context => Run(context, args) : null;
+
+    public static int Run(CommandContext context, IReadOnlyList<string> words)
     {
-        var output = ToolOutput.Standard;
-        return output.Run(() =>
+        var output = context.Output;
+        var cwd = context.WorkingDirectory;
+        var settings = new KstuffSettings(context.Config);
+        var options = OptionSources.Resolve(settings, words);
+        output.Quiet = options.Quiet;
+        var mode = KstuffDelivery.ModeOf(options);
+        if (mode == DeliveryMode.Quick && !options.Batch)
+            throw new UserError("-Q can only be used in batch mode (-b)", ExitCodes.Usage);
+
+        var repository = context.Repository;
+        var databases = options.DatabaseFiles.Select(DatabaseFile.Load).ToList();
+        var menu = new KernelMenu(context.In, output.Err);
+        var source = options.Batch ? MachineTree.Resolve(settings) : menu.Choose(KernelChoice.All(databases, MachineTree.TryResolve(settings))).Tree(settings);
+        var operand = options.TargetOperand;
+        // Interactive mode asks for the host (--target-root then applies on it); batch mode with
+        // --target-root alone delivers into that local directory.
+        if (operand == null && !options.Batch) operand = menu.AskTarget();
+        if (operand == null && options.TargetRoot == null)
+            throw new UserError("no target: give host[:kname], local:DIR or --target-root DIR", ExitCodes.Usage);
+        var address = TargetAddress.Parse(operand, options.TargetRoot);
+        var request = new DeliveryRequest(mode, options, source, databases, address,
+            new TargetLayout(address.Kname ?? TargetLayout.DefaultKname(TargetLayout.Login()), options.TargetKernel),
+            mode == DeliveryMode.BuildOnly ? [] : options.Commands.Select(c => CommandFile.Resolve(c, cwd)).ToList(),
+            options.RenameFile == null ? null : RenameMap.Load(options.RenameFile),
+            DeliverySettings.From(settings));
+
+        // ^C stops the running step and cleans up on the target (the stage and the lock) before exiting.
+        var outcome = new KstuffDelivery(repository, output).Run(request, context.Cancel);
+        switch (outcome.Record.Result)
         {
-            var cwd = Environment.CurrentDirectory;
-            var settings = KstuffSettings.Load(cwd);
-            var options = OptionSources.Resolve(settings, words);
-            output.Quiet = options.Quiet;
-            var mode = KstuffDelivery.ModeOf(options);
-            if (mode == DeliveryMode.Quick && !options.Batch)
-                throw new UserError("-Q can only be used in batch mode (-b)", ExitCodes.Usage);
-
-            using var repository = KspliceRepository.Discover(cwd, settings.Config);
-            var databases = options.DatabaseFiles.Select(DatabaseFile.Load).ToList();
-            var menu = new KernelMenu(Console.In, Console.Error);
-            var source = options.Batch ? MachineTree.Resolve(settings) : menu.Choose(KernelChoice.All(databases, MachineTree.TryResolve(settings))).Tree(settings);
-            var operand = options.TargetOperand;
-            // Interactive mode asks for the host (--target-root then applies on it); batch mode with
-            // --target-root alone delivers into that local directory.
-            if (operand == null && !options.Batch) operand = menu.AskTarget();
-            if (operand == null && options.TargetRoot == null)
-                throw new UserError("no target: give host[:kname], local:DIR or --target-root DIR", ExitCodes.Usage);
-            var address = TargetAddress.Parse(operand, options.TargetRoot);
-            var request = new DeliveryRequest(mode, options, source, databases, address,
-                new TargetLayout(address.Kname ?? TargetLayout.DefaultKname(TargetLayout.Login()), options.TargetKernel),
-                mode == DeliveryMode.BuildOnly ? [] : options.Commands.Select(c => CommandFile.Resolve(c, cwd)).ToList(),
-                options.RenameFile == null ? null : RenameMap.Load(options.RenameFile),
-                DeliverySettings.From(settings));
-
-            // ^C stops the running step and cleans up on the target (the stage and the lock) before exiting.
-            using var interrupt = new CancellationTokenSource();
-            void Cancel(PosixSignalContext context) { context.Cancel = true; interrupt.Cancel(); }
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
-            var outcome = new KstuffDelivery(repository, output).Run(request, interrupt.Token);
-            switch (outcome.Record.Result)
-            {
-                case DeliveryResult.Ok:
-                    return ExitCodes.Success;
-                case DeliveryResult.Interrupted:
-                    throw new OperationCanceledException();
-                default:
-                    foreach (var line in outcome.UnshownRemoteOutput.TrimEnd('\n').Split('\n').TakeLast(40).Where(l => l.Length > 0))
-                        output.Err.WriteLine("remote: " + line);
-                    throw outcome.Error!;
-            }
-        });
+            case DeliveryResult.Ok:
+                return ExitCodes.Success;
+            case DeliveryResult.Interrupted:
+                throw new OperationCanceledException();
+            default:
+                foreach (var line in outcome.UnshownRemoteOutput.TrimEnd('\n').Split('\n').TakeLast(40).Where(l => l.Length > 0))
+                    output.Err.WriteLine("remote: " + line);
+                throw outcome.Error!;
+        }
     }
 }

@@ -11,21 +11,20 @@ internal static class LogCommand
     {
         var json = CommonOptions.Json();
         var command = new Command("log", "Show the deliveries recorded in refs/notes/kstuff (target, kname, time, result)") { json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
-            using var stdout = new BufferedStdout();
-            using var repository = KspliceRepository.Discover(Environment.CurrentDirectory);
+            var repository = context.Repository;
             var deliveries = new DeliveryNotes(repository).All();
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(deliveries.ToJsonArray(KstuffJson.Delivery));
+                context.WriteJson(deliveries.ToJsonArray(KstuffJson.Delivery));
                 return ExitCodes.Success;
             }
             foreach (var d in deliveries)
-                Console.WriteLine($"{d.Record.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {d.Commit[..12]}  {d.Record.Target}:{d.Record.Kname}  " +
+                context.Out.WriteLine($"{d.Record.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {d.Commit[..12]}  {d.Record.Target}:{d.Record.Kname}  " +
                     $"{DeliveryNames.Label(d.Record.Mode)}  {d.Record.Summary}");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 }

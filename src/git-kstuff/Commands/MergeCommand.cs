@@ -34,57 +34,54 @@ internal static class MergeCommand
         {
             source, target, output, include, configure, stubOut, rename, reset, devMajors, maxMajor, json, quiet,
         };
-        command.SetAction(parse =>
+        command.Runs((context, parse) =>
         {
-            var tool = CommonOptions.Output(parse, quiet);
-            return tool.Run(() =>
+            var tool = context.Output;
+            ManPageOptions.RejectUnknown(parse);
+            var words = ManPageOptions.Words(parse, manPage);
+            var parsed = KstuffOptionParser.ParseKstuff(words);
+            var options = new MergeOptions
             {
-                ManPageOptions.RejectUnknown(parse);
-                var words = ManPageOptions.Words(parse, manPage);
-                var parsed = KstuffOptionParser.ParseKstuff(words);
-                var options = new MergeOptions
-                {
-                    Stuff = parsed.Stuff,
-                    Renames = parsed.RenameFile == null ? new Dictionary<string, string>() : RenameMap.Load(parsed.RenameFile),
-                    DevMajors = parse.GetValue(devMajors) is { } dev ? DeviceListing.Parse(dev, ReadFile(dev, "device listing")) : DeviceMajors.None,
-                    MaxMajor = parse.GetValue(maxMajor) is { } max ? (max > 0 ? max : throw new UserError("--max-major must be positive", ExitCodes.Usage)) : 255,
-                };
-                MergeResult result;
-                using (var sourceTree = OpenedTree.Open(parse.GetValue(source)!, TreeSide.Source, Path.GetTempPath()))
-                using (var targetTree = OpenedTree.Open(parse.GetValue(target)!, TreeSide.Target, Path.GetTempPath()))
-                {
-                    result = ConfigMerge.Merge(sourceTree.Tree, targetTree.Tree, options);
-                    // The merged tree takes the target's place, so it takes its layout too.
-                    if (parse.GetValue(output) is { } dir) result.Merged.Write(targetTree.IsRoot ? Path.Combine(dir, "etc", "conf") : dir);
-                }
+                Stuff = parsed.Stuff,
+                Renames = parsed.RenameFile == null ? new Dictionary<string, string>() : RenameMap.Load(parsed.RenameFile),
+                DevMajors = parse.GetValue(devMajors) is { } dev ? DeviceListing.Parse(dev, ReadFile(dev, "device listing")) : DeviceMajors.None,
+                MaxMajor = parse.GetValue(maxMajor) is { } max ? (max > 0 ? max : throw new UserError("--max-major must be positive", ExitCodes.Usage)) : 255,
+            };
+            MergeResult result;
+            using (var sourceTree = OpenedTree.Open(parse.GetValue(source)!, TreeSide.Source, Path.GetTempPath()))
+            using (var targetTree = OpenedTree.Open(parse.GetValue(target)!, TreeSide.Target, Path.GetTempPath()))
+            {
+                result = ConfigMerge.Merge(sourceTree.Tree, targetTree.Tree, options);
+                // The merged tree takes the target's place, so it takes its layout too.
+                if (parse.GetValue(output) is { } dir) result.Merged.Write(targetTree.IsRoot ? Path.Combine(dir, "etc", "conf") : dir);
+            }
 
-                if (parse.GetValue(json))
+            if (parse.GetValue(json))
+            {
+                context.WriteJson(new JsonObject
                 {
-                    CommonOptions.WriteJson(new JsonObject
+                    ["output"] = parse.GetValue(output),
+                    ["drivers"] = result.Decisions.ToJsonArray(d => new JsonObject
                     {
-                        ["output"] = parse.GetValue(output),
-                        ["drivers"] = result.Decisions.ToJsonArray(d => new JsonObject
+                        ["name"] = d.Name,
+                        ["sourceName"] = d.SourceName,
+                        ["fate"] = MergeNames.Fates[d.Fate],
+                        ["incorporated"] = d.Incorporated,
+                        ["reason"] = d.Reason,
+                        ["majorChanges"] = d.MajorChanges.ToJsonArray(c => new JsonObject
                         {
-                            ["name"] = d.Name,
-                            ["sourceName"] = d.SourceName,
-                            ["fate"] = MergeNames.Fates[d.Fate],
-                            ["incorporated"] = d.Incorporated,
-                            ["reason"] = d.Reason,
-                            ["majorChanges"] = d.MajorChanges.ToJsonArray(c => new JsonObject
-                            {
-                                ["type"] = c.Type.ToString(), ["from"] = c.From.ToString(), ["to"] = c.To.ToString(),
-                            }),
+                            ["type"] = c.Type.ToString(), ["from"] = c.From.ToString(), ["to"] = c.To.ToString(),
                         }),
-                        ["warnings"] = result.Warnings.ToJsonArray(w => new JsonObject { ["driver"] = w.Driver, ["message"] = w.Message }),
-                        ["sourceOnlyIncluded"] = result.SourceOnlyIncluded.ToJsonArray(),
-                    });
-                }
-                else
-                    foreach (var d in result.Decisions)
-                        tool.Out.WriteLine($"{MergeNames.Fates[d.Fate],-20} {d.Name}{(d.SourceName != null && d.SourceName != d.Name ? $" (source {d.SourceName})" : "")}: {d.Reason}");
-                foreach (var w in result.Warnings) tool.Warning(w.ToString());
-                return ExitCodes.Success;
-            });
+                    }),
+                    ["warnings"] = result.Warnings.ToJsonArray(w => new JsonObject { ["driver"] = w.Driver, ["message"] = w.Message }),
+                    ["sourceOnlyIncluded"] = result.SourceOnlyIncluded.ToJsonArray(),
+                });
+            }
+            else
+                foreach (var d in result.Decisions)
+                    tool.Out.WriteLine($"{MergeNames.Fates[d.Fate],-20} {d.Name}{(d.SourceName != null && d.SourceName != d.Name ? $" (source {d.SourceName})" : "")}: {d.Reason}");
+            foreach (var w in result.Warnings) tool.Warning(w.ToString());
+            return ExitCodes.Success;
         });
         return command;
     }

@@ -8,7 +8,7 @@ namespace GitKsplice.Kstuff.Delivery;
 /// </summary>
 public sealed class Progress(ToolOutput output, string title, long total)
 {
-    private readonly bool _live = !output.Quiet && !System.Console.IsErrorRedirected && output.Err == System.Console.Error;
+    private readonly bool _live = output.LiveProgress;
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private long _lastShown = -1;
 

@@ -5,7 +5,7 @@ namespace GitKsplice.Cli;
 /// color.ui: always, never, or auto (only when standard output is a terminal, or git's pager, and TERM is set and
 /// not dumb); NO_COLOR in the environment turns it off whatever git config says.
 /// </summary>
-internal sealed class Colour
+public sealed class Colour
 {
     private const string Reset = "\x1b[m";
     public bool Enabled { get; }
@@ -14,14 +14,13 @@ internal sealed class Colour
 
     public static Colour Off { get; } = new(false);
 
-    public static Colour ForStdout(ConfigSnapshot config, ConfigKey<ColourMode?> toolKey) =>
+    /// <summary>Colour for a command's standard output, which is or is not a terminal (or git's pager).</summary>
+    public static Colour ForStdout(ConfigSnapshot config, ConfigKey<ColourMode?> toolKey, bool terminal) =>
         (config.Get(toolKey) ?? config.Get(ConfigKeys.ColorUi)) switch
         {
             ColourMode.Always => new Colour(true),
             ColourMode.Never => Off,
-            // git runs its pager for us on a terminal and says so: colour is then still for a person's eyes.
-            _ => new Colour((!Console.IsOutputRedirected || Environment.GetEnvironmentVariable("GIT_PAGER_IN_USE") is "true" or "1")
-                && Environment.GetEnvironmentVariable("TERM") is { Length: > 0 } term && term != "dumb"),
+            _ => new Colour(terminal && Environment.GetEnvironmentVariable("TERM") is { Length: > 0 } term && term != "dumb"),
         };
 
     private string Paint(string code, string text) => Enabled && text.Length > 0 ? $"\x1b[{code}m{text}{Reset}" : text;

@@ -9,20 +9,20 @@ namespace GitKsplice.Cli;
 /// that overrides it when set; an unknown key under our prefix is pointed out as a likely typo, a value that
 /// does not parse as a likely mistake.
 /// </summary>
-internal static class ConfigCommand
+public static class ConfigCommand
 {
     public static Command Build(ToolDescription tool)
     {
         var json = CommonOptions.Json();
         var command = new Command("config", $"List the {tool.ConfigPrefix}.* git config keys with their defaults and current values") { json };
-        command.SetAction(parse => ToolOutput.Standard.Run(() =>
+        command.Runs((context, parse) =>
         {
             var keys = tool.ConfigKeys;
-            var config = ConfigSnapshot.Read(Environment.CurrentDirectory);
+            var config = context.Config;
             var unknown = config.Undeclared(tool.ConfigPrefix + ".");
             if (parse.GetValue(json))
             {
-                CommonOptions.WriteJson(new JsonObject
+                context.WriteJson(new JsonObject
                 {
                     ["keys"] = keys.ToJsonArray(k => new JsonObject
                     {
@@ -40,24 +40,24 @@ internal static class ConfigCommand
                 });
                 return ExitCodes.Success;
             }
-            var colour = Colour.ForStdout(config, tool.ColourKey);
+            var colour = context.Colour;
             var width = keys.Max(k => k.Name.Length);
             foreach (var k in keys)
             {
                 var values = config.Values(k);
                 if (config.EnvironmentValue(k) is { } fromEnvironment)
-                    Console.WriteLine($"{k.Name.PadRight(width)}  {colour.Name(fromEnvironment)}  {colour.Dim($"(environment ${k.Environment}, over git config)")}");
+                    context.Out.WriteLine($"{k.Name.PadRight(width)}  {colour.Name(fromEnvironment)}  {colour.Dim($"(environment ${k.Environment}, over git config)")}");
                 else if (values.Count == 0)
-                    Console.WriteLine($"{k.Name.PadRight(width)}  {colour.Dim($"(default: {k.Default})")}");
+                    context.Out.WriteLine($"{k.Name.PadRight(width)}  {colour.Dim($"(default: {k.Default})")}");
                 foreach (var v in values)
-                    Console.WriteLine($"{k.Name.PadRight(width)}  {colour.Name(v.Value ?? "")}  {colour.Dim($"({v.Scope})")}");
+                    context.Out.WriteLine($"{k.Name.PadRight(width)}  {colour.Name(v.Value ?? "")}  {colour.Dim($"({v.Scope})")}");
                 if (config.Problem(k) is { } problem)
-                    ToolOutput.Standard.Warning($"bad value of {k.Name}: {problem}");
+                    context.Output.Warning($"bad value of {k.Name}: {problem}");
             }
             foreach (var v in unknown)
-                ToolOutput.Standard.Warning($"unknown key {v.Key} (set in {v.Scope} config); see '{tool.GitName} config' for the known keys");
+                context.Output.Warning($"unknown key {v.Key} (set in {v.Scope} config); see '{tool.GitName} config' for the known keys");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 }

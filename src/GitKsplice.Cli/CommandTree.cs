@@ -5,10 +5,10 @@ using System.Text.RegularExpressions;
 namespace GitKsplice.Cli;
 
 /// <summary>What a value on the command line names, so completion can offer the right candidates.</summary>
-internal enum ValueKind { None, Revision, UpdateId, Host, Driver, File, Directory, Choice }
+public enum ValueKind { None, Revision, UpdateId, Host, Driver, File, Directory, Choice }
 
 /// <summary>Reading the System.CommandLine tree the way the manual and the completions need it.</summary>
-internal static class CommandTree
+public static class CommandTree
 {
     public static IEnumerable<Command> VisibleSubcommands(Command command) =>
         command.Subcommands.Where(c => !c.Hidden);

@@ -7,7 +7,7 @@ namespace GitKsplice.Cli;
 /// values that only it knows. Everything else (commands, options, arguments) is read from the tree itself, so
 /// the manual pages and completions cannot drift from the command line.
 /// </summary>
-internal sealed class ToolDescription
+public sealed class ToolDescription
 {
     /// <summary>The executable's name, e.g. git-ksplice; the manual page is NAME(1).</summary>
     public required string Name { get; init; }

@@ -13,8 +13,9 @@ namespace GitKsplice.Cli;
 /// </summary>
 internal static class Completion
 {
-    public static int Run(RootCommand root, ToolDescription tool, string[] args, TextWriter output)
+    public static int Run(RootCommand root, CommandContext context, string[] args)
     {
+        var output = context.Out;
         if (args is ["--commands"])
         {
             // Every command path, one per line: what the tests and scripts walk.
@@ -23,12 +24,12 @@ internal static class Completion
         }
         var words = args.Length > 0 && args[0] == "--" ? args[1..] : args;
         var current = words.Length > 0 ? words[^1] : "";
-        foreach (var line in Candidates(root, tool, words.Length > 0 ? words[..^1] : [], current).Distinct())
+        foreach (var line in Candidates(root, context.Tool, context.WorkingDirectory, words.Length > 0 ? words[..^1] : [], current).Distinct())
             output.WriteLine(line);
         return ExitCodes.Success;
     }
 
-    public static IEnumerable<string> Candidates(RootCommand root, ToolDescription tool, IReadOnlyList<string> before, string current)
+    public static IEnumerable<string> Candidates(RootCommand root, ToolDescription tool, string workingDirectory, IReadOnlyList<string> before, string current)
     {
         Command command = root;
         var ancestors = new List<Command>();
@@ -55,13 +56,13 @@ internal static class Completion
         }
 
         if (pendingValue != null)
-            return Values(tool, CommandTree.KindOf(pendingValue), pendingValue, current, positional);
+            return Values(tool, workingDirectory, CommandTree.KindOf(pendingValue), pendingValue, current, positional);
 
         if (!afterDashes && current.StartsWith('-'))
         {
             var eq = current.IndexOf('=');
             if (eq > 0 && FindOption(command, ancestors, current[..eq]) is { } withValue && CommandTree.TakesValue(withValue))
-                return Values(tool, CommandTree.KindOf(withValue), withValue, current[(eq + 1)..], positional)
+                return Values(tool, workingDirectory, CommandTree.KindOf(withValue), withValue, current[(eq + 1)..], positional)
                     .Select(v => v.StartsWith(':') ? v : current[..(eq + 1)] + v);
             return CommandTree.Options(command, ancestors)
                 .SelectMany(CommandTree.Names)
@@ -72,9 +73,9 @@ internal static class Completion
         if (positional.Count == 0 && !afterDashes)
             candidates.AddRange(CommandTree.VisibleSubcommands(command).Select(c => c.Name).Where(n => n.StartsWith(current, StringComparison.Ordinal)));
         if (ArgumentAt(command, positional.Count) is { } argument)
-            candidates.AddRange(Values(tool, CommandTree.KindOf(argument), argument, current, positional));
+            candidates.AddRange(Values(tool, workingDirectory, CommandTree.KindOf(argument), argument, current, positional));
         else if (command == root && tool.OperandKind != ValueKind.None && root.Action != null)
-            candidates.AddRange(Values(tool, tool.OperandKind, null, current, positional));
+            candidates.AddRange(Values(tool, workingDirectory, tool.OperandKind, null, current, positional));
         return candidates;
     }
 
@@ -101,12 +102,12 @@ internal static class Completion
         return null;
     }
 
-    private static IEnumerable<string> Values(ToolDescription tool, ValueKind kind, Symbol? symbol, string current, IReadOnlyList<string> positional)
+    private static IEnumerable<string> Values(ToolDescription tool, string workingDirectory, ValueKind kind, Symbol? symbol, string current, IReadOnlyList<string> positional)
     {
         IEnumerable<string> values = kind switch
         {
-            ValueKind.Revision => Revisions(current),
-            ValueKind.UpdateId => UpdateIds(),
+            ValueKind.Revision => Revisions(workingDirectory, current),
+            ValueKind.UpdateId => UpdateIds(workingDirectory),
             ValueKind.Host => SshHosts.FromConfig(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh", "config")),
             ValueKind.File => [":files"],
             ValueKind.Directory => [":dirs"],
@@ -118,21 +119,21 @@ internal static class Completion
     }
 
     /// <summary>Branches, tags, remote branches and our refs; after "A.." the candidates for B keep the "A..".</summary>
-    private static IEnumerable<string> Revisions(string current)
+    private static IEnumerable<string> Revisions(string workingDirectory, string current)
     {
         var triple = current.IndexOf("...", StringComparison.Ordinal);
         var dots = current.IndexOf("..", StringComparison.Ordinal);
         var prefix = triple >= 0 ? current[..(triple + 3)] : dots >= 0 ? current[..(dots + 2)] : "";
-        var result = new GitCli(Environment.CurrentDirectory).TryRun(
+        var result = new GitCli(workingDirectory).TryRun(
             ["for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags", "refs/remotes", "refs/ksplice/pre"]);
         if (!result.Succeeded) return [];
         var refs = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Prepend("HEAD");
         return refs.Select(r => prefix + r);
     }
 
-    private static IEnumerable<string> UpdateIds()
+    private static IEnumerable<string> UpdateIds(string workingDirectory)
     {
-        var result = new GitCli(Environment.CurrentDirectory).TryRun(
+        var result = new GitCli(workingDirectory).TryRun(
             ["for-each-ref", "--format=%(refname)", Updates.UpdateStore.RefPrefix]);
         return result.Succeeded
             ? result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(r => r[Updates.UpdateStore.RefPrefix.Length..])
