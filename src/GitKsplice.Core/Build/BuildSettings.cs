@@ -52,7 +52,7 @@ public sealed partial class BuildSettings
 
     /// <summary>Change when the way a tree is built changes, so trees built the old way are rebuilt.</summary>
     private const string KbuildRecipe = "kbuild: KCFLAGS, fixed KBUILD_BUILD_VERSION and KBUILD_BUILD_TIMESTAMP";
-    private const string WrapperRecipe = "wrapper: the build as written, sectioned copies of its objects beside it";
+    private const string WrapperRecipe = "wrapper: the build as written, sectioned copies of its objects beside it, stamped with their object's mtime";
 
     /// <summary>
     /// The environment of a build: KCFLAGS for a Kbuild tree; else the compiler wrapper first on PATH, told the

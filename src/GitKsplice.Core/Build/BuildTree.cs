@@ -6,8 +6,11 @@ using GitKsplice.Processes;
 
 namespace GitKsplice.Build;
 
-/// <summary>What a build tree holds: the source tree it was synced to and whether that state is built.</summary>
-public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built);
+/// <summary>
+/// What a build tree holds: the source tree it was synced to and whether that state is built. While a move is
+/// under way (and after one failed or was killed) Moving is set: what the tree holds is unknown.
+/// </summary>
+public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built, bool Moving = false);
 
 /// <summary>The build failed; the log keeps its whole output.</summary>
 public sealed class BuildFailedException(string what, int exitCode, string logPath)
@@ -62,7 +65,12 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         ["GIT_INDEX_FILE"] = IndexFile,
     });
 
-    /// <summary>Moves the tree's source to <paramref name="treeId"/>, rewriting only what differs.</summary>
+    /// <summary>
+    /// Moves the tree's source to <paramref name="treeId"/>, rewriting only what differs. The state is marked
+    /// moving until the move has completed: after a move that failed or was killed, the next one resets every
+    /// tracked file. A tree whose tracked files no longer match its index (a build
+    /// that rewrote a source, a hand edit) is reset too, so the build always sees exactly the tree's source.
+    /// </summary>
     public void Sync(string treeId, string buildKey, string configHash)
     {
         var state = State;
@@ -73,20 +81,50 @@ public sealed class BuildTree(KspliceRepository repository, string name)
             Directory.CreateDirectory(Root);
             state = null;
         }
-        if (state?.SourceTree == treeId && state.ConfigHash == configHash) return;
+        var settled = state is { Moving: false } && MatchesIndex() ? state.SourceTree : null;
+        if (settled == treeId && state!.ConfigHash == configHash) return;
+        SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, Moving: true));
         // A two-tree move from the tree's source rewrites what differs and skips unchanged directories by
-        // their cached trees: half the time of a one-tree reset on a kernel's 75k-file index. A reset is
-        // the fallback when the tree was touched behind our back.
-        if (state == null || state.SourceTree == treeId || !Git.TryRun(["read-tree", "-m", "-u", state.SourceTree, treeId]).Succeeded)
+        // their cached trees: half the time of a one-tree reset on a kernel's 75k-file index. The reset, which
+        // also rewrites every tracked file that differs from the index, repairs a tree in any other state.
+        if (settled == null || settled == treeId || !Git.TryRun(["read-tree", "-m", "-u", settled, treeId]).Succeeded)
             Git.Run("read-tree", "--reset", "-u", treeId);
         SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false));
     }
 
-    /// <summary>Records that the source now is <paramref name="treeId"/> after an edit we made ourselves (a patch).</summary>
-    public void MarkSource(string treeId)
+    /// <summary>
+    /// Whether every tracked file of the tree is as its index says (one lstat per file; the index keeps the
+    /// stat data of each file a move wrote).
+    /// </summary>
+    private bool MatchesIndex() => Git.TryRun(["diff-files", "--quiet"]).Succeeded;
+
+    /// <summary>
+    /// The id of a tree holding the tree's source with <paramref name="files"/> as they are in <paramref name="dir"/>
+    /// (a file missing there is removed), staged in a copy of the tree's index: the tree itself is not touched.
+    /// </summary>
+    public string SourceWith(string dir, IReadOnlyList<string> files)
     {
-        var state = State ?? throw new InvalidOperationException("build tree has no state");
-        SaveState(state with { SourceTree = treeId, Built = false });
+        if (State is not { Moving: false }) throw new InvalidOperationException("the build tree holds no known source");
+        var index = dir + ".index";
+        File.Copy(IndexFile, index, overwrite: true);
+        try
+        {
+            var git = repository.Git.With(new Dictionary<string, string?>
+            {
+                ["GIT_DIR"] = repository.CommonDir,
+                ["GIT_WORK_TREE"] = dir,
+                ["GIT_INDEX_FILE"] = index,
+            });
+            git.Run(["update-index", "--add", "--remove", "--", .. files]);
+            return git.Run("write-tree").Trim();
+        }
+        finally { File.Delete(index); }
+    }
+
+    /// <summary>Records that the build's objects are not to be trusted: the next build of the tree makes them again.</summary>
+    public void MarkUnbuilt()
+    {
+        if (State is { } state) SaveState(state with { Built = false });
     }
 
     /// <summary>Copies the running kernel's .config and System.map (ORIG_CONFIG) into the tree.</summary>
@@ -125,6 +163,40 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         SaveState(state with { Built = exit == 0 });
         if (exit != 0) throw new BuildFailedException(what, exit, log);
         return log;
+    }
+
+    /// <summary>
+    /// The objects a plain Makefile's build holds (those with a source in the tree), each with the stamp of its
+    /// sectioned copy: every object compared comes from the build that made the tree's object. The wrapper gives
+    /// each copy the mtime of the object it was compiled beside; an object with no copy, or whose copy has
+    /// another mtime, was written by something else (a rule running a compiler by its path instead of $(CC)),
+    /// and comparing its copy would ship stale code or hide the change. That stops the create, and the object is
+    /// removed so that the next build compiles it again rather than trusting it.
+    /// </summary>
+    public IReadOnlyList<(string Path, FileStamp Copy)> CheckedCopies()
+    {
+        var copies = new List<(string, FileStamp)>();
+        var missing = new List<string>();
+        var stale = new List<string>();
+        foreach (var (rel, built) in ChangedOutputs.Enumerate(Root, ChangedOutputs.Objects(Root)))
+        {
+            var copy = new FileInfo(Path.Combine(ObjectCopies, rel));
+            if (!copy.Exists) missing.Add(rel);
+            else if (copy.LastWriteTimeUtc != built.LastWriteTimeUtc) stale.Add(rel);
+            else copies.Add((rel, new FileStamp(copy.Length, copy.LastWriteTimeUtc)));
+        }
+        if (missing.Count + stale.Count == 0) return copies;
+        MarkUnbuilt();
+        foreach (var rel in missing.Concat(stale)) File.Delete(Path.Combine(Root, rel));
+        var all = missing.Concat(stale).ToList();
+        var why = missing.Count > 0
+            ? $"no copy of {Names(missing)} with a section per function exists to compare"
+            : $"the copy of {Names(stale)} with a section per function is from an earlier build";
+        throw new UserError($"{Names(all)} {(all.Count == 1 ? "was" : "were")} compiled without git-ksplice's compiler wrapper, " +
+            $"so {why}; compile objects through $(CC) (or gcc or cc from PATH), not a compiler's full path");
+
+        static string Names(IReadOnlyList<string> paths) =>
+            string.Join(", ", paths.Order(StringComparer.Ordinal).Take(5)) + (paths.Count > 5 ? $" and {paths.Count - 5} more" : "");
     }
 
     private void Remove()

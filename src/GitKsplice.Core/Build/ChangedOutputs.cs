@@ -5,6 +5,9 @@ namespace GitKsplice.Build;
 /// <summary>A file's size and modification time, as a directory walk or a stat reads them.</summary>
 public readonly record struct FileStamp(long Length, DateTime LastWriteTimeUtc);
 
+/// <summary>The source files a change adds and deletes (paths relative to the tree).</summary>
+public sealed record SourceChanges(IReadOnlyList<string> Added, IReadOnlyList<string> Deleted);
+
 /// <summary>A build output whose bytes differ between the pre snapshot and the build tree (PrePath null for a new one).</summary>
 public sealed record ChangedOutput(string Path, string? PrePath, string PostPath);
 
@@ -25,8 +28,11 @@ public static class ChangedOutputs
     public static OutputFilter Objects(string sourceRoot) => new(
         rel => rel.EndsWith(".o", StringComparison.Ordinal) && HasSource(sourceRoot, rel), AnyObject.MayMatch);
 
-    /// <summary>Every object, for a root that holds objects only (the pre snapshot, the wrapper's copies).</summary>
+    /// <summary>Every object, for a root that holds objects only (the pre snapshot).</summary>
     private static readonly OutputFilter AnyObject = new(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal));
+
+    /// <summary>Every file.</summary>
+    public static readonly OutputFilter Everything = new(_ => true, _ => true);
 
     /// <summary>Outputs matching any of the globs (against the file name or the relative path).</summary>
     public static OutputFilter Matching(IReadOnlyList<string> globs)
@@ -55,6 +61,7 @@ public static class ChangedOutputs
     /// </summary>
     public static IEnumerable<(string Path, FileStamp Stamp)> Enumerate(string root, OutputFilter wanted)
     {
+        if (!Directory.Exists(root)) yield break;
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
         // The name test runs on the directory entry itself: most of a kernel tree's 80k files are passed over
         // without a path string being made for them.
@@ -84,33 +91,37 @@ public static class ChangedOutputs
             .ToDictionary(f => f.Path, f => f.Stamp, StringComparer.Ordinal);
 
     /// <summary>
-    /// The objects that differ, looking only where one can be: the pre snapshot already lists every object the
-    /// pre state built, and a new one is either found by a walk of a root that holds only objects (the
-    /// wrapper's sectioned copies) or, in a build tree (<paramref name="addedSources"/> given), needs a new
-    /// source file. Looking up the snapshot's objects instead of walking a kernel's build tree keeps a warm
-    /// create from stat-ing every file of it.
+    /// Of the post build's objects under <paramref name="objectRoot"/> (each with its stamp, null: look it up),
+    /// those that are new or differ from their copy in the pre snapshot.
     /// </summary>
     public static IReadOnlyList<ChangedOutput> FindObjects(string preRoot, IReadOnlyDictionary<string, FileStamp> snapshot,
-        string objectRoot, string sourceRoot, IEnumerable<string>? addedSources)
+        string objectRoot, IEnumerable<(string Path, FileStamp? Stamp)> objects) =>
+        Differing(preRoot, objectRoot, objects
+            .Select(o => (o.Path, snapshot.TryGetValue(o.Path, out var pre) ? pre : (FileStamp?)null, o.Stamp)));
+
+    /// <summary>
+    /// The objects of a Kbuild tree's post build, found without walking the tree (a warm create would stat every
+    /// file of a kernel): the pre snapshot's objects whose source is still there, and those of the sources the
+    /// change adds. An object whose source the change deletes is a leftover of an earlier build, never compared.
+    /// </summary>
+    public static IEnumerable<(string Path, FileStamp? Stamp)> KbuildObjects(IReadOnlyDictionary<string, FileStamp> snapshot,
+        string sourceRoot, SourceChanges changes)
     {
-        // The snapshot holds only objects with a source (it was taken through Objects), so only new objects
-        // need that check.
+        // The snapshot holds only objects with a source (it was taken through Objects), so only the objects of
+        // deleted and added sources need that check.
         var isObject = Objects(sourceRoot);
-        if (addedSources == null)
-        {
-            // A root of objects only: one walk reads every object's size and mtime, with no stat of its own.
-            return Differing(preRoot, objectRoot, Enumerate(objectRoot, AnyObject)
-                .Select(o => (o.Path, Pre: snapshot.TryGetValue(o.Path, out var pre) ? pre : (FileStamp?)null, Post: (FileStamp?)o.Stamp))
-                .Where(o => o.Pre != null || isObject.Matches(o.Path)));
-        }
-        var added = addedSources
-            .Where(src => SourceExtensions.Any(ext => src.EndsWith(ext, StringComparison.Ordinal)))
-            .Select(src => src[..src.LastIndexOf('.')] + ".o")
+        var gone = changes.Deleted.Select(ObjectOf).OfType<string>()
+            .Where(obj => snapshot.ContainsKey(obj) && !isObject.Matches(obj))
+            .ToHashSet(StringComparer.Ordinal);
+        var added = changes.Added.Select(ObjectOf).OfType<string>()
             .Where(obj => !snapshot.ContainsKey(obj) && isObject.Matches(obj))
-            .Distinct(StringComparer.Ordinal)
-            .Select(obj => (obj, (FileStamp?)null, (FileStamp?)null));
-        return Differing(preRoot, objectRoot, snapshot.Select(kv => (kv.Key, (FileStamp?)kv.Value, (FileStamp?)null)).Concat(added));
+            .Distinct(StringComparer.Ordinal);
+        return snapshot.Keys.Where(obj => !gone.Contains(obj)).Concat(added).Select(obj => (obj, (FileStamp?)null));
     }
+
+    /// <summary>foo.o for foo.c, foo.S or foo.s; null for any other file.</summary>
+    private static string? ObjectOf(string source) =>
+        SourceExtensions.Any(ext => source.EndsWith(ext, StringComparison.Ordinal)) ? source[..source.LastIndexOf('.')] + ".o" : null;
 
     private static FileStamp? Stamp(string path)
     {

@@ -27,26 +27,30 @@ public sealed class OutputSnapshot(string root)
     }
 
     /// <summary>
-    /// Copies the outputs (each source a directory and the outputs of it wanted) that differ from the snapshot;
-    /// the state is written last, so an interrupted refresh is redone.
+    /// Makes the snapshot hold exactly <paramref name="outputs"/> (each a file under a root, by its path relative
+    /// to it, with its stamp): copies those that differ and removes what the pre state no longer builds, so a
+    /// leftover never stands in for a pre object. The state is written last, so an interrupted refresh is redone.
     /// </summary>
-    public int Refresh(IEnumerable<(string Root, OutputFilter Wanted)> sources, SnapshotState state)
+    public int Refresh(IEnumerable<(string Root, string Path, FileStamp Stamp)> outputs, SnapshotState state)
     {
         File.Delete(StateFile);
         Directory.CreateDirectory(Root);
+        var kept = new HashSet<string>(StringComparer.Ordinal);
         var copied = 0;
-        foreach (var (treeRoot, wanted) in sources)
-            foreach (var (rel, source) in ChangedOutputs.Enumerate(treeRoot, wanted))
-            {
-                var target = new FileInfo(Path.Combine(Root, rel));
-                if (target.Exists && target.Length == source.Length && target.LastWriteTimeUtc == source.LastWriteTimeUtc) continue;
-                Directory.CreateDirectory(target.DirectoryName!);
-                var temp = target.FullName + ".tmp";
-                File.Copy(Path.Combine(treeRoot, rel), temp, overwrite: true);
-                File.SetLastWriteTimeUtc(temp, source.LastWriteTimeUtc);
-                File.Move(temp, target.FullName, overwrite: true);
-                copied++;
-            }
+        foreach (var (treeRoot, rel, source) in outputs)
+        {
+            kept.Add(rel);
+            var target = new FileInfo(Path.Combine(Root, rel));
+            if (target.Exists && target.Length == source.Length && target.LastWriteTimeUtc == source.LastWriteTimeUtc) continue;
+            Directory.CreateDirectory(target.DirectoryName!);
+            var temp = target.FullName + ".tmp";
+            File.Copy(Path.Combine(treeRoot, rel), temp, overwrite: true);
+            File.SetLastWriteTimeUtc(temp, source.LastWriteTimeUtc);
+            File.Move(temp, target.FullName, overwrite: true);
+            copied++;
+        }
+        foreach (var (rel, _) in ChangedOutputs.Enumerate(Root, ChangedOutputs.Everything).ToList())
+            if (!kept.Contains(rel)) File.Delete(Path.Combine(Root, rel));
         AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state, StateJsonContext.Default.SnapshotState));
         return copied;
     }

@@ -2,7 +2,8 @@
  * the build asks and, for each object the build compiles, a second compile of the same source with one section
  * per function and per data object into the same path relative to GIT_KSPLICE_TREE under GIT_KSPLICE_OBJECTS,
  * at the same time. The build's own objects and link stay as the Makefile makes them; the analysis compares
- * the sectioned copies. git-ksplice prepends the definitions of GIT_KSPLICE_COMPILER (the real compiler) and
+ * the sectioned copies. Each copy gets the mtime of the object it was compiled beside, so git-ksplice can tell a
+ * copy made with the object from a stale one (an object a rule rebuilt without $(CC)). git-ksplice prepends the definitions of GIT_KSPLICE_COMPILER (the real compiler) and
  * GIT_KSPLICE_SECTION_FLAGS, and compiles this once per repository. */
 #include <errno.h>
 #include <fcntl.h>
@@ -110,7 +111,8 @@ int main(int argc, char **argv)
     size_t tree_len = strlen(tree);
     pid_t *pids = calloc((size_t)argc + 1, sizeof *pids);
     char ***sectioned = calloc((size_t)argc + 1, sizeof *sectioned);
-    if (!pids || !sectioned) return 127;
+    char **built = calloc((size_t)argc + 1, sizeof *built), **copies = calloc((size_t)argc + 1, sizeof *copies);
+    if (!pids || !sectioned || !built || !copies) return 127;
     int n = 0, unwritable = 0;
     pids[n++] = spawn(argv, 0);
     for (int s = 1; s < argc; s++)
@@ -127,7 +129,9 @@ int main(int argc, char **argv)
         /* The copy's path lives as long as its arguments: they are run again if the compile fails. */
         char *side = malloc(strlen(objects) + strlen(out + tree_len) + 1);
         char **args = calloc((size_t)argc + NFLAGS + 3, sizeof *args);
-        if (!side || !args) return 127;
+        built[n] = strdup(out); /* the build's object this copy belongs to */
+        copies[n] = side;
+        if (!side || !args || !built[n]) return 127;
         strcat(strcpy(side, objects), out + tree_len);
         if (mkdirs(side) != 0) { perror(side); unwritable = 1; continue; } /* a missing copy would hide a change */
         int k = 0;
@@ -155,5 +159,14 @@ int main(int argc, char **argv)
         wait_for(spawn(sectioned[failed], 0));
         return 1;
     }
-    return status;
+    if (status != 0) return status;
+    /* Both compiles are done: each copy takes its object's mtime, the stamp of having been made with it. */
+    for (int i = 1; i < n; i++)
+    {
+        struct stat st;
+        if (stat(built[i], &st) != 0) { perror(built[i]); return 1; }
+        struct timespec times[2] = { st.st_atim, st.st_mtim };
+        if (utimensat(AT_FDCWD, copies[i], times, 0) != 0) { perror(copies[i]); return 1; }
+    }
+    return 0;
 }

@@ -97,7 +97,10 @@ public sealed record RangeChange(string From, string To) : ChangeSpec
     private static string FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim() ?? "";
 }
 
-/// <summary>--patch FILE: a patch(1) file applied on top of the pre state, with --patch-opt options (default -p1).</summary>
+/// <summary>
+/// --patch FILE: a patch(1) file applied on top of the pre state, with --patch-opt options (default -p1, and
+/// --fuzz=0: a hunk whose context does not match exactly is refused, not applied somewhere near).
+/// </summary>
 public sealed partial record PatchChange(string File, IReadOnlyList<string> PatchOptions) : ChangeSpec
 {
     public override string Describe() => $"patch {System.IO.Path.GetFileName(File)}";
@@ -108,38 +111,123 @@ public sealed partial record PatchChange(string File, IReadOnlyList<string> Patc
         if (new FileInfo(File).Length == 0) throw new UserError($"patch file is empty: {File}");
     }
 
+    /// <summary>
+    /// Applies the patch to copies of the files it touches, never to the build tree itself: patch(1) can fail
+    /// halfway through after its dry run passed (a file below a symbolic link the patch creates), and a tree
+    /// left half-patched would build the failed patch's code into the next update. The post source is the
+    /// tree's source (the pre state) with the patched copies staged over it.
+    /// </summary>
     public override ResolvedChange Resolve(KspliceRepository repository, Commit pre, BuildTree postTree, ToolOutput output)
     {
         var patchFile = System.IO.Path.GetFullPath(File);
-        var options = PatchOptions.Count > 0 ? PatchOptions : ["-p1"];
-        // --batch: never ask; no backup files left in our tree. A dry run first, so a patch that does not apply changes nothing.
-        string[] common = ["--batch", "--no-backup-if-mismatch", .. options, "-i", patchFile];
+        string[] common = ["--batch", "--forward", "--no-backup-if-mismatch", .. DefaultOptions(PatchOptions), .. PatchOptions, "-i", patchFile];
+        // The dry run reads the build tree (at the pre source) and names every file the patch touches.
         var dry = CommandRunner.Run(postTree.Root, "patch", ["--dry-run", .. common]);
-        if (!dry.Succeeded)
-            throw new UserError($"patch does not apply: {File}: {Explain(dry)}");
-        var run = CommandRunner.Run(postTree.Root, "patch", common);
-        if (!run.Succeeded)
-            throw new UserError($"patch does not apply: {File}: {Explain(run)}");
-        var files = PatchedFile().Matches(run.StdOut).Select(m => Unquote(m.Groups[1].Value)).Distinct().ToList();
+        if (!dry.Succeeded) throw new UserError($"patch does not apply: {File}: {Explain(dry)}");
+        var files = Touched(dry.StdOut);
         if (files.Count == 0) throw new UserError($"patch changes no file: {File}");
-        postTree.Git.Run(["update-index", "--add", "--remove", "--", .. files]);
-        var tree = postTree.Git.Run("write-tree").Trim();
-        postTree.MarkSource(tree);
-        return new ResolvedChange(tree, null, Task.FromResult(System.IO.File.ReadAllText(patchFile)));
+
+        var scratch = System.IO.Path.Combine(repository.StateDir, $"patch-{Environment.ProcessId}");
+        try
+        {
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+            Directory.CreateDirectory(scratch);
+            foreach (var file in files) CopyOut(postTree.Root, scratch, file);
+            var run = CommandRunner.Run(scratch, "patch", common);
+            if (!run.Succeeded) throw new UserError($"patch does not apply: {File}: {Explain(run)}");
+            var tree = postTree.SourceWith(scratch, files.Union(Touched(run.StdOut)).ToList());
+            return new ResolvedChange(tree, null, Task.FromResult(System.IO.File.ReadAllText(patchFile)));
+        }
+        finally
+        {
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        }
     }
 
+    /// <summary>-p1 unless the options strip otherwise; --fuzz=0 unless they allow fuzz.</summary>
+    private static IEnumerable<string> DefaultOptions(IReadOnlyList<string> options)
+    {
+        if (!options.Any(o => o.StartsWith("-p", StringComparison.Ordinal) || o.StartsWith("--strip", StringComparison.Ordinal)))
+            yield return "-p1";
+        if (!options.Any(o => o.StartsWith("-F", StringComparison.Ordinal) || o.StartsWith("--fuzz", StringComparison.Ordinal)))
+            yield return "--fuzz=0";
+    }
+
+    /// <summary>
+    /// Copies a file the patch touches from the tree into the scratch directory (a symbolic link as a link); a
+    /// file the patch creates has nothing to copy. A path out of the tree or below a symbolic link is refused.
+    /// </summary>
+    private void CopyOut(string treeRoot, string scratch, string file)
+    {
+        var parts = file.Split('/');
+        if (System.IO.Path.IsPathRooted(file) || parts.Any(p => p is "" or "." or ".."))
+            throw new UserError($"patch does not apply: {File}: '{file}' is not a path inside the tree");
+        for (var i = 1; i < parts.Length; i++)
+        {
+            var parent = string.Join('/', parts[..i]);
+            var info = new FileInfo(System.IO.Path.Combine(treeRoot, parent));
+            if (info.LinkTarget != null)
+                throw new UserError($"patch does not apply: {File}: '{file}' is below the symbolic link '{parent}'");
+        }
+        var source = new FileInfo(System.IO.Path.Combine(treeRoot, file));
+        var target = System.IO.Path.Combine(scratch, file);
+        if (source.LinkTarget is { } link)
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
+            System.IO.File.CreateSymbolicLink(target, link);
+        }
+        else if (source.Exists)
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
+            source.CopyTo(target); // with its mode
+        }
+    }
+
+    /// <summary>
+    /// The files patch(1) names in its output ("checking file X", "patching symbolic link X", and the source of
+    /// a rename or copy, "patching file B (renamed from A)").
+    /// </summary>
+    private static List<string> Touched(string stdout) =>
+        TouchedFile().Matches(stdout)
+            .SelectMany(m => m.Groups[2].Success ? [m.Groups[1].Value, m.Groups[2].Value] : new[] { m.Groups[1].Value })
+            .Select(Unquote).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// The line of patch(1)'s output that says what went wrong: a hunk that failed (named with its file and
+    /// number), a file refused or not found; patch goes on to the next file after a failure, so its last line
+    /// is often about a file that applied.
+    /// </summary>
     private static string Explain(CommandResult r)
     {
-        var lines = (r.StdOut + "\n" + r.StdErr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.FirstOrDefault(l => l.Contains("FAILED") || l.Contains("can't find") || l.Contains("malformed") || l.Contains("Only garbage"))
-            ?? lines.LastOrDefault() ?? $"patch exited with {r.ExitCode}";
+        string? file = null;
+        foreach (var line in (r.StdOut + "\n" + r.StdErr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (TouchedFile().Match(line) is { Success: true } touched) { file = Unquote(touched.Groups[1].Value); continue; }
+            if (FailedHunk().Match(line) is { Success: true } hunk)
+                return $"hunk #{hunk.Groups[1].Value} of {file ?? "a file"} does not apply (at line {hunk.Groups[2].Value}; " +
+                    "hunks must match exactly unless --patch-opt allows fuzz)";
+            if (Problems.Any(p => line.Contains(p, StringComparison.Ordinal))) return line;
+        }
+        return Fallback(r) ?? $"patch exited with {r.ExitCode}";
     }
+
+    private static readonly string[] Problems =
+        ["Invalid file name", "can't find file", "No file to patch", "malformed", "Only garbage", "Reversed", "can't create",
+         "can't open", "No such file", "Not a directory", "Permission denied", "No space left", "doesn't contain", "not a regular file"];
+
+    /// <summary>For a failure of a kind not known: patch's first complaint, else its last word.</summary>
+    private static string? Fallback(CommandResult r) =>
+        r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()
+        ?? r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
 
     private static string Unquote(string name) =>
         name.Length >= 2 && name[0] == '\'' && name[^1] == '\'' ? name[1..^1].Replace("'\\''", "'") : name;
 
-    [GeneratedRegex(@"^patching file (.+)$", RegexOptions.Multiline)]
-    private static partial Regex PatchedFile();
+    [GeneratedRegex(@"^(?:checking|patching) (?:file|symbolic link) (.+?)(?: \((?:renamed|copied) from (.+)\))?$", RegexOptions.Multiline)]
+    private static partial Regex TouchedFile();
+
+    [GeneratedRegex(@"^Hunk #(\d+) FAILED at (\d+)")]
+    private static partial Regex FailedHunk();
 }
 
 /// <summary>--diffext EXT: every tracked file F with a sibling F+EXT; the change is F (as in the pre state) → F+EXT.</summary>

@@ -61,8 +61,8 @@ public sealed class CreateRun : IDisposable
     public Commit PostCommit { get => Made(_postCommit); set => _postCommit = value; }
     /// <summary>The ref transaction that will record the update, started while the post state builds (build post).</summary>
     public NotesEdit? Recording { get; set; }
-    /// <summary>In a Kbuild tree, the files the post source adds, listed while it builds (build post).</summary>
-    public Task<IReadOnlyList<string>>? AddedSources { get; set; }
+    /// <summary>In a Kbuild tree, the files the post source adds and deletes, listed while it builds (build post).</summary>
+    public Task<SourceChanges>? SourceChanges { get; set; }
     /// <summary>The pre snapshot's objects with their sizes and mtimes, listed while the post state builds (build post).</summary>
     public IReadOnlyDictionary<string, FileStamp> PreObjects { get => Made(_preObjects); set => _preObjects = value; }
     /// <summary>The objects whose bytes differ between the pre and post states (find changed objects).</summary>

@@ -205,7 +205,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             run.Tree.Build(run.Settings, run.Kbuild, UpdateStore.LogLabel(run.Id), "the post state", output, run.Cancel, whileBuilding: () =>
             {
                 OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
-                if (run.Kbuild) run.AddedSources = AddedFiles(run.Pre.Tree.Sha, run.Change.PostTree);
+                if (run.Kbuild) run.SourceChanges = SourceChangesOf(run.Pre.Tree.Sha, run.Change.PostTree);
                 run.Recording?.StartGit();
                 run.PreObjects = ChangedOutputs.SnapshotObjects(PreOutputs.Root);
             });
@@ -218,8 +218,9 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private CreateOutcome? FindChangedObjects(CreateRun run)
     {
         run.ObjectRoot = run.Tree.SectionedObjects(run.Kbuild);
-        run.ChangedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, run.PreObjects, run.ObjectRoot, run.Tree.Root,
-            run.AddedSources?.GetAwaiter().GetResult());
+        run.ChangedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, run.PreObjects, run.ObjectRoot, run.Kbuild
+            ? ChangedOutputs.KbuildObjects(run.PreObjects, run.Tree.Root, run.SourceChanges!.GetAwaiter().GetResult())
+            : run.Tree.CheckedCopies().Select(c => (c.Path, (FileStamp?)c.Copy)));
         output.Verbose($"{run.ChangedObjects.Count} object(s) differ between the pre and post states");
         run.Modules = run.Request.BuildModules
             ? ChangedOutputs.Find(PreOutputs.Root, run.Tree.Root, ChangedOutputs.Matching(run.Settings.ModuleGlobs))
@@ -344,20 +345,28 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel,
                 whileBuilding: () => OnStage?.Invoke("building the pre state"));
         }
-        var objects = ChangedOutputs.Objects(tree.Root);
         var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
         var objectRoot = tree.SectionedObjects(kbuild);
-        var copied = PreOutputs.Refresh(objectRoot == tree.Root
-            ? [(tree.Root, objects.Or(modules))]
-            : [(objectRoot, objects), (tree.Root, modules)], wanted);
+        var outputs = kbuild
+            ? ChangedOutputs.Enumerate(tree.Root, ChangedOutputs.Objects(tree.Root).Or(modules)).Select(o => (tree.Root, o.Path, o.Stamp))
+            : tree.CheckedCopies().Select(c => (objectRoot, c.Path, c.Copy))
+                .Concat(ChangedOutputs.Enumerate(tree.Root, modules).Select(o => (tree.Root, o.Path, o.Stamp)));
+        var copied = PreOutputs.Refresh(outputs, wanted);
         output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
     }
 
-    /// <summary>Files the post source adds to the pre source: in a Kbuild tree, where a new object can be.</summary>
-    private Task<IReadOnlyList<string>> AddedFiles(string preTree, string postTree) =>
-        Task.Run<IReadOnlyList<string>>(() => repository.Git
-            .Run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--diff-filter=A", preTree, postTree])
-            .Split('\0', StringSplitOptions.RemoveEmptyEntries));
+    /// <summary>Files the post source adds to and deletes from the pre source: in a Kbuild tree, where objects come and go.</summary>
+    private Task<SourceChanges> SourceChangesOf(string preTree, string postTree) =>
+        Task.Run(() =>
+        {
+            var fields = repository.Git
+                .Run(["diff-tree", "-r", "-z", "--name-status", "--no-renames", "--diff-filter=AD", preTree, postTree])
+                .Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            var added = new List<string>();
+            var deleted = new List<string>();
+            for (var i = 0; i + 1 < fields.Length; i += 2) (fields[i] == "A" ? added : deleted).Add(fields[i + 1]);
+            return new SourceChanges(added, deleted);
+        });
 
     /// <summary>Kbuild (Linux) trees get their flags through KCFLAGS; seen from the commit, before any checkout.</summary>
     internal static bool IsKbuildSource(Tree tree) =>
