@@ -145,6 +145,8 @@ public static class CommandLineRunner
         var output = context.Output;
         int exit;
         try { exit = body(); }
+        // A write that found no space: said so, whatever git, .NET or libgit2 made of it.
+        catch (Exception e) when (e is not OperationCanceledException && NoSpace.Explain(e) is { } full) { output.Fatal(full); exit = ExitCodes.Error; }
         catch (UserError e) { output.Fatal(e.Message); exit = e.ExitCode; }
         // Input that is not what it claims to be (an ELF object): the message names it.
         catch (FormatException e) { output.Fatal(e.Message); exit = ExitCodes.Error; }

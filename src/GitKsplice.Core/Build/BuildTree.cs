@@ -161,6 +161,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         finally { output.EndStatus(); }
         var state = State!;
         SaveState(state with { Built = exit == 0 });
+        if (exit != 0 && NoSpace.Explain(NoSpace.Says(File.ReadAllText(log))) is { } full) throw new UserError($"{full} (building {what}; see the log: {log})");
         if (exit != 0) throw new BuildFailedException(what, exit, log);
         return log;
     }

@@ -29,6 +29,8 @@ public sealed class KspliceRepository : IDisposable
         Git = new GitCli(WorkDir ?? GitDir);
         CommonDir = FindCommonDir(GitDir);
         Layout = new StateLayout(Path.Combine(CommonDir, "ksplice"));
+        NoSpace.Watch(StateDir);
+        NoSpace.Watch(CommonDir);
     }
 
     /// <summary>

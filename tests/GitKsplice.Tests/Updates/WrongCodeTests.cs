@@ -232,4 +232,38 @@ public class WrongCodeTests
         Assert.Equal(CTree.Data + "\n", File.ReadAllText(repo.Path(".git/ksplice/build/tree/data.c")));
         Assert.Equal(next, CreateClean(repo, "edit02", change));
     }
+
+    [Fact]
+    public void A_full_state_directory_is_told_as_no_space_left_on_it_and_the_next_create_is_a_clean_one()
+    {
+        using var repo = CTree.Create();
+        repo.Write("greet.c", GreetChanged);
+        var change = repo.Commit("fix greeting");
+        var state = repo.Path(".git/ksplice");
+        Directory.CreateDirectory(state);
+        // Sizes that run out at different steps: the lock, the compiler wrapper, the build tree, the objects.
+        foreach (var size in new[] { "4k", "8k", "32k", "64k", "96k" })
+        {
+            if (ProcessRunner.Run(repo.Root, "mount", ["-t", "tmpfs", "-o", $"size={size}", "tmpfs", state]).ExitCode != 0)
+            {
+                Assert.NotEqual("root", Environment.UserName); // mounting needs root: nothing to test without it
+                return;
+            }
+            try
+            {
+                var r = repo.Ksplice("create", "--id", "full01", change);
+
+                Assert.True(r.ExitCode == 1, $"size {size}: {r.All}");
+                Assert.Equal($"fatal: no space left on {state}", Fatal(r).Split(" (building")[0]);
+                Assert.False(File.Exists(repo.Path("ksplice-full01.tar.gz")));
+                Assert.NotEqual(0, repo.TryGit("rev-parse", "--verify", "-q", "refs/ksplice/updates/full01").ExitCode);
+            }
+            finally { Assert.Equal(0, ProcessRunner.Run(repo.Root, "umount", [state]).ExitCode); }
+        }
+
+        Assert.Empty(Directory.GetFileSystemEntries(state));
+        var next = Create(repo, "full02", change);
+        Assert.StartsWith("greet.o ", next);
+        Assert.Equal(next, CreateClean(repo, "full03", change));
+    }
 }
