@@ -8,6 +8,7 @@ namespace GitKsplice.Tests.Updates;
 /// the stale object of a deleted source, objects not compiled through the wrapper. After each failure, the next
 /// create must give exactly what a create from a clean build tree gives.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class WrongCodeTests
 {
     private static readonly string GreetChanged =
