@@ -30,7 +30,7 @@ public class RecordingTests
         repo.Write("other.patch", """
             --- a/data.c
             +++ b/data.c
-            @@ -4,5 +4,5 @@
+            @@ -4,4 +4,4 @@
              int bump(void)
              {
             -	return ++counter;
