@@ -1,5 +1,5 @@
-using GitKsplice.Json;
 using GitKsplice.Git;
+using GitKsplice.Json;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Hooks;
