@@ -7,9 +7,10 @@ namespace GitKsplice.Cli;
 
 /// <summary>
 /// The standard streams of one command run: the process's own (see <see cref="Standard"/>), or writers a test
-/// reads back. Whether each is a terminal decides colour and live progress.
+/// reads back. Whether each is a terminal decides colour and live progress; <paramref name="Columns"/> is the
+/// terminal's width, for output laid out in columns.
 /// </summary>
-public sealed record CommandStreams(TextReader In, TextWriter Out, TextWriter Err, bool OutIsTerminal = false, bool ErrIsTerminal = false)
+public sealed record CommandStreams(TextReader In, TextWriter Out, TextWriter Err, bool OutIsTerminal = false, bool ErrIsTerminal = false, int Columns = 80)
 {
     /// <summary>
     /// The process's streams. Standard output is block-buffered (.NET's own Console.Out writes every line, which
@@ -21,7 +22,14 @@ public sealed record CommandStreams(TextReader In, TextWriter Out, TextWriter Er
         Console.Error,
         // git runs its pager for us on a terminal and says so: the output is then still for a person's eyes.
         !Console.IsOutputRedirected || Environment.GetEnvironmentVariable("GIT_PAGER_IN_USE") is "true" or "1",
-        !Console.IsErrorRedirected);
+        !Console.IsErrorRedirected,
+        TerminalColumns());
+
+    private static int TerminalColumns()
+    {
+        try { return Console.WindowWidth is > 0 and var w ? w : 80; }
+        catch (IOException) { return 80; } // no terminal at all
+    }
 }
 
 /// <summary>
@@ -44,7 +52,7 @@ public sealed class CommandContext : IDisposable
         _streams = streams;
         WorkingDirectory = workingDirectory;
         Cancel = cancel;
-        Output = new ToolOutput(streams.Out, streams.Err) { Verbosity = verbosity, ErrIsTerminal = streams.ErrIsTerminal };
+        Output = new ToolOutput(streams.Out, streams.Err) { Verbosity = verbosity, ErrIsTerminal = streams.ErrIsTerminal, Columns = streams.Columns };
     }
 
     public ToolDescription Tool { get; }
@@ -52,8 +60,16 @@ public sealed class CommandContext : IDisposable
     /// <summary>Standard output: what the command produces.</summary>
     public TextWriter Out => Output.Out;
     public TextReader In => _streams.In;
+    /// <summary>Standard output is read by a person (a terminal, or git's pager).</summary>
+    public bool OutIsTerminal => _streams.OutIsTerminal;
     public string WorkingDirectory { get; }
     public CancellationToken Cancel { get; }
+
+    /// <summary>A path from the command line made absolute against the command's working directory, not the process's.</summary>
+    public string FullPath(string path) => Path.GetFullPath(path, WorkingDirectory);
+
+    /// <summary><see cref="FullPath(string)"/> of an optional path.</summary>
+    public string? FullPathOrNull(string? path) => path == null ? null : FullPath(path);
 
     /// <summary>The repository around the working directory, as git finds it; "not a git repository" when there is none.</summary>
     public KspliceRepository Repository => _repository ??= KspliceRepository.Discover(WorkingDirectory, _config);

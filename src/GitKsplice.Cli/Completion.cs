@@ -113,7 +113,7 @@ internal static class Completion
             ValueKind.Directory => [":dirs"],
             ValueKind.Choice when symbol is Option o => o.GetCompletions(System.CommandLine.Completions.CompletionContext.Empty).Select(c => c.Label),
             ValueKind.Choice when symbol is Argument a => a.GetCompletions(System.CommandLine.Completions.CompletionContext.Empty).Select(c => c.Label),
-            _ => tool.Values?.Invoke(kind, positional) ?? [],
+            _ => tool.Values?.Invoke(kind, workingDirectory, positional) ?? [],
         };
         return values.Where(v => v.StartsWith(':') || v.StartsWith(current, StringComparison.Ordinal));
     }

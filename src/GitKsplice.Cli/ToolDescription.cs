@@ -23,8 +23,11 @@ public sealed class ToolDescription
     /// <summary>Sections appended to the main page, in order (title, body).</summary>
     public IReadOnlyList<(string Title, string Body)> ExtraSections { get; init; } = [];
     public IReadOnlyList<string> SeeAlso { get; init; } = [];
-    /// <summary>Candidates for value kinds that need this tool's knowledge (e.g. driver names).</summary>
-    public Func<ValueKind, IReadOnlyList<string>, IEnumerable<string>>? Values { get; init; }
+    /// <summary>
+    /// Candidates for value kinds that need this tool's knowledge (e.g. driver names), given the kind, the working
+    /// directory of the command line being completed and its positional words so far.
+    /// </summary>
+    public Func<ValueKind, string, IReadOnlyList<string>, IEnumerable<string>>? Values { get; init; }
 
     /// <summary>What the root command's own operands name when it runs without a subcommand (git kstuff HOST).</summary>
     public ValueKind OperandKind { get; init; } = ValueKind.None;

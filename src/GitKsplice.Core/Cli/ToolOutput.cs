@@ -15,6 +15,9 @@ public sealed class ToolOutput(TextWriter stdout, TextWriter stderr)
     /// <summary>Standard error is a terminal: a live status line may be drawn there.</summary>
     public bool ErrIsTerminal { get; init; }
 
+    /// <summary>The terminal's width in columns.</summary>
+    public int Columns { get; init; } = 80;
+
     public void Info(string message) { if (!Quiet) Line(message); }
 
     /// <summary>Whether a live status line may be drawn: standard error is a terminal and -q was not given.</summary>
@@ -32,7 +35,7 @@ public sealed class ToolOutput(TextWriter stdout, TextWriter stderr)
         var now = Environment.TickCount64;
         if (now - _statusShownAt < 100) return;
         _statusShownAt = now;
-        var width = Math.Max(20, SafeWidth() - 1);
+        var width = Math.Max(20, Columns - 1);
         Out.Flush();
         Err.Write("\r" + (line.Length > width ? line[..width] : line) + "\x1b[K");
     }
@@ -41,12 +44,6 @@ public sealed class ToolOutput(TextWriter stdout, TextWriter stderr)
     {
         if (LiveProgress && _statusShownAt != 0) Err.Write("\r\x1b[K");
         _statusShownAt = 0;
-    }
-
-    private static int SafeWidth()
-    {
-        try { return System.Console.WindowWidth is > 0 and var w ? w : 80; }
-        catch (IOException) { return 80; }
     }
 
     public void Verbose(string message, int level = 1) { if (!Quiet && Verbosity >= level) Line(message); }

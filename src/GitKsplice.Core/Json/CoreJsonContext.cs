@@ -12,7 +12,7 @@ namespace GitKsplice.Json;
 /// of every --json output: camelCase, indented. Generated at build time, so the tools need no reflection and
 /// run under Native AOT.
 /// </summary>
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(WireTimeConverter)])]
 [JsonSerializable(typeof(Manifest))]
 [JsonSerializable(typeof(JobRequest))]
 [JsonSerializable(typeof(RunningJob))]

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace GitKsplice.Json;
 
@@ -37,4 +39,14 @@ public static class WireTime
     /// <summary>A time written by <see cref="Format"/> (or with fractions or an offset, as older notes have); null when unreadable.</summary>
     public static DateTimeOffset? Parse(string? text) =>
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time) ? time : null;
+}
+
+/// <summary>Writes every serialized time as <see cref="WireTime"/> does; reads that form and any ISO 8601 time.</summary>
+public sealed class WireTimeConverter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        WireTime.Parse(reader.GetString()) ?? throw new JsonException("not a time: " + reader.GetString());
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(WireTime.Format(value));
 }

@@ -56,7 +56,7 @@ internal static class CreateCommand
             if (parse.GetValue(prebuild))
             {
                 if (sources > 0) throw new UserError("--prebuild takes no commit, --patch or --diffext", ExitCodes.Usage);
-                return Prebuild(repository, creator, output, parse.GetValue(series), jobCount, parse.GetValue(config), cancel);
+                return Prebuild(repository, creator, output, parse.GetValue(series), jobCount, context.FullPathOrNull(parse.GetValue(config)), cancel);
             }
             if (sources != 1)
                 throw new UserError("name the change: a commit, a range A..B, --patch FILE or --diffext EXT (exactly one)", ExitCodes.Usage);
@@ -64,7 +64,7 @@ internal static class CreateCommand
                 output.Warning("--patch-opt is ignored without --patch");
 
             ChangeSpec change = parse.GetValue(patch) is { } patchFile
-                ? new PatchChange(patchFile, parse.GetValue(patchOpt) ?? [])
+                ? new PatchChange(context.FullPath(patchFile), parse.GetValue(patchOpt) ?? [])
                 : parse.GetValue(diffext) is { } ext ? new DiffExtChange(ext)
                 : ChangeSpec.FromRevision(parse.GetValue(commit)!);
             var outcome = creator.Create(new CreateRequest(change)
@@ -73,7 +73,7 @@ internal static class CreateCommand
                 Jobs = jobCount,
                 Series = parse.GetValue(series),
                 BuildModules = parse.GetValue(buildModules),
-                ConfigDir = parse.GetValue(config),
+                ConfigDir = context.FullPathOrNull(parse.GetValue(config)),
                 Force = parse.GetValue(force),
                 Replace = parse.GetValue(replace) ? true : null,
                 RequireModule = parse.GetValue(requireModule),

@@ -25,7 +25,7 @@ internal static class DiffObjectsCommand
         command.Runs((context, parse) =>
         {
             string? o = parse.GetValue(original), p = parse.GetValue(patched);
-            var result = new ElfObjectAnalyzer().Compare(o == Absent ? null : o, p == Absent ? null : p);
+            var result = new ElfObjectAnalyzer().Compare(o == Absent ? null : context.FullPath(o!), p == Absent ? null : context.FullPath(p!));
             if (parse.GetValue(json)) WriteJson(context.Out, o!, p!, result);
             else WriteText(context.Out, result);
             return Verdict(result);

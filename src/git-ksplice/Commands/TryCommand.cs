@@ -44,7 +44,7 @@ internal static class TryCommand
             var repository = context.Repository;
             var plan = new TrialPlan(repository);
             var updates = plan.Updates(parse.GetValue(ids) ?? [], output.Info);
-            var request = new TrialRequest(updates.Select(TrialPlan.Input).ToList(), plan.Kernel(parse.GetValue(kernel), parse.GetValue(config)),
+            var request = new TrialRequest(updates.Select(TrialPlan.Input).ToList(), plan.Kernel(context.FullPathOrNull(parse.GetValue(kernel)), context.FullPathOrNull(parse.GetValue(config))),
                 plan.SerialLog(updates))
             {
                 Checks = checks,
@@ -57,14 +57,14 @@ internal static class TryCommand
             plan.Record(updates, report, when);
 
             if (parse.GetValue(json)) context.WriteJson(Json(report));
-            else if (!output.Quiet) Print(context.Out, report, context.Colour);
+            else if (!output.Quiet) Print(context.Out, report, context.Colour, context.OutIsTerminal ? output.Columns : 120);
             foreach (var failure in report.Failures) output.Error(failure);
             if (!report.Passed) output.Info($"serial log: {report.SerialLog}");
             return report.Passed ? ExitCodes.Success : ExitCodes.Error;
         }
     }
 
-    private static void Print(TextWriter stdout, TrialReport report, Colour colour)
+    private static void Print(TextWriter stdout, TrialReport report, Colour colour, int terminalWidth)
     {
         foreach (var m in report.Modules)
         {
@@ -75,7 +75,7 @@ internal static class TryCommand
         foreach (var c in report.Checks)
         {
             stdout.WriteLine($"\ncheck: {c.Command}");
-            foreach (var line in SideBySide([("before", c.Before), ("applied", c.Applied), ("after undo", c.After)]))
+            foreach (var line in SideBySide([("before", c.Before), ("applied", c.Applied), ("after undo", c.After)], terminalWidth))
                 stdout.WriteLine("  " + line);
         }
         stdout.WriteLine();
@@ -87,24 +87,17 @@ internal static class TryCommand
         stdout.WriteLine($"try {verdict} in {report.Elapsed.TotalSeconds:0.0} s (kernel {report.Release}, under QEMU TCG)");
     }
 
-    /// <summary>The three runs of a check in columns, each headed by its phase and exit status.</summary>
-    private static IEnumerable<string> SideBySide(IReadOnlyList<(string Phase, CheckRun? Run)> runs)
+    /// <summary>The three runs of a check in columns within the given width, each headed by its phase and exit status.</summary>
+    private static IEnumerable<string> SideBySide(IReadOnlyList<(string Phase, CheckRun? Run)> runs, int terminalWidth)
     {
         var columns = runs.Select(r => new List<string>
         {
             r.Run == null ? $"{r.Phase}: not run" : r.Run.ExitCode == 0 ? r.Phase + ":" : $"{r.Phase}: exit {r.Run.ExitCode}",
         }.Concat(r.Run?.Output ?? []).ToList()).ToList();
-        var width = Math.Clamp(columns.SelectMany(c => c).Max(l => l.Length), 8, Math.Max(8, (TerminalWidth() - 2) / runs.Count - 3));
+        var width = Math.Clamp(columns.SelectMany(c => c).Max(l => l.Length), 8, Math.Max(8, (terminalWidth - 2) / runs.Count - 3));
         string Cell(string text) => text.Length > width ? text[..(width - 1)] + "…" : text.PadRight(width);
         for (var row = 0; row < columns.Max(c => c.Count); row++)
             yield return string.Join(" | ", columns.Select(c => Cell(row < c.Count ? c[row] : ""))).TrimEnd();
-    }
-
-    private static int TerminalWidth()
-    {
-        if (Console.IsOutputRedirected) return 120;
-        try { return Console.WindowWidth is > 0 and var w ? w : 120; }
-        catch (IOException) { return 120; }
     }
 
     private static JsonObject Json(TrialReport r) => new()

@@ -44,16 +44,16 @@ internal static class MergeCommand
             {
                 Stuff = parsed.Stuff,
                 Renames = parsed.RenameFile == null ? new Dictionary<string, string>() : RenameMap.Load(parsed.RenameFile),
-                DevMajors = parse.GetValue(devMajors) is { } dev ? DeviceListing.Parse(dev, ReadFile(dev, "device listing")) : DeviceMajors.None,
+                DevMajors = context.FullPathOrNull(parse.GetValue(devMajors)) is { } dev ? DeviceListing.Parse(dev, ReadFile(dev, "device listing")) : DeviceMajors.None,
                 MaxMajor = parse.GetValue(maxMajor) is { } max ? (max > 0 ? max : throw new UserError("--max-major must be positive", ExitCodes.Usage)) : 255,
             };
             MergeResult result;
-            using (var sourceTree = OpenedTree.Open(parse.GetValue(source)!, TreeSide.Source, Path.GetTempPath()))
-            using (var targetTree = OpenedTree.Open(parse.GetValue(target)!, TreeSide.Target, Path.GetTempPath()))
+            using (var sourceTree = OpenedTree.Open(context.FullPath(parse.GetValue(source)!), TreeSide.Source, Path.GetTempPath()))
+            using (var targetTree = OpenedTree.Open(context.FullPath(parse.GetValue(target)!), TreeSide.Target, Path.GetTempPath()))
             {
                 result = ConfigMerge.Merge(sourceTree.Tree, targetTree.Tree, options);
                 // The merged tree takes the target's place, so it takes its layout too.
-                if (parse.GetValue(output) is { } dir) result.Merged.Write(targetTree.IsRoot ? Path.Combine(dir, "etc", "conf") : dir);
+                if (context.FullPathOrNull(parse.GetValue(output)) is { } dir) result.Merged.Write(targetTree.IsRoot ? Path.Combine(dir, "etc", "conf") : dir);
             }
 
             if (parse.GetValue(json))

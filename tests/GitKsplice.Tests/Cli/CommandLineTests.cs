@@ -149,4 +149,24 @@ public class CommandLineTests
         Assert.EndsWith("fatal: interrupted\n", stderr.ToString());
         Assert.Equal("", ProcessRunner.Run(repo.Root, "pgrep", ["-f", sleep]).StdOut);
     }
+
+    [Fact]
+    public void Relative_paths_on_the_command_line_are_read_from_the_commands_working_directory()
+    {
+        using var objects = new GitKsplice.Tests.Analysis.CompiledObjects();
+        var (original, patched) = objects.Pair("int add(int a, int b) { return a + b; }\n", "int add(int a, int b) { return a + b + 1; }\n");
+        Assert.NotEqual(objects.Directory, Directory.GetCurrentDirectory());
+
+        var diff = Ksplice(objects.Directory, "diff-objects", Path.GetFileName(original), Path.GetFileName(patched));
+        Assert.Equal((0, ""), (diff.Exit, diff.Err));
+        Assert.StartsWith("changed    add\t", diff.Out);
+
+        // A relative --patch names a file beside the working directory given, not beside the process's.
+        using var repo = new TestRepo();
+        repo.Write("a.c", "int a;\n");
+        repo.Commit("first");
+        var missing = Ksplice(repo.Root, "create", "--patch", "fix.patch");
+        Assert.Equal(ExitCodes.Error, missing.Exit);
+        Assert.Contains(Path.Combine(repo.Root, "fix.patch"), missing.Err);
+    }
 }

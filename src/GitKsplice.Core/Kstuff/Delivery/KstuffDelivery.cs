@@ -414,11 +414,11 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
 
         private static void Step(DeliveryStep step, Action body) => Step(step, () => { body(); return 0; });
 
-        /// <summary>Runs one step: a user error or an interrupt inside it becomes the failure of that step.</summary>
+        /// <summary>Runs one step: a user error, a malformed file or an interrupt inside it becomes the failure of that step.</summary>
         private static T Step<T>(DeliveryStep step, Func<T> body)
         {
             try { return body(); }
-            catch (Exception e) when (e is UserError or OperationCanceledException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is UserError or FormatException or OperationCanceledException or IOException or UnauthorizedAccessException)
             {
                 throw new StepFailed(step, e);
             }
