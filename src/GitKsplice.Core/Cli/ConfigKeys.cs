@@ -39,6 +39,12 @@ public static class ConfigKeys
         "Linux livepatch modules replace every earlier update (klp_patch.replace, cumulative) instead of stacking on it.",
         option: "--replace");
 
+    public static ConfigKey<IReadOnlyList<string>> KspliceSshCommand { get; } = new("ksplice.sshCommand", "command", Last(SshWords), () => SshHost.DefaultCommand, "ssh",
+        "The OpenSSH client command with which apply, undo and view reach a host, split as a shell would (e.g. \"ssh -F ~/.ssh/lab_config\").");
+
+    public static ConfigKey<bool> RemoteSudo { get; } = new("ksplice.remoteSudo", "bool", Last(ConfigValues.Bool), () => false, "false",
+        "When the ssh login of apply, undo and view is not root, run their steps with sudo -n (which must not ask for a password).");
+
     public static ConfigKey<HookMode> HookMode { get; } = new("ksplice.hook.mode", "background|sync|off", Last(ConfigValues.Choice<HookMode>),
         () => Hooks.HookMode.Background, "background",
         "What the installed hooks (git ksplice hooks install) do after a commit, merge or rewrite: background (check the change in a detached job), sync (check it before git returns) or off.");
@@ -106,7 +112,7 @@ public static class ConfigKeys
     public static ConfigKey<bool> NotesRewriteRebase { get; } = new("notes.rewrite.rebase", "bool", Last(ConfigValues.Bool), () => true, "true",
         "Set to true by git ksplice setup.");
 
-    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, Jobs, Modules, Replace, HookMode, HookNotify, HookTry, HookCheck, GcMaxAge, ColorKsplice];
+    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, Jobs, Modules, Replace, KspliceSshCommand, RemoteSudo, HookMode, HookNotify, HookTry, HookCheck, GcMaxAge, ColorKsplice];
 
     public static IReadOnlyList<ConfigKey> Kstuff { get; } = [Root, Mach, Idtools, Options, SshCommand, SshMultiplex, Idbuild, ColorKstuff];
 

@@ -24,8 +24,25 @@ public sealed partial record HostAddress
 
     public bool IsLocal => Host == null;
 
+    /// <summary>This machine, whose running kernel is the target (git ksplice apply without a host).</summary>
+    public bool IsThisMachine => Host == null && Root.Length == 0;
+
     /// <summary>How the host is named in messages and records.</summary>
-    public string Display => Host == null ? "local:" + Root : (Root.Length > 0 ? $"{Host} (root {Root})" : Host);
+    public string Display => IsThisMachine ? ThisMachineName : Host == null ? "local:" + Root : (Root.Length > 0 ? $"{Host} (root {Root})" : Host);
+
+    /// <summary>How this machine is named in messages and records.</summary>
+    public const string ThisMachineName = "this machine";
+
+    /// <summary>This machine, reached without ssh.</summary>
+    public static HostAddress ThisMachine { get; } = new(null, "");
+
+    /// <summary>A host operand: [user@]name, or [address] for IPv6; what could be read as an option or a shell word is refused.</summary>
+    public static HostAddress Parse(string operand)
+    {
+        if (!operand.StartsWith('[')) return Remote(operand);
+        if (!operand.EndsWith(']')) throw new UserError($"bad host '{Printable(operand)}': expected [IPv6 address]");
+        return Remote(operand[1..^1], ipv6: true);
+    }
 
     /// <summary>A host over ssh: <paramref name="host"/> is [user@]name, or an IPv6 address when <paramref name="ipv6"/>.</summary>
     public static HostAddress Remote(string host, bool ipv6 = false, string? root = null)

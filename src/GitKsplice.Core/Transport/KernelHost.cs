@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using GitKsplice.Cli;
+using GitKsplice.Processes;
 
 namespace GitKsplice.Transport;
 
@@ -62,20 +63,15 @@ public abstract class KernelHost : IDisposable
     public HostRun Run(string script, IReadOnlyList<string> args, Action<Stream>? input = null,
         Action<Stream>? output = null, Action<string>? onLine = null, bool uninterruptible = false)
     {
+        if (Sudo) (script, args) = (SudoScript, [script, .. args]);
         var psi = StartInfo(script, args);
         psi.RedirectStandardInput = true;
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
-        psi.UseShellExecute = false;
-        using var process = new Process { StartInfo = psi };
-        try { process.Start(); }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new UserError($"cannot run '{psi.FileName}': {e.Message}");
-        }
-
         var interrupt = uninterruptible ? CancellationToken.None : Interrupt;
-        using var killOnInterrupt = interrupt.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } });
+        // Started by the core's runner: killed with its children when interrupted, and known to the
+        // command-line layer, which kills what is left when the process ends on a signal.
+        using var process = CommandRunner.Start(psi, interrupt);
         var text = new StringBuilder();
         var gate = new object();
         void Line(string? line)
@@ -128,10 +124,22 @@ public abstract class KernelHost : IDisposable
         throw new HostStepFailed(step, Display, reason, run.Output);
     }
 
+    /// <summary>
+    /// Scripts run as root through <c>sudo -n</c> (never asking for a password): for a login that is not root
+    /// on a host where that is allowed (ksplice.remoteSudo).
+    /// </summary>
+    public bool Sudo { get; set; }
+
+    // The script and its arguments reach sudo as arguments, as they reach sh otherwise.
+    private const string SudoScript = "script=$1; shift; exec sudo -n -- /bin/sh -c \"$script\" \"$0\" \"$@\"";
+
     /// <summary>The name scripts run under ($0), which the shell puts before its own error messages.</summary>
     public string ScriptName { get; init; } = "sh";
 
     /// <summary>Opens the host named by an address, with the ssh command to use for remote ones.</summary>
-    public static KernelHost Open(HostAddress address, IReadOnlyList<string> sshCommand, bool multiplex = false, string scriptName = "sh") =>
-        address.IsLocal ? new LocalRootHost(address) { ScriptName = scriptName } : new SshHost(address, sshCommand, multiplex) { ScriptName = scriptName };
+    public static KernelHost Open(HostAddress address, IReadOnlyList<string> sshCommand, bool multiplex = false, string scriptName = "sh",
+        CancellationToken interrupt = default) =>
+        address.IsThisMachine ? new LocalMachineHost(address) { ScriptName = scriptName, Interrupt = interrupt }
+        : address.IsLocal ? new LocalRootHost(address) { ScriptName = scriptName, Interrupt = interrupt }
+        : new SshHost(address, sshCommand, multiplex, interrupt) { ScriptName = scriptName };
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GitKsplice.Cli;
+using GitKsplice.Processes;
 
 namespace GitKsplice.Transport;
 
@@ -17,10 +18,11 @@ public sealed class SshHost : KernelHost
     private readonly IReadOnlyList<string> _sshCommand;
     private readonly string? _controlDir;
 
-    public SshHost(HostAddress address, IReadOnlyList<string> sshCommand, bool multiplex = false) : base(address)
+    public SshHost(HostAddress address, IReadOnlyList<string> sshCommand, bool multiplex = false, CancellationToken interrupt = default) : base(address)
     {
         if (sshCommand.Count == 0) throw new UserError("the ssh command is empty");
         _sshCommand = sshCommand;
+        Interrupt = interrupt;
         if (multiplex) _controlDir = StartMaster();
     }
 
@@ -56,32 +58,33 @@ public sealed class SshHost : KernelHost
     {
         // A socket path must stay short (about 100 bytes): a private directory under /tmp.
         var dir = Directory.CreateTempSubdirectory("git-ksplice-ssh-").FullName;
-        var ok = RunQuietly(["-o", "ControlMaster=yes", "-o", "ControlPersist=300", "-o", "ControlPath=" + Path.Combine(dir, "%C"),
+        var ok = RunQuietly(Interrupt, ["-o", "ControlMaster=yes", "-o", "ControlPersist=300", "-o", "ControlPath=" + Path.Combine(dir, "%C"),
             "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "-N", "-f", "--", Address.Host!]);
         if (ok) return dir;
         Directory.Delete(dir, recursive: true);
         return null;
     }
 
-    private bool RunQuietly(IEnumerable<string> sshArgs)
+    private bool RunQuietly(CancellationToken interrupt, IEnumerable<string> sshArgs)
     {
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         foreach (var word in (string[])["-c", "exec \"$@\" </dev/null >/dev/null 2>&1", "sh", .. _sshCommand, .. sshArgs])
             psi.ArgumentList.Add(word);
         try
         {
-            using var p = Process.Start(psi)!;
-            if (!p.WaitForExit(60_000)) { p.Kill(); return false; }
+            using var p = CommandRunner.Start(psi, interrupt);
+            if (!p.WaitForExit(60_000)) { p.Kill(entireProcessTree: true); return false; }
             return p.ExitCode == 0;
         }
-        catch (System.ComponentModel.Win32Exception) { return false; }
+        catch (UserError) { return false; }
     }
 
     /// <summary>Closes the master connection.</summary>
     public override void Dispose()
     {
         if (_controlDir == null) return;
-        RunQuietly(["-o", "ControlPath=" + ControlPath, "-O", "exit", "--", Address.Host!]);
+        // Not interruptible: an interrupted command still closes its master connection.
+        RunQuietly(CancellationToken.None, ["-o", "ControlPath=" + ControlPath, "-O", "exit", "--", Address.Host!]);
         try { Directory.Delete(_controlDir, recursive: true); } catch (IOException) { }
     }
 

@@ -10,13 +10,19 @@ public sealed record VmRequest(string Kernel, string Initramfs, string SerialLog
 {
     public string CommandLine { get; init; } = "console=ttyS0 panic=-1";
     public int MemoryMegabytes { get; init; } = 256;
+
+    /// <summary>
+    /// A port on 127.0.0.1 forwarded to the guest's port 22 (QEMU user networking with restrict=on: the guest
+    /// reaches nothing, and only this port on the loopback address reaches it); null for no network at all.
+    /// </summary>
+    public int? SshPort { get; init; }
 }
 
 /// <summary>How a guest run ended: QEMU's exit code, or the timeout, and how long it ran.</summary>
 public sealed record VmResult(int? ExitCode, bool TimedOut, TimeSpan Elapsed);
 
 /// <summary>
-/// Boots a kernel under qemu-system-x86_64 with no network (-nic none), no display and no reboot: the guest's
+/// Boots a kernel under qemu-system-x86_64 with no network (-nic none) or only a forwarded ssh port, no display and no reboot: the guest's
 /// serial console is QEMU's standard output, logged line by line to a file and handed to the caller, and the
 /// guest ends QEMU by rebooting (or panicking, with panic=-1). A timeout or a cancellation kills QEMU.
 /// Always TCG (emulation, about 3 s to boot a tinyconfig kernel): on the machines this runs on a KVM guest
@@ -25,12 +31,23 @@ public sealed record VmResult(int? ExitCode, bool TimedOut, TimeSpan Elapsed);
 /// </summary>
 public static class QemuMachine
 {
+    /// <summary>
+    /// The guest's network card: none, or a virtio NIC on QEMU's user network restricted to the guest (restrict=on:
+    /// no packet leaves it) whose only way in is 127.0.0.1:port forwarded to the guest's ssh server.
+    /// </summary>
+    public static string Nic(int? sshPort) => sshPort is not { } port ? "none"
+        : port is > 0 and < 65536 ? $"user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:22"
+        : throw new ArgumentOutOfRangeException(nameof(sshPort), port, "not a TCP port");
+
+    /// <summary>The guest's address on QEMU's user network, where the forwarded port arrives.</summary>
+    public const string GuestAddress = "10.0.2.15";
+
     public static VmResult Run(VmRequest request, Action<string> onLine, CancellationToken cancel)
     {
         var qemu = VmTools.Qemu();
         var args = new List<string>
         {
-            "-nographic", "-no-reboot", "-nic", "none",
+            "-nographic", "-no-reboot", "-nic", Nic(request.SshPort),
             "-m", request.MemoryMegabytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-accel", "tcg",
             "-kernel", request.Kernel, "-initrd", request.Initramfs, "-append", request.CommandLine,

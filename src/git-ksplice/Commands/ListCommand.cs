@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Git;
+using GitKsplice.Live;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
@@ -15,7 +16,10 @@ internal static class ListCommand
         command.Runs((context, parse) =>
         {
             var repository = context.Repository;
-            var updates = new UpdateStore(repository).BeforeReading(context.Output).All();
+            var store = new UpdateStore(repository).BeforeReading(context.Output);
+            var updates = store.All();
+            var notes = store.Notes.Snapshot().ReadMany(updates.Select(u => u.Post));
+            IReadOnlyList<string> LiveOn(UpdateInfo u) => LiveRecord.LiveOn(u.Id, notes.GetValueOrDefault(u.Post)).Select(r => r.Host).ToList();
             if (parse.GetValue(json))
             {
                 context.WriteJson(updates.ToJsonArray(u => new JsonObject
@@ -29,6 +33,7 @@ internal static class ListCommand
                     ["new"] = (u.Note?.New ?? []).ToJsonArray(),
                     ["removed"] = (u.Note?.Removed ?? []).ToJsonArray(),
                     ["unsafe"] = (u.Note?.Unsafe ?? []).ToJsonArray(),
+                    ["liveOn"] = LiveOn(u).ToJsonArray(),
                 }));
                 return ExitCodes.Success;
             }
@@ -36,7 +41,8 @@ internal static class ListCommand
             foreach (var u in updates)
             {
                 var functions = u.Note == null ? "(no note)" : $"{u.Note.Changed.Count + u.Note.New.Count + u.Note.Removed.Count} function(s)";
-                context.Out.WriteLine($"{colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict, 15)}  {functions,-14}  {u.Note?.Source}");
+                var live = LiveOn(u) is { Count: > 0 } hosts ? $"  (live on {string.Join(", ", hosts)})" : "";
+                context.Out.WriteLine($"{colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict, 15)}  {functions,-14}  {u.Note?.Source}{live}");
             }
             return ExitCodes.Success;
         });

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Git;
+using GitKsplice.Json;
+using GitKsplice.Live;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
@@ -18,7 +20,9 @@ internal static class ShowCommand
             var repository = context.Repository;
             var store = new UpdateStore(repository).BeforeReading(context.Output);
             var update = store.Get(UpdateId.Parse(parse.GetValue(id)!));
-            var tried = TrialRecord.FromNote(update.Id, store.Notes.Read(update.Post));
+            var noteText = store.Notes.Read(update.Post);
+            var tried = TrialRecord.FromNote(update.Id, noteText);
+            var live = LiveRecord.LiveOn(update.Id, noteText);
             if (parse.GetValue(json))
             {
                 var node = update.Manifest != null ? JsonNode.Parse(update.Manifest.ToJson())!.AsObject() : new JsonObject { ["id"] = update.Id, ["post"] = update.Post };
@@ -32,6 +36,13 @@ internal static class ShowCommand
                     ["kernel"] = tried.Release,
                     ["failure"] = tried.Failure,
                 };
+                node["live"] = live.ToJsonArray(r => new JsonObject
+                {
+                    ["host"] = r.Host,
+                    ["kernel"] = r.Release,
+                    ["when"] = WireTime.Format(r.When),
+                    ["result"] = LiveRecord.Results[r.Result],
+                });
                 context.WriteJson(node);
                 return ExitCodes.Success;
             }
@@ -48,6 +59,8 @@ internal static class ShowCommand
             if (tried != null)
                 context.Out.WriteLine($"tried:       {(tried.Result == "passed" ? colour.Good(tried.Result) : colour.Bad(tried.Result))} {tried.When.ToUniversalTime():yyyy-MM-dd HH:mm}Z " +
                     $"in {tried.Seconds:0.0} s on {tried.Release}{(tried.Failure != null ? ": " + tried.Failure : "")}");
+            foreach (var r in live)
+                context.Out.WriteLine($"live on:     {r.Host} ({r.Release}) since {r.When.ToUniversalTime():yyyy-MM-dd HH:mm}Z{(r.Result != LiveResult.Applied ? $", {LiveRecord.Results[r.Result]}" : "")}");
             if (update.Manifest is { } m)
             {
                 context.Out.WriteLine($"compiler:    {m.Compiler}");

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using GitKsplice.Live;
+
+namespace GitKsplice.Cli.Commands;
+
+/// <summary>git ksplice undo: take an applied update back (disable, transition, unload), newest of a series first.</summary>
+internal static class UndoCommand
+{
+    public static Command Build()
+    {
+        var id = new Argument<string>("id") { Description = "The update to take back" };
+        var host = LiveOptions.Host();
+        var all = new Option<bool>("--all") { Description = "Also undo the updates of its series applied after it, newest first" };
+        var timeout = LiveOptions.Timeout();
+        var dryRun = LiveOptions.DryRun("Say what would be undone; undo nothing");
+        var json = CommonOptions.Json();
+        var quiet = CommonOptions.Quiet();
+        var command = new Command("undo", "Undo an applied update on a running kernel (this machine, or a host over ssh): disable, wait for the transition, unload")
+        {
+            id, host, all, timeout, dryRun, json, quiet,
+        };
+        command.Runs((context, parse) =>
+        {
+            var output = context.Output;
+            var limit = LiveOptions.Seconds(parse, timeout);
+            var live = new LiveUpdates(context.Repository);
+            var connection = LiveOptions.Connection(context, parse.GetValue(host));
+            UndoReport report;
+            try { report = live.Undo(parse.GetValue(id)!, connection, limit, parse.GetValue(all), parse.GetValue(dryRun), output.Status, context.Cancel); }
+            finally { output.EndStatus(); }
+
+            if (parse.GetValue(json)) context.WriteJson(Json(report));
+            else if (!output.Quiet) Print(context.Out, report, context.Colour, parse.GetValue(dryRun));
+            if (report.Failure != null) output.Error(report.Failure);
+            return report.Failure == null ? ExitCodes.Success : ExitCodes.Error;
+        });
+        return command;
+    }
+
+    private static void Print(TextWriter stdout, UndoReport r, Colour colour, bool dryRun)
+    {
+        if (dryRun)
+        {
+            stdout.WriteLine($"would undo on {r.Host} ({r.Release}), in this order: {string.Join(", ", r.Order)}; nothing was undone (--dry-run)");
+            return;
+        }
+        foreach (var step in r.Steps)
+        {
+            var word = LiveRecord.Results[step.Result];
+            var transition = step.Job.TransitionSeconds is { } s && step.Result == LiveResult.Undone ? $" in {s:0.00} s" : "";
+            stdout.WriteLine($"{(step.Result == LiveResult.Undone ? colour.Good(word) : colour.Bad(word))} update {step.Id} ({step.Module}) on {r.Host}{transition}");
+            if (step.Failure == null) continue;
+            foreach (var line in step.Job.Output) stdout.WriteLine($"  {line}");
+            LiveOptions.PrintBlocking(stdout, step.Job);
+        }
+    }
+
+    private static JsonObject Json(UndoReport r) => new()
+    {
+        ["host"] = r.Host,
+        ["release"] = r.Release,
+        ["order"] = r.Order.ToJsonArray(),
+        ["undone"] = r.Steps.ToJsonArray(s => new JsonObject
+        {
+            ["id"] = s.Id,
+            ["module"] = s.Module,
+            ["result"] = LiveRecord.Results[s.Result],
+            ["job"] = LiveOptions.Job(s.Job),
+            ["failure"] = s.Failure,
+        }),
+        ["failure"] = r.Failure,
+        ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 2),
+    };
+}
