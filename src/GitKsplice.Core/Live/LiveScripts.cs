@@ -42,7 +42,7 @@ internal static class LiveScripts
         """;
 
     /// <summary>
-    /// Starts a job ($3, with the arguments after it) under nohup, its output in the log $2, and waits up to $4
+    /// Starts a job ($3, with the arguments after it) immune to hangups, its output in the log $2, and waits up to $4
     /// seconds for its result line; the job finishes (or reverses) on its own if the connection drops.
     /// The log is printed at the end.
     /// </summary>
@@ -54,11 +54,13 @@ internal static class LiveScripts
             echo "@ busy $(cat "$log.pid")"; exit 4
         fi
         : >"$log" || exit 1
-        nohup /bin/sh -c "$job" ksplice-job "$@" >>"$log" 2>&1 </dev/null &
+        # Immune to the hangup a dropped connection sends, as nohup makes it (busybox may have no nohup).
+        trap '' HUP
+        /bin/sh -c "$job" ksplice-job "$@" >>"$log" 2>&1 </dev/null &
         echo $! >"$log.pid"
         ticks=0
         until grep -q '^@ result ' "$log"; do
-            kill -0 $! 2>/dev/null || break
+            kill -0 $! 2>/dev/null || { grep -q '^@ result ' "$log" || { cat "$log"; echo "@ vanished"; exit 6; }; break; }
             ticks=$((ticks + 1))
             [ $ticks -gt $((wait * 10)) ] && { cat "$log"; echo "@ waiting"; exit 5; }
             sleep 0.1 2>/dev/null || sleep 1
@@ -93,7 +95,7 @@ internal static class LiveScripts
     /// The load job: insmod, then the transition within $3 seconds; if it does not complete, the tasks in the way
     /// are named and the patch reversed and unloaded, so a failed apply leaves nothing loaded.
     /// </summary>
-    public const string LoadJob = JobFunctions + """
+    public const string LoadJob = JobFunctions + "\n" + """
         ko=$1 name=$2 limit=$3
         sys=/sys/kernel/livepatch/$name
         echo "@ start $(now)"
@@ -111,7 +113,7 @@ internal static class LiveScripts
         """;
 
     /// <summary>The undo job: disable, the transition back within $3 seconds (else re-enabled), unload, and the copied module removed.</summary>
-    public const string UndoJob = JobFunctions + """
+    public const string UndoJob = JobFunctions + "\n" + """
         ko=$1 name=$2 limit=$3
         sys=/sys/kernel/livepatch/$name
         echo "@ start $(now)"

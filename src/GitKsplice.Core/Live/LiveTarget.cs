@@ -15,7 +15,7 @@ public sealed record BlockingTask(int Tid, string Command, IReadOnlyList<string>
 
 /// <summary>The log of a load or undo job on the target, read back.</summary>
 public sealed record JobLog(string? Result, double? Started, double? Switched, IReadOnlyList<BlockingTask> Blocking,
-    IReadOnlyList<string> Output, bool StillRunning, int? BusyPid)
+    IReadOnlyList<string> Output, bool StillRunning, int? BusyPid, bool Vanished = false)
 {
     /// <summary>Seconds from the job's start to the end of its transition, as the target's clock measured them.</summary>
     public double? TransitionSeconds => Started is { } s && Switched is { } e ? Math.Round(e - s, 2) : null;
@@ -26,6 +26,7 @@ public sealed record JobLog(string? Result, double? Started, double? Switched, I
         double? started = null, switched = null;
         int? busy = null;
         var waiting = false;
+        var vanished = false;
         var tasks = new List<(int Tid, string Comm, List<string> Stack)>();
         var output = new List<string>();
         foreach (var line in text.Split('\n'))
@@ -42,6 +43,7 @@ public sealed record JobLog(string? Result, double? Started, double? Switched, I
                 case "start" when words.Length > 1: started = Seconds(words[1]); break;
                 case "switched" when words.Length > 1: switched = Seconds(words[1]); break;
                 case "waiting": waiting = true; break;
+                case "vanished": vanished = true; break;
                 case "busy" when words.Length > 1 && int.TryParse(words[1], out var pid): busy = pid; break;
                 case "blocked" when words.Length > 1 && int.TryParse(words[1], out var tid):
                     tasks.Add((tid, words.Length > 2 ? words[2] : "", []));
@@ -52,7 +54,7 @@ public sealed record JobLog(string? Result, double? Started, double? Switched, I
             }
         }
         return new JobLog(result, started, switched, tasks.Select(t => new BlockingTask(t.Tid, t.Comm, t.Stack)).ToList(), output,
-            waiting, busy);
+            waiting, busy, vanished);
     }
 
     private static double? Seconds(string text) =>
@@ -201,10 +203,10 @@ public sealed class LiveTarget : IDisposable
             throw new HostStepFailed("copying the module", Display, run.ConnectionLost ? "the connection was lost or refused" : $"exit status {run.ExitCode}", run.Output);
     }
 
-    /// <summary>Loads a copied module under nohup and waits for its transition (<paramref name="limit"/>); the job reverses it if it does not complete.</summary>
+    /// <summary>Loads a copied module in a job immune to hangups and waits for its transition (<paramref name="limit"/>); the job reverses it if it does not complete.</summary>
     public JobLog Load(string module, TimeSpan limit) => Job(module, LiveScripts.LoadJob, limit);
 
-    /// <summary>Disables, waits for the transition and unloads, under nohup as the load.</summary>
+    /// <summary>Disables, waits for the transition and unloads, in a job as the load.</summary>
     public JobLog Undo(string module, TimeSpan limit) => Job(module, LiveScripts.UndoJob, limit);
 
     private JobLog Job(string module, string job, TimeSpan limit)
@@ -215,7 +217,7 @@ public sealed class LiveTarget : IDisposable
         var run = _host.Run(LiveScripts.RunJob, [LiveScripts.StateDirectory, LogPath(module), job, wait, ModulePath(module), module, seconds]);
         var log = JobLog.Parse(run.Output);
         if (run.ConnectionLost) return log with { Result = null, StillRunning = true };
-        if (run.ExitCode != 0 && log.Result == null && log.BusyPid == null && !log.StillRunning)
+        if (run.ExitCode != 0 && log.Result == null && log.BusyPid == null && !log.StillRunning && !log.Vanished)
             throw new HostStepFailed("starting the job", Display, $"exit status {run.ExitCode}", run.Output);
         return log;
     }

@@ -282,6 +282,7 @@ public sealed class LiveUpdates(KspliceRepository repository)
             LiveResult.Stuck => $"the transition of update {id} on {host} neither completed nor reversed{Blockers()}; see {log} there",
             LiveResult.StillApplied => $"the transition back of update {id} did not complete in {timeout.TotalSeconds:0} s on {host}; it stays applied{Blockers()}",
             LiveResult.UnloadFailed => $"update {id} was disabled on {host} but its module did not unload: {LastOutput(job, "rmmod failed")}",
+            _ when job.Vanished => $"the {what} job of update {id} on {host} ended without a result: {LastOutput(job, "no output")}",
             _ when job.BusyPid is { } pid => $"an earlier apply or undo of update {id} is still running on {host} (pid {pid}); its log is {log} there",
             _ => $"the {what} of update {id} on {host} did not report how it ended (the connection was lost?); it finishes on its own: git ksplice view shows its result ({log} there)",
         };
