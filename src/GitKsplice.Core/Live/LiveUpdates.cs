@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using GitKsplice.Cli;
 using GitKsplice.Git;
+using GitKsplice.Json;
 using GitKsplice.Livepatch;
 using GitKsplice.Transport;
 using GitKsplice.Updates;
@@ -48,7 +49,8 @@ public sealed record ViewReport(string Host, string Release, bool Livepatch, IRe
 /// over ssh) after checking that it is the kernel the update was built for, taken back in series order, and
 /// every livepatch there listed. Each apply and undo is recorded in the update's note.
 /// </summary>
-public sealed class LiveUpdates(KspliceRepository repository)
+/// <param name="info">Told what an earlier, interrupted apply or undo on the same host turned out to be.</param>
+public sealed class LiveUpdates(KspliceRepository repository, Action<string> info)
 {
     private readonly UpdateStore _store = new(repository);
 
@@ -130,7 +132,7 @@ public sealed class LiveUpdates(KspliceRepository repository)
 
         progress($"checking {host}");
         if (Gate("root", () => target.RequireRoot(connection.RemoteSudo), target.Facts.Uid == 0 ? "root" : "sudo -n") is { Passed: false } root) return Refuse(root);
-        if (Gate("livepatch", target.RequireLivepatch, "/sys/kernel/livepatch") is { Passed: false } livepatch) return Refuse(livepatch);
+        if (Gate("livepatch", target.RequireLivepatch, "the kernel has /sys/kernel/livepatch") is { Passed: false } livepatch) return Refuse(livepatch);
         foreach (var check in (LiveCheck[])[
             LiveChecks.Release(update.Id, update.Loadable.Release, target.Facts, host),
             LiveChecks.Vermagic(update.Id, update.Loadable.Vermagic, target.Facts, host)])
@@ -139,6 +141,7 @@ public sealed class LiveUpdates(KspliceRepository repository)
             checks.Add(check);
         }
         var view = target.View();
+        Reconcile(view, host, target.Facts.Release);
         foreach (var check in (LiveCheck[])[
             LiveChecks.NotApplied(update.Id, update.Module.Name, view, host),
             LiveChecks.Series(update.Id, update.Module.Follows, view, host)])
@@ -156,6 +159,8 @@ public sealed class LiveUpdates(KspliceRepository repository)
         progress($"copying {update.Module.File} to {host}");
         target.Copy(update.Module.Name, update.Loadable.Bytes, update.Module.Sha256);
         progress($"loading {update.Module.Name} and waiting for its transition");
+        // Recorded before the job starts: if this command dies, the next one finds the job's result on the target.
+        Record(update, LiveAction.Apply, host, target.Facts.Release, LiveResult.Interrupted, Unfinished);
         var job = target.Load(update.Module.Name, timeout);
         var result = JobResult(job, LiveResult.Applied);
         var functions = result == LiveResult.Applied ? target.View().Find(update.Module.Name)?.Functions ?? [] : [];
@@ -187,6 +192,7 @@ public sealed class LiveUpdates(KspliceRepository repository)
         target.RequireRoot(connection.RemoteSudo);
         target.RequireLivepatch();
         var view = target.View();
+        Reconcile(view, host, target.Facts.Release);
         if (view.Find(module) == null)
             throw new UserError($"update {update.Id} is not applied on {host}: no {module} in /sys/kernel/livepatch");
         var ours = Ours(view);
@@ -202,6 +208,7 @@ public sealed class LiveUpdates(KspliceRepository repository)
         {
             var name = LivepatchModule.ModuleName(undoId);
             progress($"undoing {name}");
+            Record(undoId, post, LiveAction.Undo, host, target.Facts.Release, LiveResult.Interrupted, Unfinished);
             var job = target.Undo(name, timeout);
             var result = JobResult(job, LiveResult.Undone);
             var failure = JobFailure(undoId, result, job, host, timeout, "undo");
@@ -220,6 +227,7 @@ public sealed class LiveUpdates(KspliceRepository repository)
         using var target = LiveTarget.Open(connection.Host, connection.SshCommand, cancel);
         if (target.Facts.Uid != 0 && connection.RemoteSudo && !target.IsThisMachine) target.RequireRoot(remoteSudo: true);
         var view = target.View();
+        Reconcile(view, target.Display, view.Release);
         var byModule = Updates().ToDictionary(u => LivepatchModule.ModuleName(u.Id), StringComparer.Ordinal);
         var patches = view.Patches.Select(p =>
         {
@@ -229,6 +237,35 @@ public sealed class LiveUpdates(KspliceRepository repository)
         }).ToList();
         bool? applied = update == null ? null : view.Find(LivepatchModule.ModuleName(update.Id)) is { Enabled: true };
         return new ViewReport(target.Display, view.Release, view.Livepatch, patches, view.Jobs, update, applied);
+    }
+
+    private const string Unfinished = "the command ended before the job on the target reported how it ended";
+
+    /// <summary>
+    /// An apply or undo whose command ended (a dropped connection, an interrupt) before its job on the target did
+    /// is recorded as interrupted; the job's log there says how it ended, which is said and recorded now.
+    /// </summary>
+    private void Reconcile(TargetView view, string host, string release)
+    {
+        var updates = Updates();
+        var notes = _store.Notes.Snapshot().ReadMany(updates.Select(u => u.Post));
+        foreach (var u in updates)
+        {
+            foreach (var record in LiveRecord.FromNote(u.Id, notes.GetValueOrDefault(u.Post)))
+            {
+                if (record.Host != host || record.Result != LiveResult.Interrupted) continue;
+                var module = LivepatchModule.ModuleName(u.Id);
+                var what = record.Action == LiveAction.Apply ? "apply" : "undo";
+                if (!view.Jobs.TryGetValue(module, out var ended) || LiveRecord.Results.Parse(ended) is not { } result)
+                {
+                    info($"the {what} of update {u.Id} on {host} was interrupted and its job {(view.Jobs.ContainsKey(module) ? "is still running there" : "left no log there")}");
+                    continue;
+                }
+                info($"the {what} of update {u.Id} on {host}, interrupted at {WireTime.Format(record.When)}, ended there: {ended}");
+                Record(u.Id, u.Post, record.Action, host, release, result,
+                    result is LiveResult.Applied or LiveResult.Undone ? null : $"the job on the target ended {ended} after its command was interrupted");
+            }
+        }
     }
 
     /// <summary>The recorded updates, each with its manifest (the state directory's copy, else the tarball's).</summary>

@@ -25,7 +25,7 @@ internal static class ApplyCommand
             var output = context.Output;
             var limit = LiveOptions.Seconds(parse, timeout);
             var connection = LiveOptions.Connection(context, parse.GetValue(host));
-            var live = new LiveUpdates(context.Repository);
+            var live = new LiveUpdates(context.Repository, output.Info);
             var operand = parse.GetValue(update)!;
             var resolved = live.Resolve(LiveUpdates.IsTarballPath(operand) ? context.FullPathOrNull(operand)! : operand, context.FullPathOrNull(parse.GetValue(config)));
             ApplyReport report;

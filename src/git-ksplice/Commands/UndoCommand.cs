@@ -24,7 +24,7 @@ internal static class UndoCommand
         {
             var output = context.Output;
             var limit = LiveOptions.Seconds(parse, timeout);
-            var live = new LiveUpdates(context.Repository);
+            var live = new LiveUpdates(context.Repository, output.Info);
             var connection = LiveOptions.Connection(context, parse.GetValue(host));
             UndoReport report;
             try { report = live.Undo(parse.GetValue(id)!, connection, limit, parse.GetValue(all), parse.GetValue(dryRun), output.Status, context.Cancel); }

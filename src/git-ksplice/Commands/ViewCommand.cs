@@ -31,7 +31,7 @@ internal static class ViewCommand
                 else host = words[0];
             }
             ViewReport report;
-            try { report = new LiveUpdates(repository).View(id, LiveOptions.Connection(context, host), output.Status, context.Cancel); }
+            try { report = new LiveUpdates(repository, output.Info).View(id, LiveOptions.Connection(context, host), output.Status, context.Cancel); }
             finally { output.EndStatus(); }
             if (parse.GetValue(json)) context.WriteJson(Json(report));
             else Print(context.Out, report, context.Colour);
