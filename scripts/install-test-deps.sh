@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests use from Debian's packages when it is missing: the compiler and make for the
-# C trees the tests build, QEMU, a static busybox and kmod for the VM tests, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, OpenSSH for delivery tests, and bash-completion, zsh, fish,
+# C trees the tests build, ccache and distcc for the compiler launcher tests, QEMU, a static busybox and kmod for the VM tests, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, OpenSSH for delivery tests, and bash-completion, zsh, fish,
 # tmux and man-db for the completion and manual page tests.
 set -euo pipefail
 need=()
@@ -10,6 +10,9 @@ have make || need+=(make)
 have aarch64-linux-gnu-gcc || need+=(gcc-aarch64-linux-gnu)
 have mips-linux-gnu-gcc || need+=(gcc-mips-linux-gnu)
 have patch || need+=(patch)
+# Compiler launchers the build tests run every compile through: ccache, and distcc with a distccd on 127.0.0.1.
+have ccache || need+=(ccache)
+{ have distcc && have distccd; } || need+=(distcc)
 have flex || need+=(flex)
 have bison || need+=(bison)
 have bc || need+=(bc)

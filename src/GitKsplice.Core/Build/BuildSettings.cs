@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using GitKsplice.Processes;
+using GitKsplice.Transport;
 
 namespace GitKsplice.Build;
 
@@ -16,6 +17,11 @@ public sealed partial class BuildSettings
 
     public required string Command { get; init; }
     public required int Jobs { get; init; }
+    /// <summary>
+    /// ksplice.compilerLauncher: the program and arguments every compile runs through (ccache, distcc, icecc),
+    /// the program resolved to its path; empty: none.
+    /// </summary>
+    public IReadOnlyList<string> Launcher { get; init; } = [];
     /// <summary>The real compiler the wrapper or Kbuild ends up running.</summary>
     public required string CompilerPath { get; init; }
     /// <summary>First line of the compiler's --version: recorded in every manifest.</summary>
@@ -48,11 +54,45 @@ public sealed partial class BuildSettings
 
     /// <summary>Identifies everything that makes two builds of the same source differ; a change forces a clean build.</summary>
     public string Key(bool kbuild) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-        string.Join('\n', Command, CompilerPath, CompilerVersion, kbuild ? KbuildRecipe : WrapperRecipe, SectionFlags))))[..16];
+        string.Join('\n', [Command, CompilerPath, CompilerVersion, kbuild ? KbuildRecipe : WrapperRecipe, SectionFlags,
+            .. Relocatable ? [RelocatableRecipe] : Array.Empty<string>()]))))[..16];
+
+    /// <summary>Programs that take a compiler's command line: a build command naming one keeps it, and is not wrapped twice.</summary>
+    public static readonly IReadOnlyList<string> KnownLaunchers = ["ccache", "distcc", "icecc", "sccache"];
+
+    /// <summary>The launcher the build command names itself (make CC="ccache gcc"), by its program name; null: none.</summary>
+    public string? CommandLauncher => NamedLauncher(Command, Launcher) is { } word ? Path.GetFileName(word) : null;
+
+    /// <summary>The word of <paramref name="command"/> that names a launcher (a known one, or the configured one's program).</summary>
+    private static string? NamedLauncher(string command, IReadOnlyList<string> launcher) =>
+        CommandWords().Split(command).FirstOrDefault(word => Path.GetFileName(word) is var name &&
+            (KnownLaunchers.Contains(name) || (launcher.Count > 0 && name == Path.GetFileName(launcher[0]))));
+
+    /// <summary>The program of the launcher the build command names, found as the shell would; null: none or not found.</summary>
+    public static string? CommandLauncherProgram(string command, IReadOnlyList<string> launcher) =>
+        NamedLauncher(command, launcher) is not { } word ? null
+        : word.Contains('/') ? (File.Exists(word) ? word : null)
+        : FindOnPath(word);
+
+    /// <summary>The program every compile runs through: the build command's own launcher, else ksplice.compilerLauncher; null: none.</summary>
+    public string? EffectiveLauncher => CommandLauncher ?? (Launcher.Count > 0 ? Path.GetFileName(Launcher[0]) : null);
+
+    /// <summary>ksplice.compilerLauncher applies: it is set and the build command names no launcher of its own.</summary>
+    private bool AppliesLauncher => Launcher.Count > 0 && CommandLauncher == null;
+
+    /// <summary>
+    /// With a launcher, compiles map the build tree's path to "." (-ffile-prefix-map): objects, and so a cache's
+    /// entries, do not depend on where the repository is, and a second clone is served from the cache.
+    /// </summary>
+    private bool Relocatable => EffectiveLauncher != null;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[\s""'=;|&()`]+")]
+    private static partial System.Text.RegularExpressions.Regex CommandWords();
 
     /// <summary>Change when the way a tree is built changes, so trees built the old way are rebuilt.</summary>
     private const string KbuildRecipe = "kbuild: KCFLAGS, fixed KBUILD_BUILD_VERSION and KBUILD_BUILD_TIMESTAMP";
     private const string WrapperRecipe = "wrapper: the build as written, sectioned copies of its objects beside it, stamped with their object's mtime";
+    private const string RelocatableRecipe = "relocatable: -ffile-prefix-map=<tree>=.";
 
     /// <summary>
     /// The environment of a build: KCFLAGS for a Kbuild tree; else the compiler wrapper first on PATH, told the
@@ -65,10 +105,17 @@ public sealed partial class BuildSettings
             ["MAKEFLAGS"] = $"-j{Jobs}",
             ["LC_ALL"] = "C",
         };
+        if (EffectiveLauncher == "ccache" && string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable("CCACHE_BASEDIR")))
+            env["CCACHE_BASEDIR"] = treeRoot; // absolute paths inside the tree hash as relative ones
         if (kbuild)
         {
+            // Kbuild sets CC itself; a variable in MAKEFLAGS counts as one given on make's command line, so it wins
+            // there and in every sub-make, the livepatch module's too, without editing the build command.
+            if (AppliesLauncher)
+                env["MAKEFLAGS"] += " CC=" + MakeWord(string.Join(' ', Launcher.Select(PosixShell.Quote)) + " $$(CROSS_COMPILE)gcc");
             var existing = System.Environment.GetEnvironmentVariable("KCFLAGS");
-            env["KCFLAGS"] = string.IsNullOrWhiteSpace(existing) ? SectionFlags : existing + " " + SectionFlags;
+            var flags = Relocatable ? SectionFlags + " " + PrefixMap(treeRoot) : SectionFlags;
+            env["KCFLAGS"] = string.IsNullOrWhiteSpace(existing) ? flags : existing + " " + flags;
             // Kbuild stamps a build counter and the time into init/version-timestamp.o at every link: fixed
             // values keep the pre and post builds of that object identical (a user's own values win).
             env["KBUILD_BUILD_VERSION"] = System.Environment.GetEnvironmentVariable("KBUILD_BUILD_VERSION") ?? "1";
@@ -82,6 +129,23 @@ public sealed partial class BuildSettings
             env["GIT_KSPLICE_OBJECTS"] = objectRoot;
         }
         return env;
+    }
+
+    /// <summary>The flag that maps the tree's path to "." in debug information and __FILE__.</summary>
+    private static string PrefixMap(string treeRoot) => $"-ffile-prefix-map={treeRoot}=.";
+
+    /// <summary>A value for a variable in MAKEFLAGS, where a space inside a word is escaped with a backslash.</summary>
+    private static string MakeWord(string value) => value.Replace("\\", "\\\\").Replace(" ", "\\ ");
+
+    /// <summary>
+    /// The default parallelism a launcher offers: distcc's own count for its hosts (distcc -j); null: the launcher
+    /// says nothing, and the machine's CPUs decide.
+    /// </summary>
+    public static int? LauncherJobs(string launcherProgram)
+    {
+        if (Path.GetFileName(launcherProgram) != "distcc") return null;
+        var r = CommandRunner.Run("/", launcherProgram, ["-j"]);
+        return r.Succeeded && int.TryParse(r.StdOut.Trim(), out var jobs) && jobs > 0 ? jobs : null;
     }
 
     /// <summary>
@@ -116,14 +180,19 @@ public sealed partial class BuildSettings
     /// </summary>
     private void WriteWrappers(string dir)
     {
+        // Named as a launcher, the wrapper stands in for it when the build command names one (make CC="ccache
+        // gcc"): it runs that launcher once for each of its compiles, never around itself.
+        var launchers = KnownLaunchers.Concat(Launcher.Take(1).Select(Path.GetFileName).OfType<string>())
+            .Distinct().Where(name => FindOnPath(name, OtherPathEntries(dir)) != null).ToList();
+        string[] names = ["gcc", "cc", .. launchers];
         var source = WrapperSource();
         var stamp = Path.Combine(dir, ".wrapper");
-        if (File.Exists(stamp) && File.ReadAllText(stamp) == source &&
-            File.Exists(Path.Combine(dir, "gcc")) && File.Exists(Path.Combine(dir, "cc")))
+        var stampText = source + "\n/* " + string.Join(' ', names) + " */\n";
+        if (File.Exists(stamp) && File.ReadAllText(stamp) == stampText && names.All(name => File.Exists(Path.Combine(dir, name))))
             return;
         Directory.CreateDirectory(dir);
         var program = CompileWrapper(dir, source);
-        foreach (var name in new[] { "gcc", "cc" })
+        foreach (var name in names)
         {
             var path = Path.Combine(dir, name);
             var temp = path + ".tmp";
@@ -133,7 +202,7 @@ public sealed partial class BuildSettings
             File.Move(temp, path, overwrite: true);
         }
         File.Delete(program);
-        AtomicFile.WriteAllText(stamp, source, flushToDisk: false);
+        AtomicFile.WriteAllText(stamp, stampText, flushToDisk: false);
     }
 
     /// <summary>compiler-wrapper.c with the real compiler and the section flags defined.</summary>
@@ -144,7 +213,9 @@ public sealed partial class BuildSettings
         var body = new StreamReader(stream).ReadToEnd();
         static string Literal(string s) => "\"" + string.Concat(s.Select(c => c is '\\' or '"' ? "\\" + c : c.ToString())) + "\"";
         return $"#define GIT_KSPLICE_COMPILER {Literal(CompilerPath)}\n" +
-            $"#define GIT_KSPLICE_SECTION_FLAGS {string.Join(", ", SectionFlags.Split(' ').Select(Literal))}\n" + body;
+            $"#define GIT_KSPLICE_SECTION_FLAGS {string.Join(", ", SectionFlags.Split(' ').Select(Literal))}\n" +
+            $"#define GIT_KSPLICE_LAUNCHER {string.Concat((AppliesLauncher ? Launcher : []).Select(word => Literal(word) + ", "))}\n" +
+            $"#define GIT_KSPLICE_RELOCATABLE {(Relocatable ? 1 : 0)}\n" + body;
     }
 
     /// <summary>
@@ -168,6 +239,23 @@ public sealed partial class BuildSettings
             throw new Cli.UserError($"could not build git-ksplice's compiler wrapper with {CompilerPath}: {error ?? "no output"}");
         }
         finally { File.Delete(sourcePath); }
+    }
+
+    /// <summary>The PATH without <paramref name="dir"/>: where the programs the wrapper stands in for really are.</summary>
+    private static string OtherPathEntries(string dir) => string.Join(Path.PathSeparator,
+        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Where(entry => Path.GetFullPath(entry).TrimEnd('/') != Path.GetFullPath(dir).TrimEnd('/')));
+
+    /// <summary>
+    /// A launcher given as words: its program found on PATH (a path is taken as it is), the arguments kept.
+    /// </summary>
+    public static IReadOnlyList<string> ResolveLauncher(IReadOnlyList<string> words)
+    {
+        if (words.Count == 0) return [];
+        var program = words[0].Contains('/') ? Path.GetFullPath(words[0]) : FindOnPath(words[0]);
+        if (program == null || !File.Exists(program))
+            throw new Cli.UserError($"compiler launcher '{words[0]}' not found{(words[0].Contains('/') ? "" : " on PATH")} (ksplice.compilerLauncher, --launcher)");
+        return [program, .. words.Skip(1)];
     }
 
     /// <summary>The first executable file <paramref name="name"/> in <paramref name="searchPath"/> (default: this process's PATH).</summary>

@@ -150,6 +150,13 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
         output.Verbose($"building {what}: {settings.Command} (log: {log})");
         var env = settings.BuildEnvironment(kbuild, WrapperDir, Root, SectionedObjects(kbuild));
+        // This build's own ccache counters, whoever else shares the cache.
+        var statsLog = settings.EffectiveLauncher == "ccache" ? repository.Layout.CcacheStatsLog(label) : null;
+        if (statsLog != null)
+        {
+            File.Delete(statsLog);
+            env["CCACHE_STATSLOG"] = statsLog;
+        }
         // -vv echoes the build; otherwise a terminal gets one status line with the build's latest step.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Action<string>? echo = output.Verbosity >= 2 ? line => output.Err.WriteLine(line)
@@ -161,6 +168,9 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         finally { output.EndStatus(); }
         var state = State!;
         SaveState(state with { Built = exit == 0 });
+        var (hits, misses) = statsLog != null ? LastBuild.CcacheCounts(statsLog) : (0, 0);
+        new LastBuild(label, DateTimeOffset.UtcNow, settings.EffectiveLauncher, statsLog != null ? hits : null, statsLog != null ? misses : null)
+            .Write(repository.Layout.LastBuild);
         if (exit != 0 && NoSpace.Explain(NoSpace.Says(File.ReadAllText(log))) is { } full) throw new UserError($"{full} (building {what}; see the log: {log})");
         if (exit != 0) throw new BuildFailedException(what, exit, log);
         return log;

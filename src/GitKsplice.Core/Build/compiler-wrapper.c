@@ -3,9 +3,15 @@
  * per function and per data object into the same path relative to GIT_KSPLICE_TREE under GIT_KSPLICE_OBJECTS,
  * at the same time. The build's own objects and link stay as the Makefile makes them; the analysis compares
  * the sectioned copies. Each copy gets the mtime of the object it was compiled beside, so git-ksplice can tell a
- * copy made with the object from a stale one (an object a rule rebuilt without $(CC)). git-ksplice prepends the definitions of GIT_KSPLICE_COMPILER (the real compiler) and
- * GIT_KSPLICE_SECTION_FLAGS, and compiles this once per repository. */
+ * copy made with the object from a stale one (an object a rule rebuilt without $(CC)). Both compiles run through
+ * the compiler launcher (ccache, distcc, icecc) when one is set. Copied under a launcher's name (ccache), the
+ * wrapper stands in for that launcher when the build command names it (CC="ccache gcc"): it runs the real one for
+ * each of its compiles instead of being run by it, so a cache hit never skips the sectioned copy. git-ksplice
+ * prepends the definitions of GIT_KSPLICE_COMPILER (the real compiler), GIT_KSPLICE_SECTION_FLAGS,
+ * GIT_KSPLICE_LAUNCHER (its words, each followed by a comma; none: empty) and GIT_KSPLICE_RELOCATABLE (1: every
+ * compile maps the tree's path to "."), and compiles this once per repository. */
 #include <errno.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +24,9 @@
 static const char *const real = GIT_KSPLICE_COMPILER;
 static const char *const flags[] = { GIT_KSPLICE_SECTION_FLAGS };
 #define NFLAGS ((int)(sizeof flags / sizeof flags[0]))
+static const char *configured_launcher[] = { GIT_KSPLICE_LAUNCHER 0 };
+/* The launcher every compile runs through (a null-terminated list of words), or none. */
+static const char **launcher = configured_launcher;
 
 /* Options whose value is the next argument (so that value is not taken for a source file). */
 static int takes_value(const char *a)
@@ -63,6 +72,21 @@ static int mkdirs(char *path) /* the directories above path */
     return 0;
 }
 
+/* A compile: args (args[0] the real compiler) through the launcher, if any. */
+static void exec_compile(char **args)
+{
+    int nl = 0, na = 0;
+    while (launcher[nl]) nl++;
+    if (nl == 0) { execv(real, args); perror(real); return; }
+    while (args[na]) na++;
+    char **full = calloc((size_t)(nl + na + 1), sizeof *full);
+    if (!full) return;
+    for (int i = 0; i < nl; i++) full[i] = (char *)launcher[i];
+    for (int i = 0; i < na; i++) full[nl + i] = args[i];
+    execv(launcher[0], full);
+    perror(launcher[0]);
+}
+
 /* quiet: the sectioned compile's warnings are the build's own, already shown once. */
 static pid_t spawn(char **args, int quiet)
 {
@@ -70,11 +94,40 @@ static pid_t spawn(char **args, int quiet)
     if (pid == 0)
     {
         if (quiet) { int null = open("/dev/null", O_WRONLY); dup2(null, 1); dup2(null, 2); }
-        execv(real, args);
-        perror(real);
+        exec_compile(args);
         _exit(127);
     }
     return pid;
+}
+
+/* The program called name on PATH, skipping the directory this wrapper is in (it holds us under that name). */
+static char *find_elsewhere(const char *name)
+{
+    char self[PATH_MAX], here[PATH_MAX], entry[PATH_MAX];
+    const char *path = getenv("PATH");
+    if (!path || !realpath("/proc/self/exe", self)) return 0;
+    strcpy(here, dirname(self));
+    for (const char *p = path; *p; )
+    {
+        size_t len = strcspn(p, ":");
+        static char candidate[PATH_MAX * 2];
+        if (len > 0 && len < PATH_MAX)
+        {
+            memcpy(entry, p, len);
+            entry[len] = 0;
+            char resolved[PATH_MAX];
+            snprintf(candidate, sizeof candidate, "%s/%s", entry, name);
+            if (!(realpath(entry, resolved) && strcmp(resolved, here) == 0) && access(candidate, X_OK) == 0) return candidate;
+        }
+        p += len + (p[len] == ':');
+    }
+    return 0;
+}
+
+static int is_our_compiler(const char *a)
+{
+    const char *base = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
+    return strcmp(a, real) == 0 || strcmp(base, "gcc") == 0 || strcmp(base, "cc") == 0;
 }
 
 static int wait_for(pid_t pid)
@@ -86,6 +139,24 @@ static int wait_for(pid_t pid)
 
 int main(int argc, char **argv)
 {
+    const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    if (strcmp(name, "gcc") != 0 && strcmp(name, "cc") != 0)
+    {
+        /* Standing in for a launcher the build command names: it runs each of our compiles, not us. */
+        static const char *named[2];
+        named[0] = find_elsewhere(name);
+        if (!named[0]) { fprintf(stderr, "git-ksplice: %s: not found on PATH\n", name); return 127; }
+        if (argc < 2 || !is_our_compiler(argv[1]))
+        {
+            argv[0] = (char *)named[0];
+            execv(named[0], argv);
+            perror(named[0]);
+            return 127;
+        }
+        launcher = named;
+        argv++;
+        argc--;
+    }
     const char *objects = getenv("GIT_KSPLICE_OBJECTS"), *tree_env = getenv("GIT_KSPLICE_TREE");
     int compile_only = 0, output = -1, nsources = 0;
     for (int i = 1; i < argc; i++)
@@ -112,9 +183,14 @@ int main(int argc, char **argv)
     pid_t *pids = calloc((size_t)argc + 1, sizeof *pids);
     char ***sectioned = calloc((size_t)argc + 1, sizeof *sectioned);
     char **built = calloc((size_t)argc + 1, sizeof *built), **copies = calloc((size_t)argc + 1, sizeof *copies);
-    if (!pids || !sectioned || !built || !copies) return 127;
+    char *prefix_map = malloc(strlen(tree) + 32), **own = calloc((size_t)argc + 2, sizeof *own);
+    if (!pids || !sectioned || !built || !copies || !prefix_map || !own) return 127;
+    sprintf(prefix_map, "-ffile-prefix-map=%s=.", tree);
+    /* The build's own compile, as asked (with the tree's path mapped to "." when relocatable). */
+    for (int i = 0; i < argc; i++) own[i] = argv[i];
+    if (GIT_KSPLICE_RELOCATABLE) own[argc] = prefix_map;
     int n = 0, unwritable = 0;
-    pids[n++] = spawn(argv, 0);
+    pids[n++] = spawn(own, 0);
     for (int s = 1; s < argc; s++)
     {
         if (!is_source(argv[s]) || takes_value(argv[s - 1])) continue;
@@ -128,7 +204,7 @@ int main(int argc, char **argv)
         if (strncmp(out, tree, tree_len) != 0 || out[tree_len] != '/') continue; /* not an object of the tree */
         /* The copy's path lives as long as its arguments: they are run again if the compile fails. */
         char *side = malloc(strlen(objects) + strlen(out + tree_len) + 1);
-        char **args = calloc((size_t)argc + NFLAGS + 3, sizeof *args);
+        char **args = calloc((size_t)argc + NFLAGS + 4, sizeof *args);
         built[n] = strdup(out); /* the build's object this copy belongs to */
         copies[n] = side;
         if (!side || !args || !built[n]) return 127;
@@ -146,6 +222,7 @@ int main(int argc, char **argv)
             args[k++] = argv[i];
         }
         if (output < 0) { args[k++] = "-o"; args[k++] = side; }
+        if (GIT_KSPLICE_RELOCATABLE) args[k++] = prefix_map;
         sectioned[n] = args;
         pids[n++] = spawn(args, 1);
     }

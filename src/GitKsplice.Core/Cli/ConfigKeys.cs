@@ -26,8 +26,14 @@ public static class ConfigKeys
     public static ConfigKey<string?> Compiler { get; } = new("ksplice.compiler", "path", Last<string?>(ConfigValues.Text), () => null, "gcc on PATH",
         "The C compiler the build runs; its version is recorded in each update's manifest.");
 
+    public static ConfigKey<IReadOnlyList<string>> CompilerLauncher { get; } = new("ksplice.compilerLauncher", "command",
+        Last<IReadOnlyList<string>>(v => PosixShell.SplitWords(v ?? "")), () => [], "none",
+        "A program every compile of a build runs through, given the compiler's command line (ccache, distcc, icecc), as CMake's " +
+        "CMAKE_C_COMPILER_LAUNCHER; a build command that already names one (make CC=\"ccache gcc\") keeps its own.",
+        option: "--launcher");
+
     public static ConfigKey<int> Jobs { get; } = new("ksplice.jobs", "int", Last(ConfigValues.PositiveInt), () => System.Environment.ProcessorCount,
-        "the number of CPUs", "Parallel build jobs.", option: "--jobs", environment: "CONCURRENCY_LEVEL");
+        "the number of CPUs (with distcc: distcc -j)", "Parallel build jobs.", option: "--jobs", environment: "CONCURRENCY_LEVEL");
 
     public static ConfigKey<IReadOnlyList<string>> Modules { get; } = new("ksplice.modules", "globs",
         values => Every(values, v => ConfigValues.Text(v).Split([' ', ','], StringSplitOptions.RemoveEmptyEntries)) is { Count: > 0 } globs ? globs : ["*.ko"],
@@ -112,7 +118,7 @@ public static class ConfigKeys
     public static ConfigKey<bool> NotesRewriteRebase { get; } = new("notes.rewrite.rebase", "bool", Last(ConfigValues.Bool), () => true, "true",
         "Set to true by git ksplice setup.");
 
-    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, Jobs, Modules, Replace, KspliceSshCommand, RemoteSudo, HookMode, HookNotify, HookTry, HookCheck, GcMaxAge, ColorKsplice];
+    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, CompilerLauncher, Jobs, Modules, Replace, KspliceSshCommand, RemoteSudo, HookMode, HookNotify, HookTry, HookCheck, GcMaxAge, ColorKsplice];
 
     public static IReadOnlyList<ConfigKey> Kstuff { get; } = [Root, Mach, Idtools, Options, SshCommand, SshMultiplex, Idbuild, ColorKstuff];
 

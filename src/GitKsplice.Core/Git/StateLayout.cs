@@ -8,6 +8,8 @@ namespace GitKsplice.Git;
 /// build/tree[.index|.state|.objects]  the one build tree, its index, its state, its sectioned copies
 /// build/pre-outputs[.state]        the pre state's outputs, copied aside once it is built
 /// logs/&lt;label&gt;.log                 the build logs (pre-&lt;commit&gt;, post-&lt;id&gt;, livepatch-&lt;id&gt;)
+/// logs/&lt;label&gt;.ccache-stats        ccache's stats log of a build through ccache
+/// logs/last-build.json             the last build's launcher and cache hits, for `status`
 /// livepatch/&lt;id&gt;/                 an update's livepatch module while Kbuild links it (removed after)
 /// cc-wrapper/                      the compiler wrapper of plain Makefiles
 /// compiler-version                 the compiler's --version, cached by path, size and mtime
@@ -31,6 +33,10 @@ public sealed class StateLayout(string root)
     public string PreOutputs => Path.Combine(BuildDir, "pre-outputs");
     public string Logs => Path.Combine(Root, "logs");
     public string Log(string label) => Path.Combine(Logs, label + ".log");
+    /// <summary>ccache's stats log of one build (CCACHE_STATSLOG), beside its build log.</summary>
+    public string CcacheStatsLog(string label) => Path.Combine(Logs, label + ".ccache-stats");
+    /// <summary>The last build: its launcher and, with ccache, its hits (<see cref="Build.LastBuild"/>).</summary>
+    public string LastBuild => Path.Combine(Logs, "last-build.json");
     /// <summary>Where Kbuild links an update's livepatch module (M=); removed once the module is read.</summary>
     public string LivepatchBuild(string id) => Path.Combine(Root, "livepatch", id);
     public string CompilerWrapper => Path.Combine(Root, "cc-wrapper");

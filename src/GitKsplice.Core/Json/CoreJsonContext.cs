@@ -37,4 +37,5 @@ public sealed partial class CoreJsonContext : JsonSerializerContext
 /// </summary>
 [JsonSerializable(typeof(BuildTreeState))]
 [JsonSerializable(typeof(SnapshotState))]
+[JsonSerializable(typeof(LastBuild))]
 internal sealed partial class StateJsonContext : JsonSerializerContext;

@@ -14,6 +14,10 @@ public sealed class KspliceSettings
     public string? Compiler { get; init; }
     /// <summary>Parallel build jobs: $CONCURRENCY_LEVEL, else ksplice.jobs, else the number of CPUs.</summary>
     public required int Jobs { get; init; }
+    /// <summary>Whether $CONCURRENCY_LEVEL or ksplice.jobs gave <see cref="Jobs"/>; otherwise a launcher's farm may.</summary>
+    public bool JobsGiven { get; init; }
+    /// <summary>ksplice.compilerLauncher as words (empty: none).</summary>
+    public IReadOnlyList<string> CompilerLauncher { get; init; } = [];
     /// <summary>ksplice.replace: livepatch modules are cumulative (klp_patch.replace) unless --replace says so.</summary>
     public bool Replace { get; init; }
 
@@ -25,6 +29,8 @@ public sealed class KspliceSettings
         ModuleGlobs = config.Get(ConfigKeys.Modules),
         Compiler = config.Get(ConfigKeys.Compiler),
         Jobs = config.Get(ConfigKeys.Jobs),
+        JobsGiven = config.SourceOf(ConfigKeys.Jobs) != ConfigSource.Default,
+        CompilerLauncher = config.Get(ConfigKeys.CompilerLauncher),
         Replace = config.Get(ConfigKeys.Replace),
     };
 }

@@ -13,6 +13,8 @@ public sealed record CreateRequest(ChangeSpec Change)
     /// <summary>The update's id; null picks a new random one.</summary>
     public UpdateId? Id { get; init; }
     public int? Jobs { get; init; }
+    /// <summary>--launcher: the compiler launcher as words; null takes ksplice.compilerLauncher, empty is none.</summary>
+    public IReadOnlyList<string>? Launcher { get; init; }
     public bool Series { get; init; }
     public bool BuildModules { get; init; }
     public string? ConfigDir { get; init; }
@@ -77,11 +79,11 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     public static void PreloadHashing() => Task.Run(static () => SHA256.HashData(ReadOnlySpan<byte>.Empty));
 
     /// <summary>--prebuild: builds the pre tree (the running kernel's source) so later updates only build what changes.</summary>
-    public Commit Prebuild(int? jobs, string? configDir, CancellationToken cancel = default)
+    public Commit Prebuild(int? jobs, string? configDir, IReadOnlyList<string>? launcher = null, CancellationToken cancel = default)
     {
         var pre = ResolvePre();
         using var _ = StateLock.Acquire(_layout.BuildLock, "prebuild", output.Info, cancel);
-        var settings = Settings(jobs);
+        var settings = Settings(jobs, launcher);
         var config = LoadConfig(configDir);
         EnsurePreBuilt(pre, settings, config, cancel);
         // As ksplice-create --prebuild does, the tree goes back to the original source after earlier updates.
@@ -129,7 +131,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
                 throw new UserError($"{Path.GetFullPath(tarball)} already exists, and no update '{id}' is recorded; move it away or choose another --id");
         }
         var pre = ResolvePre();
-        var settings = Settings(request.Jobs);
+        var settings = Settings(request.Jobs, request.Launcher);
         var config = LoadConfig(request.ConfigDir);
         PerformanceTrace.Step("change checked, pre state and settings resolved");
         var buildLock = StateLock.Acquire(_layout.BuildLock, UpdateStore.LockLabel(id), output.Info, cancel);
@@ -373,13 +375,21 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         tree["Kbuild"] != null ||
         (tree["Makefile"]?.Target is Blob makefile && makefile.GetContentText().Contains("KBUILD_", StringComparison.Ordinal));
 
-    private BuildSettings Settings(int? jobs)
+    /// <summary>
+    /// How this create builds: the command line's jobs and launcher over the settings. Unless jobs are given
+    /// anywhere, a launcher that spreads compiles over a farm (distcc) sets them, not the local CPUs.
+    /// </summary>
+    private BuildSettings Settings(int? jobs, IReadOnlyList<string>? launcherWords)
     {
         var compiler = _settings.Compiler ?? BuildSettings.DefaultCompiler();
+        var launcher = BuildSettings.ResolveLauncher(launcherWords ?? _settings.CompilerLauncher);
+        var launcherProgram = BuildSettings.CommandLauncherProgram(_settings.BuildCommand, launcher) ?? launcher.FirstOrDefault();
         return new BuildSettings
         {
             Command = _settings.BuildCommand,
-            Jobs = jobs ?? _settings.Jobs,
+            Launcher = launcher,
+            Jobs = jobs ?? (!_settings.JobsGiven && launcherProgram != null && BuildSettings.LauncherJobs(launcherProgram) is { } farm
+                ? farm : _settings.Jobs),
             CompilerPath = compiler,
             CompilerVersion = BuildSettings.ReadCompilerVersion(compiler, _layout.CompilerVersionCache),
             ModuleGlobs = _settings.ModuleGlobs,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Analysis;
 using GitKsplice.Git;
+using GitKsplice.Transport;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
@@ -23,6 +24,11 @@ internal static class CreateCommand
         var series = new Option<bool>("--series") { Description = "Apply this update after the previous one: move refs/ksplice/pre to its post state once built" };
         var id = new Option<string?>("--id") { Description = "The update's id (default: 8 random characters [a-z0-9])" };
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel build jobs (default: $CONCURRENCY_LEVEL, else git config ksplice.jobs, else the number of CPUs)" };
+        var launcher = new Option<string?>("--launcher")
+        {
+            Description = "Run every compile through this program, e.g. ccache, distcc or icecc (default: git config ksplice.compilerLauncher; \"\" for none)",
+            HelpName = "command",
+        };
         var buildModules = new Option<bool>("--build-modules") { Description = "Also package the new versions of changed modules (git config ksplice.modules, default *.ko)" };
         var config = new Option<string?>("--config") { Description = "ORIG_CONFIG: directory with the running kernel's .config and System.map (default <tree>/ksplice)", HelpName = "dir" };
         var replace = new Option<bool>("--replace") { Description = "The livepatch module replaces every earlier update (cumulative) instead of stacking on it (git config ksplice.replace)" };
@@ -34,7 +40,7 @@ internal static class CreateCommand
 
         var command = new Command("create", "Build a hot update from a commit, a range, a patch or a file extension (ksplice-create)")
         {
-            commit, patch, patchOpt, diffext, prebuild, series, id, jobs, buildModules, config, replace, requireModule, force, json, quiet, verbose,
+            commit, patch, patchOpt, diffext, prebuild, series, id, jobs, launcher, buildModules, config, replace, requireModule, force, json, quiet, verbose,
         };
         command.Runs(Execute);
         return command;
@@ -51,12 +57,15 @@ internal static class CreateCommand
             PerformanceTrace.Step("settings read");
             var jobCount = parse.GetValue(jobs);
             if (jobCount is <= 0) throw new UserError($"--jobs must be positive, not {jobCount}", ExitCodes.Usage);
+            IReadOnlyList<string>? launcherWords;
+            try { launcherWords = parse.GetValue(launcher) is { } text ? PosixShell.SplitWords(text) : null; }
+            catch (FormatException e) { throw new UserError($"--launcher: {e.Message}", ExitCodes.Usage); }
 
             var sources = new[] { parse.GetValue(commit) != null, parse.GetValue(patch) != null, parse.GetValue(diffext) != null }.Count(x => x);
             if (parse.GetValue(prebuild))
             {
                 if (sources > 0) throw new UserError("--prebuild takes no commit, --patch or --diffext", ExitCodes.Usage);
-                return Prebuild(repository, creator, output, parse.GetValue(series), jobCount, context.FullPathOrNull(parse.GetValue(config)), cancel);
+                return Prebuild(repository, creator, output, parse.GetValue(series), jobCount, launcherWords, context.FullPathOrNull(parse.GetValue(config)), cancel);
             }
             if (sources != 1)
                 throw new UserError("name the change: a commit, a range A..B, --patch FILE or --diffext EXT (exactly one)", ExitCodes.Usage);
@@ -71,6 +80,7 @@ internal static class CreateCommand
             {
                 Id = parse.GetValue(id) is { } idText ? UpdateId.Parse(idText) : null,
                 Jobs = jobCount,
+                Launcher = launcherWords,
                 Series = parse.GetValue(series),
                 BuildModules = parse.GetValue(buildModules),
                 ConfigDir = context.FullPathOrNull(parse.GetValue(config)),
@@ -116,7 +126,7 @@ internal static class CreateCommand
     }
 
     private static int Prebuild(KspliceRepository repository, UpdateCreator creator, ToolOutput output, bool series,
-        int? jobs, string? config, CancellationToken cancel)
+        int? jobs, IReadOnlyList<string>? launcher, string? config, CancellationToken cancel)
     {
         var refs = new SeriesRefs(repository);
         if (series)
@@ -127,7 +137,7 @@ internal static class CreateCommand
             output.Info($"{SeriesRefs.PreRef} now at HEAD ({head.Sha[..12]})");
             return ExitCodes.Success;
         }
-        var pre = creator.Prebuild(jobs, config, cancel);
+        var pre = creator.Prebuild(jobs, config, launcher, cancel);
         output.Info($"the pre tree is built at {pre.Sha[..12]}");
         return ExitCodes.Success;
     }

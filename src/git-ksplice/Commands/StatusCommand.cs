@@ -4,6 +4,8 @@ using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
 using GitKsplice.Json;
+using GitKsplice.Transport;
+using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
 
@@ -21,6 +23,8 @@ internal static class StatusCommand
             var repository = context.Repository;
             var report = HookStatusReport.Read(repository, parse.GetValue(count));
             var (diskParts, diskTotal) = StateDiskUsage.Measure(repository);
+            var launcher = KspliceSettings.Read(repository).CompilerLauncher is { Count: > 0 } words ? PosixShell.Join(words) : null;
+            var lastBuild = LastBuild.Read(repository.Layout.LastBuild);
             var now = DateTimeOffset.UtcNow;
             string Subject(string commit) => HookStatusReport.Subject(repository, commit);
             if (parse.GetValue(json))
@@ -50,6 +54,12 @@ internal static class StatusCommand
                         ["changed"] = e.Verdict.Changed.ToJsonArray(), ["new"] = e.Verdict.New.ToJsonArray(), ["removed"] = e.Verdict.Removed.ToJsonArray(),
                         ["unsafe"] = e.Verdict.Unsafe.ToJsonArray(), ["reason"] = e.Verdict.Reason, ["log"] = e.Verdict.Log, ["manifest"] = e.Verdict.Manifest,
                     }),
+                    ["launcher"] = launcher,
+                    ["lastBuild"] = lastBuild is { } b ? new JsonObject
+                    {
+                        ["label"] = b.Label, ["finishedAt"] = WireTime.Format(b.Finished), ["launcher"] = b.Launcher,
+                        ["cacheHits"] = b.CacheHits, ["cacheMisses"] = b.CacheMisses,
+                    } : null,
                     ["logDir"] = report.LogDir,
                     ["disk"] = new JsonObject
                     {
@@ -86,6 +96,12 @@ internal static class StatusCommand
                 context.Out.WriteLine($"  {e.Commit[..12]}  {e.Verdict.Kind.Word(),-14}  {e.Subject}");
                 if (e.Verdict.Summary.Length > 0) context.Out.WriteLine($"  {"",12}  {e.Verdict.Summary}");
             }
+            context.Out.WriteLine($"launcher:  {launcher ?? "none"} (ksplice.compilerLauncher)");
+            if (lastBuild is { } build)
+                context.Out.WriteLine($"           last build {build.Label} ({Ago(now - build.Finished)} ago): " +
+                    (build.Launcher == null ? "no launcher" : "through " + build.Launcher) +
+                    (build.HitRate is { } rate ? $", {build.CacheHits} of {build.CacheHits + build.CacheMisses} compiles from the cache ({rate * 100:0}%)"
+                        : build.CacheHits != null ? ", nothing the cache could serve" : ""));
             context.Out.WriteLine($"logs:      {report.LogDir}/<commit>/log");
             context.Out.WriteLine(diskParts.Count == 0 ? "disk:      nothing kept under the git dir yet"
                 : $"disk:      {StateDiskUsage.Human(diskTotal)} in {repository.StateDir} (" +

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using GitKsplice.Tests.Support;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Tests.Build;
+
+/// <summary>
+/// Compiler launchers (issue 17): ccache and distcc from Debian, run for real, the cache in a directory of the
+/// test's own and the distccd listening on 127.0.0.1 only, started and stopped by the test.
+/// </summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
+public class LauncherTests
+{
+    private static readonly string GreetChanged =
+        CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", "return printf(\"hello, %s\\n\", name) + 1;") + "\n";
+
+    private static RunResult Ksplice(TestRepo repo, Dictionary<string, string?> env, params string[] args) =>
+        ProcessRunner.Run(repo.Root, "git", ["ksplice", .. args], env);
+
+    /// <summary>A fresh clone of <paramref name="source"/> in a directory of its own, its HEAD marked as the running source.</summary>
+    private static TestRepo Clone(TestRepo source)
+    {
+        var clone = new TestRepo(init: false);
+        clone.Git("clone", "-q", source.Root, ".");
+        clone.Git("config", "user.name", "Test User");
+        clone.Git("config", "user.email", "test@example.com");
+        Assert.Equal(0, clone.Ksplice("series", "set", "HEAD").ExitCode);
+        return clone;
+    }
+
+    /// <summary>The last build as status --json reports it.</summary>
+    private static JsonElement LastBuild(TestRepo repo)
+    {
+        var r = repo.Ksplice("status", "--json");
+        Assert.True(r.ExitCode == 0, r.All);
+        return JsonDocument.Parse(r.StdOut).RootElement.GetProperty("lastBuild").Clone();
+    }
+
+    /// <summary>Every object of the pre snapshot and of the build tree, by path, with its bytes.</summary>
+    private static SortedDictionary<string, byte[]> Objects(TestRepo repo)
+    {
+        var objects = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var root in new[] { ".git/ksplice/build/pre-outputs", ".git/ksplice/build/tree" })
+            foreach (var file in Directory.EnumerateFiles(repo.Path(root), "*.o", SearchOption.AllDirectories))
+                objects[root + "/" + Path.GetRelativePath(repo.Path(root), file)] = File.ReadAllBytes(file);
+        return objects;
+    }
+
+    [Fact]
+    public void Ccache_serves_a_second_prebuild_in_a_fresh_clone_with_objects_byte_identical_to_fresh_ones()
+    {
+        using var cache = new TempDir();
+        var env = new Dictionary<string, string?> { ["CCACHE_DIR"] = cache.Path, ["CCACHE_DISABLE"] = null, ["CCACHE_BASEDIR"] = null };
+        using var first = CTree.Create();
+        var r = Ksplice(first, env, "create", "--prebuild", "--launcher", "ccache");
+        Assert.True(r.ExitCode == 0, r.All);
+        var cold = LastBuild(first);
+        Assert.Equal("ccache", cold.GetProperty("launcher").GetString());
+        Assert.Equal(0, cold.GetProperty("cacheHits").GetInt32());
+        // Four objects, each compiled as the Makefile asks and again with a section per function.
+        Assert.Equal(8, cold.GetProperty("cacheMisses").GetInt32());
+
+        using var second = Clone(first);
+        second.Git("config", "ksplice.compilerLauncher", "ccache");
+        r = Ksplice(second, env, "create", "--prebuild");
+        Assert.True(r.ExitCode == 0, r.All);
+        var warm = LastBuild(second);
+        Assert.Equal(8, warm.GetProperty("cacheHits").GetInt32());
+        Assert.Equal(0, warm.GetProperty("cacheMisses").GetInt32());
+        var status = second.Ksplice("status");
+        Assert.Contains("launcher:  ccache (ksplice.compilerLauncher)", status.StdOut);
+        Assert.Contains("through ccache, 8 of 8 compiles from the cache (100%)", status.StdOut);
+
+        // The same build with the cache turned off compiles everything afresh: the same bytes.
+        using var fresh = Clone(first);
+        r = Ksplice(fresh, new(env) { ["CCACHE_DISABLE"] = "1" }, "create", "--prebuild", "--launcher", "ccache");
+        Assert.True(r.ExitCode == 0, r.All);
+        var cached = Objects(second);
+        var compiled = Objects(fresh);
+        Assert.Equal(compiled.Keys, cached.Keys);
+        Assert.Contains(".git/ksplice/build/pre-outputs/greet.o", cached.Keys);
+        foreach (var (path, bytes) in compiled) Assert.True(bytes.AsSpan().SequenceEqual(cached[path]), $"{path} differs from a fresh compile");
+
+        // And an update built on the cached pre state is the one built on the fresh one.
+        second.Write("greet.c", GreetChanged);
+        fresh.Write("greet.c", GreetChanged);
+        string Update(TestRepo repo, string id)
+        {
+            var created = Ksplice(repo, env, "create", "--launcher", "ccache", "--id", id, repo.Commit("change greet"));
+            Assert.True(created.ExitCode == 0, created.All);
+            var objects = UpdateArchive.ReadManifest(repo.Path($"ksplice-{id}.tar.gz")).Objects;
+            return string.Join("\n", objects.Select(o => $"{o.Path} {o.PreSha256} {o.PostSha256} {string.Join(',', o.Changed)}"));
+        }
+        Assert.Equal(Update(fresh, "fresh1"), Update(second, "cache1"));
+    }
+
+    [Fact]
+    public void A_build_command_that_names_ccache_runs_it_once_per_compile_and_a_cache_hit_still_gives_the_sectioned_copy()
+    {
+        using var cache = new TempDir();
+        var env = new Dictionary<string, string?> { ["CCACHE_DIR"] = cache.Path, ["CCACHE_DISABLE"] = null, ["CCACHE_BASEDIR"] = null };
+        using var first = CTree.Create();
+        first.Git("config", "ksplice.buildCommand", "make CC=\"ccache gcc\"");
+        first.Git("config", "ksplice.compilerLauncher", "ccache");
+        var r = Ksplice(first, env, "create", "--prebuild");
+        Assert.True(r.ExitCode == 0, r.All);
+        // Wrapped twice, ccache would see each compile twice (once as gcc, once as the compiler under it).
+        Assert.Equal(8, LastBuild(first).GetProperty("cacheMisses").GetInt32());
+
+        using var second = Clone(first);
+        second.Git("config", "ksplice.buildCommand", "make CC=\"ccache gcc\"");
+        second.Write("greet.c", GreetChanged);
+        var change = second.Commit("change greet");
+        r = Ksplice(second, env, "create", "--id", "named1", change);
+        Assert.True(r.ExitCode == 0, r.All);
+        var manifest = UpdateArchive.ReadManifest(second.Path("ksplice-named1.tar.gz"));
+        Assert.Equal(["greet.o"], manifest.Objects.Select(o => o.Path));
+        Assert.Equal(["greet"], manifest.Objects[0].Changed);
+        var post = LastBuild(second);
+        Assert.Equal("ccache", post.GetProperty("launcher").GetString());
+        Assert.Equal(0, post.GetProperty("cacheHits").GetInt32()); // the pre build was all hits; the changed object is new
+    }
+
+    [Fact]
+    public void A_kbuild_tree_gets_the_launcher_as_CC_and_the_section_flags_still_through_KCFLAGS()
+    {
+        using var cache = new TempDir();
+        var env = new Dictionary<string, string?> { ["CCACHE_DIR"] = cache.Path, ["CCACHE_DISABLE"] = null, ["KCFLAGS"] = null };
+        using var repo = new TestRepo();
+        // Kbuild's own shape in miniature: CC set in the Makefile, KCFLAGS added to every compile.
+        repo.Write("Makefile", "# KBUILD_ tree\nCC = gcc\nobj := greet.o\nall: $(obj)\n\t@echo \"CC=[$(CC)] KCFLAGS=[$(KCFLAGS)]\"\n" +
+            "%.o: %.c\n\t$(CC) -O2 $(KCFLAGS) -c -o $@ $<\n");
+        repo.Write("greet.c", CTree.Greet + "\n");
+        repo.Write(".gitignore", "*.o\n");
+        repo.Commit("kbuild-like tree");
+        Assert.Equal(0, repo.Ksplice("series", "set", "HEAD").ExitCode);
+
+        var r = Ksplice(repo, env, "create", "--prebuild", "--launcher", "ccache");
+
+        Assert.True(r.ExitCode == 0, r.All);
+        var log = File.ReadAllText(Directory.GetFiles(repo.Path(".git/ksplice/logs"), "pre-*.log").Single());
+        var tree = repo.Path(".git/ksplice/build/tree");
+        Assert.Matches(@"CC=\[/\S*/ccache gcc\] KCFLAGS=\[-ffunction-sections -fdata-sections -ffile-prefix-map=" + Regex.Escape(tree) + @"=\.\]", log);
+        Assert.Equal(1, LastBuild(repo).GetProperty("cacheMisses").GetInt32());
+    }
+
+    [Fact]
+    public void Distcc_compiles_every_object_on_a_distccd_on_localhost_and_sets_the_default_jobs()
+    {
+        using var work = new TempDir();
+        // distccd started as root runs as the distcc user: its log's directory must be writable by it.
+        File.SetUnixFileMode(work.Path, (UnixFileMode)0x1ED);
+        var logDir = Directory.CreateDirectory(work["distccd"]).FullName;
+        File.SetUnixFileMode(logDir, (UnixFileMode)0x1FF);
+        var log = Path.Combine(logDir, "distccd.log");
+        var port = FreePort();
+        using var daemon = Process.Start(new ProcessStartInfo("distccd",
+            ["--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", port.ToString(),
+             "--log-file", log, "--log-level", "info", "--jobs", "2"])
+        { UseShellExecute = false })!;
+        try
+        {
+            WaitForListener(port, log);
+            using var repo = CTree.Create();
+            repo.Git("config", "ksplice.buildCommand", "echo \"jobs: $MAKEFLAGS\" && make");
+            var env = new Dictionary<string, string?>
+            {
+                ["DISTCC_HOSTS"] = $"127.0.0.1:{port}/5",
+                ["DISTCC_FALLBACK"] = "0", // a compile the daemon did not do fails instead of running here
+                ["DISTCC_DIR"] = Directory.CreateDirectory(work["distcc-client"]).FullName,
+                ["CONCURRENCY_LEVEL"] = null,
+            };
+
+            var r = Ksplice(repo, env, "create", "--prebuild", "--launcher", "distcc");
+
+            Assert.True(r.ExitCode == 0, r.All);
+            var buildLog = File.ReadAllText(Directory.GetFiles(repo.Path(".git/ksplice/logs"), "pre-*.log").Single());
+            Assert.Contains("jobs: -j5", buildLog); // distcc -j: the farm's slots, not this machine's CPUs
+            var served = File.ReadAllLines(log).Where(l => l.Contains("COMPILE_OK", StringComparison.Ordinal)).ToList();
+            foreach (var source in new[] { "greet.c", "data.c", "main.c", "mod.c" })
+                // Each object twice: as the Makefile asks and with a section per function.
+                Assert.True(served.Count(l => l.EndsWith(" " + source, StringComparison.Ordinal)) == 2,
+                    $"{source} was not compiled twice by distccd:\n{string.Join('\n', served)}");
+            Assert.Contains("through distcc", repo.Ksplice("status").StdOut);
+        }
+        finally
+        {
+            daemon.Kill(entireProcessTree: true);
+            daemon.WaitForExit();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Waits until the daemon says it listens (it writes that once the socket is bound).</summary>
+    private static void WaitForListener(int port, string log)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            if (File.Exists(log) && File.ReadAllText(log).Contains($"listening on 127.0.0.1:{port}", StringComparison.Ordinal)) return;
+            Thread.Sleep(20);
+        }
+        Assert.Fail($"distccd did not start listening on 127.0.0.1:{port}");
+    }
+}
