@@ -155,6 +155,7 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
         if (!symbols.Passed) return Refuse(symbols);
         checks.Add(symbols);
         if (dryRun) return Report(null, null, [], null);
+        if (update.Post == null) info($"update {update.Id} is not recorded in this repository: this apply is not recorded");
 
         progress($"copying {update.Module.File} to {host}");
         target.Copy(update.Module.Name, update.Loadable.Bytes, update.Module.Sha256);

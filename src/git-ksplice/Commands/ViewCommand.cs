@@ -85,7 +85,7 @@ internal static class ViewCommand
             ["sha256"] = p.Patch.Sha256,
             ["sha256Matches"] = p.Sha256Matches,
         }),
-        ["jobs"] = new JsonObject(r.Jobs.OrderBy(j => j.Key, StringComparer.Ordinal).Select(j => KeyValuePair.Create(j.Key, (JsonNode?)j.Value))),
+        ["jobs"] = r.Jobs.OrderBy(j => j.Key, StringComparer.Ordinal).ToJsonArray(j => new JsonObject { ["module"] = j.Key, ["result"] = j.Value }),
         ["update"] = r.Update is { } u ? new JsonObject
         {
             ["id"] = u.Id,
