@@ -5,7 +5,8 @@
 #                / time of the bare incremental `make` for the same change   (target <= 1.3):
 #                the median of the ratios of nine such changes, each create timed right beside its make
 #   cold ratio = time of a cold `git ksplice create` (pre and post built from nothing)
-#                / time of two full builds
+#                / time of one full build   (target <= 1.2: the pre build compiles each object once, the
+#                sectioned copies only of what the change rebuilds)
 # Usage: bench/create/run.sh [files]   (git-ksplice must be on PATH: ./install.sh)
 set -euo pipefail
 files=${1:-300}
@@ -47,7 +48,7 @@ cd "$work/repo"
 git init -q -b main && git add -A && git -c user.name=b -c user.email=b@b commit -qm tree
 git ksplice series set HEAD >/dev/null
 
-# Two full builds, as a user would run them (plain make, same parallelism).
+# One full build, as a user would run it (plain make, same parallelism).
 jobs=$(nproc)
 cp -a "$work/repo" "$work/plain"
 t0=$(now); make -s -C "$work/plain" -j"$jobs" >/dev/null; t1=$(now)
@@ -83,7 +84,7 @@ ratio=$(median "${ratios[@]}")
 
 printf 'files: %s, jobs: %s\n' "$files" "$jobs"
 printf 'full build:            %6.2f s\n' "$full"
-printf 'cold create:           %6.2f s   cold / (2 x full build) = %.2f\n' "$cold" "$(echo "$cold / (2 * $full)" | bc -l)"
+printf 'cold create:           %6.2f s   cold / full build = %.2f (target <= 1.2)\n' "$cold" "$(echo "$cold / $full" | bc -l)"
 printf 'incremental make:      %6.3f s   (median of 9: %s)\n' "$incremental" "${make_times[*]}"
 printf 'warm create:           %6.3f s   (median of 9: %s)\n' "$warm" "${warm_times[*]}"
 printf 'ratios of the pairs:   %s\n' "$(printf '%.2f ' "${ratios[@]}")"

@@ -8,8 +8,9 @@ namespace GitKsplice.Build;
 /// <summary>
 /// How a tree is built: the command, the parallelism, and how every object gets its own function and data
 /// sections without editing the user's Makefile — KCFLAGS for a Kbuild (Linux) tree; for a plain Makefile
-/// that calls gcc or cc, a compiler wrapper first on PATH that compiles a sectioned copy of each object
-/// beside the build, which itself runs as written (its link pays nothing for a section per function).
+/// that calls gcc or cc, a compiler wrapper first on PATH that records, and in an update's build compiles, a
+/// sectioned copy of each object beside the build, which itself runs as written (its link pays nothing for a
+/// section per function).
 /// </summary>
 public sealed partial class BuildSettings
 {
@@ -91,7 +92,7 @@ public sealed partial class BuildSettings
 
     /// <summary>Change when the way a tree is built changes, so trees built the old way are rebuilt.</summary>
     private const string KbuildRecipe = "kbuild: KCFLAGS, fixed KBUILD_BUILD_VERSION and KBUILD_BUILD_TIMESTAMP";
-    private const string WrapperRecipe = "wrapper: the build as written, sectioned copies of its objects beside it, stamped with their object's mtime";
+    private const string WrapperRecipe = "wrapper: the build as written, each object's sectioned compile recorded (and run beside it in an update's build), stamped with their object's mtime";
     private const string RelocatableRecipe = "relocatable: -ffile-prefix-map=<tree>=.";
 
     /// <summary>

@@ -12,6 +12,12 @@ namespace GitKsplice.Build;
 /// </summary>
 public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built, bool Moving = false);
 
+/// <summary>
+/// An object of a plain Makefile's build with its stamp and the compile git-ksplice's wrapper recorded for its
+/// sectioned copy (<see cref="BuildTree.RecordSuffix"/>); CopyMade says whether that copy was compiled beside it.
+/// </summary>
+public sealed record RecordedObject(string Path, FileStamp Object, FileStamp Record, bool CopyMade);
+
 /// <summary>The build failed; the log keeps its whole output.</summary>
 public sealed class BuildFailedException(string what, int exitCode, string logPath)
     : UserError($"build of {what} failed (exit {exitCode}); see the log: {logPath}")
@@ -32,8 +38,11 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     public string Name { get; } = name;
     public string Root { get; } = Path.Combine(repository.Layout.BuildDir, name);
     private string IndexFile => Root + ".index";
-    /// <summary>Where the compiler wrapper puts the sectioned copies of a plain Makefile's objects.</summary>
+    /// <summary>Where the compiler wrapper puts the sectioned copies of a plain Makefile's objects, and their records.</summary>
     private string ObjectCopies => Root + ".objects";
+
+    /// <summary>Beside a sectioned copy's path: the compile that makes it (directory, copy, command; NUL-ended).</summary>
+    public const string RecordSuffix = ".cmdline";
     private string StateFile => Root + ".state";
     private string LogDir => repository.Layout.Logs;
     private string WrapperDir => repository.Layout.CompilerWrapper;
@@ -142,14 +151,21 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     /// Runs the build command in the tree; logs to $GIT_DIR/ksplice/logs/&lt;label&gt;.log. <paramref name="what"/>
     /// names the state for messages; <paramref name="whileBuilding"/> runs once the build has started.
     /// </summary>
+    /// <remarks>
+    /// In a plain Makefile's tree the wrapper records every object's sectioned compile; with
+    /// <paramref name="copiesBeside"/> (an update's build, which compiles only what changed) it also compiles each
+    /// copy beside its object. A pre state's build does not: the copies a later change needs are compiled then
+    /// (<see cref="CompileCopies"/>), so a cold create costs one full build.
+    /// </remarks>
     public string Build(BuildSettings settings, bool kbuild, string label, string what, ToolOutput output,
-        CancellationToken cancel = default, Action? whileBuilding = null)
+        CancellationToken cancel = default, Action? whileBuilding = null, bool copiesBeside = false)
     {
         Directory.CreateDirectory(LogDir);
         var log = repository.Layout.Log(label);
         File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
         output.Verbose($"building {what}: {settings.Command} (log: {log})");
         var env = settings.BuildEnvironment(kbuild, WrapperDir, Root, SectionedObjects(kbuild));
+        if (copiesBeside && !kbuild) env["GIT_KSPLICE_SECTIONED"] = "1";
         // This build's own ccache counters, whoever else shares the cache.
         var statsLog = settings.EffectiveLauncher == "ccache" ? repository.Layout.CcacheStatsLog(label) : null;
         if (statsLog != null)
@@ -177,26 +193,31 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     }
 
     /// <summary>
-    /// The objects a plain Makefile's build holds (those with a source in the tree), each with the stamp of its
-    /// sectioned copy: every object compared comes from the build that made the tree's object. The wrapper gives
-    /// each copy the mtime of the object it was compiled beside; an object with no copy, or whose copy has
-    /// another mtime, was written by something else (a rule running a compiler by its path instead of $(CC)),
-    /// and comparing its copy would ship stale code or hide the change. That stops the create, and the object is
-    /// removed so that the next build compiles it again rather than trusting it.
+    /// The objects a plain Makefile's build holds (those with a source in the tree), each with the record of its
+    /// sectioned compile: every object compared comes from the build that made the tree's object. The wrapper
+    /// gives each record (and copy) the mtime of the object it was made with; an object with no record, or whose
+    /// record has another mtime, was written by something else (a rule running a compiler by its path instead of
+    /// $(CC)), and a copy compiled from a stale record would ship stale code or hide the change. That stops the
+    /// create, and the object is removed so that the next build compiles it again rather than trusting it.
     /// </summary>
-    public IReadOnlyList<(string Path, FileStamp Copy)> CheckedCopies()
+    public IReadOnlyList<RecordedObject> CheckedRecords()
     {
-        var copies = new List<(string, FileStamp)>();
+        var objects = new List<RecordedObject>();
         var missing = new List<string>();
         var stale = new List<string>();
         foreach (var (rel, built) in ChangedOutputs.Enumerate(Root, ChangedOutputs.Objects(Root)))
         {
-            var copy = new FileInfo(Path.Combine(ObjectCopies, rel));
-            if (!copy.Exists) missing.Add(rel);
-            else if (copy.LastWriteTimeUtc != built.LastWriteTimeUtc) stale.Add(rel);
-            else copies.Add((rel, new FileStamp(copy.Length, copy.LastWriteTimeUtc)));
+            var record = new FileInfo(RecordOf(rel));
+            if (!record.Exists) missing.Add(rel);
+            else if (record.LastWriteTimeUtc != built.LastWriteTimeUtc) stale.Add(rel);
+            else
+            {
+                var copy = new FileInfo(CopyOf(rel));
+                objects.Add(new RecordedObject(rel, built, new FileStamp(record.Length, record.LastWriteTimeUtc),
+                    copy.Exists && copy.LastWriteTimeUtc == built.LastWriteTimeUtc));
+            }
         }
-        if (missing.Count + stale.Count == 0) return copies;
+        if (missing.Count + stale.Count == 0) return objects;
         MarkUnbuilt();
         foreach (var rel in missing.Concat(stale)) File.Delete(Path.Combine(Root, rel));
         var all = missing.Concat(stale).ToList();
@@ -208,6 +229,66 @@ public sealed class BuildTree(KspliceRepository repository, string name)
 
         static string Names(IReadOnlyList<string> paths) =>
             string.Join(", ", paths.Order(StringComparer.Ordinal).Take(5)) + (paths.Count > 5 ? $" and {paths.Count - 5} more" : "");
+    }
+
+    /// <summary>The sectioned copy of an object of the tree (a plain Makefile's), by its path relative to the tree.</summary>
+    public string CopyOf(string relative) => Path.Combine(ObjectCopies, relative);
+
+    /// <summary>The record of the compile that makes <see cref="CopyOf"/>.</summary>
+    public string RecordOf(string relative) => CopyOf(relative) + RecordSuffix;
+
+    /// <summary>
+    /// Compiles sectioned copies from their records, up to the build's jobs at a time, each into a temporary file
+    /// that takes the stamp given (its object's mtime) and then its place. The records name the tree's
+    /// directories, so the tree must hold the source they were recorded from. A failed compile is an error
+    /// naming the object and the compiler's first message.
+    /// </summary>
+    public void CompileCopies(IReadOnlyList<(string Object, string Record, string Copy, DateTime Stamp)> copies, BuildSettings settings,
+        CancellationToken cancel)
+    {
+        if (copies.Count == 0) return;
+        var env = settings.BuildEnvironment(kbuild: false, WrapperDir, Root, ObjectCopies);
+        try
+        {
+            Parallel.ForEach(copies, new ParallelOptions { MaxDegreeOfParallelism = settings.Jobs, CancellationToken = cancel }, copy =>
+            {
+                var fields = File.ReadAllText(copy.Record).Split('\0');
+                if (fields.Length < 4 || fields[^1] != "") throw new UserError($"the record of {copy.Object}'s sectioned compile is damaged: {copy.Record}");
+                var (directory, recordedCopy, command) = (fields[0], fields[1], fields[2..^1]);
+                var temp = copy.Copy + ".tmp";
+                Directory.CreateDirectory(Path.GetDirectoryName(copy.Copy)!);
+                var r = CommandRunner.Run(directory, command[0], command[1..].Select(a => a == recordedCopy ? temp : a), env, cancel: cancel);
+                if (!r.Succeeded)
+                {
+                    File.Delete(temp);
+                    var first = r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? $"exit {r.ExitCode}";
+                    throw new UserError($"the compile of {copy.Object} with one section per function failed: {first}");
+                }
+                File.SetLastWriteTimeUtc(temp, copy.Stamp);
+                File.Move(temp, copy.Copy, overwrite: true);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is UserError or OperationCanceledException) is { } first)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with the tree holding the source <paramref name="treeId"/> and moves it back
+    /// to the source it holds now, keeping whether that state is built: rewriting the files the two differ in makes
+    /// the next build recompile their objects, never miss one. A move cut short is repaired by the next one.
+    /// </summary>
+    public void WithSourceOf(string treeId, Action action)
+    {
+        var state = State is { Moving: false } s ? s : throw new InvalidOperationException("the build tree holds no known source");
+        Sync(treeId, state.BuildKey, state.ConfigHash);
+        try { action(); }
+        finally
+        {
+            Sync(state.SourceTree, state.BuildKey, state.ConfigHash);
+            SaveState(State! with { Built = state.Built });
+        }
     }
 
     private void Remove()

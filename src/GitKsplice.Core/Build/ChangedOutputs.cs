@@ -91,6 +91,16 @@ public static class ChangedOutputs
             .ToDictionary(f => f.Path, f => f.Stamp, StringComparer.Ordinal);
 
     /// <summary>
+    /// A plain Makefile's pre snapshot: each object's stamp in the pre build, read from the record of its
+    /// sectioned compile (which takes its object's mtime), from one walk of the snapshot.
+    /// </summary>
+    public static IReadOnlyDictionary<string, FileStamp> SnapshotRecords(string preRoot) =>
+        Enumerate(preRoot, ObjectRecords)
+            .ToDictionary(f => f.Path[..^BuildTree.RecordSuffix.Length], f => f.Stamp, StringComparer.Ordinal);
+
+    private static readonly OutputFilter ObjectRecords = new(_ => true, name => name.EndsWith(".o" + BuildTree.RecordSuffix, StringComparison.Ordinal));
+
+    /// <summary>
     /// Of the post build's objects under <paramref name="objectRoot"/> (each with its stamp, null: look it up),
     /// those that are new or differ from their copy in the pre snapshot.
     /// </summary>

@@ -1,9 +1,12 @@
 /* git-ksplice's compiler wrapper (gcc and cc first on a plain Makefile's PATH): it runs the compiler exactly as
- * the build asks and, for each object the build compiles, a second compile of the same source with one section
- * per function and per data object into the same path relative to GIT_KSPLICE_TREE under GIT_KSPLICE_OBJECTS,
- * at the same time. The build's own objects and link stay as the Makefile makes them; the analysis compares
- * the sectioned copies. Each copy gets the mtime of the object it was compiled beside, so git-ksplice can tell a
- * copy made with the object from a stale one (an object a rule rebuilt without $(CC)). Both compiles run through
+ * the build asks and, for each object the build compiles, records the command of a second compile of the same
+ * source with one section per function and per data object, into the same path relative to GIT_KSPLICE_TREE
+ * under GIT_KSPLICE_OBJECTS: <copy>.cmdline holds the directory, the copy's path and the command, each ended by
+ * a NUL. With GIT_KSPLICE_SECTIONED=1 (the build of an update) it also runs that compile, at the same time as the
+ * build's own; otherwise (the pre state's build) git-ksplice runs it later, only for the objects a change
+ * rebuilds, so a cold create costs one full build, not two. The build's own objects and link stay as the
+ * Makefile makes them; the analysis compares the sectioned copies. Each record and copy gets the mtime of the
+ * object it was made with, so git-ksplice can tell it from a stale one (an object a rule rebuilt without $(CC)). Both compiles run through
  * the compiler launcher (ccache, distcc, icecc) when one is set. Copied under a launcher's name (ccache), the
  * wrapper stands in for that launcher when the build command names it (CC="ccache gcc"): it runs the real one for
  * each of its compiles instead of being run by it, so a cache hit never skips the sectioned copy. git-ksplice
@@ -124,6 +127,25 @@ static char *find_elsewhere(const char *name)
     return 0;
 }
 
+/* <copy>.cmdline: the directory, the copy's path, then the launcher's words and the compile's arguments, each
+ * ended by a NUL; written whole (a temporary file renamed) and stamped with the object's times. */
+static int write_record(const char *copy, const char *cwd, char **args, const struct timespec times[2])
+{
+    size_t len = strlen(copy);
+    char *path = malloc(len + 16), *temp = malloc(len + 48);
+    if (!path || !temp) return -1;
+    sprintf(path, "%s.cmdline", copy);
+    sprintf(temp, "%s.cmdline.%ld", copy, (long)getpid());
+    FILE *f = fopen(temp, "wb");
+    if (!f) { perror(temp); return -1; }
+    fwrite(cwd, 1, strlen(cwd) + 1, f);
+    fwrite(copy, 1, len + 1, f);
+    for (int i = 0; launcher[i]; i++) fwrite(launcher[i], 1, strlen(launcher[i]) + 1, f);
+    for (int i = 0; args[i]; i++) fwrite(args[i], 1, strlen(args[i]) + 1, f);
+    if (fclose(f) != 0 || utimensat(AT_FDCWD, temp, times, 0) != 0 || rename(temp, path) != 0) { perror(path); unlink(temp); return -1; }
+    return 0;
+}
+
 static int is_our_compiler(const char *a)
 {
     const char *base = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
@@ -189,6 +211,8 @@ int main(int argc, char **argv)
     /* The build's own compile, as asked (with the tree's path mapped to "." when relocatable). */
     for (int i = 0; i < argc; i++) own[i] = argv[i];
     if (GIT_KSPLICE_RELOCATABLE) own[argc] = prefix_map;
+    const char *sectioned_env = getenv("GIT_KSPLICE_SECTIONED");
+    int beside = sectioned_env && strcmp(sectioned_env, "1") == 0;
     int n = 0, unwritable = 0;
     pids[n++] = spawn(own, 0);
     for (int s = 1; s < argc; s++)
@@ -224,10 +248,11 @@ int main(int argc, char **argv)
         if (output < 0) { args[k++] = "-o"; args[k++] = side; }
         if (GIT_KSPLICE_RELOCATABLE) args[k++] = prefix_map;
         sectioned[n] = args;
-        pids[n++] = spawn(args, 1);
+        pids[n] = beside ? spawn(args, 1) : 0;
+        n++;
     }
     int status = wait_for(pids[0]), failed = 0;
-    for (int i = 1; i < n; i++) if (wait_for(pids[i]) != 0 && !failed) failed = i;
+    for (int i = 1; i < n; i++) if (pids[i] > 0 && wait_for(pids[i]) != 0 && !failed) failed = i;
     if (status == 0 && unwritable) return 1;
     if (status == 0 && failed)
     {
@@ -237,13 +262,14 @@ int main(int argc, char **argv)
         return 1;
     }
     if (status != 0) return status;
-    /* Both compiles are done: each copy takes its object's mtime, the stamp of having been made with it. */
+    /* The compiles are done: each record and copy takes its object's mtime, the stamp of having been made with it. */
     for (int i = 1; i < n; i++)
     {
         struct stat st;
         if (stat(built[i], &st) != 0) { perror(built[i]); return 1; }
         struct timespec times[2] = { st.st_atim, st.st_mtim };
-        if (utimensat(AT_FDCWD, copies[i], times, 0) != 0) { perror(copies[i]); return 1; }
+        if (write_record(copies[i], cwd, sectioned[i], times) != 0) return 1;
+        if (beside && utimensat(AT_FDCWD, copies[i], times, 0) != 0) { perror(copies[i]); return 1; }
     }
     return 0;
 }

@@ -209,8 +209,8 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
                 OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
                 if (run.Kbuild) run.SourceChanges = SourceChangesOf(run.Pre.Tree.Sha, run.Change.PostTree);
                 run.Recording?.StartGit();
-                run.PreObjects = ChangedOutputs.SnapshotObjects(PreOutputs.Root);
-            });
+                run.PreObjects = run.Kbuild ? ChangedOutputs.SnapshotObjects(PreOutputs.Root) : ChangedOutputs.SnapshotRecords(PreOutputs.Root);
+            }, copiesBeside: true);
         }
         catch (BuildFailedException e) { return new CreateOutcome.BuildFailed(e.What, e.BuildExitCode, e.LogPath); }
         return null;
@@ -220,9 +220,10 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private CreateOutcome? FindChangedObjects(CreateRun run)
     {
         run.ObjectRoot = run.Tree.SectionedObjects(run.Kbuild);
-        run.ChangedObjects = ChangedOutputs.FindObjects(PreOutputs.Root, run.PreObjects, run.ObjectRoot, run.Kbuild
-            ? ChangedOutputs.KbuildObjects(run.PreObjects, run.Tree.Root, run.SourceChanges!.GetAwaiter().GetResult())
-            : run.Tree.CheckedCopies().Select(c => (c.Path, (FileStamp?)c.Copy)));
+        run.ChangedObjects = run.Kbuild
+            ? ChangedOutputs.FindObjects(PreOutputs.Root, run.PreObjects, run.ObjectRoot,
+                ChangedOutputs.KbuildObjects(run.PreObjects, run.Tree.Root, run.SourceChanges!.GetAwaiter().GetResult()))
+            : PlainChangedObjects(run);
         output.Verbose($"{run.ChangedObjects.Count} object(s) differ between the pre and post states");
         run.Modules = run.Request.BuildModules
             ? ChangedOutputs.Find(PreOutputs.Root, run.Tree.Root, ChangedOutputs.Matching(run.Settings.ModuleGlobs))
@@ -232,6 +233,43 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             run.Tarball = TarballWriter.Start(Path.GetFullPath(Path.Combine(directory, UpdateStore.TarballName(run.Id))), UpdateStore.TarballRoot(run.Id),
                 TarballFiles(run), run.PostCommit.Committer.When.UtcDateTime);
         return null;
+    }
+
+    /// <summary>
+    /// A plain Makefile's changed objects. Those the post build rebuilt (their mtime is not the pre build's) are
+    /// compared by their sectioned copies: the post copy was compiled beside the object (else it is compiled now,
+    /// from the tree's post source), and a pre copy not made by an earlier create is compiled from the pre
+    /// build's record with the tree moved back to the pre source meanwhile. The pre build compiled no copies:
+    /// only the objects a change rebuilds ever need them.
+    /// </summary>
+    private IReadOnlyList<ChangedOutput> PlainChangedObjects(CreateRun run)
+    {
+        var tree = run.Tree;
+        var rebuilt = tree.CheckedRecords()
+            .Where(o => !run.PreObjects.TryGetValue(o.Path, out var pre) || pre.LastWriteTimeUtc != o.Object.LastWriteTimeUtc)
+            .ToList();
+        tree.CompileCopies([.. rebuilt.Where(o => !o.CopyMade)
+            .Select(o => (o.Path, tree.RecordOf(o.Path), tree.CopyOf(o.Path), o.Object.LastWriteTimeUtc))], run.Settings, run.Cancel);
+        var preCopies = new Dictionary<string, FileStamp>(StringComparer.Ordinal);
+        var toCompile = new List<(string, string, string, DateTime)>();
+        foreach (var o in rebuilt)
+        {
+            if (!run.PreObjects.TryGetValue(o.Path, out var pre)) continue; // new in the post state
+            var copy = new FileInfo(Path.Combine(PreOutputs.Root, o.Path));
+            if (copy.Exists && copy.LastWriteTimeUtc == pre.LastWriteTimeUtc) preCopies[o.Path] = new FileStamp(copy.Length, copy.LastWriteTimeUtc);
+            else toCompile.Add((o.Path, Path.Combine(PreOutputs.Root, o.Path + BuildTree.RecordSuffix), copy.FullName, pre.LastWriteTimeUtc));
+        }
+        if (toCompile.Count > 0)
+        {
+            output.Verbose($"compiling the pre state's copies of {toCompile.Count} object(s) with a section per function");
+            tree.WithSourceOf(run.Pre.Tree.Sha, () => tree.CompileCopies(toCompile, run.Settings, run.Cancel));
+            foreach (var (rel, _, copy, _) in toCompile)
+            {
+                var made = new FileInfo(copy);
+                preCopies[rel] = new FileStamp(made.Length, made.LastWriteTimeUtc);
+            }
+        }
+        return ChangedOutputs.FindObjects(PreOutputs.Root, preCopies, run.ObjectRoot, rebuilt.Select(o => (o.Path, (FileStamp?)null)));
     }
 
     /// <summary>Compares each changed object's two versions, function by function.</summary>
@@ -351,10 +389,26 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         var objectRoot = tree.SectionedObjects(kbuild);
         var outputs = kbuild
             ? ChangedOutputs.Enumerate(tree.Root, ChangedOutputs.Objects(tree.Root).Or(modules)).Select(o => (tree.Root, o.Path, o.Stamp))
-            : tree.CheckedCopies().Select(c => (objectRoot, c.Path, c.Copy))
-                .Concat(ChangedOutputs.Enumerate(tree.Root, modules).Select(o => (tree.Root, o.Path, o.Stamp)));
+            : PlainSnapshot(tree, objectRoot).Concat(ChangedOutputs.Enumerate(tree.Root, modules).Select(o => (tree.Root, o.Path, o.Stamp)));
         var copied = PreOutputs.Refresh(outputs, wanted);
         output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
+    }
+
+    /// <summary>
+    /// What a plain Makefile's pre snapshot keeps of each object: the record of its sectioned compile, and its
+    /// sectioned copy when one was made with it — compiled beside it, or kept from an earlier create of an
+    /// object not rebuilt since (same mtime).
+    /// </summary>
+    private IEnumerable<(string Root, string Path, FileStamp Stamp)> PlainSnapshot(BuildTree tree, string objectRoot)
+    {
+        foreach (var o in tree.CheckedRecords())
+        {
+            yield return (objectRoot, o.Path + BuildTree.RecordSuffix, o.Record);
+            var kept = new FileInfo(Path.Combine(PreOutputs.Root, o.Path));
+            if (o.CopyMade) yield return (objectRoot, o.Path, new FileStamp(new FileInfo(tree.CopyOf(o.Path)).Length, o.Object.LastWriteTimeUtc));
+            else if (kept.Exists && kept.LastWriteTimeUtc == o.Object.LastWriteTimeUtc)
+                yield return (PreOutputs.Root, o.Path, new FileStamp(kept.Length, kept.LastWriteTimeUtc));
+        }
     }
 
     /// <summary>Files the post source adds to and deletes from the pre source: in a Kbuild tree, where objects come and go.</summary>

@@ -40,11 +40,11 @@ public class LauncherTests
         return JsonDocument.Parse(r.StdOut).RootElement.GetProperty("lastBuild").Clone();
     }
 
-    /// <summary>Every object of the pre snapshot and of the build tree, by path, with its bytes.</summary>
+    /// <summary>Every object of the build tree and every sectioned copy, by path, with its bytes.</summary>
     private static SortedDictionary<string, byte[]> Objects(TestRepo repo)
     {
         var objects = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var root in new[] { ".git/ksplice/build/pre-outputs", ".git/ksplice/build/tree" })
+        foreach (var root in new[] { ".git/ksplice/build/pre-outputs", ".git/ksplice/build/tree", ".git/ksplice/build/tree.objects" })
             foreach (var file in Directory.EnumerateFiles(repo.Path(root), "*.o", SearchOption.AllDirectories))
                 objects[root + "/" + Path.GetRelativePath(repo.Path(root), file)] = File.ReadAllBytes(file);
         return objects;
@@ -61,41 +61,40 @@ public class LauncherTests
         var cold = LastBuild(first);
         Assert.Equal("ccache", cold.GetProperty("launcher").GetString());
         Assert.Equal(0, cold.GetProperty("cacheHits").GetInt32());
-        // Four objects, each compiled as the Makefile asks and again with a section per function.
-        Assert.Equal(8, cold.GetProperty("cacheMisses").GetInt32());
+        // Four objects, compiled as the Makefile asks (their sectioned copies wait until a change needs them).
+        Assert.Equal(4, cold.GetProperty("cacheMisses").GetInt32());
 
         using var second = Clone(first);
         second.Git("config", "ksplice.compilerLauncher", "ccache");
         r = Ksplice(second, env, "create", "--prebuild");
         Assert.True(r.ExitCode == 0, r.All);
         var warm = LastBuild(second);
-        Assert.Equal(8, warm.GetProperty("cacheHits").GetInt32());
+        Assert.Equal(4, warm.GetProperty("cacheHits").GetInt32());
         Assert.Equal(0, warm.GetProperty("cacheMisses").GetInt32());
         var status = second.Ksplice("status");
         Assert.Contains("launcher:  ccache (ksplice.compilerLauncher)", status.StdOut);
-        Assert.Contains("through ccache, 8 of 8 compiles from the cache (100%)", status.StdOut);
+        Assert.Contains("through ccache, 4 of 4 compiles from the cache (100%)", status.StdOut);
 
-        // The same build with the cache turned off compiles everything afresh: the same bytes.
+        // The same builds with the cache turned off compile everything afresh: the same bytes, and the same update.
         using var fresh = Clone(first);
-        r = Ksplice(fresh, new(env) { ["CCACHE_DISABLE"] = "1" }, "create", "--prebuild", "--launcher", "ccache");
+        var freshEnv = new Dictionary<string, string?>(env) { ["CCACHE_DISABLE"] = "1" };
+        r = Ksplice(fresh, freshEnv, "create", "--prebuild", "--launcher", "ccache");
         Assert.True(r.ExitCode == 0, r.All);
-        var cached = Objects(second);
-        var compiled = Objects(fresh);
-        Assert.Equal(compiled.Keys, cached.Keys);
-        Assert.Contains(".git/ksplice/build/pre-outputs/greet.o", cached.Keys);
-        foreach (var (path, bytes) in compiled) Assert.True(bytes.AsSpan().SequenceEqual(cached[path]), $"{path} differs from a fresh compile");
-
-        // And an update built on the cached pre state is the one built on the fresh one.
-        second.Write("greet.c", GreetChanged);
-        fresh.Write("greet.c", GreetChanged);
-        string Update(TestRepo repo, string id)
+        string Update(TestRepo repo, Dictionary<string, string?> environment, string id)
         {
-            var created = Ksplice(repo, env, "create", "--launcher", "ccache", "--id", id, repo.Commit("change greet"));
+            repo.Write("greet.c", GreetChanged);
+            var created = Ksplice(repo, environment, "create", "--launcher", "ccache", "--id", id, repo.Commit("change greet"));
             Assert.True(created.ExitCode == 0, created.All);
             var objects = UpdateArchive.ReadManifest(repo.Path($"ksplice-{id}.tar.gz")).Objects;
             return string.Join("\n", objects.Select(o => $"{o.Path} {o.PreSha256} {o.PostSha256} {string.Join(',', o.Changed)}"));
         }
-        Assert.Equal(Update(fresh, "fresh1"), Update(second, "cache1"));
+        Assert.Equal(Update(fresh, freshEnv, "fresh1"), Update(second, env, "cache1"));
+        var cached = Objects(second);
+        var compiled = Objects(fresh);
+        Assert.Equal(compiled.Keys, cached.Keys);
+        Assert.Contains(".git/ksplice/build/pre-outputs/greet.o", cached.Keys);
+        Assert.Contains(".git/ksplice/build/tree.objects/greet.o", cached.Keys);
+        foreach (var (path, bytes) in compiled) Assert.True(bytes.AsSpan().SequenceEqual(cached[path]), $"{path} differs from a fresh compile");
     }
 
     [Fact]
@@ -109,7 +108,7 @@ public class LauncherTests
         var r = Ksplice(first, env, "create", "--prebuild");
         Assert.True(r.ExitCode == 0, r.All);
         // Wrapped twice, ccache would see each compile twice (once as gcc, once as the compiler under it).
-        Assert.Equal(8, LastBuild(first).GetProperty("cacheMisses").GetInt32());
+        Assert.Equal(4, LastBuild(first).GetProperty("cacheMisses").GetInt32());
 
         using var second = Clone(first);
         second.Git("config", "ksplice.buildCommand", "make CC=\"ccache gcc\"");
@@ -180,12 +179,18 @@ public class LauncherTests
             Assert.True(r.ExitCode == 0, r.All);
             var buildLog = File.ReadAllText(Directory.GetFiles(repo.Path(".git/ksplice/logs"), "pre-*.log").Single());
             Assert.Contains("jobs: -j5", buildLog); // distcc -j: the farm's slots, not this machine's CPUs
-            var served = File.ReadAllLines(log).Where(l => l.Contains("COMPILE_OK", StringComparison.Ordinal)).ToList();
+            int Served(string source) => File.ReadAllLines(log)
+                .Count(l => l.Contains("COMPILE_OK", StringComparison.Ordinal) && l.EndsWith(" " + source, StringComparison.Ordinal));
             foreach (var source in new[] { "greet.c", "data.c", "main.c", "mod.c" })
-                // Each object twice: as the Makefile asks and with a section per function.
-                Assert.True(served.Count(l => l.EndsWith(" " + source, StringComparison.Ordinal)) == 2,
-                    $"{source} was not compiled twice by distccd:\n{string.Join('\n', served)}");
+                Assert.True(Served(source) == 1, $"{source} was compiled {Served(source)} times by distccd:\n{File.ReadAllText(log)}");
             Assert.Contains("through distcc", repo.Ksplice("status").StdOut);
+
+            // An update: the changed object, its sectioned copy beside it and its pre state's copy, all on distccd.
+            repo.Write("greet.c", GreetChanged);
+            r = Ksplice(repo, env, "create", "--launcher", "distcc", "--id", "farm1", repo.Commit("change greet"));
+            Assert.True(r.ExitCode == 0, r.All);
+            Assert.Equal(4, Served("greet.c"));
+            Assert.Equal(1, Served("data.c"));
         }
         finally
         {

@@ -1,0 +1,86 @@
+using GitKsplice.Tests.Support;
+using GitKsplice.Updates;
+
+namespace GitKsplice.Tests.Build;
+
+/// <summary>
+/// A plain Makefile's sectioned copies are compiled only for the objects a change rebuilds (issue 17): the pre
+/// build records each object's sectioned compile, an update's build compiles the copies of what it rebuilds, and
+/// the pre copies of those objects are compiled from the pre source, the build tree moved back to it meanwhile.
+/// </summary>
+[Trait(TestCategory.Name, TestCategory.EndToEnd)]
+public class SectionedCopyTests
+{
+    private static string Copies(TestRepo repo, string dir) =>
+        string.Join(" ", Directory.EnumerateFiles(repo.Path(".git/ksplice/build/" + dir), "*.o").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+    private static string Objects(TestRepo repo, string id) => string.Join("\n",
+        UpdateArchive.ReadManifest(repo.Path($"ksplice-{id}.tar.gz")).Objects.Select(o =>
+            $"{o.Path} {o.PreSha256} {o.PostSha256} changed[{string.Join(',', o.Changed)}] new[{string.Join(',', o.New)}]"));
+
+    private static void Create(TestRepo repo, string id, string commit)
+    {
+        var r = repo.Ksplice("create", "--id", id, commit);
+        Assert.True(r.ExitCode == 0, r.All);
+    }
+
+    [Fact]
+    public void Only_the_objects_a_change_rebuilds_get_sectioned_copies_and_the_update_is_the_one_a_clean_build_gives()
+    {
+        using var repo = CTree.Create();
+        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
+        Assert.Equal("", Copies(repo, "pre-outputs"));
+        Assert.Equal("", Copies(repo, "tree.objects"));
+
+        repo.Write("greet.c", CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", "return printf(\"hello, %s\\n\", name) + 1;") + "\n");
+        var greet = repo.Commit("change greet");
+        Create(repo, "greet1", greet);
+
+        Assert.Equal("greet.o", Copies(repo, "pre-outputs"));
+        Assert.Equal("greet.o", Copies(repo, "tree.objects"));
+        Assert.StartsWith("greet.o ", Objects(repo, "greet1"));
+        Assert.Contains("changed[greet]", Objects(repo, "greet1"));
+        // The tree went back to the post source after the pre copy was compiled, and git sees it so.
+        Assert.Contains("+ 1;", File.ReadAllText(repo.Path(".git/ksplice/build/tree/greet.c")));
+        var tree = ProcessRunner.Run(repo.Root, "git", ["diff-files", "--quiet"], new Dictionary<string, string?>
+        {
+            ["GIT_WORK_TREE"] = repo.Path(".git/ksplice/build/tree"),
+            ["GIT_INDEX_FILE"] = repo.Path(".git/ksplice/build/tree.index"),
+        });
+        Assert.True(tree.ExitCode == 0, tree.All);
+
+        // Another change on the same pre state: its own pre copy is compiled, the first one kept.
+        repo.Git("checkout", "-q", "HEAD~1", "--", "greet.c");
+        repo.Write("data.c", CTree.Data.Replace("return ++counter;", "return counter += 2;") + "\n");
+        var data = repo.Commit("change data instead");
+        Create(repo, "data1", data);
+        Assert.Equal("data.o greet.o", Copies(repo, "pre-outputs"));
+        Assert.StartsWith("data.o ", Objects(repo, "data1"));
+        Assert.DoesNotContain("greet.o", Objects(repo, "data1"));
+
+        // The same updates from an empty build directory.
+        Directory.Delete(repo.Path(".git/ksplice/build"), recursive: true);
+        Create(repo, "data2", data);
+        Assert.Equal(Objects(repo, "data1"), Objects(repo, "data2"));
+        Directory.Delete(repo.Path(".git/ksplice/build"), recursive: true);
+        Create(repo, "greet2", greet);
+        Assert.Equal(Objects(repo, "greet1"), Objects(repo, "greet2"));
+    }
+
+    [Fact]
+    public void A_series_update_keeps_the_copies_made_with_the_new_pre_states_objects()
+    {
+        using var repo = CTree.Create();
+        repo.Write("greet.c", CTree.Greet.Replace("\"hello, %s\\n\"", "\"hi, %s\\n\"") + "\n");
+        var first = repo.Commit("greet says hi");
+        var r = repo.Ksplice("create", "--series", "--id", "series1", first);
+        Assert.True(r.ExitCode == 0, r.All);
+
+        repo.Write("greet.c", CTree.Greet.Replace("\"hello, %s\\n\"", "\"hey, %s\\n\"") + "\n");
+        var second = repo.Commit("greet says hey");
+        Create(repo, "series2", second);
+        Assert.StartsWith("greet.o ", Objects(repo, "series2"));
+        var pre = UpdateArchive.ReadManifest(repo.Path("ksplice-series2.tar.gz")).Objects[0].PreSha256;
+        Assert.Equal(UpdateArchive.ReadManifest(repo.Path("ksplice-series1.tar.gz")).Objects[0].PostSha256, pre);
+    }
+}
