@@ -276,17 +276,27 @@ public sealed class BuildTree(KspliceRepository repository, string name)
 
     /// <summary>
     /// Runs <paramref name="action"/> with the tree holding the source <paramref name="treeId"/> and moves it back
-    /// to the source it holds now, keeping whether that state is built: rewriting the files the two differ in makes
-    /// the next build recompile their objects, never miss one. A move cut short is repaired by the next one.
+    /// to the source it holds now, keeping whether that state is built. The files the two sources differ in get
+    /// back their mtimes (and git their stat data), so the next build recompiles nothing it would not have
+    /// anyway. A move cut short is repaired by the next one.
     /// </summary>
     public void WithSourceOf(string treeId, Action action)
     {
         var state = State is { Moving: false } s ? s : throw new InvalidOperationException("the build tree holds no known source");
+        var times = Git.Run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", state.SourceTree, treeId])
+            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(file => new FileInfo(Path.Combine(Root, file)))
+            .Where(file => file.Exists && file.LinkTarget == null)
+            .Select(file => (file.FullName, file.LastWriteTimeUtc))
+            .ToList();
         Sync(treeId, state.BuildKey, state.ConfigHash);
         try { action(); }
         finally
         {
             Sync(state.SourceTree, state.BuildKey, state.ConfigHash);
+            foreach (var (path, time) in times)
+                if (File.Exists(path)) File.SetLastWriteTimeUtc(path, time);
+            Git.TryRun(["update-index", "-q", "--refresh"]);
             SaveState(State! with { Built = state.Built });
         }
     }
