@@ -58,6 +58,17 @@ public sealed partial class BuildSettings
         string.Join('\n', [Command, CompilerPath, CompilerVersion, kbuild ? KbuildRecipe : WrapperRecipe, SectionFlags,
             .. Relocatable ? [RelocatableRecipe] : Array.Empty<string>()]))))[..16];
 
+    /// <summary>These settings with another build command (the same tree built for other targets).</summary>
+    public BuildSettings WithCommand(string command) => new()
+    {
+        Command = command,
+        Jobs = Jobs,
+        CompilerPath = CompilerPath,
+        CompilerVersion = CompilerVersion,
+        ModuleGlobs = ModuleGlobs,
+        Launcher = Launcher,
+    };
+
     /// <summary>Programs that take a compiler's command line: a build command naming one keeps it, and is not wrapped twice.</summary>
     public static readonly IReadOnlyList<string> KnownLaunchers = ["ccache", "distcc", "icecc", "sccache"];
 

@@ -10,7 +10,8 @@ namespace GitKsplice.Build;
 /// What a build tree holds: the source tree it was synced to and whether that state is built. While a move is
 /// under way (and after one failed or was killed) Moving is set: what the tree holds is unknown.
 /// </summary>
-public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built, bool Moving = false);
+/// <remarks>ObjectsOnly: the last build made only the objects a change touched (Kbuild), not vmlinux or modules.</remarks>
+public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built, bool Moving = false, bool ObjectsOnly = false);
 
 /// <summary>
 /// An object of a plain Makefile's build with its stamp and the compile git-ksplice's wrapper recorded for its
@@ -79,8 +80,10 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     /// moving until the move has completed: after a move that failed or was killed, the next one resets every
     /// tracked file. A tree whose tracked files no longer match its index (a build
     /// that rewrote a source, a hand edit) is reset too, so the build always sees exactly the tree's source.
+    /// Returns the source the tree held built, intact and with the same configuration before the move (its
+    /// objects are up to date with it), else null.
     /// </summary>
-    public void Sync(string treeId, string buildKey, string configHash)
+    public string? Sync(string treeId, string buildKey, string configHash)
     {
         var state = State;
         if (state == null || state.BuildKey != buildKey || !File.Exists(IndexFile))
@@ -91,14 +94,19 @@ public sealed class BuildTree(KspliceRepository repository, string name)
             state = null;
         }
         var settled = state is { Moving: false } && MatchesIndex() ? state.SourceTree : null;
-        if (settled == treeId && state!.ConfigHash == configHash) return;
+        var builtFrom = settled != null && state is { Built: true } && state.ConfigHash == configHash ? settled : null;
+        if (settled == treeId && state!.ConfigHash == configHash) return builtFrom;
         SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, Moving: true));
         // A two-tree move from the tree's source rewrites what differs and skips unchanged directories by
         // their cached trees: half the time of a one-tree reset on a kernel's 75k-file index. The reset, which
         // also rewrites every tracked file that differs from the index, repairs a tree in any other state.
         if (settled == null || settled == treeId || !Git.TryRun(["read-tree", "-m", "-u", settled, treeId]).Succeeded)
+        {
             Git.Run("read-tree", "--reset", "-u", treeId);
+            builtFrom = null;
+        }
         SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false));
+        return builtFrom;
     }
 
     /// <summary>
@@ -130,6 +138,12 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         finally { File.Delete(index); }
     }
 
+    /// <summary>Records that the tree is built at its source without running a build (nothing the change touches needs one).</summary>
+    public void MarkBuilt(bool objectsOnly)
+    {
+        if (State is { Moving: false } state) SaveState(state with { Built = true, ObjectsOnly = objectsOnly });
+    }
+
     /// <summary>Records that the build's objects are not to be trusted: the next build of the tree makes them again.</summary>
     public void MarkUnbuilt()
     {
@@ -157,8 +171,9 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     /// copy beside its object. A pre state's build does not: the copies a later change needs are compiled then
     /// (<see cref="CompileCopies"/>), so a cold create costs one full build.
     /// </remarks>
+    /// <remarks><paramref name="objectsOnly"/>: the command builds only the objects a change touches (Kbuild).</remarks>
     public string Build(BuildSettings settings, bool kbuild, string label, string what, ToolOutput output,
-        CancellationToken cancel = default, Action? whileBuilding = null, bool copiesBeside = false)
+        CancellationToken cancel = default, Action? whileBuilding = null, bool copiesBeside = false, bool objectsOnly = false)
     {
         Directory.CreateDirectory(LogDir);
         var log = repository.Layout.Log(label);
@@ -183,7 +198,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         try { exit = CommandRunner.RunLogged(Root, program, args, log, env, echo, whileBuilding, cancel); }
         finally { output.EndStatus(); }
         var state = State!;
-        SaveState(state with { Built = exit == 0 });
+        SaveState(state with { Built = exit == 0, ObjectsOnly = objectsOnly });
         var (hits, misses) = statsLog != null ? LastBuild.CcacheCounts(statsLog) : (0, 0);
         new LastBuild(label, DateTimeOffset.UtcNow, settings.EffectiveLauncher, statsLog != null ? hits : null, statsLog != null ? misses : null)
             .Write(repository.Layout.LastBuild);
@@ -297,7 +312,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
             foreach (var (path, time) in times)
                 if (File.Exists(path)) File.SetLastWriteTimeUtc(path, time);
             Git.TryRun(["update-index", "-q", "--refresh"]);
-            SaveState(State! with { Built = state.Built });
+            SaveState(State! with { Built = state.Built, ObjectsOnly = state.ObjectsOnly });
         }
     }
 

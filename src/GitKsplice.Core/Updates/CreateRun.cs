@@ -59,6 +59,8 @@ public sealed class CreateRun : IDisposable
     public ResolvedChange Change { get => Made(_change); set => _change = value; }
     /// <summary>The update's post commit: the user's, or a synthetic one on top of pre (resolve the change).</summary>
     public Commit PostCommit { get => Made(_postCommit); set => _postCommit = value; }
+    /// <summary>The source the build tree held built before the move to the post state; null: unknown, build it all (resolve the change).</summary>
+    public string? BuiltFrom { get; set; }
     /// <summary>The ref transaction that will record the update, started while the post state builds (build post).</summary>
     public NotesEdit? Recording { get; set; }
     /// <summary>In a Kbuild tree, the files the post source adds and deletes, listed while it builds (build post).</summary>

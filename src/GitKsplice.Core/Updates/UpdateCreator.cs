@@ -88,7 +88,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         EnsurePreBuilt(pre, settings, config, cancel);
         // As ksplice-create --prebuild does, the tree goes back to the original source after earlier updates.
         var tree = Tree;
-        if (tree.State is { } state && (state.SourceTree != pre.Tree.Sha || !state.Built))
+        if (tree.State is { } state && (state.SourceTree != pre.Tree.Sha || !state.Built || state.ObjectsOnly))
         {
             var kbuild = IsKbuildSource(pre.Tree);
             tree.Sync(pre.Tree.Sha, settings.Key(kbuild), config.Hash());
@@ -188,7 +188,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         // Before the build: an id recorded for another update is refused while nothing is built or written.
         if (run.Request.Record && _store.PostCommit(run.Id) is { } existing && existing.Sha != run.PostCommit.Sha)
             throw UpdateStore.IdInUse(run.Id, existing);
-        tree.Sync(change.PostTree, buildKey, run.Config.Hash());
+        run.BuiltFrom = tree.Sync(change.PostTree, buildKey, run.Config.Hash());
         tree.InstallConfig(run.Config);
         return null;
     }
@@ -202,18 +202,52 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     {
         run.Recording = run.Request.Record ? _store.Notes.BeginEdit($"ksplice update {run.Id}") : null;
         output.Info($"building the update's post state ({run.Describe})");
+        var targets = run.Kbuild && run.BuiltFrom is { } builtFrom ? KbuildTargetsOf(run, builtFrom) : null;
+        void WhileBuilding()
+        {
+            OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
+            if (run.Kbuild) run.SourceChanges = SourceChangesOf(run.Pre.Tree.Sha, run.Change.PostTree);
+            run.Recording?.StartGit();
+            run.PreObjects = run.Kbuild ? ChangedOutputs.SnapshotObjects(PreOutputs.Root) : ChangedOutputs.SnapshotRecords(PreOutputs.Root);
+        }
+        if (targets is { Objects.Count: 0 })
+        {
+            output.Verbose("the change touches no object of the last build: nothing to build");
+            run.Tree.MarkBuilt(objectsOnly: true);
+            WhileBuilding();
+            return null;
+        }
         try
         {
-            run.Tree.Build(run.Settings, run.Kbuild, UpdateStore.LogLabel(run.Id), "the post state", output, run.Cancel, whileBuilding: () =>
-            {
-                OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
-                if (run.Kbuild) run.SourceChanges = SourceChangesOf(run.Pre.Tree.Sha, run.Change.PostTree);
-                run.Recording?.StartGit();
-                run.PreObjects = run.Kbuild ? ChangedOutputs.SnapshotObjects(PreOutputs.Root) : ChangedOutputs.SnapshotRecords(PreOutputs.Root);
-            }, copiesBeside: true);
+            run.Tree.Build(targets != null ? run.Settings.WithCommand(targets.Command(run.Settings.Command)) : run.Settings, run.Kbuild,
+                UpdateStore.LogLabel(run.Id), "the post state", output, run.Cancel, WhileBuilding, copiesBeside: true, objectsOnly: targets != null);
         }
         catch (BuildFailedException e) { return new CreateOutcome.BuildFailed(e.What, e.BuildExitCode, e.LogPath); }
         return null;
+    }
+
+    /// <summary>
+    /// In a Kbuild tree built before at <paramref name="builtFrom"/>: the objects the move to the post source
+    /// touches, built as single-object targets (vmlinux is not relinked: the livepatch module is linked against
+    /// the pre build's symbols), or null for the full incremental build, which says why. --build-modules needs
+    /// the modules linked, so it always takes the full build.
+    /// </summary>
+    private KbuildTargets? KbuildTargetsOf(CreateRun run, string builtFrom)
+    {
+        if (run.Request.BuildModules) return null;
+        var fields = repository.Git
+            .Run(["diff-tree", "-r", "-z", "--name-status", "--no-renames", builtFrom, run.Change.PostTree])
+            .Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        var changed = new List<(string, bool)>();
+        for (var i = 0; i + 1 < fields.Length; i += 2) changed.Add((fields[i + 1], fields[i] != "D"));
+        var targets = KbuildTargets.For(run.Tree.Root, changed, run.Settings.Command);
+        if (targets.FullBuildReason is { } why)
+        {
+            output.Info($"building the whole tree incrementally: {why}");
+            return null;
+        }
+        output.Verbose($"building the {targets.Objects.Count} object(s) the change touches: {string.Join(' ', targets.Objects.Take(10))}");
+        return targets;
     }
 
     /// <summary>The objects (and with --build-modules, the modules) that differ; the tarball starts on them at once.</summary>
@@ -370,7 +404,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             return;
         }
         var tree = Tree;
-        if (tree.State is { Built: true } built && built.SourceTree == wanted.SourceTree &&
+        if (tree.State is { Built: true, ObjectsOnly: false } built && built.SourceTree == wanted.SourceTree &&
             built.BuildKey == wanted.BuildKey && built.ConfigHash == wanted.ConfigHash)
         {
             // After a --series update the tree is already built at the new pre state (that update's post

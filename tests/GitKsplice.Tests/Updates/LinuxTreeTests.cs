@@ -37,5 +37,8 @@ public class LinuxTreeTests
         var postLog = File.ReadAllLines(repo.Path(".git/ksplice/logs/post-meminfo.log"));
         Assert.Contains(postLog, l => l.Contains("CC") && l.Contains("fs/proc/meminfo.o"));
         Assert.True(postLog.Count(l => l.TrimStart().StartsWith("CC ")) < 10, string.Join('\n', postLog));
+        // From Kbuild's records, as a single-object target: no relink of vmlinux (issue 17).
+        Assert.Equal("$ make fs/proc/meminfo.o", postLog[0]);
+        Assert.DoesNotContain(postLog, l => l.TrimStart().StartsWith("LD ") && l.TrimEnd().EndsWith("vmlinux"));
     }
 }
