@@ -23,10 +23,12 @@ public static class ChangedOutputs
 
     /// <summary>
     /// Objects compiled from a source file of the tree at <paramref name="sourceRoot"/> (foo.o for foo.c), not
-    /// linked aggregates like vmlinux.o.
+    /// linked aggregates like vmlinux.o, nor the hidden objects of a link step (Kbuild's .tmp_vmlinux.kallsyms1.o
+    /// from the .S it generates: the symbol tables of an intermediate vmlinux, which any change moves).
     /// </summary>
     public static OutputFilter Objects(string sourceRoot) => new(
-        rel => rel.EndsWith(".o", StringComparison.Ordinal) && HasSource(sourceRoot, rel), AnyObject.MayMatch);
+        rel => rel.EndsWith(".o", StringComparison.Ordinal) && !System.IO.Path.GetFileName(rel).StartsWith('.') && HasSource(sourceRoot, rel),
+        AnyObject.MayMatch);
 
     /// <summary>Every object, for a root that holds objects only (the pre snapshot).</summary>
     private static readonly OutputFilter AnyObject = new(_ => true, name => name.EndsWith(".o", StringComparison.Ordinal));

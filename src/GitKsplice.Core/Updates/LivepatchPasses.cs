@@ -57,6 +57,14 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
             output.Warning("the update holds no loadable module: the livepatch core cannot carry it (see the unsafe findings)");
             return null;
         }
+        if (plan.Functions.Count == 0)
+        {
+            // Only with --force too: every change is one the analysis found unsafe (an __init function, say).
+            const string why = "the update holds no loadable module: it changes no function the livepatch core can replace";
+            if (run.Request.RequireModule) throw new UserError($"--require-module: {why}");
+            output.Warning(why);
+            return null;
+        }
         if (run.Tarball is not { } tarball) return null; // a validation run checks, it does not build the module
         OnStage?.Invoke("building the livepatch module");
         var (bytes, entry) = ModuleBuilder.Build(Target(run), plan, output, run.Cancel);
