@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests use from Debian's packages when it is missing: the compiler and make for the
-# C trees the tests build, ccache and distcc for the compiler launcher tests, QEMU, a static busybox and kmod for the VM tests, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, OpenSSH for delivery tests, and bash-completion, zsh, fish,
+# C trees the tests build, ccache and distcc for the compiler launcher tests, QEMU, a static busybox, kmod and dropbear for the VM tests, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, OpenSSH for delivery tests, and bash-completion, zsh, fish,
 # tmux and man-db for the completion and manual page tests.
 set -euo pipefail
 need=()
@@ -26,6 +26,9 @@ ls /usr/src/linux-source-6.1.tar.* >/dev/null 2>&1 || need+=(linux-source-6.1)
 have qemu-system-x86_64 || need+=(qemu-system-x86)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 dpkg -s kmod >/dev/null 2>&1 || need+=(kmod)
+# git ksplice apply, undo and view reach the Linux tests' kernel in a guest over ssh: dropbear (and its
+# libraries) is its ssh server, dropbearkey makes its host key.
+[ -x /usr/sbin/dropbear ] && [ -x /usr/bin/dropbearkey ] || need+=(dropbear-bin)
 # The shells, terminal and manual reader the completion and manual page tests drive.
 [ -e /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 have zsh || need+=(zsh)
