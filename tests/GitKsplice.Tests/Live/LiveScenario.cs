@@ -41,7 +41,7 @@ internal sealed class LiveScenario(string repository, string kernel, ITestOutput
 
         // Another build of the same release: the replaced function is elsewhere in its kernel.
         var other = Ksplice("apply", "--config", otherBuild, first, Host);
-        Assert.Equal(1, other.ExitCode);
+        Assert.True(other.ExitCode == 1, other.All);
         Assert.Matches($"^error: cmdline_proc_show is at _text\\+0x[0-9a-f]+ in the kernel of {Host} but at _text\\+0x[0-9a-f]+ in update {first}'s System.map: {Host} runs another build of cmdline_proc_show's kernel\n$", other.StdErr);
 
         // Not root.

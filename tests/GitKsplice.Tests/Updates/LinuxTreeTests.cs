@@ -38,7 +38,7 @@ public class LinuxTreeTests
         Assert.Contains(postLog, l => l.Contains("CC") && l.Contains("fs/proc/meminfo.o"));
         Assert.True(postLog.Count(l => l.TrimStart().StartsWith("CC ")) < 10, string.Join('\n', postLog));
         // From Kbuild's records, as a single-object target: no relink of vmlinux (issue 17).
-        Assert.Equal("$ make fs/proc/meminfo.o", postLog[0]);
+        Assert.True(postLog[0] == "$ make fs/proc/meminfo.o", create.All);
         Assert.DoesNotContain(postLog, l => l.TrimStart().StartsWith("LD ") && l.TrimEnd().EndsWith("vmlinux"));
     }
 }
