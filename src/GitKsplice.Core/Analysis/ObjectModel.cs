@@ -263,9 +263,8 @@ internal sealed class ObjectModel
     private long PieceEnd(ElfSection section, long at)
     {
         long end = (long)(section.IsNoBits ? section.Size : (ulong)section.Contents.Length);
-        if (_pieceStarts.TryGetValue(section.Index, out var starts))
+        if (SortedPieceStarts(section) is { } starts)
         {
-            if (!_pieceStartsSorted) { foreach (var list in _pieceStarts.Values) list.Sort(); _pieceStartsSorted = true; }
             int i = starts.BinarySearch(at + 1);
             if (i < 0) i = ~i;
             if (i < starts.Count) end = Math.Min(end, starts[i]);
@@ -273,6 +272,13 @@ internal sealed class ObjectModel
         foreach (var item in _itemsBySection[section.Index])
             if ((long)item.Start > at) { end = Math.Min(end, (long)item.Start); break; }
         return end;
+    }
+
+    /// <summary>The places referred to in a section, in order; sorted here, never while someone walks them.</summary>
+    private List<long>? SortedPieceStarts(ElfSection section)
+    {
+        if (!_pieceStartsSorted) { foreach (var list in _pieceStarts.Values) list.Sort(); _pieceStartsSorted = true; }
+        return _pieceStarts.GetValueOrDefault(section.Index);
     }
 
     private void AddPieceStart(ElfSection section, long offset)
@@ -296,7 +302,7 @@ internal sealed class ObjectModel
         long size = section.IsNoBits ? 0 : section.Contents.Length;
         var claimed = new List<(long Start, long End)>();
         foreach (var item in _itemsBySection[section.Index]) claimed.Add(((long)item.Start, (long)(item.Start + item.Size)));
-        if (_pieceStarts.TryGetValue(section.Index, out var starts))
+        if (SortedPieceStarts(section) is { } starts)
             foreach (var start in starts)
                 if (start >= 0 && start < size) claimed.Add((start, PieceEnd(section, start)));
         claimed.Sort();
