@@ -76,7 +76,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     });
 
     /// <summary>
-    /// Moves the tree's source to <paramref name="treeId"/>, rewriting only what differs. The state is marked
+    /// Moves the tree's source to <paramref name="treeId"/> (under the build lock), rewriting only what differs. The state is marked
     /// moving until the move has completed: after a move that failed or was killed, the next one resets every
     /// tracked file. A tree whose tracked files no longer match its index (a build
     /// that rewrote a source, a hand edit) is reset too, so the build always sees exactly the tree's source.
@@ -85,6 +85,9 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     /// </summary>
     public string? Sync(string treeId, string buildKey, string configHash)
     {
+        // The caller holds the build lock: an index lock here is a git of an earlier run killed while it
+        // wrote the tree (that run marked the tree moving, so the move below resets it).
+        if (File.Exists(IndexFile + ".lock")) File.Delete(IndexFile + ".lock");
         var state = State;
         if (state == null || state.BuildKey != buildKey || !File.Exists(IndexFile))
         {

@@ -152,12 +152,7 @@ public static class CommandRunner
         }
     }
 
-    internal static void Kill(Process p)
-    {
-        try { p.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { } // already gone
-        catch (System.ComponentModel.Win32Exception) { }
-    }
+    internal static void Kill(Process p) => ProcessTree.Stop([p]);
 }
 
 /// <summary>
@@ -176,9 +171,9 @@ public static class ChildProcesses
         if (p.HasExited) Running.TryRemove(p, out _);
     }
 
-    /// <summary>Kills every program still running, with its children.</summary>
+    /// <summary>Stops every program still running, with its children.</summary>
     public static void KillAll()
     {
-        foreach (var p in Running.Keys) CommandRunner.Kill(p);
+        ProcessTree.Stop([.. Running.Keys]);
     }
 }

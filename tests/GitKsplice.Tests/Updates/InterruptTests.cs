@@ -38,4 +38,22 @@ public class InterruptTests
         var sleeping = ProcessRunner.Run(repo.Root, "pgrep", ["-f", sleep]);
         Assert.True(sleeping.StdOut.Trim().Length == 0, "the build's processes outlived the interrupt: " + sleeping.StdOut);
     }
+
+    [Fact]
+    public void A_git_killed_while_it_wrote_the_build_tree_does_not_stop_the_next_create()
+    {
+        using var repo = CTree.Create();
+        var prebuild = repo.Ksplice("create", "--prebuild");
+        Assert.True(prebuild.ExitCode == 0, prebuild.All);
+        // What a SIGKILL to `git read-tree -u` leaves: its lock on the build tree's index.
+        File.WriteAllText(repo.Path(".git/ksplice/build/tree.index.lock"), "");
+        repo.Write("greet.c", CTree.Greet.Replace("return printf(\"HELLO", "return 3 * printf(\"HELLO") + "\n");
+        var commit = repo.Commit("change");
+
+        var create = repo.Ksplice("create", "--id", "afterkill", commit);
+
+        Assert.True(create.ExitCode == 0, create.All);
+        Assert.True(File.Exists(repo.Path("ksplice-afterkill.tar.gz")));
+        Assert.False(File.Exists(repo.Path(".git/ksplice/build/tree.index.lock")));
+    }
 }
