@@ -7,28 +7,38 @@ namespace GitKsplice.Livepatch;
 /// the kernel the module loads into has, in kallsyms order), and the build tree's vmlinux, whose symbol table
 /// says which source file each local symbol came from (System.map does not) and links the same objects in
 /// the same order. sympos is 0 for a name the object has once, else the 1-based place among same-named
-/// symbols in address order.
+/// symbols in address order. A loadable module's symbols come from its .ko (<see cref="ModuleSymbols"/>), found by
+/// the module's name when an update first asks for them.
 /// </summary>
 public sealed class KernelSymbols
 {
+    public const string Vmlinux = "vmlinux";
+
     private readonly Dictionary<string, List<(ulong Address, char Type)>> _map;
     private readonly Lazy<VmlinuxFiles?> _vmlinux;
+    private readonly Func<string, (string Path, string Source)?> _moduleFile;
+    private readonly Dictionary<string, ModuleSymbols> _modules = new(StringComparer.Ordinal);
+    private readonly string _source;
 
-    /// <summary>Where the positions come from, for the manifest.</summary>
-    public string Source { get; }
+    /// <summary>Where the positions come from, for the manifest: vmlinux's, then each module's that was read.</summary>
+    public string Source => string.Join("; ", _modules.Values.Select(m => $"module {m.Name}: {m.Source}").Prepend(_source));
 
-    private KernelSymbols(Dictionary<string, List<(ulong, char)>> map, string source, string? vmlinuxPath)
+    private KernelSymbols(Dictionary<string, List<(ulong, char)>> map, string source, string? vmlinuxPath, Func<string, (string, string)?>? moduleFile)
     {
         _map = map;
-        Source = source;
+        _source = source;
         _vmlinux = new(() => vmlinuxPath != null && File.Exists(vmlinuxPath) ? new VmlinuxFiles(ElfFile.Open(vmlinuxPath)) : null);
+        _moduleFile = moduleFile ?? (_ => null);
     }
 
-    /// <summary>From a System.map (preferred: the running kernel's own), else from the vmlinux alone.</summary>
-    public static KernelSymbols Load(string? systemMap, string systemMapSource, string? vmlinux)
+    /// <summary>
+    /// From a System.map (preferred: the running kernel's own), else from the vmlinux alone; a module's symbols from
+    /// the .ko <paramref name="moduleFile"/> names for it (its path and how to name it in the manifest).
+    /// </summary>
+    public static KernelSymbols Load(string? systemMap, string systemMapSource, string? vmlinux, Func<string, (string Path, string Source)?>? moduleFile = null)
     {
         if (systemMap != null && File.Exists(systemMap))
-            return new KernelSymbols(ParseSystemMap(File.ReadLines(systemMap)), systemMapSource, vmlinux);
+            return new KernelSymbols(ParseSystemMap(File.ReadLines(systemMap)), systemMapSource, vmlinux, moduleFile);
         if (vmlinux == null || !File.Exists(vmlinux))
             throw new Cli.UserError("no System.map in ORIG_CONFIG and no vmlinux in the build tree: the running kernel's symbol positions are unknown; put its System.map in the --config directory");
         var elf = ElfFile.Open(vmlinux);
@@ -36,7 +46,7 @@ public sealed class KernelSymbols
         foreach (var s in elf.Symbols.Where(s => s.Name.Length > 0 && s.Section != null && s.Type is SymbolType.Func or SymbolType.Object or SymbolType.NoType)
                      .OrderBy(s => s.Value))
             Add(map, s.Name, s.Value, s.IsLocal ? 't' : 'T');
-        return new KernelSymbols(map, "the build tree's vmlinux", vmlinux);
+        return new KernelSymbols(map, "the build tree's vmlinux", vmlinux, moduleFile);
     }
 
     internal static Dictionary<string, List<(ulong, char)>> ParseSystemMap(IEnumerable<string> lines)
@@ -61,6 +71,40 @@ public sealed class KernelSymbols
     }
 
     public bool Contains(string name) => _map.ContainsKey(name);
+
+    /// <summary>Whether <paramref name="kernelObject"/> (vmlinux or a module's name) has a symbol of that name.</summary>
+    public bool Contains(string kernelObject, string name) =>
+        kernelObject == Vmlinux ? Contains(name) : Module(kernelObject).Contains(name);
+
+    /// <summary>The sympos of <paramref name="name"/> in <paramref name="kernelObject"/>: vmlinux's, or a module's own.</summary>
+    public int? Position(string kernelObject, string name, bool isLocal, string? sourceFile, IReadOnlyCollection<string> neighbours) =>
+        kernelObject == Vmlinux ? Position(name, isLocal, sourceFile, neighbours) : Module(kernelObject).Position(name, isLocal, sourceFile, neighbours);
+
+    /// <summary>Why a module's symbols cannot be read (no .ko, not an object file), or null when they can.</summary>
+    public string? ModuleProblem(string name)
+    {
+        try
+        {
+            Module(name);
+            return null;
+        }
+        catch (Cli.UserError e)
+        {
+            return e.Message;
+        }
+        catch (Exception e) when (e is ElfFormatException or IOException)
+        {
+            return $"module {name}, whose .ko cannot be read: {e.Message}";
+        }
+    }
+
+    private ModuleSymbols Module(string name)
+    {
+        if (_modules.TryGetValue(name, out var known)) return known;
+        var (path, source) = _moduleFile(name) ?? throw new Cli.UserError(
+            $"module {name}, whose .ko is neither in the pre build's outputs nor in the build tree, so the positions of its symbols are unknown; build the modules with the kernel (ksplice.buildCommand: make vmlinux modules)");
+        return _modules[name] = ModuleSymbols.Open(name, path, source);
+    }
 
     /// <summary>
     /// The sympos of <paramref name="name"/>: 0 when unique; for a global, its place among same-named symbols; for

@@ -11,6 +11,7 @@ namespace GitKsplice.Livepatch;
 /// <param name="BuildTree">The Kbuild tree the update was built in: its vmlinux, symvers, headers and module linker script.</param>
 /// <param name="ConfigDirectory">ORIG_CONFIG: the running kernel's image, .config and System.map (null: none given).</param>
 /// <param name="BuildEnvironment">The environment the tree is built with (KCFLAGS and the like), so make sees the same tree.</param>
+/// <param name="PreOutputs">Where the pre build's outputs are kept (its modules' .ko, whose symbols a module's update addresses), or null.</param>
 public sealed record ModuleTarget(
     string Id,
     string BuildTree,
@@ -19,7 +20,8 @@ public sealed record ModuleTarget(
     string WorkDirectory,
     string LogPath,
     bool Replace,
-    string? Follows);
+    string? Follows,
+    string? PreOutputs = null);
 
 /// <summary>The extracted update, checked: what the module will replace, or why it cannot be built.</summary>
 public sealed class ModulePlan
@@ -60,9 +62,10 @@ public static partial class ModuleBuilder
             ?? (KernelRelease.OfBuildTree(target.BuildTree) is { } built ? new KernelRelease(built, "the build tree (no kernel image or .config version in ORIG_CONFIG)") : null)
             ?? throw new UserError($"the running kernel's release is unknown: put its bzImage or vmlinuz in the --config directory");
         var systemMap = target.ConfigDirectory == null ? null : Path.Combine(target.ConfigDirectory, "System.map");
-        var symbols = KernelSymbols.Load(systemMap, "System.map in ORIG_CONFIG", Path.Combine(target.BuildTree, "vmlinux"));
-        var exports = PatchExtractor.ReadExports(Symvers(target.BuildTree));
-        var extractor = new PatchExtractor(symbols, exports);
+        var symbols = KernelSymbols.Load(systemMap, "System.map in ORIG_CONFIG", Path.Combine(target.BuildTree, "vmlinux"),
+            module => ModuleFile(target, module));
+        var symvers = Symvers(target.BuildTree);
+        var extractor = new PatchExtractor(symbols, PatchExtractor.ReadExports(symvers), PatchExtractor.ReadModuleExports(symvers));
         foreach (var o in objects)
         {
             if (OutsideKernel(target.BuildTree, o.Path) is { } where)
@@ -70,6 +73,12 @@ public static partial class ModuleBuilder
                 foreach (var f in o.Functions)
                     extractor.Refusals.Add(new LivepatchRefusal(o.Path, f, "livepatch-outside-kernel",
                         $"{f}() is in {o.Path}, {where}; livepatch patches only vmlinux and loadable modules"));
+                continue;
+            }
+            if (o.KernelObject != KernelSymbols.Vmlinux && symbols.ModuleProblem(o.KernelObject) is { } problem)
+            {
+                foreach (var f in o.Functions)
+                    extractor.Refusals.Add(new LivepatchRefusal(o.Path, f, "livepatch-unreachable", $"{f}() is in {problem}"));
                 continue;
             }
             extractor.Add(o);
@@ -158,15 +167,40 @@ public static partial class ModuleBuilder
     /// </summary>
     public static string KernelObjectOf(string tree, string objectPath)
     {
-        var order = Path.Combine(tree, "modules.order");
-        if (!File.Exists(order)) return "vmlinux";
-        foreach (var line in File.ReadLines(order))
+        foreach (var (name, module) in Modules(tree))
         {
-            var mod = Path.Combine(tree, Path.ChangeExtension(line.Trim(), ".mod"));
-            if (line.Length > 0 && File.Exists(mod) && File.ReadAllText(mod).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Contains(objectPath))
-                return Path.GetFileNameWithoutExtension(line.Trim()).Replace('-', '_');
+            var mod = Path.Combine(tree, Path.ChangeExtension(module, ".mod"));
+            if (File.Exists(mod) && File.ReadAllText(mod).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Contains(objectPath))
+                return name;
         }
-        return "vmlinux";
+        return KernelSymbols.Vmlinux;
+    }
+
+    /// <summary>The tree's loadable modules from modules.order: the kernel's name for each and its .ko's path in the tree.</summary>
+    private static IEnumerable<(string Name, string Path)> Modules(string tree)
+    {
+        var order = Path.Combine(tree, "modules.order");
+        if (!File.Exists(order)) yield break;
+        foreach (var line in File.ReadLines(order))
+            if (line.Trim() is { Length: > 0 } module)
+                yield return (Path.GetFileNameWithoutExtension(module).Replace('-', '_'), Path.ChangeExtension(module, ".ko"));
+    }
+
+    /// <summary>
+    /// The .ko whose symbol table gives a module's symbol positions: the pre build's (kept with its outputs), else
+    /// the build tree's.
+    /// </summary>
+    private static (string Path, string Source)? ModuleFile(ModuleTarget target, string name)
+    {
+        foreach (var (module, ko) in Modules(target.BuildTree))
+        {
+            if (module != name) continue;
+            if (target.PreOutputs != null && File.Exists(Path.Combine(target.PreOutputs, ko)))
+                return (Path.Combine(target.PreOutputs, ko), $"the pre build's {ko}");
+            if (File.Exists(Path.Combine(target.BuildTree, ko)))
+                return (Path.Combine(target.BuildTree, ko), $"the build tree's {ko}");
+        }
+        return null;
     }
 
     /// <summary>Objects that are not part of vmlinux or a module: boot code, the vDSO, and objects archived in a lib.a (linked only if used).</summary>

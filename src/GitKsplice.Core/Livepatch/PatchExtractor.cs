@@ -13,12 +13,15 @@ public sealed record ReplacedFunction(string KernelObject, string OldName, int S
 
 /// <summary>
 /// A reference only the livepatch core can resolve: the place in a carried section (by its marker symbol),
-/// written into the finished module as a .klp.rela entry against .klp.sym.&lt;object&gt;.&lt;name&gt;,&lt;sympos&gt;.
+/// written into the finished module as an entry of .klp.rela.&lt;KernelObject&gt;.&lt;section&gt; (applied when
+/// that object is there: vmlinux at once, a module when it loads) against
+/// .klp.sym.&lt;SymbolObject&gt;.&lt;name&gt;,&lt;sympos&gt; (where the symbol lives: the same object, or a module
+/// the patched module depends on).
 /// </summary>
 public sealed record LivepatchSite(string Marker, ulong Offset, uint Type, long Addend, string KernelObject,
-    string Name, int Sympos, SymbolType SymbolType)
+    string Name, int Sympos, SymbolType SymbolType, string SymbolObject)
 {
-    public string SymbolName => $".klp.sym.{KernelObject}.{Name},{Sympos}";
+    public string SymbolName => $".klp.sym.{SymbolObject}.{Name},{Sympos}";
 }
 
 /// <summary>What cannot go into a livepatch module, one line per function with what to do instead.</summary>
@@ -29,10 +32,12 @@ public sealed record LivepatchRefusal(string Object, string Symbol, string Kind,
 /// and strings they use, their new data and the special-section entries that describe them) out of the
 /// sectioned post objects into one relocatable object, and sorts every reference out: inside the update →
 /// a relocation to the copy; a symbol vmlinux exports → an undefined symbol the module loader resolves;
-/// anything else → a <see cref="LivepatchSite"/>, left as zeros for the post-link rewrite. Pure: reads
+/// anything else → a <see cref="LivepatchSite"/>, left as zeros for the post-link rewrite. An object of a
+/// loadable module looks its symbols up in that module; what it uses from vmlinux or from the modules it
+/// depends on (<paramref name="moduleExports"/>: symbol → exporting module) goes the same way. Pure: reads
 /// objects, writes nothing.
 /// </summary>
-public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vmlinuxExports)
+public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vmlinuxExports, IReadOnlyDictionary<string, string>? moduleExports = null)
 {
     public const string MarkerPrefix = "__ksplice_s";
     public const string NewFunctionPrefix = "__ksplice_fn_";
@@ -121,7 +126,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
             if (preSymbol == null) return true; // a new function: called by carried code, not redirected
             if (!HasFtraceEntry(pre!, preSymbol))
                 return Refuse(name, "livepatch-no-ftrace", $"{name}() has no ftrace entry in the running kernel (notrace, or an inline function left out of line), so livepatch cannot redirect it; patch its callers instead");
-            if (!owner.KernelHas(preSymbol.Name))
+            if (!owner.Kernel.Contains(change.KernelObject, preSymbol.Name))
                 return Refuse(name, "livepatch-not-in-kernel", $"{name}() is not in the running kernel's symbols (inlined into its callers, or not linked); change its callers instead");
             return true;
         }
@@ -145,15 +150,19 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
             return false;
         }
 
-        private int? Position(string name, bool isLocal)
+        private int? Position(string name, bool isLocal) => Position(change.KernelObject, name, isLocal);
+
+        private int? Position(string kernelObject, string name, bool isLocal)
         {
             _neighbours ??= post.Symbols.Where(s => s.IsLocal && s.Type is SymbolType.Func or SymbolType.Object && s.Name.Length > 0)
                 .Select(s => _preNames.GetValueOrDefault(s.Name, s.Name)).ToList();
             try
             {
-                var position = owner.Kernel.Position(name, isLocal, _sourceFile, _neighbours);
+                var position = owner.Kernel.Position(kernelObject, name, isLocal, _sourceFile, _neighbours);
                 if (position == null)
-                    Refuse(name, "livepatch-unreachable", $"{name} is not in the running kernel's symbols, so the livepatch core cannot reach it; change the code that uses it so the update carries what it needs");
+                    Refuse(name, "livepatch-unreachable", kernelObject == KernelSymbols.Vmlinux
+                        ? $"{name} is not in the running kernel's symbols, so the livepatch core cannot reach it; change the code that uses it so the update carries what it needs"
+                        : $"{name} is not in the symbols of module {kernelObject}, so the livepatch core cannot reach it; change the code that uses it so the update carries what it needs");
                 return position;
             }
             catch (Cli.UserError e)
@@ -211,21 +220,42 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
             Reference(copy, at, r.Type, item, (long)symbol.Value + r.Addend - (long)item.Value);
         }
 
-        /// <summary>A reference to something the running kernel has: by name when vmlinux exports it, else a livepatch site.</summary>
+        /// <summary>
+        /// A reference to something the running kernel has: by name when vmlinux exports it (and the patched
+        /// module does not define it itself), else a livepatch site against the object it lives in.
+        /// </summary>
         private void Reference(ElfWriter.Section copy, ulong at, uint type, ElfSymbol symbol, long addend)
         {
             var name = _preNames.GetValueOrDefault(symbol.Name, symbol.Name);
             bool defined = symbol.Section != null;
             bool local = defined && symbol.IsLocal;
-            if (!local && change.KernelObject == "vmlinux" && owner.VmlinuxExports.Contains(name))
+            bool inModule = change.KernelObject != KernelSymbols.Vmlinux;
+            // Undefined in the object: another object of the same module, vmlinux, or a module this one depends on.
+            var home = defined || inModule && owner.Kernel.Contains(change.KernelObject, name) ? change.KernelObject : KernelSymbols.Vmlinux;
+            if (!local && home == KernelSymbols.Vmlinux && owner.VmlinuxExports.Contains(name))
             {
                 AddRelocation(copy, at, type, owner.Undefined(name), addend);
                 return;
             }
-            var sympos = Position(name, local);
+            if (!defined && inModule && home == KernelSymbols.Vmlinux && owner.ModuleExports.TryGetValue(name, out var exporter))
+            {
+                // Resolved when the patched module loads: the exporter must be loaded before it, which only a
+                // module the pre object already used is sure to be.
+                if (pre == null || !pre.Symbols.Any(s => s.Name == name && s.SectionIndex == 0))
+                {
+                    Refuse(name, "livepatch-module-dependency", $"the update's code in module {change.KernelObject} uses {name}, which module {exporter} exports and {change.KernelObject} did not use before, so {exporter} may not be loaded; keep the change within what the module already uses");
+                    return;
+                }
+                home = exporter;
+            }
+            // An export is the only global of its name in its module: 0 unless that module's .ko says otherwise.
+            var sympos = home != change.KernelObject && home != KernelSymbols.Vmlinux && owner.Kernel.ModuleProblem(home) != null
+                ? 0 : Position(home, name, local);
             if (sympos == null) return;
-            owner.Sites.Add(new LivepatchSite(owner.Marker(copy).Name, at, type, addend, defined ? change.KernelObject : "vmlinux",
-                name, sympos.Value, symbol.Type is SymbolType.Func or SymbolType.Object ? symbol.Type : SymbolType.NoType));
+            // A module's section may not refer to vmlinux: vmlinux symbols get vmlinux's section, resolved when the update loads.
+            var appliedWith = home == KernelSymbols.Vmlinux ? KernelSymbols.Vmlinux : change.KernelObject;
+            owner.Sites.Add(new LivepatchSite(owner.Marker(copy).Name, at, type, addend, appliedWith,
+                name, sympos.Value, symbol.Type is SymbolType.Func or SymbolType.Object ? symbol.Type : SymbolType.NoType, home));
             int width = type is 1 or 24 ? 8 : 4; // R_X86_64_64 and PC64 fill eight bytes, the other kinds four
             if (copy.Contents.Length >= (int)at + width) copy.Contents.AsSpan((int)at, width).Clear();
         }
@@ -251,7 +281,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
             return false;
         }
 
-        private bool KernelHasName(string name) => owner.KernelHas(_preNames.GetValueOrDefault(name, name));
+        private bool KernelHasName(string name) => owner.Kernel.Contains(change.KernelObject, _preNames.GetValueOrDefault(name, name));
 
         private static bool IsReadOnly(ElfSection section) => (section.Flags & (SectionFlags.Write | SectionFlags.ExecInstr | SectionFlags.Alloc)) == SectionFlags.Alloc;
 
@@ -332,8 +362,8 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
     }
 
     private IReadOnlySet<string> VmlinuxExports => vmlinuxExports;
+    private IReadOnlyDictionary<string, string> ModuleExports { get; } = moduleExports ?? new Dictionary<string, string>();
     private KernelSymbols Kernel => kernel;
-    private bool KernelHas(string name) => kernel.Contains(name);
 
     /// <summary>
     /// The local symbol at the start of a carried section: the module's link keeps it, so the post-link
@@ -360,7 +390,23 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
         foreach (var line in File.ReadLines(symvers))
         {
             var fields = line.Split('\t');
-            if (fields.Length >= 3 && fields[2] == "vmlinux") exports.Add(fields[1]);
+            if (fields.Length >= 3 && fields[2] == KernelSymbols.Vmlinux) exports.Add(fields[1]);
+        }
+        return exports;
+    }
+
+    /// <summary>
+    /// The modules' exports a Module.symvers lists ("crc\tname\tdrivers/foo/bar-baz\tEXPORT_SYMBOL\tns"): symbol →
+    /// the exporting module's name as the kernel knows it (bar_baz).
+    /// </summary>
+    public static Dictionary<string, string> ReadModuleExports(string symvers)
+    {
+        var exports = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(symvers))
+        {
+            var fields = line.Split('\t');
+            if (fields.Length >= 3 && fields[2] != KernelSymbols.Vmlinux && fields[2].Length > 0)
+                exports[fields[1]] = Path.GetFileName(fields[2]).Replace('-', '_');
         }
         return exports;
     }

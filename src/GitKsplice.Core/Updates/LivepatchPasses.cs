@@ -81,7 +81,7 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
         run.Settings.BuildEnvironment(kbuild: true, wrapperDir: "", run.Tree.Root, run.Tree.Root),
         repository.Layout.LivepatchBuild(run.Id.Value),
         repository.Layout.Log($"livepatch-{run.Id}"),
-        Replace(run), Predecessor(run));
+        Replace(run), Predecessor(run), repository.Layout.PreOutputs);
 
     /// <summary>The update whose post state this one is built on: its module must be loaded first.</summary>
     private string? Predecessor(CreateRun run) =>
