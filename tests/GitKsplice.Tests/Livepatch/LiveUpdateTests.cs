@@ -143,6 +143,54 @@ public class LiveUpdateTests(ITestOutputHelper log)
         Assert.Equal([banner0], Output(transcript, "undo-one"));
     }
 
+    /// <summary>
+    /// kernel/configs.c is the fixture's loadable module (configs.ko, /proc/config.gz). Its read function now
+    /// serves THIS_MODULE->name: configs' own struct module, which only a livepatch relocation applied with
+    /// configs can reach (the update's own THIS_MODULE would read "ksplice_configs"). Patched while configs is
+    /// loaded, and again when configs loads after the update (the livepatch core's module-coming path).
+    /// </summary>
+    [Fact]
+    public void A_function_of_a_loadable_module_is_patched_in_that_module_when_it_is_loaded_and_when_it_loads_later()
+    {
+        var tarball = Create("configs", Linux.CommitOn(Linux.Base, "configs: serve the module's name",
+            ("kernel/configs.c", LinuxTree.Replace(
+                "\treturn simple_read_from_buffer(buf, len, offset,\n\t\t\t\t       &kernel_config_data,\n\t\t\t\t       &kernel_config_data_end -\n\t\t\t\t       &kernel_config_data);\n",
+                "\treturn simple_read_from_buffer(buf, len, offset, THIS_MODULE->name,\n\t\t\t\t       strlen(THIS_MODULE->name));\n"))));
+        Assert.Equal(["configs ikconfig_read_current 0"], Functions(tarball));
+        Assert.Contains("module configs: the pre build's kernel/configs.ko", UpdateArchive.ReadManifest(tarball).Module!.SymbolPositionsSource);
+        var elf = ModuleOf(tarball);
+        Assert.Contains(elf.Sections, s => s.Name == ".klp.rela.configs..text.ikconfig_read_current");
+        Assert.DoesNotContain(elf.Sections, s => s.Name.StartsWith(".klp.rela.vmlinux.", StringComparison.Ordinal));
+        Assert.Contains(".klp.sym.configs.__this_module,0", elf.Symbols.Where(s => s.SectionIndex == 0xff20).Select(s => s.Name));
+        var update = Module(tarball);
+        var configs = new GuestFile("/configs.ko", File.ReadAllBytes(Path.Combine(Linux.RunningModules, "kernel/configs.ko")));
+        // The size, then the first seven bytes with anything but a-z as '.': gzip's header before, the name after.
+        const string read = "wc -c < /proc/config.gz && head -c 7 /proc/config.gz | tr -c a-z . && echo";
+        string undo = $"echo 0 > /sys/kernel/livepatch/{update.Name}/enabled && wait_transition {update.Name} && rmmod {update.Name}";
+
+        var transcript = Guest([update], script => script
+            .Line(GuestScript.Step("loaded", $"insmod /configs.ko && {read}"))
+            .Line(GuestScript.Step("patched", $"insmod /{update.Name}.ko && wait_transition {update.Name} && {read}"))
+            .Line(GuestScript.Step("undone", $"{undo} && {read}"))
+            .Line(GuestScript.Step("unloaded", "rmmod configs && ! test -e /proc/config.gz"))
+            .Line(GuestScript.Step("waiting", $"insmod /{update.Name}.ko && wait_transition {update.Name} && cat /sys/kernel/livepatch/{update.Name}/configs/patched"))
+            .Line(GuestScript.Step("coming", $"insmod /configs.ko && {read} && cat /sys/kernel/livepatch/{update.Name}/configs/patched"))
+            .Line(GuestScript.Step("log", $"dmesg | grep -c \"applying patch '{update.Name}' to loading module 'configs'\""))
+            .Line(GuestScript.Step("undone-again", $"{undo} && {read}")), [configs]);
+
+        List<string> Read(string step) => Output(transcript, step).Select(l => l.Trim()).ToList();
+        var original = Read("loaded");
+        Assert.Equal(2, original.Count);
+        Assert.True(int.Parse(original[0]) > 1000, original[0]); // the gzipped .config
+        Assert.Equal(".......", original[1]);
+        Assert.Equal(["7", "configs"], Read("patched"));
+        Assert.Equal(original, Read("undone"));
+        Assert.Equal(["0"], Read("waiting")); // the update is enabled, configs is not there yet
+        Assert.Equal(["7", "configs", "1"], Read("coming"));
+        Assert.Equal(["1"], Read("log"));
+        Assert.Equal(original, Read("undone-again"));
+    }
+
     [Fact]
     public void An_init_change_never_yields_a_module()
     {
@@ -290,13 +338,13 @@ public class LiveUpdateTests(ITestOutputHelper log)
     private static string Undo(KernelModule module, string step) =>
         GuestScript.Step(step, $"echo 0 > /sys/kernel/livepatch/{module.Name}/enabled && wait_transition {module.Name} && rmmod {module.Name} && cat /proc/version");
 
-    /// <summary>Boots the running kernel with the modules in / and a script of our own; every step must succeed.</summary>
-    private GuestTranscript Guest(IReadOnlyList<KernelModule> modules, Func<GuestScript, GuestScript> steps)
+    /// <summary>Boots the running kernel with the modules (and other files) in / and a script of our own; every step must succeed.</summary>
+    private GuestTranscript Guest(IReadOnlyList<KernelModule> modules, Func<GuestScript, GuestScript> steps, IEnumerable<GuestFile>? files = null)
     {
         using var dir = new TempDir();
         var initramfs = dir["initramfs.cpio.gz"];
         Initramfs.Write(initramfs, VmTools.StaticBusybox(), steps(new GuestScript().Line(WaitTransition)).Render(),
-            modules.Select(m => new GuestFile($"/{m.Name}.ko", m.Bytes)));
+            modules.Select(m => new GuestFile($"/{m.Name}.ko", m.Bytes)).Concat(files ?? []));
         var transcript = new GuestTranscript();
         var vm = QemuMachine.Run(new VmRequest(Linux.KernelImage, initramfs, dir["serial.log"], TimeSpan.FromSeconds(120)),
             line => transcript.Add(line), CancellationToken.None);
