@@ -1,3 +1,5 @@
+using GitKsplice.Settings;
+
 namespace GitKsplice.Cli;
 
 /// <summary>

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Json;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 
 namespace GitKsplice.Cli;
 

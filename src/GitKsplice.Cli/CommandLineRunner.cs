@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
 using GitKsplice.Processes;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli;
 

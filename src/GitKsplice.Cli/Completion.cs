@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GitKsplice.Git;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli;
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Reflection;
 using System.Text;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 
 namespace GitKsplice.Cli;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GitKsplice.Settings;
 
 namespace GitKsplice.Cli;
 

@@ -30,7 +30,7 @@ public sealed partial class BuildSettings
     /// <summary>Globs (relative paths) of build outputs packaged by --build-modules.</summary>
     public IReadOnlyList<string> ModuleGlobs { get; init; } = ["*.ko"];
 
-    public static string DefaultCompiler() => HostCompiler() ?? throw new Cli.UserError("no C compiler found: install gcc");
+    public static string DefaultCompiler() => HostCompiler() ?? throw new Reporting.UserError("no C compiler found: install gcc");
 
     /// <summary>The machine's own C compiler: gcc, else cc, on PATH.</summary>
     private static string? HostCompiler() => FindOnPath("gcc") ?? FindOnPath("cc");
@@ -47,7 +47,7 @@ public sealed partial class BuildSettings
         if (File.Exists(cache) && File.ReadAllText(cache).Split('\n') is [var cachedKey, var cachedVersion, ..] && cachedKey == key)
             return cachedVersion;
         var r = CommandRunner.Run(System.Environment.CurrentDirectory, compiler, ["--version"]);
-        if (!r.Succeeded) throw new Cli.UserError($"compiler '{compiler}' does not run: {r.StdErr.Trim()}");
+        if (!r.Succeeded) throw new Reporting.UserError($"compiler '{compiler}' does not run: {r.StdErr.Trim()}");
         var version = r.StdOut.Split('\n')[0].Trim();
         AtomicFile.WriteAllText(cache, key + "\n" + version + "\n");
         return version;
@@ -248,7 +248,7 @@ public sealed partial class BuildSettings
                 if (r.Succeeded && File.Exists(output)) return output;
                 error ??= r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
             }
-            throw new Cli.UserError($"could not build git-ksplice's compiler wrapper with {CompilerPath}: {error ?? "no output"}");
+            throw new Reporting.UserError($"could not build git-ksplice's compiler wrapper with {CompilerPath}: {error ?? "no output"}");
         }
         finally { File.Delete(sourcePath); }
     }
@@ -266,7 +266,7 @@ public sealed partial class BuildSettings
         if (words.Count == 0) return [];
         var program = words[0].Contains('/') ? Path.GetFullPath(words[0]) : FindOnPath(words[0]);
         if (program == null || !File.Exists(program))
-            throw new Cli.UserError($"compiler launcher '{words[0]}' not found{(words[0].Contains('/') ? "" : " on PATH")} (ksplice.compilerLauncher, --launcher)");
+            throw new Reporting.UserError($"compiler launcher '{words[0]}' not found{(words[0].Contains('/') ? "" : " on PATH")} (ksplice.compilerLauncher, --launcher)");
         return [program, .. words.Skip(1)];
     }
 

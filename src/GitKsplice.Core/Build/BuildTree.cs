@@ -1,8 +1,8 @@
 using System.Text.Json;
-using GitKsplice.Cli;
 using GitKsplice.Git;
 using GitKsplice.Json;
 using GitKsplice.Processes;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Build;
 

@@ -21,12 +21,12 @@ public sealed class OriginalConfig
     public static OriginalConfig Load(string? explicitDir, string? defaultDir)
     {
         if (explicitDir != null && !System.IO.Directory.Exists(explicitDir))
-            throw new Cli.UserError($"configuration directory does not exist: {explicitDir}");
+            throw new Reporting.UserError($"configuration directory does not exist: {explicitDir}");
         var dir = explicitDir ?? (defaultDir != null && System.IO.Directory.Exists(defaultDir) ? defaultDir : null);
         if (dir == null) return None;
         var files = Names.Select(n => Path.Combine(dir, n)).Where(File.Exists).ToList();
         if (explicitDir != null && files.Count == 0)
-            throw new Cli.UserError($"configuration directory has neither .config nor System.map: {explicitDir}");
+            throw new Reporting.UserError($"configuration directory has neither .config nor System.map: {explicitDir}");
         return new OriginalConfig(Path.GetFullPath(dir), files);
     }
 

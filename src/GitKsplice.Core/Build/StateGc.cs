@@ -1,6 +1,7 @@
 using System.Globalization;
-using GitKsplice.Cli;
 using GitKsplice.Git;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Build;

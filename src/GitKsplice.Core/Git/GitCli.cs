@@ -1,5 +1,5 @@
-using GitKsplice.Cli;
 using GitKsplice.Processes;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Git;
 

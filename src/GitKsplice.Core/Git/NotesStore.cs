@@ -1,5 +1,5 @@
 using System.Text;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 using LibGit2Sharp;
 
 namespace GitKsplice.Git;

@@ -1,4 +1,4 @@
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 using LibGit2Sharp;
 
 namespace GitKsplice.Git;

@@ -1,9 +1,10 @@
 using System.Globalization;
 using GitKsplice.Analysis;
 using GitKsplice.Build;
-using GitKsplice.Cli;
 using GitKsplice.Git;
 using GitKsplice.Processes;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Hooks;

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.IO;
 

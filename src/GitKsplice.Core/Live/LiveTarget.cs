@@ -1,5 +1,5 @@
 using System.Globalization;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 using GitKsplice.Transport;
 
 namespace GitKsplice.Live;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using GitKsplice.Cli;
 using GitKsplice.Git;
 using GitKsplice.Json;
 using GitKsplice.Livepatch;
+using GitKsplice.Reporting;
 using GitKsplice.Transport;
 using GitKsplice.Updates;
 using GitKsplice.Vm;

@@ -40,7 +40,7 @@ public sealed class KernelSymbols
         if (systemMap != null && File.Exists(systemMap))
             return new KernelSymbols(ParseSystemMap(File.ReadLines(systemMap)), systemMapSource, vmlinux, moduleFile);
         if (vmlinux == null || !File.Exists(vmlinux))
-            throw new Cli.UserError("no System.map in ORIG_CONFIG and no vmlinux in the build tree: the running kernel's symbol positions are unknown; put its System.map in the --config directory");
+            throw new Reporting.UserError("no System.map in ORIG_CONFIG and no vmlinux in the build tree: the running kernel's symbol positions are unknown; put its System.map in the --config directory");
         var elf = ElfFile.Open(vmlinux);
         var map = new Dictionary<string, List<(ulong, char)>>(StringComparer.Ordinal);
         foreach (var s in elf.Symbols.Where(s => s.Name.Length > 0 && s.Section != null && s.Type is SymbolType.Func or SymbolType.Object or SymbolType.NoType)
@@ -88,7 +88,7 @@ public sealed class KernelSymbols
             Module(name);
             return null;
         }
-        catch (Cli.UserError e)
+        catch (Reporting.UserError e)
         {
             return e.Message;
         }
@@ -101,7 +101,7 @@ public sealed class KernelSymbols
     private ModuleSymbols Module(string name)
     {
         if (_modules.TryGetValue(name, out var known)) return known;
-        var (path, source) = _moduleFile(name) ?? throw new Cli.UserError(
+        var (path, source) = _moduleFile(name) ?? throw new Reporting.UserError(
             $"module {name}, whose .ko is neither in the pre build's outputs nor in the build tree, so the positions of its symbols are unknown; build the modules with the kernel (ksplice.buildCommand: make vmlinux modules)");
         return _modules[name] = ModuleSymbols.Open(name, path, source);
     }
@@ -120,11 +120,11 @@ public sealed class KernelSymbols
             var globals = entries.Select((e, i) => (e, i)).Where(x => char.IsUpper(x.e.Type)).ToList();
             if (globals.Count == 1) return globals[0].i + 1;
         }
-        var vmlinux = _vmlinux.Value ?? throw new Cli.UserError(
+        var vmlinux = _vmlinux.Value ?? throw new Reporting.UserError(
             $"{name} has {entries.Count} symbols of that name in the running kernel and there is no vmlinux in the build tree to tell which one is {sourceFile}'s");
         var places = vmlinux.Places(name);
         if (places.Count != entries.Count)
-            throw new Cli.UserError($"{name}: the running kernel has {entries.Count} symbols of that name but the build tree's vmlinux has {places.Count}; the ORIG_CONFIG System.map does not belong to the pre source's kernel");
+            throw new Reporting.UserError($"{name}: the running kernel has {entries.Count} symbols of that name but the build tree's vmlinux has {places.Count}; the ORIG_CONFIG System.map does not belong to the pre source's kernel");
         var ours = places.Select((p, i) => (p, i)).Where(x => x.p.File == sourceFile && x.p.Local == isLocal).ToList();
         if (ours.Count > 1)
         {
@@ -133,7 +133,7 @@ public sealed class KernelSymbols
             ours = ours.Where(x => vmlinux.Overlap(x.p.FileIndex, neighbours) == best).ToList();
         }
         if (ours.Count != 1)
-            throw new Cli.UserError($"{name} ({sourceFile}): {ours.Count} of the kernel's {entries.Count} symbols of that name could be this object's; cannot tell which one to patch");
+            throw new Reporting.UserError($"{name} ({sourceFile}): {ours.Count} of the kernel's {entries.Count} symbols of that name could be this object's; cannot tell which one to patch");
         return ours[0].i + 1;
     }
 

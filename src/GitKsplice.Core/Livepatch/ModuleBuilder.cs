@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
-using GitKsplice.Cli;
 using GitKsplice.Elf;
 using GitKsplice.Processes;
+using GitKsplice.Reporting;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Livepatch;

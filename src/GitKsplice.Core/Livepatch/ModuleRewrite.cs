@@ -24,13 +24,13 @@ public static class ModuleRewrite
         foreach (var site in sites)
         {
             if (!markers.TryGetValue(site.Marker, out var marker) || marker.Section is not { } section)
-                throw new Cli.UserError($"{module.DisplayName}: the module link lost marker {site.Marker}; cannot place the reference to {site.Name}");
+                throw new Reporting.UserError($"{module.DisplayName}: the module link lost marker {site.Marker}; cannot place the reference to {site.Name}");
             ulong at = marker.Value + site.Offset;
             int width = site.Type is 1 or 24 ? 8 : 4;
             if (at + (ulong)width > (ulong)section.Contents.Length || section.Contents.AsSpan((int)at, width).ContainsAnyExcept((byte)0))
-                throw new Cli.UserError($"{module.DisplayName}: the place of the reference to {site.Name} in {section.Name}+{at:x} does not hold zeros; the kernel would refuse it");
+                throw new Reporting.UserError($"{module.DisplayName}: the place of the reference to {site.Name} in {section.Name}+{at:x} does not hold zeros; the kernel would refuse it");
             if (w.Sections.Any(s => s.Kind == ElfWriter.Kind.Relocations && s.Info == section && s.Relocations.Any(r => r.Offset == at)))
-                throw new Cli.UserError($"{module.DisplayName}: {section.Name}+{at:x} is relocated twice (by the link and for {site.Name})");
+                throw new Reporting.UserError($"{module.DisplayName}: {section.Name}+{at:x} is relocated twice (by the link and for {site.Name})");
             if (!klpSymbols.TryGetValue(site.SymbolName, out var symbol))
             {
                 symbol = w.AddSymbol(site.SymbolName, site.SymbolType, SymbolBinding.Global, null);
@@ -79,11 +79,11 @@ public static class ModuleRewrite
     private static void SetVermagicRelease(ElfWriter w, string name, string release)
     {
         var modinfo = w.Sections.FirstOrDefault(s => s.Name == ".modinfo")
-            ?? throw new Cli.UserError($"{name}: has no .modinfo section; not a kernel module");
+            ?? throw new Reporting.UserError($"{name}: has no .modinfo section; not a kernel module");
         var text = modinfo.Contents;
         var key = "vermagic="u8;
         int at = text.AsSpan().IndexOf(key);
-        if (at < 0) throw new Cli.UserError($"{name}: .modinfo has no vermagic");
+        if (at < 0) throw new Reporting.UserError($"{name}: .modinfo has no vermagic");
         int start = at + key.Length;
         int end = Array.IndexOf(text, (byte)0, start);
         var old = Encoding.ASCII.GetString(text, start, end - start);

@@ -64,14 +64,14 @@ public sealed class ModuleSymbols
             ours = ours.Where(i => Overlap(_entries[i].FileIndex, neighbours) == best).ToList();
         }
         if (ours.Count != 1)
-            throw new Cli.UserError($"{name} ({sourceFile}): {ours.Count} of the {all.Count} symbols of that name in module {Name} could be this object's; cannot tell which one to patch");
+            throw new Reporting.UserError($"{name} ({sourceFile}): {ours.Count} of the {all.Count} symbols of that name in module {Name} could be this object's; cannot tell which one to patch");
         int whileComing = all.IndexOf(ours[0]) + 1;
         var core = all.Where(i => _entries[i].Core).ToList();
         int afterInit = core.IndexOf(ours[0]) + 1;
         if (afterInit == 0)
-            throw new Cli.UserError($"{name} is init code of module {Name}, freed once the module has started; there is nothing to patch");
+            throw new Reporting.UserError($"{name} is init code of module {Name}, freed once the module has started; there is nothing to patch");
         if (whileComing != afterInit)
-            throw new Cli.UserError($"{name} is symbol {whileComing} of that name in module {Name} while it loads but {afterInit} once its init code is freed; the livepatch core cannot address it by position (rename the .init symbol of that name)");
+            throw new Reporting.UserError($"{name} is symbol {whileComing} of that name in module {Name} while it loads but {afterInit} once its init code is freed; the livepatch core cannot address it by position (rename the .init symbol of that name)");
         return whileComing;
     }
 

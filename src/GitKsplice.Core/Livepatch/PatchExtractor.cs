@@ -165,7 +165,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
                         : $"{name} is not in the symbols of module {kernelObject}, so the livepatch core cannot reach it; change the code that uses it so the update carries what it needs");
                 return position;
             }
-            catch (Cli.UserError e)
+            catch (Reporting.UserError e)
             {
                 Refuse(name, "livepatch-unreachable", e.Message);
                 return null;

@@ -57,7 +57,7 @@ public static class CommandRunner
             catch (IOException) { }
         }
         WaitOrKill(p, cancel);
-        Cli.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
+        Reporting.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
         return (p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
 
@@ -93,7 +93,7 @@ public static class CommandRunner
         }
         WaitOrKill(p, cancel);
         p.WaitForExit(); // drains the asynchronous readers
-        Cli.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
+        Reporting.PerformanceTrace.Ran(file, psi.ArgumentList, Stopwatch.GetElapsedTime(started));
         return p.ExitCode;
     }
 
@@ -112,7 +112,7 @@ public static class CommandRunner
 
     /// <summary>
     /// Starts a program described by the caller (a conversation over its streams, as with a target's shell):
-    /// a program that cannot start is a <see cref="Cli.UserError"/> naming it, and the program is killed with
+    /// a program that cannot start is a <see cref="Reporting.UserError"/> naming it, and the program is killed with
     /// its children when <paramref name="cancel"/> fires or the process exits on a signal. The caller owns
     /// and disposes the process.
     /// </summary>
@@ -120,8 +120,8 @@ public static class CommandRunner
     {
         psi.UseShellExecute = false;
         Process p;
-        try { p = Process.Start(psi) ?? throw new Cli.UserError($"could not start '{psi.FileName}'"); }
-        catch (System.ComponentModel.Win32Exception e) { throw new Cli.UserError($"could not run '{psi.FileName}': {e.Message}"); }
+        try { p = Process.Start(psi) ?? throw new Reporting.UserError($"could not start '{psi.FileName}'"); }
+        catch (System.ComponentModel.Win32Exception e) { throw new Reporting.UserError($"could not run '{psi.FileName}': {e.Message}"); }
         ChildProcesses.Add(p);
         if (cancel.CanBeCanceled)
         {

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Transport;
 

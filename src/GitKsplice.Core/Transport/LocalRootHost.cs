@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Transport;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using GitKsplice.Cli;
 using GitKsplice.Processes;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Transport;
 

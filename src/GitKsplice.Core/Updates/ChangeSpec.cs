@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using GitKsplice.Build;
-using GitKsplice.Cli;
 using GitKsplice.Git;
 using GitKsplice.Processes;
+using GitKsplice.Reporting;
 using LibGit2Sharp;
 
 namespace GitKsplice.Updates;

@@ -1,5 +1,5 @@
-using GitKsplice.Cli;
 using GitKsplice.Git;
+using GitKsplice.Settings;
 
 namespace GitKsplice.Updates;
 

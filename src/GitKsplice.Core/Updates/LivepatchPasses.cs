@@ -1,7 +1,7 @@
 using GitKsplice.Analysis;
-using GitKsplice.Cli;
 using GitKsplice.Git;
 using GitKsplice.Livepatch;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Updates;
 

@@ -89,5 +89,5 @@ public sealed record Manifest
     public string ToJson() => JsonSerializer.Serialize(this, CoreJsonContext.Relaxed.Manifest) + "\n";
 
     public static Manifest FromJson(string json) =>
-        JsonSerializer.Deserialize(json, CoreJsonContext.Relaxed.Manifest) ?? throw new Cli.UserError("manifest is empty");
+        JsonSerializer.Deserialize(json, CoreJsonContext.Relaxed.Manifest) ?? throw new Reporting.UserError("manifest is empty");
 }

@@ -1,4 +1,5 @@
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
+
 
 namespace GitKsplice.Updates;
 

@@ -60,7 +60,7 @@ public static class UpdateArchive
         }
         catch (Exception e) when (e is InvalidOperationException or InvalidFormatException or IOException)
         {
-            throw new Cli.UserError($"not a readable update tarball: {path}: {e.Message}");
+            throw new Reporting.UserError($"not a readable update tarball: {path}: {e.Message}");
         }
         return result;
     }
@@ -68,5 +68,5 @@ public static class UpdateArchive
     public static Manifest ReadManifest(string path) =>
         ReadAll(path).TryGetValue(ManifestName, out var bytes)
             ? Manifest.FromJson(Encoding.UTF8.GetString(bytes))
-            : throw new Cli.UserError($"update tarball has no manifest.json: {path}");
+            : throw new Reporting.UserError($"update tarball has no manifest.json: {path}");
 }

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using GitKsplice.Analysis;
 using GitKsplice.Build;
-using GitKsplice.Cli;
 using GitKsplice.Git;
+using GitKsplice.Reporting;
 using LibGit2Sharp;
 
 namespace GitKsplice.Updates;

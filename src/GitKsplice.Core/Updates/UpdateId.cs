@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Updates;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using GitKsplice.Build;
-using GitKsplice.Cli;
 using GitKsplice.Git;
 using GitKsplice.Json;
+using GitKsplice.Reporting;
 using LibGit2Sharp;
 
 namespace GitKsplice.Updates;

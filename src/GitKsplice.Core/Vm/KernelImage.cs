@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.RegularExpressions;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Vm;
 

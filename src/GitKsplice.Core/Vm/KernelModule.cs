@@ -1,6 +1,6 @@
 using System.Text;
-using GitKsplice.Cli;
 using GitKsplice.Elf;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Vm;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using GitKsplice.Cli;
 using GitKsplice.Processes;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Vm;
 

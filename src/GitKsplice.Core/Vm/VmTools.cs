@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Vm;
 

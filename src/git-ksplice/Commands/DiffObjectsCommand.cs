@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using GitKsplice.Analysis;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli.Commands;
 

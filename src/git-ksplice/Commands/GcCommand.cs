@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Json;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
 using GitKsplice.Processes;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli.Commands;
 

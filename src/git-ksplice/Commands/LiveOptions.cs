@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Live;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 using GitKsplice.Transport;
 
 namespace GitKsplice.Cli.Commands;

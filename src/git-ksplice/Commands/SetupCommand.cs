@@ -1,5 +1,7 @@
 using System.CommandLine;
 using GitKsplice.Git;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 
 namespace GitKsplice.Cli.Commands;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Json;
 using GitKsplice.Live;
+using GitKsplice.Reporting;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Live;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli.Commands;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Live;
+using GitKsplice.Reporting;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Options;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli.Commands;
 

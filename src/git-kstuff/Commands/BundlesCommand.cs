@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli.Commands;
 

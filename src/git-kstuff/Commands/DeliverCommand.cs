@@ -4,6 +4,7 @@ using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Delivery;
 using GitKsplice.Kstuff.Options;
 using GitKsplice.Kstuff.Targets;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli.Commands;
 

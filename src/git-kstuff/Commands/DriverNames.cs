@@ -1,3 +1,6 @@
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
+
 namespace GitKsplice.Cli.Commands;
 
 /// <summary>Completion of driver names (-n, -N, -Y): the Master files of the source tree being merged or delivered.</summary>

@@ -1,4 +1,5 @@
 using GitKsplice.Kstuff.Bundles;
+using GitKsplice.Settings;
 
 namespace GitKsplice.Cli.Commands;
 
@@ -9,8 +10,8 @@ internal static class KstuffManual
     {
         Name = "git-kstuff",
         ConfigPrefix = "kstuff",
-        ConfigKeys = GitKsplice.Cli.ConfigKeys.Kstuff,
-        ColourKey = GitKsplice.Cli.ConfigKeys.ColorKstuff,
+        ConfigKeys = GitKsplice.Settings.ConfigKeys.Kstuff,
+        ColourKey = GitKsplice.Settings.ConfigKeys.ColorKstuff,
         OperandKind = ValueKind.Host,
         Values = DriverNames.Complete,
         Description = $"""

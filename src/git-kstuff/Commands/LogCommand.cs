@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Delivery;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli.Commands;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli.Commands;
 

@@ -5,6 +5,7 @@ using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
 using GitKsplice.Kstuff.Options;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Analysis;

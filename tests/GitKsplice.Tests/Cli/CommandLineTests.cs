@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using GitKsplice.Cli;
 using GitKsplice.Cli.Commands;
+using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Cli;

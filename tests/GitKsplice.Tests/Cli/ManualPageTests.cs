@@ -62,9 +62,9 @@ public sealed class ManualPageTests(InstalledTools tools)
             Assert.True(r.ExitCode == 0 && r.StdErr.Length == 0, $"{page}: {r.All}");
         }
         var main = Man("man", "git-ksplice");
-        foreach (var code in GitKsplice.Cli.ExitCodes.Documented)
+        foreach (var code in GitKsplice.Reporting.ExitCodes.Documented)
             Assert.Matches($@"\n\s+{code.Code}\s+\S", main);
-        foreach (var key in GitKsplice.Cli.ConfigKeys.Ksplice.Concat(GitKsplice.Cli.ConfigKeys.Notes))
+        foreach (var key in GitKsplice.Settings.ConfigKeys.Ksplice.Concat(GitKsplice.Settings.ConfigKeys.Notes))
             Assert.Contains(key.Name, main);
     }
 

@@ -1,4 +1,5 @@
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Cli;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Cli;

@@ -184,9 +184,9 @@ public sealed partial class ModuleObjectTests : IDisposable
         Run(_dir.Path, "ld", "-r", "-o", textFirst, textObject, initObject);
 
         var shifted = ModuleSymbols.Open("init_first", initFirst, "test");
-        var e = Assert.Throws<GitKsplice.Cli.UserError>(() => shifted.Position("probe", isLocal: true, "text.c", ["text_user"]));
+        var e = Assert.Throws<GitKsplice.Reporting.UserError>(() => shifted.Position("probe", isLocal: true, "text.c", ["text_user"]));
         Assert.Equal("probe is symbol 2 of that name in module init_first while it loads but 1 once its init code is freed; the livepatch core cannot address it by position (rename the .init symbol of that name)", e.Message);
-        var init2 = Assert.Throws<GitKsplice.Cli.UserError>(() => shifted.Position("probe", isLocal: true, "init.c", []));
+        var init2 = Assert.Throws<GitKsplice.Reporting.UserError>(() => shifted.Position("probe", isLocal: true, "init.c", []));
         Assert.StartsWith("probe is init code of module init_first", init2.Message);
 
         var kept = ModuleSymbols.Open("text_first", textFirst, "test");

@@ -95,6 +95,6 @@ public class KernelHostTests(SshServer sshd)
         Assert.Equal(root.Path + "/etc/real", host.PathOf("/stand/../etc/conf"));
         Assert.Equal(root.Path + "/new/dir", host.PathOf("/new/dir"));
         File.CreateSymbolicLink(root["loop"], "/loop");
-        Assert.Throws<GitKsplice.Cli.UserError>(() => host.PathOf("/loop/x"));
+        Assert.Throws<GitKsplice.Reporting.UserError>(() => host.PathOf("/loop/x"));
     }
 }

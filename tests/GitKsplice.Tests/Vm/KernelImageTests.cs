@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
-using GitKsplice.Cli;
 using GitKsplice.Livepatch;
+using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 using GitKsplice.Vm;
 

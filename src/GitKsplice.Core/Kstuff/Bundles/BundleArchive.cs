@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Bundles;
 

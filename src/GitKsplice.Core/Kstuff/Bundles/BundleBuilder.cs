@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Options;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Bundles;
 

@@ -1,6 +1,6 @@
-using GitKsplice.Cli;
 using GitKsplice.IO;
 using GitKsplice.Kstuff.Config;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Bundles;
 

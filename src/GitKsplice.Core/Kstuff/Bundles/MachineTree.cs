@@ -1,5 +1,6 @@
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Options;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 
 namespace GitKsplice.Kstuff.Bundles;
 

@@ -108,4 +108,4 @@ public sealed record DeliveryRecord(
 /// What a delivery came to: its record (written to the note already) and, when it failed, the error to report
 /// and the remote output the user has not seen yet (the build, the -c command and the install stream theirs).
 /// </summary>
-public sealed record DeliveryOutcome(DeliveryRecord Record, Cli.UserError? Error = null, string UnshownRemoteOutput = "");
+public sealed record DeliveryOutcome(DeliveryRecord Record, Reporting.UserError? Error = null, string UnshownRemoteOutput = "");

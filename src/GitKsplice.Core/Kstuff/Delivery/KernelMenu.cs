@@ -1,6 +1,6 @@
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Options;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Delivery;
 

@@ -1,4 +1,3 @@
-using GitKsplice.Cli;
 using GitKsplice.Git;
 using GitKsplice.Json;
 using GitKsplice.Kstuff.Bundles;
@@ -6,6 +5,7 @@ using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
 using GitKsplice.Kstuff.Options;
 using GitKsplice.Kstuff.Targets;
+using GitKsplice.Reporting;
 using GitKsplice.Transport;
 
 namespace GitKsplice.Kstuff.Delivery;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
-using GitKsplice.Cli;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Delivery;
 

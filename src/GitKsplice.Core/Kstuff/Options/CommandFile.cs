@@ -1,5 +1,5 @@
-using GitKsplice.Cli;
 using GitKsplice.IO;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Options;
 

@@ -1,5 +1,5 @@
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Merge;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Options;
 

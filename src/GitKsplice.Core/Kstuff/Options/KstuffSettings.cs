@@ -1,4 +1,5 @@
-using GitKsplice.Cli;
+using GitKsplice.Settings;
+
 
 namespace GitKsplice.Kstuff.Options;
 

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Targets;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Options;
 

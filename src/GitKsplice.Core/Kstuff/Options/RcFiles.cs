@@ -1,4 +1,4 @@
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 using GitKsplice.Transport;
 
 namespace GitKsplice.Kstuff.Options;

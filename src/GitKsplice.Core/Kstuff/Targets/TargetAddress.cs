@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using GitKsplice.Cli;
+using GitKsplice.Reporting;
 using GitKsplice.Transport;
 
 namespace GitKsplice.Kstuff.Targets;

@@ -1,6 +1,6 @@
 using System.Formats.Tar;
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Config;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Targets;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Bundles;
+using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Kstuff.Bundles;

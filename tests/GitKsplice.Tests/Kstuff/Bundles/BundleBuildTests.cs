@@ -1,8 +1,8 @@
 using System.Text;
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Options;
+using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Kstuff.Bundles;

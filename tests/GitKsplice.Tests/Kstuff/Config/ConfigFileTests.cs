@@ -279,7 +279,7 @@ public class ConfigFileTests
         using var dir = new TempDir();
         var tree = ConfigTree.Load(new ConfTreeWriter(dir["conf"]).Driver("a").Root);
         dir.Write("out/keep", "mine");
-        Assert.Throws<GitKsplice.Cli.UserError>(() => tree.Write(dir["out"]));
+        Assert.Throws<GitKsplice.Reporting.UserError>(() => tree.Write(dir["out"]));
         Assert.Equal("mine", File.ReadAllText(dir["out/keep"]));
     }
 }

@@ -1,7 +1,7 @@
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
 using GitKsplice.Kstuff.Options;
+using GitKsplice.Reporting;
 
 namespace GitKsplice.Tests.Kstuff.Options;
 

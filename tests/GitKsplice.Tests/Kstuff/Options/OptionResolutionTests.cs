@@ -1,7 +1,7 @@
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Merge;
 using GitKsplice.Kstuff.Options;
 using GitKsplice.Kstuff.Targets;
+using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Kstuff.Options;

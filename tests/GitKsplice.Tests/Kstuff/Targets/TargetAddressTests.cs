@@ -1,5 +1,5 @@
-using GitKsplice.Cli;
 using GitKsplice.Kstuff.Targets;
+using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 using GitKsplice.Transport;
 

@@ -1,4 +1,4 @@
-namespace GitKsplice.Cli;
+namespace GitKsplice.Reporting;
 
 /// <summary>Exit codes shared by every command; documented in the manual pages.</summary>
 public static class ExitCodes

@@ -1,7 +1,8 @@
-using GitKsplice.Cli;
 using GitKsplice.Hooks;
+using GitKsplice.Reporting;
+using GitKsplice.Settings;
 
-namespace GitKsplice.Tests.Cli;
+namespace GitKsplice.Tests.Settings;
 
 /// <summary>Settings read one way: git's own value rules, and the environment over git config over the default.</summary>
 public class ConfigSnapshotTests

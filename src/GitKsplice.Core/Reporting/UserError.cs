@@ -1,4 +1,4 @@
-namespace GitKsplice.Cli;
+namespace GitKsplice.Reporting;
 
 /// <summary>
 /// An error the user can act on: printed as one "fatal: …" line and turned into an exit code,

@@ -1,4 +1,4 @@
-namespace GitKsplice.Cli;
+namespace GitKsplice.Reporting;
 
 /// <summary>
 /// Where a command's messages go, with git's conventions: results on <see cref="Out"/>, everything else on

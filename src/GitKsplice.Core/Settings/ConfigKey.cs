@@ -1,4 +1,4 @@
-namespace GitKsplice.Cli;
+namespace GitKsplice.Settings;
 
 /// <summary>
 /// One git config key as the manual pages and the config command describe it: its name, the type of its value,

@@ -1,7 +1,7 @@
 using GitKsplice.Hooks;
 using GitKsplice.Transport;
 
-namespace GitKsplice.Cli;
+namespace GitKsplice.Settings;
 
 /// <summary>How git colours porcelain output (color.ui, color.ksplice, color.kstuff).</summary>
 public enum ColourMode { Auto, Always, Never }

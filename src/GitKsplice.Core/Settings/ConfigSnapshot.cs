@@ -1,6 +1,7 @@
 using GitKsplice.Git;
+using GitKsplice.Reporting;
 
-namespace GitKsplice.Cli;
+namespace GitKsplice.Settings;
 
 /// <summary>Where a setting's value came from.</summary>
 public enum ConfigSource { Default, GitConfig, Environment }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace GitKsplice.Cli;
+namespace GitKsplice.Reporting;
 
 /// <summary>
 /// GIT_KSPLICE_TRACE_PERFORMANCE, after git's GIT_TRACE_PERFORMANCE: when set to 1 or true, each step of a

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace GitKsplice.Cli;
+namespace GitKsplice.Settings;
 
 /// <summary>
 /// How a git config value is read, by git's own rules, so a value means here what it means to git. Each parser
