@@ -238,8 +238,13 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         var fields = repository.Git
             .Run(["diff-tree", "-r", "-z", "--name-status", "--no-renames", builtFrom, run.Change.PostTree])
             .Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        // ORIG_CONFIG in the source tree (<tree>/ksplice) is not an input of make: its .config comes in
+        // through the configuration's hash, and the running kernel's System.map and image are ours to read.
+        var configDir = run.Config.Directory is { } dir && repository.WorkDir is { } work && Path.GetRelativePath(work, dir) is var relative
+            && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative) ? relative + "/" : null;
         var changed = new List<(string, bool)>();
-        for (var i = 0; i + 1 < fields.Length; i += 2) changed.Add((fields[i + 1], fields[i] != "D"));
+        for (var i = 0; i + 1 < fields.Length; i += 2)
+            if (configDir == null || !fields[i + 1].StartsWith(configDir, StringComparison.Ordinal)) changed.Add((fields[i + 1], fields[i] != "D"));
         var targets = KbuildTargets.For(run.Tree.Root, changed, run.Settings.Command);
         if (targets.FullBuildReason is { } why)
         {

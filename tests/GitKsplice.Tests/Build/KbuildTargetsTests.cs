@@ -70,6 +70,8 @@ public class KbuildTargetsTests
         Assert.Contains("source_greet.o := greet.c", File.ReadAllText(repo.Path(".git/ksplice/build/tree/.greet.o.cmd")));
 
         repo.Write("data.c", CTree.Data.Replace("return ++counter;", "return counter += 2;") + "\n");
+        // ORIG_CONFIG committed with the change: the running kernel's files, which make never reads.
+        repo.Write("ksplice/README", "the running kernel's .config and System.map go here\n");
         var data = repo.Commit("bump by two");
         var r = Create(repo, "data1", data);
         Assert.Contains("building the 1 object(s) the change touches: data.o", r.StdErr);
