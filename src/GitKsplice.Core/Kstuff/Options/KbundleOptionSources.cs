@@ -1,6 +1,5 @@
 using GitKsplice.Reporting;
 
-
 namespace GitKsplice.Kstuff.Options;
 
 /// <summary>

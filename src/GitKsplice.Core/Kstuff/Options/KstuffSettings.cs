@@ -1,6 +1,5 @@
 using GitKsplice.Settings;
 
-
 namespace GitKsplice.Kstuff.Options;
 
 /// <summary>The kstuff.* settings of a command (<see cref="ConfigKeys.Kstuff"/>), typed, from its one config snapshot.</summary>
