@@ -158,6 +158,32 @@ public sealed partial class ModuleObjectTests : IDisposable
     }
 
     [Fact]
+    public void One_update_of_vmlinux_and_a_module_has_one_klp_object_for_each()
+    {
+        var (target, pre, post, _) = Tree(Show.Replace("value %d %s", "value is %d %s"));
+        const string kernelShow = "extern int printk(const char *fmt, ...);\nstatic __attribute__((noinline)) int helper(int x) { return x - 1; }\nint kernel_show(int x) { return printk(\"kernel %d\\n\", helper(x)); }\n";
+        var kernelPre = Compile("pre", "kshow", kernelShow);
+        var kernelPost = Compile("post", "kshow", kernelShow.Replace("kernel %d", "kernel: %d"));
+        File.AppendAllText(Path.Combine(target.ConfigDirectory!, "System.map"), "\nffffffff81000140 T kernel_show\n");
+        var objects = new[] { ("kernel/kshow.o", kernelPre, kernelPost), ("drivers/dup/show.o", pre, post) }
+            .Select(o => new ChangedObject(o.Item1, o.Item2, o.Item3, new ElfObjectAnalyzer().Compare(o.Item2, o.Item3).Changed.ToList(),
+                ModuleBuilder.KernelObjectOf(target.BuildTree, o.Item1))).ToList();
+
+        var plan = ModuleBuilder.Plan(target, objects);
+
+        Assert.Empty(plan.Refusals);
+        Assert.Equal([("vmlinux", "kernel_show", 0), ("dup_mod", "show", 0)], plan.Functions.Select(f => (f.KernelObject, f.OldName, f.Sympos)));
+        // The kernel's helper is the one System.map has (vmlinux's position), the module's is the module's second.
+        Assert.Contains(plan.Extractor.Sites, s => s.SymbolName == ".klp.sym.vmlinux.helper,0" && s.KernelObject == "vmlinux");
+        Assert.Contains(plan.Extractor.Sites, s => s.SymbolName == ".klp.sym.dup_mod.helper,2" && s.KernelObject == "dup_mod");
+        var source = Registration.Source("both", plan.Functions, replace: false);
+        Assert.Contains("\t{ .name = NULL, .funcs = ksplice_funcs_0 },\n\t{ .name = \"dup_mod\", .funcs = ksplice_funcs_1 },\n\t{ }\n", source);
+        var sections = Run(_dir.Path, "readelf", "-W", "-S", LinkAndRewrite(plan));
+        Assert.Equal([".klp.rela.dup_mod..text.show", ".klp.rela.vmlinux..text.kernel_show"],
+            KlpSection().Matches(sections).Select(m => m.Value).Distinct().Order());
+    }
+
+    [Fact]
     public void A_module_without_its_ko_is_refused_with_what_to_do()
     {
         var (target, pre, post, preKo) = Tree(Show.Replace("value %d %s", "value is %d %s"));
