@@ -11,6 +11,9 @@ public sealed record TrialRequest(IReadOnlyList<TrialInput> Updates, string Kern
 {
     /// <summary>Shell commands run in the guest before, while applied and after the undo; their outputs are compared.</summary>
     public IReadOnlyList<string> Checks { get; init; } = [];
+
+    /// <summary>Modules of the running kernel (.ko files) loaded before the checks: the ones the updates patch.</summary>
+    public IReadOnlyList<string> KernelModules { get; init; } = [];
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
 }
 
@@ -55,6 +58,7 @@ public static class UpdateTrial
         foreach (var (input, module) in request.Updates.Zip(modules))
             if (module.Release != image.Release)
                 throw new UserError($"update {input.Id} is built for kernel {module.Release}, but {image.Path} is {image.Release}: name the running kernel's image with --kernel");
+        var kernelModules = request.KernelModules.Select(path => KernelModuleOf(path, image)).ToList();
         var busybox = VmTools.StaticBusybox();
         VmTools.Qemu();
 
@@ -63,15 +67,15 @@ public static class UpdateTrial
         {
             var initramfs = Path.Combine(scratch.FullName, "initramfs.cpio.gz");
             var limit = (int)Math.Max(5, request.Timeout.TotalSeconds / 3);
-            Initramfs.Write(initramfs, busybox, Script(modules, request.Checks, limit),
-                modules.Select(m => new GuestFile(GuestPath(m), m.Bytes)));
+            Initramfs.Write(initramfs, busybox, Script(modules, request.Checks, limit, kernelModules),
+                modules.Concat(kernelModules).Select(m => new GuestFile(GuestPath(m), m.Bytes)));
             var transcript = new GuestTranscript();
             progress("booting the kernel");
             var vm = QemuMachine.Run(new VmRequest(image.Path, initramfs, request.SerialLog, request.Timeout), line =>
             {
                 if (transcript.Add(line) is { } step) progress(Describe(step, modules));
             }, cancel);
-            return Report(request, image, vm, transcript, modules);
+            return Report(request, image, vm, transcript, modules, kernelModules);
         }
         finally
         {
@@ -92,14 +96,27 @@ public static class UpdateTrial
         return KernelModule.Read(bytes, module.File);
     }
 
-    private static string GuestPath(KernelModule module) => $"/ksplice/{module.Name}.ko";
+    /// <summary>A module of the running kernel: an ordinary module built for the image's release.</summary>
+    private static KernelModule KernelModuleOf(string path, KernelImage image)
+    {
+        if (!File.Exists(path)) throw new UserError($"no such kernel module: {path}");
+        var module = KernelModule.Read(File.ReadAllBytes(path), path);
+        if (module.Livepatch)
+            throw new UserError($"{path} is a livepatch module: name the update it belongs to instead");
+        if (module.Release != image.Release)
+            throw new UserError($"kernel module {path} is built for kernel {module.Release}, but {image.Path} is {image.Release}: give the running kernel's own modules");
+        return module;
+    }
+
+    private static string GuestPath(KernelModule module) => module.Livepatch ? $"/ksplice/{module.Name}.ko" : $"/modules/{module.Name}.ko";
 
     /// <summary>
     /// The guest's steps: taint and checks before; each module loaded and its transition awaited (stopping at
     /// the first that fails); the checks while applied; every loaded module undone in reverse order; the
     /// checks after; taint and the kernel's messages since boot.
     /// </summary>
-    internal static string Script(IReadOnlyList<KernelModule> modules, IReadOnlyList<string> checks, int transitionLimit)
+    internal static string Script(IReadOnlyList<KernelModule> modules, IReadOnlyList<string> checks, int transitionLimit,
+        IReadOnlyList<KernelModule> kernelModules)
     {
         var s = new GuestScript();
         s.Line("kmsg() { dmesg -c | tee -a /tmp/kernel.log; }");
@@ -119,6 +136,7 @@ public static class UpdateTrial
                 done
             }
             """);
+        for (var i = 0; i < kernelModules.Count; i++) s.Line(GuestScript.Step($"kernel-module-{i}", $"insmod {GuestPath(kernelModules[i])}"));
         s.Line("dmesg -c >/dev/null");
         s.Line(GuestScript.Step("taint-before", "cat /proc/sys/kernel/tainted"));
         for (var i = 0; i < checks.Count; i++) s.Line(GuestScript.Step($"before-{i}", checks[i]));
@@ -156,6 +174,7 @@ public static class UpdateTrial
         var name = dash >= 0 && int.TryParse(step[(dash + 1)..], out var i) && i < modules.Count ? modules[i].Name : "";
         return kind switch
         {
+            "kernel-module" => "booted; loading the kernel's modules",
             "taint-before" => "booted; reading the kernel's state",
             "before" => "running the checks before loading",
             "load" => $"loading {name}",
@@ -168,9 +187,12 @@ public static class UpdateTrial
     }
 
     private static TrialReport Report(TrialRequest request, KernelImage image, VmResult vm, GuestTranscript transcript,
-        IReadOnlyList<KernelModule> modules)
+        IReadOnlyList<KernelModule> modules, IReadOnlyList<KernelModule> kernelModules)
     {
         var failures = new List<string>();
+        for (var i = 0; i < kernelModules.Count; i++)
+            if (transcript.Find($"kernel-module-{i}") is { Succeeded: false } step)
+                failures.Add($"kernel module {kernelModules[i].Name} did not load: {LastLine(step.Output, "insmod failed")}");
         if (!transcript.Completed)
         {
             var where = transcript.Unfinished is { } step ? $" while {Describe(step, modules)}" : transcript.Steps.Count == 0 ? " before its first step (did the kernel boot?)" : "";

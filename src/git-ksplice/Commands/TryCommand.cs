@@ -24,13 +24,19 @@ internal static class TryCommand
             HelpName = "command",
             AllowMultipleArgumentsPerToken = false,
         };
+        var module = new Option<string[]>("--module")
+        {
+            Description = "A module of the running kernel (.ko) loaded in the guest before the checks, such as the one an update patches (repeatable)",
+            HelpName = "file",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var timeout = new Option<int>("--timeout") { Description = "Seconds the whole guest run may take", HelpName = "seconds", DefaultValueFactory = _ => 120 };
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
 
         var command = new Command("try", "Load updates into the running kernel's image in a throwaway QEMU guest: transition, checks, warnings, undo")
         {
-            ids, kernel, config, check, timeout, json, quiet,
+            ids, kernel, config, check, module, timeout, json, quiet,
         };
         command.Runs(Execute);
         return command;
@@ -49,6 +55,7 @@ internal static class TryCommand
                 plan.SerialLog(updates))
             {
                 Checks = checks,
+                KernelModules = (parse.GetValue(module) ?? []).Select(context.FullPath).ToList(),
                 Timeout = TimeSpan.FromSeconds(seconds),
             };
             var when = DateTimeOffset.UtcNow;

@@ -189,6 +189,13 @@ public class LiveUpdateTests(ITestOutputHelper log)
         Assert.Equal(["7", "configs", "1"], Read("coming"));
         Assert.Equal(["1"], Read("log"));
         Assert.Equal(original, Read("undone-again"));
+
+        // git ksplice try with the running kernel's configs.ko in the guest (--module): the same, side by side.
+        var (trial, check) = Try(["configs"], "wc -c < /proc/config.gz", "--module", Path.Combine(Linux.RunningModules, "kernel/configs.ko"));
+        Assert.Equal([original[0]], check.Before.Select(l => l.Trim()));
+        Assert.Equal(["7"], check.Applied.Select(l => l.Trim()));
+        Assert.Equal(check.Before, check.After);
+        AssertLoadedAndUndone(trial, "ksplice_configs");
     }
 
     [Fact]
@@ -298,9 +305,9 @@ public class LiveUpdateTests(ITestOutputHelper log)
     private sealed record CheckOutputs(List<string> Before, List<string> Applied, List<string> After);
 
     /// <summary>git ksplice try --json with one check: it must pass; returns the report and the check's three outputs.</summary>
-    private (JsonElement Report, CheckOutputs Check) Try(string[] ids, string check)
+    private (JsonElement Report, CheckOutputs Check) Try(string[] ids, string check, params string[] options)
     {
-        var run = Ksplice(["try", .. ids, "--check", check, "--json"]);
+        var run = Ksplice(["try", .. ids, "--check", check, .. options, "--json"]);
         Assert.True(run.ExitCode == 0, run.All);
         var report = JsonDocument.Parse(run.StdOut).RootElement.Clone();
         foreach (var update in report.GetProperty("updates").EnumerateArray())

@@ -50,3 +50,48 @@ public class TryCommandTests
         Assert.Contains("--timeout must be positive", timeout.StdErr);
     }
 }
+
+/// <summary>try's --module: a module of the running kernel for the guest, refused before booting when it cannot load there.</summary>
+public class TrialKernelModuleTests
+{
+    private static string Image(TempDir dir, string release)
+    {
+        // A bzImage's boot header: "HdrS", protocol 2.15, and the version string where 0x20e points.
+        var bytes = new byte[0x4000];
+        System.Text.Encoding.ASCII.GetBytes("HdrS").CopyTo(bytes, 0x202);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(0x206), 0x020f);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(0x20e), 0x3000 - 0x200);
+        System.Text.Encoding.ASCII.GetBytes(release + " (builder@host) #1 Thu Nov 26 2026\0").CopyTo(bytes, 0x3000);
+        File.WriteAllBytes(dir["bzImage"], bytes);
+        return dir["bzImage"];
+    }
+
+    /// <summary>An ordinary module's shape: a .modinfo with its name and vermagic, compiled by gcc.</summary>
+    private static string PlainModule(TempDir dir, string name, string release)
+    {
+        File.WriteAllText(dir[name + ".c"], $$"""
+            __attribute__((section(".modinfo"), used)) static const char modinfo[] = "vermagic={{release}} mod_unload \0name={{name}}\0license=GPL";
+            """ + "\n");
+        var r = ProcessRunner.Run(dir.Path, "gcc", ["-c", "-o", dir[name + ".ko"], dir[name + ".c"]]);
+        Assert.True(r.ExitCode == 0, r.All);
+        return dir[name + ".ko"];
+    }
+
+    [Fact]
+    public void A_missing_file_a_livepatch_module_or_another_releases_module_is_refused_before_booting()
+    {
+        using var dir = new TempDir();
+        var tarball = GitKsplice.Tests.Live.ModuleShapedUpdate.Write(dir.Path, "modtry", "6.1.192+");
+        var image = Image(dir, "6.1.192+");
+        var livepatch = dir["ksplice_modtry.ko"];
+        string Refusal(string module) => Assert.Throws<GitKsplice.Reporting.UserError>(() => GitKsplice.Updates.UpdateTrial.Run(
+            new GitKsplice.Updates.TrialRequest([new GitKsplice.Updates.TrialInput("modtry", tarball)], image, dir["serial.log"]) { KernelModules = [module] },
+            _ => { }, CancellationToken.None)).Message;
+
+        Assert.Equal($"no such kernel module: {dir["absent.ko"]}", Refusal(dir["absent.ko"]));
+        Assert.Equal($"{livepatch} is a livepatch module: name the update it belongs to instead", Refusal(livepatch));
+        var other = PlainModule(dir, "configs", "6.1.0");
+        Assert.Equal($"kernel module {other} is built for kernel 6.1.0, but {image} is 6.1.192+: give the running kernel's own modules", Refusal(other));
+        Assert.False(File.Exists(dir["serial.log"])); // no guest was started
+    }
+}
