@@ -35,6 +35,18 @@ public class LiveUpdateTests(ITestOutputHelper log)
 
     private const string KallsymsCheck = "grep -w s_show /proc/kallsyms";
 
+    /// <summary>
+    /// kernel/configs.c, the fixture's loadable module (configs.ko, /proc/config.gz): its read function now
+    /// serves THIS_MODULE->name, configs' own struct module, which only a livepatch relocation applied with
+    /// configs can reach (the update's own THIS_MODULE would read "ksplice_configs"). Made once: a test corrupts it.
+    /// </summary>
+    private static readonly Lazy<string> ConfigsUpdate = new(() => Create("configs", Linux.CommitOn(Linux.Base, "configs: serve the module's name",
+        ("kernel/configs.c", LinuxTree.Replace(
+            "\treturn simple_read_from_buffer(buf, len, offset,\n\t\t\t\t       &kernel_config_data,\n\t\t\t\t       &kernel_config_data_end -\n\t\t\t\t       &kernel_config_data);\n",
+            "\treturn simple_read_from_buffer(buf, len, offset, THIS_MODULE->name,\n\t\t\t\t       strlen(THIS_MODULE->name));\n")))));
+
+    private static GuestFile RunningConfigs => new("/configs.ko", File.ReadAllBytes(Path.Combine(Linux.RunningModules, "kernel/configs.ko")));
+
     [Fact]
     public void A_changed_string_literal_in_a_proc_show_function_shows_while_applied_and_is_gone_after_undo()
     {
@@ -144,18 +156,13 @@ public class LiveUpdateTests(ITestOutputHelper log)
     }
 
     /// <summary>
-    /// kernel/configs.c is the fixture's loadable module (configs.ko, /proc/config.gz). Its read function now
-    /// serves THIS_MODULE->name: configs' own struct module, which only a livepatch relocation applied with
-    /// configs can reach (the update's own THIS_MODULE would read "ksplice_configs"). Patched while configs is
+    /// A function of the loadable module configs.ko (<see cref="ConfigsUpdate"/>), patched while configs is
     /// loaded, and again when configs loads after the update (the livepatch core's module-coming path).
     /// </summary>
     [Fact]
     public void A_function_of_a_loadable_module_is_patched_in_that_module_when_it_is_loaded_and_when_it_loads_later()
     {
-        var tarball = Create("configs", Linux.CommitOn(Linux.Base, "configs: serve the module's name",
-            ("kernel/configs.c", LinuxTree.Replace(
-                "\treturn simple_read_from_buffer(buf, len, offset,\n\t\t\t\t       &kernel_config_data,\n\t\t\t\t       &kernel_config_data_end -\n\t\t\t\t       &kernel_config_data);\n",
-                "\treturn simple_read_from_buffer(buf, len, offset, THIS_MODULE->name,\n\t\t\t\t       strlen(THIS_MODULE->name));\n"))));
+        var tarball = ConfigsUpdate.Value;
         Assert.Equal(["configs ikconfig_read_current 0"], Functions(tarball));
         Assert.Contains("module configs: the pre build's kernel/configs.ko", UpdateArchive.ReadManifest(tarball).Module!.SymbolPositionsSource);
         var elf = ModuleOf(tarball);
@@ -163,7 +170,6 @@ public class LiveUpdateTests(ITestOutputHelper log)
         Assert.DoesNotContain(elf.Sections, s => s.Name.StartsWith(".klp.rela.vmlinux.", StringComparison.Ordinal));
         Assert.Contains(".klp.sym.configs.__this_module,0", elf.Symbols.Where(s => s.SectionIndex == 0xff20).Select(s => s.Name));
         var update = Module(tarball);
-        var configs = new GuestFile("/configs.ko", File.ReadAllBytes(Path.Combine(Linux.RunningModules, "kernel/configs.ko")));
         // The size, then the first seven bytes with anything but a-z as '.': gzip's header before, the name after.
         const string read = "wc -c < /proc/config.gz && head -c 7 /proc/config.gz | tr -c a-z . && echo";
         string undo = $"echo 0 > /sys/kernel/livepatch/{update.Name}/enabled && wait_transition {update.Name} && rmmod {update.Name}";
@@ -176,7 +182,7 @@ public class LiveUpdateTests(ITestOutputHelper log)
             .Line(GuestScript.Step("waiting", $"insmod /{update.Name}.ko && wait_transition {update.Name} && cat /sys/kernel/livepatch/{update.Name}/configs/patched"))
             .Line(GuestScript.Step("coming", $"insmod /configs.ko && {read} && cat /sys/kernel/livepatch/{update.Name}/configs/patched"))
             .Line(GuestScript.Step("log", $"dmesg | grep -c \"applying patch '{update.Name}' to loading module 'configs'\""))
-            .Line(GuestScript.Step("undone-again", $"{undo} && {read}")), [configs]);
+            .Line(GuestScript.Step("undone-again", $"{undo} && {read}")), [RunningConfigs]);
 
         List<string> Read(string step) => Output(transcript, step).Select(l => l.Trim()).ToList();
         var original = Read("loaded");
@@ -196,6 +202,36 @@ public class LiveUpdateTests(ITestOutputHelper log)
         Assert.Equal(["7"], check.Applied.Select(l => l.Trim()));
         Assert.Equal(check.Before, check.After);
         AssertLoadedAndUndone(trial, "ksplice_configs");
+    }
+
+    /// <summary>
+    /// The module's livepatch symbol for configs' struct module given a wrong position: the kernel refuses the
+    /// update while configs is loaded, and refuses configs itself when it loads after the update, so a position
+    /// counted wrongly in a module would be caught.
+    /// </summary>
+    [Fact]
+    public void A_wrong_position_of_a_modules_symbol_is_refused_when_it_is_loaded_and_when_it_loads_later()
+    {
+        var bytes = Module(ConfigsUpdate.Value).Bytes.ToArray();
+        var name = Encoding.ASCII.GetBytes(".klp.sym.configs.__this_module,0\0");
+        var at = bytes.AsSpan().IndexOf(name);
+        Assert.True(at >= 0);
+        bytes[at + name.Length - 2] = (byte)'7';
+        var corrupt = KernelModule.Read(bytes, "ksplice_configs.ko");
+        const string notFound = "symbol position 7 for symbol '__this_module' in object 'configs' not found";
+
+        var transcript = Guest([corrupt], script => script
+            .Line(GuestScript.Step("loaded", $"insmod /configs.ko && if insmod /{corrupt.Name}.ko; then echo loaded; else echo refused; fi; dmesg | grep -F \"{notFound}\""))
+            .Line(GuestScript.Step("coming", $"rmmod configs && insmod /{corrupt.Name}.ko && if insmod /configs.ko; then echo loaded; else echo refused; fi; " +
+                "test -e /proc/config.gz || echo 'no /proc/config.gz'; dmesg | grep -F \"refusing to load module 'configs'\"")), [RunningConfigs]);
+
+        var loaded = Output(transcript, "loaded");
+        Assert.Contains("refused", loaded);
+        Assert.Contains(loaded, l => l.Contains(notFound, StringComparison.Ordinal));
+        var coming = Output(transcript, "coming");
+        Assert.Contains("refused", coming);
+        Assert.Contains("no /proc/config.gz", coming);
+        Assert.Contains(coming, l => l.Contains("patch 'ksplice_configs' failed for module 'configs', refusing to load module 'configs'", StringComparison.Ordinal));
     }
 
     [Fact]
