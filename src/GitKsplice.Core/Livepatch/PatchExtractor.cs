@@ -127,7 +127,9 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
             if (!HasFtraceEntry(pre!, preSymbol))
                 return Refuse(name, "livepatch-no-ftrace", $"{name}() has no ftrace entry in the running kernel (notrace, or an inline function left out of line), so livepatch cannot redirect it; patch its callers instead");
             if (!owner.Kernel.Contains(change.KernelObject, preSymbol.Name))
-                return Refuse(name, "livepatch-not-in-kernel", $"{name}() is not in the running kernel's symbols (inlined into its callers, or not linked); change its callers instead");
+                return Refuse(name, "livepatch-not-in-kernel", change.KernelObject == KernelSymbols.Vmlinux
+                    ? $"{name}() is not in the running kernel's symbols (inlined into its callers, or not linked); change its callers instead"
+                    : $"{name}() is not in the symbols of module {change.KernelObject} (inlined into its callers, or init code); change its callers instead");
             return true;
         }
 

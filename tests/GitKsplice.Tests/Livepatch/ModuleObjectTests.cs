@@ -184,6 +184,18 @@ public sealed partial class ModuleObjectTests : IDisposable
     }
 
     [Fact]
+    public void A_function_the_modules_ko_does_not_have_is_refused_with_what_to_do()
+    {
+        var (target, _, _, _) = Tree(Show.Replace("value %d %s", "value is %d %s"));
+        var renamed = Show.Replace("int show(", "int shown(");
+
+        var refusal = Assert.Single(Plan(target, Compile("pre-renamed", "show", renamed), Compile("post-renamed", "show", renamed.Replace("value %d %s", "value is %d %s"))).Refusals);
+
+        Assert.Equal(("shown", "livepatch-not-in-kernel"), (refusal.Symbol, refusal.Kind));
+        Assert.Equal("shown() is not in the symbols of module dup_mod (inlined into its callers, or init code); change its callers instead", refusal.Reason);
+    }
+
+    [Fact]
     public void A_module_without_its_ko_is_refused_with_what_to_do()
     {
         var (target, pre, post, preKo) = Tree(Show.Replace("value %d %s", "value is %d %s"));
