@@ -88,6 +88,50 @@ public sealed class SshHost : KernelHost
         try { Directory.Delete(_controlDir, recursive: true); } catch (IOException) { }
     }
 
+    /// <summary>
+    /// A path under a root on the host (--target-root) is resolved there as a chroot would resolve it, like a
+    /// local root's: a symbolic link on the way, absolute or climbing with "..", stays inside the root, so a
+    /// root whose /stand links to /boot gets the root's /boot, never the host's own. Without a root the host's
+    /// own links are the system's and need nothing.
+    /// </summary>
+    public override string PathOf(string systemPath)
+    {
+        var plain = base.PathOf(systemPath);
+        if (Address.Root.Length == 0) return plain;
+        var resolved = "";
+        var run = Run(ResolveInRoot, [Address.Root, systemPath], output: s => resolved = new StreamReader(s).ReadToEnd());
+        if (run.ExitCode != 0 || !resolved.EndsWith('\n'))
+            throw new HostStepFailed($"resolving {systemPath} inside the root {Address.Root}", Display,
+                run.ConnectionLost ? "the connection was lost or refused" : run.Output.Trim() is { Length: > 0 } why ? why : $"exit status {run.ExitCode}", run.Output);
+        return resolved[..^1];
+    }
+
+    // $1: the root, $2: an absolute path under it. Prints the path with every link on the way resolved inside
+    // the root ("/.." stays at the root), the last part included; parts that do not exist are kept as written.
+    private const string ResolveInRoot = """
+        LC_ALL=C; export LC_ALL
+        R=$1; rest=$2; done=; n=0
+        if [ ! -d "$R" ]; then echo "the target's root $R is not a directory" >&2; exit 1; fi
+        while [ -n "$rest" ]; do
+          part=${rest%%/*}
+          case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac
+          case $part in
+            ''|.) continue ;;
+            ..) done=${done%/*}; continue ;;
+          esac
+          if [ -L "$R$done/$part" ]; then
+            n=$((n + 1))
+            if [ $n -gt 40 ]; then echo "too many levels of symbolic links in $2" >&2; exit 1; fi
+            link=$(readlink "$R$done/$part") || { echo "cannot read the link $R$done/$part (readlink)" >&2; exit 1; }
+            case $link in /*) done= ;; esac
+            rest=$link/$rest
+          else
+            done=$done/$part
+          fi
+        done
+        printf '%s\n' "$R$done"
+        """;
+
     /// <summary>The single string ssh hands to the login shell on the host.</summary>
     public static string RemoteCommand(string script, IReadOnlyList<string> args, string scriptName) =>
         "exec /bin/sh -c " + PosixShell.Quote(script) + " " + PosixShell.Quote(scriptName) + " " + PosixShell.Join(args);

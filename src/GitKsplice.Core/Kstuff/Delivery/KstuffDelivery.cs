@@ -153,7 +153,8 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
                 new(target.Display, _layout.Kname, _mode, started, result, step, error, drivers);
             try
             {
-                var lockDir = target.PathOf(_layout.LockDir);
+                // Under a root on a host, resolving a path is already a step there (a missing root fails it).
+                var lockDir = Step(DeliveryStep.Locking, () => target.PathOf(_layout.LockDir));
                 var holder = $"{TargetLayout.Login()}@{System.Net.Dns.GetHostName()} pid {Environment.ProcessId} since {WireTime.Format(started)}";
                 RunStep(DeliveryStep.Locking, RemoteScripts.Lock, [lockDir, holder], label: $"locking {_layout.LockDir}");
                 try

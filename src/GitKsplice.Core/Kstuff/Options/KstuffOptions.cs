@@ -1,4 +1,5 @@
 using GitKsplice.Kstuff.Merge;
+using GitKsplice.Kstuff.Targets;
 using GitKsplice.Reporting;
 
 namespace GitKsplice.Kstuff.Options;
@@ -123,9 +124,9 @@ public static class KstuffOptionParser
         var host = colon < 0 ? word : word[..colon];
         var kname = colon < 0 ? null : word[(colon + 1)..];
         if (host.Length == 0) throw new UserError($"no host in '{word}'", ExitCodes.Usage);
-        if (kname is { Length: 0 } || (kname != null && kname.Contains('/')))
-            throw new UserError($"bad kernel name in '{word}'", ExitCodes.Usage);
-        return o with { Host = host, KernelName = kname, TargetOperand = word };
+        if (kname is { Length: 0 }) throw new UserError($"bad kernel name in '{word}'", ExitCodes.Usage);
+        // The same check, message and exit status as every other target form.
+        return o with { Host = host, KernelName = TargetAddress.CheckKname(kname), TargetOperand = word };
     }
 
     private static Dictionary<string, StuffMode> With(IReadOnlyDictionary<string, StuffMode> stuff, string driver, StuffMode mode)
