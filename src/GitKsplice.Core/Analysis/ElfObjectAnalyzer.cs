@@ -16,6 +16,7 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
             throw new ObjectFormatException("no object to compare: both the original and the patched object are missing");
         var (original, patched) = Both(() => originalPath == null ? null : Load(originalPath),
             () => patchedPath == null ? null : Load(patchedPath));
+        context?.Cancel.ThrowIfCancellationRequested();
         return Compare(original, patched, context);
     }
 
@@ -24,11 +25,12 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
     {
         if (original != null && patched != null && original.Description != patched.Description)
             throw new ObjectFormatException($"{original.DisplayName} is {original.Description} but {patched.DisplayName} is {patched.Description}; both must be built for the same machine");
-        var (o, p) = Both(() => Model(original), () => Model(patched));
+        var cancel = context?.Cancel ?? CancellationToken.None;
+        var (o, p) = Both(() => Model(original, cancel), () => Model(patched, cancel));
         try
         {
             var lines = o?.SourceFile is { } source ? context?.Patch?.For(source) : null;
-            return new Classification(o, p, lines).Run();
+            return new Classification(o, p, lines, cancel).Run();
         }
         catch (ElfFormatException e)
         {
@@ -43,9 +45,9 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
         catch (ElfFormatException e) { throw new ObjectFormatException(e.Message); }
     }
 
-    private static ObjectModel? Model(ElfFile? file)
+    private static ObjectModel? Model(ElfFile? file, CancellationToken cancel)
     {
-        try { return file == null ? null : new ObjectModel(file); }
+        try { return file == null ? null : new ObjectModel(file, cancel); }
         catch (ElfFormatException e) { throw new ObjectFormatException(e.Message); }
     }
 
@@ -66,7 +68,7 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
     }
 
     /// <summary>Pass 3: turns the correlated, compared pairs into changed/new/removed functions and unsafe findings.</summary>
-    private sealed class Classification(ObjectModel? original, ObjectModel? patched, PatchLines.FileLines? lines)
+    private sealed class Classification(ObjectModel? original, ObjectModel? patched, PatchLines.FileLines? lines, CancellationToken cancel)
     {
         private readonly Correlation _correlation = Correlation.Build(original, patched);
         private readonly Dictionary<string, SymbolChange> _functions = new(StringComparer.Ordinal);
@@ -78,12 +80,15 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
             var comparer = original != null && patched != null ? new ItemComparer(original, patched, _correlation, lines) : null;
             CompareFunctions(comparer);
             CompareData(comparer);
+            cancel.ThrowIfCancellationRequested();
             CheckSymbolAttributes();
             CheckStaticLocals();
             RideReadOnlyData();
             FoldSplitParts();
             FoldPrefixes();
+            cancel.ThrowIfCancellationRequested();
             AccountForEveryByte();
+            cancel.ThrowIfCancellationRequested();
 
             var functions = _functions.Values.OrderBy(c => c.Symbol, StringComparer.Ordinal)
                 .Select(f => f.Status is "changed" or "new" ? f with { Carries = Carried(f) } : f).ToList();
@@ -103,6 +108,7 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
             var initChanges = new List<(Item, Item, string)>();
             foreach (var f in original?.Functions ?? [])
             {
+                cancel.ThrowIfCancellationRequested();
                 if (_correlation.PartnerOf(f) is not { } p)
                 {
                     Record(f.Name, "removed", f, null, null);
@@ -141,6 +147,7 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
         {
             foreach (var d in original?.Data ?? [])
             {
+                cancel.ThrowIfCancellationRequested();
                 if (_correlation.PartnerOf(d) is not { } p)
                 {
                     _data.Add(new SymbolChange(d.Name, "data", "removed", d.Name, null, null));
@@ -221,6 +228,7 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var o in original.File.Sections)
             {
+                cancel.ThrowIfCancellationRequested();
                 if (!seen.Add(o.Name)) continue;
                 var p = patchedSections.GetValueOrDefault(o.Name);
                 Account(o.Name, Unclaimed(original, o), p == null ? ("", -1) : Unclaimed(patched, p));

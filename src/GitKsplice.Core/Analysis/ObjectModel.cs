@@ -110,7 +110,7 @@ internal sealed class ObjectModel
     /// <summary>Bytes of code and data the comparison looked at, for throughput figures.</summary>
     public long ComparedBytes { get; private set; }
 
-    public ObjectModel(ElfFile file)
+    public ObjectModel(ElfFile file, CancellationToken cancel = default)
     {
         File = file;
         if (file.Type != ObjectType.Relocatable)
@@ -123,6 +123,7 @@ internal sealed class ObjectModel
         var perSection = new int[file.Sections.Count];
         foreach (var sym in file.Symbols)
         {
+            if ((sym.Index & 0xfff) == 0) cancel.ThrowIfCancellationRequested();
             if (sym.Name.Length == 0 || sym.Section == null || _ignored[sym.Section.Index]) continue;
             bool function = sym.Type is SymbolType.Func or SymbolType.GnuIFunc;
             bool data = sym.Type is SymbolType.Object or SymbolType.Tls;
@@ -148,6 +149,7 @@ internal sealed class ObjectModel
             if (items.Length > 1)
                 Array.Sort(items, (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Size.CompareTo(a.Size));
         RequireFunctionSections();
+        cancel.ThrowIfCancellationRequested();
         LinkReferences();
     }
 

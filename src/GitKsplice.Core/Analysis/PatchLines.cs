@@ -114,4 +114,8 @@ public sealed partial class PatchLines
 }
 
 /// <summary>What the caller knows about one comparison beyond the two objects: the change that made them, if any.</summary>
-public sealed record ComparisonContext(PatchLines? Patch = null);
+public sealed record ComparisonContext(PatchLines? Patch = null)
+{
+    /// <summary>Stops a comparison (SIGTERM, ^C): a large object takes seconds, a command must stop within one.</summary>
+    public CancellationToken Cancel { get; init; }
+}

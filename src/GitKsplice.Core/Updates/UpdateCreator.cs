@@ -318,9 +318,10 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         run.Entries = [];
         run.LineOnly = [];
         // The patch tells which line numbers it moved: code that differs only in those is line-only, whatever it calls.
-        var context = new ComparisonContext(PatchLines.Parse(run.Change.PatchText.GetAwaiter().GetResult()));
+        var context = new ComparisonContext(PatchLines.Parse(run.Change.PatchText.GetAwaiter().GetResult())) { Cancel = run.Cancel };
         foreach (var obj in run.ChangedObjects)
         {
+            run.Cancel.ThrowIfCancellationRequested();
             var comparison = analyzer.Compare(obj.PrePath, obj.PostPath, context);
             var entry = new ObjectEntry(obj.Path, obj.PrePath == null ? null : Sha256(obj.PrePath), Sha256(obj.PostPath),
                 comparison.Changed, comparison.New, comparison.Removed, comparison.Unsafe, comparison.LineOnly)

@@ -26,7 +26,8 @@ internal static class DiffObjectsCommand
         command.Runs((context, parse) =>
         {
             string? o = parse.GetValue(original), p = parse.GetValue(patched);
-            var result = new ElfObjectAnalyzer().Compare(o == Absent ? null : context.FullPath(o!), p == Absent ? null : context.FullPath(p!));
+            var result = new ElfObjectAnalyzer().Compare(o == Absent ? null : context.FullPath(o!), p == Absent ? null : context.FullPath(p!),
+                new ComparisonContext { Cancel = context.Cancel });
             if (parse.GetValue(json)) WriteJson(context.Out, o!, p!, result);
             else WriteText(context.Out, result);
             return Verdict(result);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
@@ -222,5 +224,52 @@ public sealed class DiffObjectsCommandTests : IDisposable
         var r = Diff("/nonexistent/a.o", "/nonexistent/b.o");
         Assert.Equal(ExitCodes.Error, r.ExitCode);
         Assert.Equal("fatal: /nonexistent/a.o: no such file\n", r.StdErr);
+    }
+
+    /// <summary>An object of <paramref name="functions"/> functions, each in its own section, assembled by gcc; f17 differs by <paramref name="delta"/>.</summary>
+    private string Assembled(string name, int functions, int delta)
+    {
+        var source = new StringBuilder();
+        for (var i = 0; i < functions; i++)
+            source.Append($"\t.section .text.f{i},\"ax\",@progbits\n\t.globl f{i}\n\t.type f{i}, @function\nf{i}:\n")
+                .Append($"\tleal {i + (i == 17 ? delta : 0)}(%rdi), %eax\n\tret\n\t.size f{i}, .-f{i}\n");
+        var asm = Path.Combine(_repo.Root, name + ".s");
+        File.WriteAllText(asm, source.ToString());
+        var obj = Path.Combine(_repo.Root, name + ".o");
+        var gcc = ProcessRunner.Run(_repo.Root, "gcc", ["-c", asm, "-o", obj], timeoutMs: 300_000);
+        Assert.True(gcc.ExitCode == 0, gcc.All);
+        return obj;
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task A_comparison_of_large_objects_stops_on_a_signal(string signal)
+    {
+        // 200 000 functions: seconds of analysis, which used to run to its end (exit 0) after SIGTERM or ^C.
+        string[] objects = new string[2];
+        Parallel.For(0, 2, i => objects[i] = Assembled(i == 0 ? "large-pre" : "large-post", 200_000, i));
+        var whole = Stopwatch.StartNew();
+        var full = Diff(objects[0], objects[1]);
+        whole.Stop();
+        Assert.True(full.ExitCode == ExitCodes.Success, full.All);
+        Assert.Equal("changed    f17\tcode differs at +0x2\n", full.StdOut);
+
+        var psi = ProcessRunner.ToolWithDefaultSignals("git-ksplice", ["diff-objects", objects[0], objects[1]]);
+        psi.WorkingDirectory = _repo.Root;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        // A quarter of the whole comparison's time in: well inside the analysis, far from its end.
+        Thread.Sleep(whole.Elapsed / 4);
+        Assert.False(process.HasExited, "the comparison ended before the signal: " + (process.HasExited ? await stderr : ""));
+        Assert.Equal(0, ProcessRunner.Run(_repo.Root, "kill", [$"-{signal}", process.Id.ToString()]).ExitCode);
+        // The bound is loose on purpose (a loaded machine); the exit status says it stopped rather than finished.
+        Assert.True(process.WaitForExit(10_000), $"diff-objects did not exit after SIG{signal}");
+        Assert.Equal(ExitCodes.Interrupted, process.ExitCode);
+        Assert.Equal("fatal: interrupted\n", await stderr);
+        Assert.Equal("", await stdout);
     }
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json;
+using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Kstuff;
@@ -234,5 +236,56 @@ public class KstuffCommandTests : IDisposable
         Assert.Single(r.StdErr.TrimEnd('\n').Split('\n'));
         Assert.False(Directory.Exists(_dir["out"]));
         Assert.Empty(Directory.EnumerateFileSystemEntries(_dir["tmp"]));
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task A_bundle_of_a_large_tree_stops_on_a_signal_and_leaves_nothing(string signal)
+    {
+        // 300 drivers of 200 KiB that do not compress: seconds of gzip, which used to run on for 3 s after the
+        // signal and leave its temporary file behind.
+        var conf = new ConfTreeWriter(_dir["ROOT/i386at/etc/conf"]);
+        var random = new Random(18);
+        for (var i = 0; i < 300; i++)
+        {
+            conf.Driver($"drv{i}", "oc", cmaj: (100 + i).ToString());
+            var bytes = new byte[200 * 1024];
+            random.NextBytes(bytes);
+            File.WriteAllBytes(_dir[$"ROOT/i386at/etc/conf/pack.d/drv{i}/Driver.o"], bytes);
+        }
+        _repo.Git("config", "kstuff.root", Root);
+        _repo.Git("config", "kstuff.mach", "i386at");
+        var whole = Stopwatch.StartNew();
+        var built = Kstuff("bundle", "-F");
+        whole.Stop();
+        Assert.True(built.ExitCode == 0, built.All);
+        var kstuffDir = _dir["ROOT/i386at/etc/conf/kstuff.d"];
+        var bundle = Path.Combine(kstuffDir, "bundle.Z");
+        var sha256 = GitKsplice.Kstuff.Bundles.BundleBuilder.Sha256Of(bundle);
+        var notes = _repo.Git("rev-parse", "refs/notes/kstuff");
+
+        var psi = ProcessRunner.ToolWithDefaultSignals("git-kstuff", ["bundle", "-F"]);
+        psi.WorkingDirectory = _repo.Root;
+        psi.Environment["HOME"] = _dir.Path;
+        psi.Environment["KSTUFF_SYSTEM_RC"] = "";
+        foreach (var name in (string[])["ROOT", "MACH", "TOOLS"]) psi.Environment.Remove(name);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        // A quarter of the whole bundle's time in: well inside the compression, far from its end.
+        Thread.Sleep(whole.Elapsed / 4);
+        Assert.False(process.HasExited, "the bundle was written before the signal: " + (process.HasExited ? await stderr : ""));
+        Assert.Equal(0, ProcessRunner.Run(_repo.Root, "kill", [$"-{signal}", process.Id.ToString()]).ExitCode);
+        // The bound is loose on purpose (a loaded machine); the exit status and what is left say it stopped.
+        Assert.True(process.WaitForExit(10_000), $"git kstuff bundle did not exit after SIG{signal}");
+        Assert.Equal(ExitCodes.Interrupted, process.ExitCode);
+        Assert.EndsWith("fatal: interrupted\n", await stderr);
+        await stdout;
+        Assert.Equal(["bundle.Z"], Directory.GetFileSystemEntries(kstuffDir).Select(Path.GetFileName));
+        Assert.Equal(sha256, GitKsplice.Kstuff.Bundles.BundleBuilder.Sha256Of(bundle));
+        Assert.Equal(notes, _repo.Git("rev-parse", "refs/notes/kstuff"));
     }
 }

@@ -9,8 +9,12 @@ namespace GitKsplice.Kstuff.Bundles;
 /// </summary>
 public static class BundleArchive
 {
-    /// <summary>Writes <paramref name="entries"/> in the order given to <paramref name="path"/>, replacing it only when complete.</summary>
-    public static void Write(string path, IEnumerable<ArchiveEntry> entries, DateTimeOffset entryTime)
+    /// <summary>
+    /// Writes <paramref name="entries"/> in the order given to <paramref name="path"/>, replacing it only when complete;
+    /// cancelled (SIGTERM, ^C), it stops within a member and removes its temporary file. Returns the SHA-256 of
+    /// the bundle, read back before it takes its place, so that a bundle in place always has its hash.
+    /// </summary>
+    public static string Write(string path, IEnumerable<ArchiveEntry> entries, DateTimeOffset entryTime, CancellationToken cancel = default)
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -22,19 +26,36 @@ public static class BundleArchive
                 using (var gzip = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true))
                 using (var buffered = new BufferedStream(gzip, 1 << 16))
                 {
-                    var cpio = new CpioWriter(buffered, entryTime);
+                    var cpio = new CpioWriter(buffered, entryTime, cancel);
                     foreach (var entry in entries) cpio.Add(entry);
                     cpio.Finish();
                 }
                 file.Flush(flushToDisk: true);
             }
+            var sha256 = Sha256Of(temporary, cancel);
             File.Move(temporary, full, overwrite: true);
+            return sha256;
         }
         catch
         {
             File.Delete(temporary);
             throw;
         }
+    }
+
+    /// <summary>The SHA-256 of a file as lower-case hex, read in chunks so that <paramref name="cancel"/> stops it.</summary>
+    public static string Sha256Of(string path, CancellationToken cancel = default)
+    {
+        using var stream = File.OpenRead(path);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        int n;
+        while ((n = stream.Read(buffer)) > 0)
+        {
+            cancel.ThrowIfCancellationRequested();
+            hash.AppendData(buffer, 0, n);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>The members of a bundle, decompressing it when it is gzip-compressed.</summary>

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using GitKsplice.Kstuff.Options;
 using GitKsplice.Reporting;
 
@@ -18,6 +17,9 @@ public sealed record BundleRequest(string Root, string Mach, IReadOnlyList<Datab
 {
     /// <summary>$ROOT/$MACH.</summary>
     public string MachineTree => Path.Combine(Root, Mach);
+
+    /// <summary>Stops writing the bundle (SIGTERM, ^C); nothing of it is left.</summary>
+    public CancellationToken Cancel { get; init; }
 }
 
 public enum BundleOutcome { Built, UpToDate, Stale, PreBuilt }
@@ -76,9 +78,9 @@ public static class BundleBuilder
             return new BundleResult(BundleOutcome.UpToDate, path, why, null, entry);
 
         var contents = BundleCollector.Collect(request.MachineTree, request.Idtools, request.CrossIdtools, path);
-        BundleArchive.Write(path, contents.Entries, request.EntryTime);
+        var sha256 = BundleArchive.Write(path, contents.Entries, request.EntryTime, request.Cancel);
         var size = new FileInfo(path).Length;
-        var note = new BundleNote(path, Sha256Of(path), size, now, Path.GetFullPath(request.Root), request.Mach,
+        var note = new BundleNote(path, sha256, size, now, Path.GetFullPath(request.Root), request.Mach,
             request.Idtools, contents.Drivers, contents.FileCount);
         return new BundleResult(BundleOutcome.Built, path, request.Force && current ? "rebuilt (-F)" : why, note, entry) { Warnings = contents.Skipped };
     }
@@ -93,9 +95,5 @@ public static class BundleBuilder
         return (true, "up to date (no pack.d/*/Driver.o is newer)");
     }
 
-    public static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
+    public static string Sha256Of(string path) => BundleArchive.Sha256Of(path);
 }

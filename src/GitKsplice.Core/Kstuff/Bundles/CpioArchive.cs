@@ -18,7 +18,8 @@ public sealed record ArchiveEntry(string Path, EntryKind Kind, int Mode, long Si
 /// so any cpio on the target reads it. Every header field that is not content (inode, owner, time) is fixed
 /// by the caller, which makes the bytes depend on the contents only.
 /// </summary>
-public sealed class CpioWriter(Stream output, DateTimeOffset entryTime)
+/// <remarks><paramref name="cancel"/> is checked as each member's data is copied: a large tree takes seconds.</remarks>
+public sealed class CpioWriter(Stream output, DateTimeOffset entryTime, CancellationToken cancel = default)
 {
     private const int TypeFile = 0x8000, TypeDirectory = 0x4000, TypeLink = 0xA000;
     private readonly uint _mtime = (uint)Math.Clamp(entryTime.ToUnixTimeSeconds(), 0, uint.MaxValue);
@@ -27,6 +28,7 @@ public sealed class CpioWriter(Stream output, DateTimeOffset entryTime)
 
     public void Add(ArchiveEntry entry)
     {
+        cancel.ThrowIfCancellationRequested();
         var (type, nlink) = entry.Kind switch
         {
             EntryKind.Directory => (TypeDirectory, 2u),
@@ -45,6 +47,7 @@ public sealed class CpioWriter(Stream output, DateTimeOffset entryTime)
             int n;
             while ((n = input.Read(buffer)) > 0)
             {
+                cancel.ThrowIfCancellationRequested();
                 copied += n;
                 if (copied > entry.Size) break;
                 Write(buffer.AsSpan(0, n));

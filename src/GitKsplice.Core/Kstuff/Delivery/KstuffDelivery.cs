@@ -81,7 +81,7 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
     public DeliveryOutcome Run(DeliveryRequest request, CancellationToken interrupt)
     {
         var work = Path.Combine(repository.CommonDir, "kstuff", $"deliver-{Environment.ProcessId}");
-        var prepared = Prepare(request);
+        var prepared = Prepare(request, interrupt);
         using var target = KernelHost.Open(request.Address.Machine, request.Settings.SshCommand, request.Settings.Multiplex, scriptName: "kstuff");
         target.Interrupt = interrupt;
         try
@@ -98,11 +98,11 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
     }
 
     /// <summary>The bundle (built when missing or stale, except for -I and -Q) and, for -Q, the changed Driver.o files.</summary>
-    private Prepared Prepare(DeliveryRequest request)
+    private Prepared Prepare(DeliveryRequest request, CancellationToken interrupt)
     {
         var head = repository.ResolveCommit("HEAD");
         var bundleRequest = new BundleRequest(request.Source.Root, request.Source.Mach, request.Databases, request.Options.ForceBundle,
-            request.Options.Idtools, CheckOnly: false, request.Source.CrossIdtools, head.Committer.When);
+            request.Options.Idtools, CheckOnly: false, request.Source.CrossIdtools, head.Committer.When) { Cancel = interrupt };
         var bundlePath = BundleBuilder.Locate(bundleRequest).Path;
         string? noteCommit = null;
         IReadOnlyList<QuickFile> quickFiles = [];
