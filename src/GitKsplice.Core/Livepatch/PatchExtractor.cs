@@ -223,6 +223,39 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
         }
 
         /// <summary>
+        /// The first key of the kept jump-label or static-call entries that lives in a loadable module, if any.
+        /// Keys in vmlinux are fine: its livepatch relocations are written as the update loads, before the
+        /// kernel reads the update's __jump_table and .static_call_sites; a module's only later.
+        /// </summary>
+        private (string Name, string Module)? KeyInAModule(string table, ElfSection section, ElfRelocation[] relocations, List<int> kept, int entrySize)
+        {
+            if (table is not ("__jump_table" or ".static_call_sites")) return null;
+            int keyOffset = table == "__jump_table" ? 8 : 4; // after the code (and target) offsets
+            foreach (var entry in kept)
+            {
+                var r = relocations.FirstOrDefault(r => r.Offset == (ulong)(entry * entrySize + keyOffset));
+                if (r == default) continue;
+                var symbol = post.SymbolAt(r.SymbolIndex);
+                var name = symbol.Section != null && symbol.Type is not (SymbolType.Object or SymbolType.Func)
+                    ? Covering(symbol.Section, (long)symbol.Value + r.Addend)?.Name ?? symbol.Name : symbol.Name;
+                var kernelName = _preNames.GetValueOrDefault(name, name);
+                var home = HomeOf(symbol, kernelName);
+                if (home == KernelSymbols.Vmlinux && change.KernelObject != KernelSymbols.Vmlinux && owner.ModuleExports.TryGetValue(kernelName, out var exporter))
+                    home = exporter;
+                if (home != KernelSymbols.Vmlinux) return (name, home);
+            }
+            return null;
+        }
+
+        /// <summary>
+        /// Where a symbol the object refers to lives: this object's kernel object when defined here or, for a
+        /// module, in another object of it; else vmlinux (or, for a module, a module it depends on).
+        /// </summary>
+        private string HomeOf(ElfSymbol symbol, string name) =>
+            symbol.Section != null || change.KernelObject != KernelSymbols.Vmlinux && owner.Kernel.Contains(change.KernelObject, name)
+                ? change.KernelObject : KernelSymbols.Vmlinux;
+
+        /// <summary>
         /// A reference to something the running kernel has: by name when vmlinux exports it (and the patched
         /// module does not define it itself), else a livepatch site against the object it lives in.
         /// </summary>
@@ -232,8 +265,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
             bool defined = symbol.Section != null;
             bool local = defined && symbol.IsLocal;
             bool inModule = change.KernelObject != KernelSymbols.Vmlinux;
-            // Undefined in the object: another object of the same module, vmlinux, or a module this one depends on.
-            var home = defined || inModule && owner.Kernel.Contains(change.KernelObject, name) ? change.KernelObject : KernelSymbols.Vmlinux;
+            var home = HomeOf(symbol, name);
             if (!local && home == KernelSymbols.Vmlinux && owner.VmlinuxExports.Contains(name))
             {
                 AddRelocation(copy, at, type, owner.Undefined(name), addend);
@@ -319,9 +351,9 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
                     if (symbol.Section != null && _copies.ContainsKey(symbol.Section.Index) && symbol.Section.IsExecutable) kept.Add(entry);
                 }
                 if (kept.Count == 0) continue;
-                if (name is "__jump_table" or ".static_call_sites")
+                if (KeyInAModule(name, table, relocations, kept, entrySize) is { } key)
                 {
-                    Refuse(name, "livepatch-static-key", $"carried code uses jump labels or static calls ({name}); their keys must live in vmlinux and be exported, which this update cannot check; rebuild without the change to that code");
+                    Refuse(key.Name, "livepatch-static-key", $"carried code uses {(name == "__jump_table" ? "a jump label" : "a static call")} whose key {key.Name} lives in module {key.Module}: the kernel reads {name} before livepatch writes a module's relocations; test the key with static_key_enabled() instead");
                     continue;
                 }
                 var copy = owner.Output.AddSection(name, table.Type, table.Flags & ~SectionFlags.Group, new byte[kept.Count * entrySize],

@@ -133,6 +133,22 @@ public sealed partial class ModuleObjectTests : IDisposable
     }
 
     [Fact]
+    public void A_jump_label_whose_key_lives_in_the_module_is_refused_with_what_to_do()
+    {
+        // The module's own static key: its relocation is applied only when the module is there, after the
+        // kernel has read the update's __jump_table.
+        var jumpLabel = LivepatchRefusalTests.JumpLabel.Replace("extern struct static_key { int enabled; } tracing_key;",
+            "struct static_key { int enabled; } tracing_key;");
+        var (target, pre, post, _) = Tree(jumpLabel.Replace("value %d", "value is %d"), jumpLabel);
+
+        var plan = Plan(target, pre, post);
+
+        var refusal = Assert.Single(plan.Refusals);
+        Assert.Equal(("tracing_key", "livepatch-static-key"), (refusal.Symbol, refusal.Kind));
+        Assert.Equal("carried code uses a jump label whose key tracing_key lives in module dup_mod: the kernel reads __jump_table before livepatch writes a module's relocations; test the key with static_key_enabled() instead", refusal.Reason);
+    }
+
+    [Fact]
     public void New_code_of_a_module_reaches_vmlinux_through_vmlinux_sections_and_may_not_use_a_module_it_did_not_depend_on()
     {
         var fromVmlinux = Show.Replace("extern int shared_count;", "extern int shared_count;\nextern int kernel_only_fn(int);")
