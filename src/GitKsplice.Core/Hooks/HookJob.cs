@@ -186,6 +186,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
                 plan.Kernel(null, null), Path.Combine(_files.CommitDir(commit), "try.log"))
             {
                 Checks = settings.Checks ?? [],
+                KernelModules = (settings.Modules ?? []).Select(m => Path.GetFullPath(m, repository.WorkDir ?? repository.CommonDir)).ToList(),
             };
             var report = UpdateTrial.Run(request, stage, cancel);
             foreach (var failure in report.Failures) output.Error("try: " + failure);

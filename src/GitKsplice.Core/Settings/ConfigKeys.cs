@@ -64,6 +64,9 @@ public static class ConfigKeys
     public static ConfigKey<IReadOnlyList<string>> HookCheck { get; } = new("ksplice.hook.check", "command", values => Every(values, v => [ConfigValues.Text(v)]),
         () => [], "none", "The checks the hook's try runs in the guest, as try's --check; repeat the key for more.", multiValued: true);
 
+    public static ConfigKey<IReadOnlyList<string>> HookModule { get; } = new("ksplice.hook.module", "path", values => Every(values, v => [ConfigValues.Text(v)]),
+        () => [], "none", "Modules of the running kernel (.ko, relative to the working tree) the hook's try loads in the guest before the checks, as try's --module; repeat the key for more.", multiValued: true);
+
     public static ConfigKey<TimeSpan> GcMaxAge { get; } = new("ksplice.gc.maxAge", "duration", Last(ConfigValues.Duration), () => TimeSpan.FromDays(30), "30.days",
         "git ksplice gc removes build trees, build logs, update manifests and hook runs unused for longer than this (e.g. 2.weeks, now, never); recorded updates stay.",
         option: "--max-age");
@@ -118,7 +121,7 @@ public static class ConfigKeys
     public static ConfigKey<bool> NotesRewriteRebase { get; } = new("notes.rewrite.rebase", "bool", Last(ConfigValues.Bool), () => true, "true",
         "Set to true by git ksplice setup.");
 
-    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, CompilerLauncher, Jobs, Modules, Replace, KspliceSshCommand, RemoteSudo, HookMode, HookNotify, HookTry, HookCheck, GcMaxAge, ColorKsplice];
+    public static IReadOnlyList<ConfigKey> Ksplice { get; } = [BuildCommand, Compiler, CompilerLauncher, Jobs, Modules, Replace, KspliceSshCommand, RemoteSudo, HookMode, HookNotify, HookTry, HookCheck, HookModule, GcMaxAge, ColorKsplice];
 
     public static IReadOnlyList<ConfigKey> Kstuff { get; } = [Root, Mach, Idtools, Options, SshCommand, SshMultiplex, Idbuild, ColorKstuff];
 
