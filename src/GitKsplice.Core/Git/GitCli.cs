@@ -32,6 +32,31 @@ public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>?
 
     public string Run(params string[] args) => Run((IEnumerable<string>)args);
 
+    /// <summary>
+    /// Runs git where exit code <paramref name="answer"/> is an answer, not a failure (git config --get-all
+    /// exits 1 when the key has no value); any other failure becomes a UserError as in <see cref="Run(IEnumerable{string}, string?)"/>.
+    /// </summary>
+    public CommandResult RunAnswering(IEnumerable<string> args, int answer)
+    {
+        var list = args.ToList();
+        var r = TryRun(list);
+        if (!r.Succeeded && r.ExitCode != answer) throw Failure(r.StdErr, $"git {string.Join(' ', list)} exited with {r.ExitCode}");
+        return r;
+    }
+
+    /// <summary>The git directory git finds from the working directory; null when it is in no repository, an error when git fails otherwise.</summary>
+    public string? FindGitDirectory()
+    {
+        var found = TryRun(["rev-parse", "--absolute-git-dir"]);
+        if (found.Succeeded) return found.StdOut.Trim();
+        if (FirstLine(found.StdErr) is not { } reason || reason.Contains("not a git repository")) return null;
+        throw Failure(found.StdErr, $"git rev-parse exited with {found.ExitCode}");
+    }
+
+    /// <summary>The error for a directory in no repository, as git words it, naming the directory.</summary>
+    public static UserError NotARepository(string directory, string? hint = null) =>
+        new($"not a git repository (or any of the parent directories): {directory}{(hint == null ? "" : "; " + hint)}");
+
     /// <summary>Starts git with all three streams redirected, for a conversation (update-ref --stdin, cat-file --batch).</summary>
     public System.Diagnostics.Process Spawn(IEnumerable<string> args) => CommandRunner.Spawn(WorkDir, "git", args, env);
 
@@ -43,11 +68,15 @@ public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>?
         throw Failure(stderr, $"git {string.Join(' ', args)} exited with {exitCode}");
     }
 
-    /// <summary>git's failure as one error line: the first line it wrote, without "fatal: ", else <paramref name="fallback"/>.</summary>
-    internal static UserError Failure(string stderr, string fallback)
+    /// <summary>
+    /// git's failure as one error line: the first line it wrote, without "fatal: ", else <paramref name="fallback"/>;
+    /// after "<paramref name="what"/>: " when that is given.
+    /// </summary>
+    internal static UserError Failure(string stderr, string fallback, string? what = null)
     {
         var message = FirstLine(stderr) ?? fallback;
-        return new UserError(message.StartsWith("fatal: ") ? message["fatal: ".Length..] : message);
+        if (message.StartsWith("fatal: ", StringComparison.Ordinal)) message = message["fatal: ".Length..];
+        return new UserError(what == null ? message : $"{what}: {message}");
     }
 
     internal static string? FirstLine(string text) =>

@@ -58,7 +58,7 @@ public sealed class KspliceRepository : IDisposable
     /// <param name="config">The command's settings when it has read them already; else they are read here, once.</param>
     public static KspliceRepository Discover(string startDirectory, ConfigSnapshot? config = null)
     {
-        var gitDir = FindGitDir(startDirectory) ?? AskGitForGitDir(startDirectory);
+        var gitDir = FindGitDir(startDirectory) ?? new GitCli(startDirectory).FindGitDirectory() ?? throw GitCli.NotARepository(startDirectory);
         // git config runs while libgit2 loads and opens the repository: every command reads settings right after.
         // It gets a thread of its own: the pool's few threads may still be loading libgit2 and OpenSSL.
         var settings = config != null ? Task.FromResult(config) : Task.Factory.StartNew(() => ConfigSnapshot.Read(startDirectory),
@@ -106,15 +106,6 @@ public sealed class KspliceRepository : IDisposable
     private static bool IsGitDir(string dir) =>
         File.Exists(Path.Combine(dir, "HEAD")) && Directory.Exists(Path.Combine(dir, "objects")) && Directory.Exists(Path.Combine(dir, "refs"));
 
-    private static string AskGitForGitDir(string startDirectory)
-    {
-        var found = new GitCli(startDirectory).TryRun(["rev-parse", "--absolute-git-dir"]);
-        if (found.Succeeded) return found.StdOut.Trim();
-        var reason = found.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
-        throw new UserError(reason.Contains("not a git repository") || reason.Length == 0
-            ? $"not a git repository (or any of the parent directories): {startDirectory}"
-            : reason.StartsWith("fatal: ") ? reason["fatal: ".Length..] : reason);
-    }
 
     /// <summary>Resolves a revision to a commit, or fails naming it.</summary>
     public Commit ResolveCommit(string revision)

@@ -32,7 +32,7 @@ public sealed class SeriesRefs(KspliceRepository repository)
         var old = expectedOld?.Sha ?? ZeroId;
         var r = repository.Git.TryRun(["update-ref", "--create-reflog", "-m", "ksplice: " + reason, PreRef, target.Sha, old]);
         if (!r.Succeeded)
-            throw new UserError($"could not move {PreRef}: {r.StdErr.Trim()}");
+            throw GitCli.Failure(r.StdErr, $"git update-ref exited with {r.ExitCode}", $"could not move {PreRef}");
     }
 
     /// <summary>Every move of the pre ref, newest first, with its reason.</summary>

@@ -50,18 +50,23 @@ public sealed partial record HostAddress
         if (ipv6 ? !Ipv6().IsMatch(host) : !HostName().IsMatch(host))
             throw new UserError(ipv6 ? $"bad host '[{Printable(host)}]': not an IPv6 address"
                 : $"bad host name '{Printable(host)}': use [user@]name with letters, digits, '.', '-' and '_' (not starting with '-')");
-        return new HostAddress(host, root == null ? "" : CheckRoot(root, "--target-root", local: false));
+        return new HostAddress(host, root == null ? "" : CheckRoot(root, "--target-root", workingDirectory: null));
     }
 
-    /// <summary>A directory here standing for a system's root; <paramref name="what"/> names where it was given.</summary>
-    public static HostAddress Local(string directory, string what) => new(null, CheckRoot(directory, what, local: true));
+    /// <summary>
+    /// A directory here standing for a system's root; <paramref name="what"/> names where it was given. A relative
+    /// directory is taken from <paramref name="workingDirectory"/>, the command's.
+    /// </summary>
+    public static HostAddress Local(string directory, string what, string workingDirectory) =>
+        new(null, CheckRoot(directory, what, workingDirectory));
 
-    private static string CheckRoot(string root, string what, bool local)
+    /// <param name="workingDirectory">What a local root is relative to; null for a root on a remote host, which must be absolute.</param>
+    private static string CheckRoot(string root, string what, string? workingDirectory)
     {
         if (root.Length == 0) throw new UserError($"{what}: empty directory");
         if (root.Any(char.IsControl)) throw new UserError($"{what}: directory name contains control characters");
-        if (!local && !root.StartsWith('/')) throw new UserError($"{what}: a root on a remote host must be an absolute path, not '{root}'");
-        var full = (local ? Path.GetFullPath(root) : root).TrimEnd('/');
+        if (workingDirectory == null && !root.StartsWith('/')) throw new UserError($"{what}: a root on a remote host must be an absolute path, not '{root}'");
+        var full = (workingDirectory != null ? Path.GetFullPath(root, workingDirectory) : root).TrimEnd('/');
         return full.Length == 0 ? throw new UserError($"{what}: the root directory '/' itself is not a target root; give the host instead") : full;
     }
 

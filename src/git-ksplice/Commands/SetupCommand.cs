@@ -29,8 +29,8 @@ internal static class SetupCommand
             var output = context.Output;
             var git = context.Git;
             string[] scope = parse.GetValue(global) ? ["--global"] : ["--local"];
-            if (!parse.GetValue(global) && !git.TryRun(["rev-parse", "--git-dir"]).Succeeded)
-                throw new UserError("not a git repository (or any of the parent directories); use --global to set up every repository");
+            if (!parse.GetValue(global) && git.FindGitDirectory() == null)
+                throw GitCli.NotARepository(context.WorkingDirectory, "use --global to set up every repository");
             var changes = parse.GetValue(undo) ? Undo(git, scope) : Apply(git, scope);
             foreach (var change in changes) output.Info(change);
             if (changes.Count == 0) output.Info(parse.GetValue(undo) ? "nothing to undo" : "already set up: git log shows the notes and they follow amend and rebase");
@@ -79,8 +79,8 @@ internal static class SetupCommand
     /// <summary>The key's values in the one file <paramref name="scope"/> names: what this command wrote or will write.</summary>
     private static List<string> Values(GitCli git, string[] scope, ConfigKey key)
     {
-        var result = git.TryRun(["config", .. scope, "--get-all", key.Name]);
-        if (result.ExitCode is not (0 or 1)) throw new UserError("git config: " + result.StdErr.Trim());
+        // git config exits 1 for a key with no value in that file.
+        var result = git.RunAnswering(["config", .. scope, "--get-all", key.Name], answer: 1);
         return result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
     }
 

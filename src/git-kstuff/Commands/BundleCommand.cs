@@ -37,8 +37,8 @@ internal static class BundleCommand
             var options = KbundleOptionSources.Resolve(settings, ManPageOptions.Words(parse, manPage));
             var repository = context.Repository;
             var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");
-            var tree = MachineTree.Resolve(settings, context.FullPathOrNull(parse.GetValue(root)), parse.GetValue(mach), context.FullPathOrNull(parse.GetValue(idtoolsDir)));
-            var request = new BundleRequest(tree.Root, tree.Mach, options.DatabaseFiles.Select(DatabaseFile.Load).ToList(),
+            var tree = MachineTree.Resolve(settings, context.WorkingDirectory, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
+            var request = new BundleRequest(tree.Root, tree.Mach, options.DatabaseFiles.Select(f => DatabaseFile.Load(context.FullPath(f))).ToList(),
                 options.Force, options.Idtools, options.Quick, tree.CrossIdtools, builtFrom.Committer.When) { Cancel = context.Cancel };
 
             var result = BundleBuilder.Build(request, DateTimeOffset.UtcNow);

@@ -75,20 +75,21 @@ internal static class DeliverCommand
             throw new UserError("-Q can only be used in batch mode (-b)", ExitCodes.Usage);
 
         var repository = context.Repository;
-        var databases = options.DatabaseFiles.Select(DatabaseFile.Load).ToList();
+        var databases = options.DatabaseFiles.Select(f => DatabaseFile.Load(context.FullPath(f))).ToList();
         var menu = new KernelMenu(context.In, output.Err);
-        var source = options.Batch ? MachineTree.Resolve(settings) : menu.Choose(KernelChoice.All(databases, MachineTree.TryResolve(settings))).Tree(settings);
+        var source = options.Batch ? MachineTree.Resolve(settings, cwd)
+            : menu.Choose(KernelChoice.All(databases, MachineTree.TryResolve(settings, cwd))).Tree(settings, cwd);
         var operand = options.TargetOperand;
         // Interactive mode asks for the host (--target-root then applies on it); batch mode with
         // --target-root alone delivers into that local directory.
         if (operand == null && !options.Batch) operand = menu.AskTarget();
         if (operand == null && options.TargetRoot == null)
             throw new UserError("no target: give host[:kname], local:DIR or --target-root DIR", ExitCodes.Usage);
-        var address = TargetAddress.Parse(operand, options.TargetRoot);
+        var address = TargetAddress.Parse(operand, options.TargetRoot, cwd);
         var request = new DeliveryRequest(mode, options, source, databases, address,
             new TargetLayout(address.Kname ?? TargetLayout.DefaultKname(TargetLayout.Login()), options.TargetKernel),
             mode == DeliveryMode.BuildOnly ? [] : options.Commands.Select(c => CommandFile.Resolve(c, cwd)).ToList(),
-            options.RenameFile == null ? null : RenameMap.Load(options.RenameFile),
+            context.FullPathOrNull(options.RenameFile) is { } renames ? RenameMap.Load(renames) : null,
             DeliverySettings.From(settings));
 
         // ^C stops the running step and cleans up on the target (the stage and the lock) before exiting.

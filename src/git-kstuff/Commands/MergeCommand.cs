@@ -44,7 +44,7 @@ internal static class MergeCommand
             var options = new MergeOptions
             {
                 Stuff = parsed.Stuff,
-                Renames = parsed.RenameFile == null ? new Dictionary<string, string>() : RenameMap.Load(parsed.RenameFile),
+                Renames = context.FullPathOrNull(parsed.RenameFile) is { } renames ? RenameMap.Load(renames) : new Dictionary<string, string>(),
                 DevMajors = context.FullPathOrNull(parse.GetValue(devMajors)) is { } dev ? DeviceListing.Parse(dev, ReadFile(dev, "device listing")) : DeviceMajors.None,
                 MaxMajor = parse.GetValue(maxMajor) is { } max ? (max > 0 ? max : throw new UserError("--max-major must be positive", ExitCodes.Usage)) : 255,
             };

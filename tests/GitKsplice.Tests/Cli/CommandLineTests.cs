@@ -170,4 +170,31 @@ public class CommandLineTests
         Assert.Equal(ExitCodes.Error, missing.Exit);
         Assert.Contains(Path.Combine(repo.Root, "fix.patch"), missing.Err);
     }
+
+    [Fact]
+    public void Kstuffs_files_and_directories_are_read_from_the_commands_working_directory()
+    {
+        using var w = new GitKsplice.Tests.Kstuff.Delivery.DeliveryWorld();
+        var here = w.Repo.Root;
+        Assert.NotEqual(here, Directory.GetCurrentDirectory());
+        string Relative(string path) => Path.GetRelativePath(here, path);
+        // Every name below is relative: found only when read from the command's working directory.
+        File.WriteAllText(Path.Combine(here, "kernels.db"), "/no/such/root:i386at:other.bundle:0:a kernel of another tree\n");
+        File.WriteAllText(Path.Combine(here, "renames"), "ktest kernel_test\n");
+        w.Repo.Git("config", "kstuff.root", Relative(w.Root));
+        w.Repo.Git("config", "kstuff.mach", GitKsplice.Tests.Kstuff.Delivery.DeliveryWorld.Mach);
+
+        var merge = Kstuff(here, "merge", "-r", "renames", Relative(w.Source.Root), Relative(w.TargetConf.Root));
+        Assert.True(merge.Exit == 0, merge.Err);
+        Assert.Contains("source-only-included kernel_test (source ktest): ", merge.Out);
+
+        var bundle = Kstuff(here, "bundle", "-d", "kernels.db", "--json");
+        Assert.True(bundle.Exit == 0, bundle.Err);
+        Assert.Contains($"\"path\": \"{Path.Combine(w.BuildTree, "etc/conf/kstuff.d/bundle.Z")}\"", bundle.Out);
+
+        var deliver = Kstuff(here, "-bq", "-d", "kernels.db", "-r", "renames", $"local:{Relative(w.TargetRoot)}:img");
+        Assert.True(deliver.Exit == 0, deliver.Err);
+        Assert.StartsWith("KERNEL\n", w.ReadTarget("stand/img"));
+        Assert.True(File.Exists(w.Target("etc/conf.img/pack.d/kernel_test/Driver.o")), "the rename file was read");
+    }
 }

@@ -61,4 +61,17 @@ public sealed class SetupTests
         Assert.True(global.ExitCode == 0, global.All);
         Assert.Contains("rewriteRef = refs/notes/ksplice", File.ReadAllText(Path.Combine(Path.GetDirectoryName(home)!, ".gitconfig")));
     }
+
+    [Fact]
+    public void A_config_git_cannot_read_is_one_line_naming_it_and_nothing_is_written()
+    {
+        using var dir = new TempDir();
+        var gitconfig = dir.Write("home/.gitconfig", "[notes\n\tdisplayRef = refs/notes/commits\n");
+        var env = new Dictionary<string, string?> { ["HOME"] = Path.GetDirectoryName(gitconfig), ["GIT_CEILING_DIRECTORIES"] = Path.GetDirectoryName(dir.Path) };
+        // Run directly: git itself would stop at the config before running "git ksplice".
+        var r = ProcessRunner.Run(dir.Path, Path.Combine(ProcessRunner.ToolDirectory, "git-ksplice"), ["setup", "--global"], env);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches("^fatal: bad config line 1 in file .*/home/\\.gitconfig\n$", r.StdErr);
+        Assert.Equal("[notes\n\tdisplayRef = refs/notes/commits\n", File.ReadAllText(gitconfig));
+    }
 }

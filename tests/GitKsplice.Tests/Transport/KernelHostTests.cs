@@ -30,7 +30,7 @@ public class KernelHostTests(SshServer sshd)
     public void Arguments_reach_the_local_shell_unchanged()
     {
         using var root = new TempDir();
-        var target = KernelHost.Open(HostAddress.Local(root.Path, "local:"), []);
+        var target = KernelHost.Open(HostAddress.Local(root.Path, "local:", "/"), []);
         var run = target.Run("for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done", Hostile);
         Assert.Equal(string.Concat(Hostile.Select(h => $"[{h}]\n")), run.Output);
     }
@@ -88,7 +88,7 @@ public class KernelHostTests(SshServer sshd)
         File.CreateSymbolicLink(root["stand"], "/boot");
         File.CreateSymbolicLink(root["etc/conf"], "real");
         File.CreateSymbolicLink(root["etc/up"], "../../../../..");
-        var host = KernelHost.Open(HostAddress.Local(root.Path, "local:"), []);
+        var host = KernelHost.Open(HostAddress.Local(root.Path, "local:", "/"), []);
         Assert.Equal(root.Path + "/boot/unix", host.PathOf("/stand/unix"));
         Assert.Equal(root.Path + "/etc/real/mdevice.d", host.PathOf("/etc/conf/mdevice.d"));
         Assert.Equal(root.Path + "/etc/real", host.PathOf("/etc/up/etc/real"));

@@ -14,19 +14,21 @@ public sealed record MachineTree(string Root, string Mach, string? CrossIdtools)
 
     /// <summary>
     /// --root/--mach, else $ROOT/$MACH, else git config kstuff.root/kstuff.mach; the idtools: --idtools, else
-    /// $TOOLS/etc/conf/bin, else kstuff.idtools (the one precedence of every setting).
+    /// $TOOLS/etc/conf/bin, else kstuff.idtools (the one precedence of every setting). A relative directory is
+    /// taken from <paramref name="workingDirectory"/>, the command's.
     /// </summary>
-    public static MachineTree Resolve(KstuffSettings settings, string? root = null, string? mach = null, string? idtools = null) =>
-        TryResolve(settings, root, mach, idtools)
+    public static MachineTree Resolve(KstuffSettings settings, string workingDirectory, string? root = null, string? mach = null, string? idtools = null) =>
+        TryResolve(settings, workingDirectory, root, mach, idtools)
         ?? throw new UserError("no build tree: set $ROOT and $MACH (or git config kstuff.root and kstuff.mach, or --root and --mach)");
 
     /// <summary>As <see cref="Resolve"/>, or null when $ROOT or $MACH is set nowhere.</summary>
-    public static MachineTree? TryResolve(KstuffSettings settings, string? root = null, string? mach = null, string? idtools = null)
+    public static MachineTree? TryResolve(KstuffSettings settings, string workingDirectory, string? root = null, string? mach = null, string? idtools = null)
     {
         root ??= settings.Config.Get(ConfigKeys.Root);
         mach ??= settings.Config.Get(ConfigKeys.Mach);
         if (string.IsNullOrEmpty(root) || string.IsNullOrEmpty(mach)) return null;
         idtools ??= settings.Config.Get(ConfigKeys.Idtools);
-        return new MachineTree(System.IO.Path.GetFullPath(root), mach, idtools == null ? null : System.IO.Path.GetFullPath(idtools));
+        return new MachineTree(System.IO.Path.GetFullPath(root, workingDirectory), mach,
+            idtools == null ? null : System.IO.Path.GetFullPath(idtools, workingDirectory));
     }
 }

@@ -21,7 +21,7 @@ public sealed record KernelChoice(string Label, string Root, string Mach, Databa
     }
 
     /// <summary>The chosen kernel's tree, with the cross environment's idtools from the settings.</summary>
-    public MachineTree Tree(KstuffSettings settings) => MachineTree.Resolve(settings, Root, Mach);
+    public MachineTree Tree(KstuffSettings settings, string workingDirectory) => MachineTree.Resolve(settings, workingDirectory, Root, Mach);
 }
 
 /// <summary>

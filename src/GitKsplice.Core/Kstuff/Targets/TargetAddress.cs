@@ -20,14 +20,15 @@ public sealed partial record TargetAddress(HostAddress Machine, string? Kname)
 
     /// <summary>
     /// Parses the host operand. <paramref name="targetRoot"/> (--target-root) is the target's root
-    /// directory: on the host when one is given, otherwise it makes a local target.
+    /// directory: on the host when one is given, otherwise it makes a local target. A local directory given
+    /// relative is taken from <paramref name="workingDirectory"/>, the command's.
     /// </summary>
-    public static TargetAddress Parse(string? operand, string? targetRoot)
+    public static TargetAddress Parse(string? operand, string? targetRoot, string workingDirectory)
     {
         if (string.IsNullOrEmpty(operand))
         {
             if (targetRoot == null) throw new UserError("no target: give host[:kname], local:DIR or --target-root DIR");
-            return new TargetAddress(HostAddress.Local(targetRoot, "--target-root"), null);
+            return new TargetAddress(HostAddress.Local(targetRoot, "--target-root", workingDirectory), null);
         }
         if (operand.StartsWith("local:", StringComparison.Ordinal))
         {
@@ -43,7 +44,7 @@ public sealed partial record TargetAddress(HostAddress Machine, string? Kname)
                 rest = rest[..colon];
                 if (kname.Length == 0) throw new UserError($"bad target '{HostAddress.Printable(operand)}': empty kernel name after ':'");
             }
-            return new TargetAddress(HostAddress.Local(rest, "local:"), CheckKname(kname));
+            return new TargetAddress(HostAddress.Local(rest, "local:", workingDirectory), CheckKname(kname));
         }
         string host, knamePart;
         var ipv6 = operand.StartsWith('[');

@@ -27,14 +27,14 @@ public class InstallPlanTests
 
     private static HostRun RunPlan(TempDir root, InstallPlan plan, string kname, int? failAfter = null)
     {
-        var target = KernelHost.Open(HostAddress.Local(root.Path, "local:"), []);
+        var target = KernelHost.Open(HostAddress.Local(root.Path, "local:", "/"), []);
         var layout = new TargetLayout(kname);
         var (script, args) = plan.Render(target.PathOf(layout.UndoDir), target.PathOf(layout.InstallLog), failAfter);
         return target.Run(script, args);
     }
 
     private static InstallPlan Rotation(TempDir root) =>
-        InstallPlans.UnixRotation(KernelHost.Open(HostAddress.Local(root.Path, "local:"), []));
+        InstallPlans.UnixRotation(KernelHost.Open(HostAddress.Local(root.Path, "local:", "/"), []));
 
     [Fact]
     public void The_unix_rotation_does_every_step_of_the_man_page()
@@ -107,7 +107,7 @@ public class InstallPlanTests
             root.Write("etc/.kstuff.test/cf.d/unix", "new kernel\n");
             return root;
         }
-        InstallPlan Plan(TempDir r) => InstallPlans.Named(KernelHost.Open(HostAddress.Local(r.Path, "local:"), []), new TargetLayout("test"), true, true);
+        InstallPlan Plan(TempDir r) => InstallPlans.Named(KernelHost.Open(HostAddress.Local(r.Path, "local:", "/"), []), new TargetLayout("test"), true, true);
         using (var root = Named())
         {
             var run = RunPlan(root, Plan(root), "test");

@@ -14,7 +14,7 @@ public class TargetAddressTests
     [InlineData("[::1]:test", "::1", "test")]
     public void Good_addresses_parse(string operand, string host, string? kname)
     {
-        var a = TargetAddress.Parse(operand, null);
+        var a = TargetAddress.Parse(operand, null, "/");
         Assert.Equal(host, a.Host);
         Assert.Equal(kname, a.Kname);
     }
@@ -22,10 +22,13 @@ public class TargetAddressTests
     [Fact]
     public void Local_targets_take_a_directory_and_an_optional_kname()
     {
-        Assert.Equal(new TargetAddress(HostAddress.Local("/mnt/img", "local:"), "unix"), TargetAddress.Parse("local:/mnt/img:unix", null));
-        Assert.Equal(new TargetAddress(HostAddress.Local("/mnt/img", "local:"), null), TargetAddress.Parse("local:/mnt/img", null));
-        Assert.Equal(new TargetAddress(HostAddress.Local("/srv/root", "--target-root"), null), TargetAddress.Parse(null, "/srv/root/"));
-        Assert.Equal(new TargetAddress(HostAddress.Remote("h", root: "/srv/root"), "k"), TargetAddress.Parse("h:k", "/srv/root"));
+        Assert.Equal(new TargetAddress(HostAddress.Local("/mnt/img", "local:", "/"), "unix"), TargetAddress.Parse("local:/mnt/img:unix", null, "/"));
+        Assert.Equal(new TargetAddress(HostAddress.Local("/mnt/img", "local:", "/"), null), TargetAddress.Parse("local:/mnt/img", null, "/"));
+        Assert.Equal(new TargetAddress(HostAddress.Local("/srv/root", "--target-root", "/"), null), TargetAddress.Parse(null, "/srv/root/", "/"));
+        Assert.Equal(new TargetAddress(HostAddress.Remote("h", root: "/srv/root"), "k"), TargetAddress.Parse("h:k", "/srv/root", "/"));
+        // A relative local directory is the command's working directory's, never the process's.
+        Assert.Equal("/srv/images/img", TargetAddress.Parse("local:img:unix", null, "/srv/images").Root);
+        Assert.Equal("/srv/images/root", TargetAddress.Parse(null, "../images/root", "/srv/work").Root);
     }
 
     [Theory]
@@ -48,14 +51,14 @@ public class TargetAddressTests
     [InlineData("local:/mnt/img:-x")]
     public void Hostile_addresses_are_refused(string operand)
     {
-        var e = Assert.Throws<UserError>(() => TargetAddress.Parse(operand, null));
+        var e = Assert.Throws<UserError>(() => TargetAddress.Parse(operand, null, "/"));
         Assert.DoesNotContain("\n", e.Message);
     }
 
     [Fact]
     public void A_remote_root_must_be_absolute()
     {
-        Assert.Throws<UserError>(() => TargetAddress.Parse("h", "relative/dir"));
+        Assert.Throws<UserError>(() => TargetAddress.Parse("h", "relative/dir", "/"));
     }
 }
 
@@ -83,7 +86,7 @@ public class DeviceListingTests
         root.Write("dev/plain-file", "not a node\n");
         // Device nodes need root (as on CI); without it only the plain file is there, and no major.
         var made = ProcessRunner.Run(root.Path, "mknod", [root["dev/kst"], "c", "77", "1"]).ExitCode == 0;
-        var majors = TargetReader.ReadDeviceMajors(KernelHost.Open(HostAddress.Local(root.Path, "local:"), []));
+        var majors = TargetReader.ReadDeviceMajors(KernelHost.Open(HostAddress.Local(root.Path, "local:", "/"), []));
         Assert.Equal(made ? [77] : [], majors.Character.Order());
         Assert.Empty(majors.Block);
     }
