@@ -39,7 +39,8 @@ internal static class BundleCommand
             var builtFrom = repository.ResolveCommit(parse.GetValue(commit) ?? "HEAD");
             var tree = MachineTree.Resolve(settings, context.WorkingDirectory, parse.GetValue(root), parse.GetValue(mach), parse.GetValue(idtoolsDir));
             var request = new BundleRequest(tree.Root, tree.Mach, options.DatabaseFiles.Select(f => DatabaseFile.Load(context.FullPath(f))).ToList(),
-                options.Force, options.Idtools, options.Quick, tree.CrossIdtools, builtFrom.Committer.When) { Cancel = context.Cancel };
+                options.Force, options.Idtools, options.Quick, tree.CrossIdtools, builtFrom.Committer.When)
+            { Cancel = context.Cancel };
 
             var result = BundleBuilder.Build(request, DateTimeOffset.UtcNow);
             if (result.Note != null) new BundleNotes(repository).Record(builtFrom.Sha, result.Note);
