@@ -87,8 +87,10 @@ public static class BundleArchive
     /// absolute names, "..", device nodes, hard links, symbolic links whose target lies outside the destination,
     /// and members that would be written through a symbolic link. Extraction happens beside the destination
     /// and is renamed into place, so a refused bundle leaves nothing behind. Returns the paths extracted.
+    /// Cancelled (SIGTERM, ^C), it stops within a member and leaves what it extracted beside the destination to
+    /// the caller, whose directory that is: removing hundreds of MB would keep the command from stopping.
     /// </summary>
-    public static IReadOnlyList<string> Extract(string bundlePath, string destination)
+    public static IReadOnlyList<string> Extract(string bundlePath, string destination, CancellationToken cancel = default)
     {
         var dest = Path.GetFullPath(destination);
         if (Directory.Exists(dest) && Directory.EnumerateFileSystemEntries(dest).Any())
@@ -102,6 +104,7 @@ public static class BundleArchive
             Directory.CreateDirectory(staging);
             foreach (var member in Read(bundlePath))
             {
+                cancel.ThrowIfCancellationRequested();
                 var name = CheckedName(bundlePath, member.Name);
                 if (name == null) continue;
                 var kind = member.Kind ?? throw Refuse(bundlePath, member.Name, "is neither a file, a directory nor a symbolic link");
@@ -138,7 +141,7 @@ public static class BundleArchive
         }
         catch
         {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            if (!cancel.IsCancellationRequested && Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             throw;
         }
     }

@@ -11,12 +11,14 @@ namespace GitKsplice.Kstuff.Bundles;
 public sealed class OpenedTree : IDisposable
 {
     private readonly string? _scratch;
+    private readonly CancellationToken _cancel;
 
-    private OpenedTree(ConfigTree tree, bool isRoot, string? scratch)
+    private OpenedTree(ConfigTree tree, bool isRoot, string? scratch, CancellationToken cancel)
     {
         Tree = tree;
         IsRoot = isRoot;
         _scratch = scratch;
+        _cancel = cancel;
     }
 
     public ConfigTree Tree { get; }
@@ -25,30 +27,34 @@ public sealed class OpenedTree : IDisposable
     public bool IsRoot { get; }
 
     /// <param name="scratchParent">Where a bundle is extracted (a directory of this command's own).</param>
-    public static OpenedTree Open(string path, TreeSide side, string scratchParent)
+    /// <param name="cancel">
+    /// Stops the extraction (SIGTERM, ^C). Once it is cancelled, the extracted files (hundreds of MB for a large
+    /// tree) are left to the owner of <paramref name="scratchParent"/>, so that the command stops at once.
+    /// </param>
+    public static OpenedTree Open(string path, TreeSide side, string scratchParent, CancellationToken cancel = default)
     {
         if (!File.Exists(path))
         {
             var conf = Path.Combine(path, "etc", "conf");
             var isRoot = !Directory.Exists(Path.Combine(path, "mdevice.d")) && Directory.Exists(conf);
-            return new OpenedTree(ConfigTree.Load(isRoot ? conf : path, side), isRoot, null);
+            return new OpenedTree(ConfigTree.Load(isRoot ? conf : path, side), isRoot, null, cancel);
         }
         var bundle = Path.GetFullPath(path);
         var scratch = Path.Combine(scratchParent, $"git-kstuff-bundle-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
-            BundleArchive.Extract(bundle, scratch);
-            return new OpenedTree(ConfigTree.Load(scratch, side, member => $"{bundle}({member})"), false, scratch);
+            BundleArchive.Extract(bundle, scratch, cancel);
+            return new OpenedTree(ConfigTree.Load(scratch, side, member => $"{bundle}({member})"), false, scratch, cancel);
         }
         catch
         {
-            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+            if (!cancel.IsCancellationRequested && Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
             throw;
         }
     }
 
     public void Dispose()
     {
-        if (_scratch != null && Directory.Exists(_scratch)) Directory.Delete(_scratch, recursive: true);
+        if (!_cancel.IsCancellationRequested && _scratch != null && Directory.Exists(_scratch)) Directory.Delete(_scratch, recursive: true);
     }
 }

@@ -81,6 +81,7 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
     public DeliveryOutcome Run(DeliveryRequest request, CancellationToken interrupt)
     {
         var work = Path.Combine(repository.CommonDir, "kstuff", $"deliver-{Environment.ProcessId}");
+        RemoveInterruptedWork(interrupt);
         var prepared = Prepare(request, interrupt);
         using var target = KernelHost.Open(request.Address.Machine, request.Settings.SshCommand, request.Settings.Multiplex, scriptName: "kstuff");
         target.Interrupt = interrupt;
@@ -93,7 +94,31 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
         }
         finally
         {
-            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+            // Interrupted, the command must stop within a second: what it unpacked here (a bundle's tree may be
+            // hundreds of MB) is left to the next delivery, once the target is clean and the outcome recorded.
+            if (!interrupt.IsCancellationRequested && Directory.Exists(work)) Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Removes the work directories of deliveries that were interrupted (their process is gone), a directory at
+    /// a time so that an interrupt stops this too.
+    /// </summary>
+    private void RemoveInterruptedWork(CancellationToken interrupt)
+    {
+        var parent = Path.Combine(repository.CommonDir, "kstuff");
+        if (!Directory.Exists(parent)) return;
+        foreach (var dir in Directory.EnumerateDirectories(parent, "deliver-*"))
+            if (int.TryParse(Path.GetFileName(dir)["deliver-".Length..], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+                RemoveTree(new DirectoryInfo(dir), interrupt);
+
+        static void RemoveTree(DirectoryInfo dir, CancellationToken interrupt)
+        {
+            interrupt.ThrowIfCancellationRequested();
+            foreach (var entry in dir.EnumerateFileSystemInfos())
+                if (entry is DirectoryInfo sub && sub.LinkTarget == null) RemoveTree(sub, interrupt);
+                else entry.Delete();
+            dir.Delete();
         }
     }
 
@@ -102,7 +127,8 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
     {
         var head = repository.ResolveCommit("HEAD");
         var bundleRequest = new BundleRequest(request.Source.Root, request.Source.Mach, request.Databases, request.Options.ForceBundle,
-            request.Options.Idtools, CheckOnly: false, request.Source.CrossIdtools, head.Committer.When) { Cancel = interrupt };
+            request.Options.Idtools, CheckOnly: false, request.Source.CrossIdtools, head.Committer.When)
+        { Cancel = interrupt };
         var bundlePath = BundleBuilder.Locate(bundleRequest).Path;
         string? noteCommit = null;
         IReadOnlyList<QuickFile> quickFiles = [];
@@ -189,7 +215,7 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
 
         private IReadOnlyList<string> Full(string bundlePath)
         {
-            using var source = Step(DeliveryStep.ReadingBundle, () => OpenedTree.Open(bundlePath, TreeSide.Source, workRoot));
+            using var source = Step(DeliveryStep.ReadingBundle, () => OpenedTree.Open(bundlePath, TreeSide.Source, workRoot, target.Interrupt));
             output.Info($"Reading the configuration of {target.Display}:{_layout.MergeTree}");
             var targetTree = Step(DeliveryStep.ReadingConfiguration, () => TargetReader.ReadConfiguration(target, _layout.MergeTree));
             var devMajors = Step(DeliveryStep.ListingDevices, () => TargetReader.ReadDeviceMajors(target));
