@@ -89,9 +89,10 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         // wrote the tree (that run marked the tree moving, so the move below resets it).
         if (File.Exists(IndexFile + ".lock")) File.Delete(IndexFile + ".lock");
         var state = State;
-        if (state == null || state.BuildKey != buildKey || !File.Exists(IndexFile))
+        if (state == null || state.BuildKey != buildKey || !File.Exists(IndexFile) || !Directory.Exists(Root))
         {
-            // A different compiler or build command: start clean, an incremental build would mix the two.
+            // A different compiler or build command: start clean, an incremental build would mix the two. So
+            // does a tree whose directory someone removed (git would refuse to work in it).
             Remove();
             Directory.CreateDirectory(Root);
             state = null;

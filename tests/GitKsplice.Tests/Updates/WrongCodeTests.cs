@@ -216,6 +216,21 @@ public class WrongCodeTests
     }
 
     [Fact]
+    public void A_removed_build_tree_directory_is_built_again_and_the_update_equals_a_clean_one()
+    {
+        using var repo = CTree.Create();
+        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
+        repo.Write("greet.c", GreetChanged);
+        var commit = repo.Commit("change greet");
+        // What a user's rm -rf of the tree leaves: its state and index beside it, the directory gone.
+        Directory.Delete(repo.Path(".git/ksplice/build/tree"), recursive: true);
+
+        var after = Create(repo, "removed", commit);
+
+        Assert.Equal(CreateClean(repo, "clean", commit), after);
+    }
+
+    [Fact]
     public void A_source_file_edited_in_the_build_tree_is_put_back_before_the_next_build()
     {
         using var repo = CTree.Create();
