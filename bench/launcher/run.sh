@@ -8,28 +8,12 @@ set -euo pipefail
 files=${1:-300}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-now() { date +%s.%N; }
-elapsed() { echo "$2 - $1" | bc; }
+# shellcheck source=bench/lib/ctree.sh
+. "$(dirname "$0")/../lib/ctree.sh"
 export CCACHE_DIR="$work/ccache"
 unset CCACHE_DISABLE CCACHE_BASEDIR
 
-mkdir -p "$work/repo/src"
-objs=""
-for i in $(seq 1 "$files"); do
-  cat > "$work/repo/src/unit$i.c" <<C
-#include <stdio.h>
-#include <string.h>
-static int table$i[64];
-int unit${i}_sum(const int *v, int n) { int s = 0; for (int k = 0; k < n; k++) s += v[k] * $i; return s; }
-int unit${i}_scan(const char *text) { int c = 0; for (; *text; text++) if (strchr("aeiou", *text)) c++; return c + $i; }
-int unit${i}_fill(void) { for (int k = 0; k < 64; k++) table$i[k] = k * $i; return unit${i}_sum(table$i, 64); }
-int unit${i}_print(void) { return printf("unit $i: %d\n", unit${i}_fill()); }
-C
-  objs="$objs src/unit$i.o"
-done
-printf 'int unit1_print(void);\nint main(void) { return unit1_print() < 0; }\n' > "$work/repo/src/main.c"
-printf 'CFLAGS = -O2 -g\nOBJS = src/main.o%s\nprog: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n' "$objs" > "$work/repo/Makefile"
-printf '*.o\nprog\n' > "$work/repo/.gitignore"
+gen_tree "$work/repo" "$files"
 cd "$work/repo"
 git init -q -b main && git add -A && git -c user.name=b -c user.email=b@b commit -qm tree
 jobs=$(nproc)

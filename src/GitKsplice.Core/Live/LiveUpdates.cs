@@ -19,10 +19,7 @@ public sealed record LiveConnection(HostAddress Host, IReadOnlyList<string> SshC
 
 /// <summary>What an apply checked and did.</summary>
 public sealed record ApplyReport(string Id, string Module, string Host, string Release, IReadOnlyList<LiveCheck> Checks, bool DryRun,
-    LiveResult? Result, JobLog? Job, IReadOnlyList<LiveFunction> Functions, string? Failure, TimeSpan Elapsed)
-{
-    public bool Succeeded => Failure == null;
-}
+    LiveResult? Result, JobLog? Job, IReadOnlyList<LiveFunction> Functions, string? Failure, TimeSpan Elapsed);
 
 /// <summary>One update an undo took back (or tried to).</summary>
 public sealed record UndoStep(string Id, string Module, LiveResult Result, JobLog Job, string? Failure);

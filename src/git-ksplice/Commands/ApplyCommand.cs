@@ -11,33 +11,16 @@ internal static class ApplyCommand
     public static Command Build()
     {
         var update = new Argument<string>("update") { Description = "The update: its id, or the path of its tarball" };
-        var host = LiveOptions.Host();
         var config = new Option<string?>("--config") { Description = "ORIG_CONFIG: the directory with the System.map of the update's kernel (default <tree>/ksplice)", HelpName = "dir" };
-        var timeout = LiveOptions.Timeout();
-        var dryRun = LiveOptions.DryRun("Run the checks only; load nothing");
-        var json = CommonOptions.Json();
-        var quiet = CommonOptions.Quiet();
-        var command = new Command("apply", "Apply an update to a running kernel (this machine, or a host over ssh): check it is the update's kernel, load, wait for the transition")
+        var live = new LiveCommand("Run the checks only; load nothing");
+        var command = live.Build("apply", "Apply an update to a running kernel (this machine, or a host over ssh): check it is the update's kernel, load, wait for the transition",
+            update, config);
+        command.Runs((context, parse) => live.Run(context, parse, run =>
         {
-            update, host, config, timeout, dryRun, json, quiet,
-        };
-        command.Runs((context, parse) =>
-        {
-            var output = context.Output;
-            var limit = LiveOptions.Seconds(parse, timeout);
-            var connection = LiveOptions.Connection(context, parse.GetValue(host));
-            var live = new LiveUpdates(context.Repository, output.Info);
             var operand = parse.GetValue(update)!;
-            var resolved = live.Resolve(LiveUpdates.IsTarballPath(operand) ? context.FullPathOrNull(operand)! : operand, context.FullPathOrNull(parse.GetValue(config)));
-            ApplyReport report;
-            try { report = live.Apply(resolved, connection, limit, parse.GetValue(dryRun), output.Status, context.Cancel); }
-            finally { output.EndStatus(); }
-
-            if (parse.GetValue(json)) context.WriteJson(Json(report));
-            else if (!output.Quiet) Print(context.Out, report, context.Colour);
-            if (report.Failure != null) output.Error(report.Failure);
-            return report.Succeeded ? ExitCodes.Success : ExitCodes.Error;
-        });
+            var resolved = run.Updates.Resolve(LiveUpdates.IsTarballPath(operand) ? context.FullPath(operand) : operand, context.FullPathOrNull(parse.GetValue(config)));
+            return run.Updates.Apply(resolved, run.Connection, run.Limit, run.DryRun, run.Status, run.Cancel);
+        }, Json, Print, r => r.Failure));
         return command;
     }
 

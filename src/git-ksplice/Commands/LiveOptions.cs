@@ -7,6 +7,46 @@ using GitKsplice.Transport;
 
 namespace GitKsplice.Cli.Commands;
 
+/// <summary>What one run of apply or undo is given: the updates, where and how to reach the host, and its limits.</summary>
+internal sealed record LiveRun(LiveUpdates Updates, LiveConnection Connection, TimeSpan Limit, bool DryRun, Action<string> Status, CancellationToken Cancel);
+
+/// <summary>
+/// The command line apply and undo share — the host operand, --timeout, --dry-run, --json and -q — and how they
+/// run: the step with a live status line, then its report as JSON or text, its failure as an error line.
+/// </summary>
+internal sealed class LiveCommand(string dryRunDescription)
+{
+    private readonly Argument<string?> _host = LiveOptions.Host();
+    private readonly Option<int> _timeout = LiveOptions.Timeout();
+    private readonly Option<bool> _dryRun = LiveOptions.DryRun(dryRunDescription);
+    private readonly Option<bool> _json = CommonOptions.Json();
+    private readonly Option<bool> _quiet = CommonOptions.Quiet();
+
+    /// <summary>The command: its operand, the host, its own option, then the shared options.</summary>
+    public Command Build(string name, string description, Argument<string> operand, Option own) =>
+        new(name, description) { operand, _host, own, _timeout, _dryRun, _json, _quiet };
+
+    public bool DryRun(ParseResult parse) => parse.GetValue(_dryRun);
+
+    public int Run<TReport>(CommandContext context, ParseResult parse, Func<LiveRun, TReport> step,
+        Func<TReport, JsonObject> json, Action<TextWriter, TReport, Colour> print, Func<TReport, string?> failure)
+    {
+        var output = context.Output;
+        var limit = LiveOptions.Seconds(parse, _timeout);
+        var connection = LiveOptions.Connection(context, parse.GetValue(_host));
+        var run = new LiveRun(new LiveUpdates(context.Repository, output.Info), connection, limit, parse.GetValue(_dryRun), output.Status, context.Cancel);
+        TReport report;
+        try { report = step(run); }
+        finally { output.EndStatus(); }
+
+        if (parse.GetValue(_json)) context.WriteJson(json(report));
+        else if (!output.Quiet) print(context.Out, report, context.Colour);
+        var why = failure(report);
+        if (why != null) output.Error(why);
+        return why == null ? ExitCodes.Success : ExitCodes.Error;
+    }
+}
+
 /// <summary>What apply, undo and view share: the host operand, the transition timeout, and how they reach the host.</summary>
 internal static class LiveOptions
 {

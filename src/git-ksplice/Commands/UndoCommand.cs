@@ -11,31 +11,13 @@ internal static class UndoCommand
     public static Command Build()
     {
         var id = new Argument<string>("id") { Description = "The update to take back" };
-        var host = LiveOptions.Host();
         var all = new Option<bool>("--all") { Description = "Also undo the updates of its series applied after it, newest first" };
-        var timeout = LiveOptions.Timeout();
-        var dryRun = LiveOptions.DryRun("Say what would be undone; undo nothing");
-        var json = CommonOptions.Json();
-        var quiet = CommonOptions.Quiet();
-        var command = new Command("undo", "Undo an applied update on a running kernel (this machine, or a host over ssh): disable, wait for the transition, unload")
-        {
-            id, host, all, timeout, dryRun, json, quiet,
-        };
-        command.Runs((context, parse) =>
-        {
-            var output = context.Output;
-            var limit = LiveOptions.Seconds(parse, timeout);
-            var live = new LiveUpdates(context.Repository, output.Info);
-            var connection = LiveOptions.Connection(context, parse.GetValue(host));
-            UndoReport report;
-            try { report = live.Undo(parse.GetValue(id)!, connection, limit, parse.GetValue(all), parse.GetValue(dryRun), output.Status, context.Cancel); }
-            finally { output.EndStatus(); }
-
-            if (parse.GetValue(json)) context.WriteJson(Json(report));
-            else if (!output.Quiet) Print(context.Out, report, context.Colour, parse.GetValue(dryRun));
-            if (report.Failure != null) output.Error(report.Failure);
-            return report.Failure == null ? ExitCodes.Success : ExitCodes.Error;
-        });
+        var live = new LiveCommand("Say what would be undone; undo nothing");
+        var command = live.Build("undo", "Undo an applied update on a running kernel (this machine, or a host over ssh): disable, wait for the transition, unload",
+            id, all);
+        command.Runs((context, parse) => live.Run(context, parse,
+            run => run.Updates.Undo(parse.GetValue(id)!, run.Connection, run.Limit, parse.GetValue(all), run.DryRun, run.Status, run.Cancel),
+            Json, (stdout, report, colour) => Print(stdout, report, colour, live.DryRun(parse)), r => r.Failure));
         return command;
     }
 
