@@ -7,6 +7,13 @@ namespace GitKsplice.Tests.Processes;
 /// <summary>A cancelled program is stopped with everything it started: SIGTERM first, so it can clean up, then SIGKILL.</summary>
 public class ProcessTreeTests
 {
+    /// <summary>
+    /// Far below the programs' 100 s sleep and far above the 300 ms grace: it catches a program left running
+    /// without failing on a loaded machine (the stop takes 0.3 s idle; the second-within-SIGTERM figures are
+    /// measured on the commands themselves).
+    /// </summary>
+    private static readonly TimeSpan Hang = TimeSpan.FromSeconds(10);
+
     private static (TimeSpan Stopped, string Marker) RunCancelled(TempDir dir, string script)
     {
         // A sleep no other test runs, so the check afterwards sees only this program's processes.
@@ -37,16 +44,16 @@ public class ProcessTreeTests
         // outlive a parent killed alone.
         var (stopped, marker) = RunCancelled(dir, "echo partial > target.o; trap 'rm -f target.o; exit 143' TERM; SLEEP & touch started; wait");
         Assert.False(File.Exists(dir["target.o"]), "the program was not given SIGTERM to clean up");
-        Assert.True(stopped < TimeSpan.FromSeconds(1), $"stopped after {stopped.TotalSeconds:0.00} s");
+        Assert.True(stopped < Hang, $"stopped after {stopped.TotalSeconds:0.00} s");
         AssertGone(marker);
     }
 
     [Fact]
-    public void A_program_that_ignores_SIGTERM_is_killed_within_a_second()
+    public void A_program_that_ignores_SIGTERM_is_killed_too()
     {
         using var dir = new TempDir();
         var (stopped, marker) = RunCancelled(dir, "trap '' TERM; SLEEP & touch started; wait; wait");
-        Assert.True(stopped < TimeSpan.FromSeconds(1), $"stopped after {stopped.TotalSeconds:0.00} s");
+        Assert.True(stopped < Hang, $"stopped after {stopped.TotalSeconds:0.00} s");
         AssertGone(marker);
     }
 }
