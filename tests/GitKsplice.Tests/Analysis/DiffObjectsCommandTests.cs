@@ -257,19 +257,10 @@ public sealed class DiffObjectsCommandTests : IDisposable
 
         var psi = ProcessRunner.ToolWithDefaultSignals("git-ksplice", ["diff-objects", objects[0], objects[1]]);
         psi.WorkingDirectory = _repo.Root;
-        psi.RedirectStandardOutput = true;
-        psi.RedirectStandardError = true;
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
         // A quarter of the whole comparison's time in: well inside the analysis, far from its end.
-        Thread.Sleep(whole.Elapsed / 4);
-        Assert.False(process.HasExited, "the comparison ended before the signal: " + (process.HasExited ? await stderr : ""));
-        Assert.Equal(0, ProcessRunner.Run(_repo.Root, "kill", [$"-{signal}", process.Id.ToString()]).ExitCode);
-        // The bound is loose on purpose (a loaded machine); the exit status says it stopped rather than finished.
-        Assert.True(process.WaitForExit(10_000), $"diff-objects did not exit after SIG{signal}");
-        Assert.Equal(ExitCodes.Interrupted, process.ExitCode);
-        Assert.Equal("fatal: interrupted\n", await stderr);
-        Assert.Equal("", await stdout);
+        var stopped = await ProcessRunner.InterruptedPartWay(psi, whole.Elapsed / 4, signal);
+        Assert.Equal(ExitCodes.Interrupted, stopped.ExitCode);
+        Assert.Equal("fatal: interrupted\n", stopped.StdErr);
+        Assert.Equal("", stopped.StdOut);
     }
 }

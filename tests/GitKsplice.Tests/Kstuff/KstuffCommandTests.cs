@@ -270,20 +270,10 @@ public class KstuffCommandTests : IDisposable
         psi.Environment["HOME"] = _dir.Path;
         psi.Environment["KSTUFF_SYSTEM_RC"] = "";
         foreach (var name in (string[])["ROOT", "MACH", "TOOLS"]) psi.Environment.Remove(name);
-        psi.RedirectStandardOutput = true;
-        psi.RedirectStandardError = true;
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
         // A quarter of the whole bundle's time in: well inside the compression, far from its end.
-        Thread.Sleep(whole.Elapsed / 4);
-        Assert.False(process.HasExited, "the bundle was written before the signal: " + (process.HasExited ? await stderr : ""));
-        Assert.Equal(0, ProcessRunner.Run(_repo.Root, "kill", [$"-{signal}", process.Id.ToString()]).ExitCode);
-        // The bound is loose on purpose (a loaded machine); the exit status and what is left say it stopped.
-        Assert.True(process.WaitForExit(10_000), $"git kstuff bundle did not exit after SIG{signal}");
-        Assert.Equal(ExitCodes.Interrupted, process.ExitCode);
-        Assert.EndsWith("fatal: interrupted\n", await stderr);
-        await stdout;
+        var stopped = await ProcessRunner.InterruptedPartWay(psi, whole.Elapsed / 4, signal);
+        Assert.Equal(ExitCodes.Interrupted, stopped.ExitCode);
+        Assert.EndsWith("fatal: interrupted\n", stopped.StdErr);
         Assert.Equal(["bundle.Z"], Directory.GetFileSystemEntries(kstuffDir).Select(Path.GetFileName));
         Assert.Equal(sha256, GitKsplice.Kstuff.Bundles.BundleBuilder.Sha256Of(bundle));
         Assert.Equal(notes, _repo.Git("rev-parse", "refs/notes/kstuff"));

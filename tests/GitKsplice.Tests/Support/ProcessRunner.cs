@@ -31,6 +31,25 @@ public static class ProcessRunner
         return psi;
     }
 
+    /// <summary>
+    /// Runs a tool started by <see cref="ToolWithDefaultSignals"/>, sends it SIG<paramref name="signal"/> once
+    /// <paramref name="after"/> has passed (it must still be working then), and returns what it said. The wait for
+    /// its exit is loose on purpose (a loaded machine): the exit status says whether it stopped or finished.
+    /// </summary>
+    public static async Task<RunResult> InterruptedPartWay(ProcessStartInfo psi, TimeSpan after, string signal)
+    {
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        Thread.Sleep(after);
+        Assert.False(process.HasExited, $"{psi.ArgumentList[^1]} ended before the signal: " + (process.HasExited ? await stderr : ""));
+        Assert.Equal(0, Run("/", "kill", [$"-{signal}", process.Id.ToString()]).ExitCode);
+        Assert.True(process.WaitForExit(10_000), $"it did not exit after SIG{signal}");
+        return new RunResult(process.ExitCode, await stdout, await stderr);
+    }
+
     public static RunResult Run(string workDir, string file, IEnumerable<string> args,
         IDictionary<string, string?>? env = null, string? stdin = null, int timeoutMs = 600_000)
     {
