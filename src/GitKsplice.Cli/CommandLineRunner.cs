@@ -58,7 +58,7 @@ public static class CommandLineRunner
         var lastWorking = TimeSpan.Zero;
         while (!finished.WaitOne(50))
         {
-            if (Working(watcher)) lastWorking = signalled.Elapsed;
+            if (Working(watcher) || ChildProcesses.CleaningUp) lastWorking = signalled.Elapsed;
             if (signalled.Elapsed - lastWorking >= IdleGrace || signalled.Elapsed >= WorkingGrace) return Abandon(streams);
         }
         return run.GetAwaiter().GetResult();

@@ -176,4 +176,29 @@ public static class ChildProcesses
     {
         ProcessTree.Stop([.. Running.Keys]);
     }
+
+    private static int _cleaningUp;
+
+    /// <summary>
+    /// Whether a clean-up that must run to its end is in progress (undoing a step on a target, recording the
+    /// outcome): a command waiting for one is working, not blocked, though its thread sleeps.
+    /// </summary>
+    public static bool CleaningUp => Volatile.Read(ref _cleaningUp) > 0;
+
+    /// <summary>Marks a clean-up in progress until disposed.</summary>
+    public static IDisposable CleanUp()
+    {
+        Interlocked.Increment(ref _cleaningUp);
+        return new CleanUpScope();
+    }
+
+    private sealed class CleanUpScope : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) Interlocked.Decrement(ref _cleaningUp);
+        }
+    }
 }

@@ -69,6 +69,7 @@ public abstract class KernelHost : IDisposable
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         var interrupt = uninterruptible ? CancellationToken.None : Interrupt;
+        using var cleaningUp = uninterruptible ? ChildProcesses.CleanUp() : null;
         // Started by the core's runner: killed with its children when interrupted, and known to the
         // command-line layer, which kills what is left when the process ends on a signal.
         using var process = CommandRunner.Start(psi, interrupt);

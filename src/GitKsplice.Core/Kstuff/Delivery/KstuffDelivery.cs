@@ -5,6 +5,7 @@ using GitKsplice.Kstuff.Config;
 using GitKsplice.Kstuff.Merge;
 using GitKsplice.Kstuff.Options;
 using GitKsplice.Kstuff.Targets;
+using GitKsplice.Processes;
 using GitKsplice.Reporting;
 using GitKsplice.Transport;
 
@@ -89,6 +90,8 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
         {
             Directory.CreateDirectory(work);
             var outcome = new OnTarget(request, target, output, work).Deliver(prepared);
+            // Interrupted or not, the outcome is recorded before the command exits.
+            using var recording = ChildProcesses.CleanUp();
             new DeliveryNotes(repository).Record(prepared.NoteCommit, File.Exists(prepared.BundlePath) ? prepared.BundlePath : null, outcome.Record);
             return outcome;
         }
@@ -172,6 +175,12 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
         private readonly TargetLayout _layout = request.Layout;
         private readonly DeliveryMode _mode = request.Mode;
 
+        /// <summary>
+        /// Staging paths on the target that are ours to remove unless the delivery finishes: removed with the lock
+        /// in one remote call, so that an interrupted delivery cleans up in one round trip.
+        /// </summary>
+        private readonly List<string> _leftovers = [];
+
         public DeliveryOutcome Deliver(Prepared prepared)
         {
             var started = DateTimeOffset.UtcNow;
@@ -195,8 +204,8 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
                 }
                 finally
                 {
-                    if (target.Run(RemoteScripts.Remove, [lockDir], uninterruptible: true).ExitCode != 0)
-                        output.Warning($"could not remove the lock {_layout.LockDir} on {target.Display}");
+                    if (target.Run(RemoteScripts.Remove, [.. _leftovers, lockDir], uninterruptible: true).ExitCode != 0)
+                        output.Warning($"could not remove {string.Join(", ", [.. _leftovers, target.PathOf(_layout.LockDir)])} on {target.Display}");
                 }
             }
             catch (StepFailed failed) when (failed.InnerException is OperationCanceledException)
@@ -232,43 +241,34 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
             output.Info($"Merged {included.Count} drivers ({merge.SourceOnlyIncluded.Count()} from the source only, {merge.Warnings.Count} warnings)");
 
             var stage = target.PathOf(_layout.StagingTree);
-            var staging = false;
-            try
+            // From here on the staging directory is ours to remove, whatever fails.
+            _leftovers.Add(stage);
+            SendTree(DeliveryStep.SendingMergedTree, merge.Merged.Files().ToList(), stage, _layout.StagingTree);
+            var fromTarget = merge.Decisions.Where(d => d.Fate is DriverFate.TargetOnlyKept or DriverFate.TakenFromTarget).Select(d => d.Name).ToList();
+            if (fromTarget.Count > 0)
+                RunStep(DeliveryStep.CopyingTargetDrivers, RemoteScripts.CopyDriverPacks, [target.PathOf(_layout.MergeTree), stage, .. fromTarget]);
+            foreach (var command in request.CommandFiles) RunCommand(command, stage);
+            if (_mode == DeliveryMode.MergeOnly)
             {
-                // From here on the staging directory is ours to remove, whatever fails.
-                staging = true;
-                SendTree(DeliveryStep.SendingMergedTree, merge.Merged.Files().ToList(), stage, _layout.StagingTree);
-                var fromTarget = merge.Decisions.Where(d => d.Fate is DriverFate.TargetOnlyKept or DriverFate.TakenFromTarget).Select(d => d.Name).ToList();
-                if (fromTarget.Count > 0)
-                    RunStep(DeliveryStep.CopyingTargetDrivers, RemoteScripts.CopyDriverPacks, [target.PathOf(_layout.MergeTree), stage, .. fromTarget]);
-                foreach (var command in request.CommandFiles) RunCommand(command, stage);
-                if (_mode == DeliveryMode.MergeOnly)
+                if (_layout.IsUnix)
                 {
-                    if (_layout.IsUnix)
-                    {
-                        staging = false;
-                        output.Info($"Merged tree left in {target.Display}:{_layout.StagingTree}; 'git kstuff -I {HostOperand()}:unix' builds and installs it");
-                        return included;
-                    }
-                    Install(InstallPlans.Named(target, _layout, moveTree: true, installKernel: false));
-                    staging = false;
-                    output.Info($"Merged tree installed as {target.Display}:{_layout.ConfTree} (no idbuild: -M)");
+                    _leftovers.Remove(stage);
+                    output.Info($"Merged tree left in {target.Display}:{_layout.StagingTree}; 'git kstuff -I {HostOperand()}:unix' builds and installs it");
                     return included;
                 }
-                Build(stage);
-                var sourceOnly = merge.SourceOnlyIncluded.ToList();
-                if (sourceOnly.Count > 0) output.Info($"Device nodes for {string.Join(", ", sourceOnly)} come last (idmknod -s: no node is removed)");
-                var plan = _layout.IsUnix ? InstallPlans.UnixRotation(target) : InstallPlans.Named(target, _layout, moveTree: true, installKernel: true);
-                Install(plan.WithDeviceNodes(target, Idbuild(), sourceOnly));
-                staging = false;
-                output.Info($"Installed {target.Display}:{_layout.Kernel} and {_layout.ConfTree}");
+                Install(InstallPlans.Named(target, _layout, moveTree: true, installKernel: false));
+                _leftovers.Remove(stage);
+                output.Info($"Merged tree installed as {target.Display}:{_layout.ConfTree} (no idbuild: -M)");
                 return included;
             }
-            catch (StepFailed) when (staging)
-            {
-                RemoveQuietly(stage);
-                throw;
-            }
+            Build(stage);
+            var sourceOnly = merge.SourceOnlyIncluded.ToList();
+            if (sourceOnly.Count > 0) output.Info($"Device nodes for {string.Join(", ", sourceOnly)} come last (idmknod -s: no node is removed)");
+            var plan = _layout.IsUnix ? InstallPlans.UnixRotation(target) : InstallPlans.Named(target, _layout, moveTree: true, installKernel: true);
+            Install(plan.WithDeviceNodes(target, Idbuild(), sourceOnly));
+            _leftovers.Remove(stage);
+            output.Info($"Installed {target.Display}:{_layout.Kernel} and {_layout.ConfTree}");
+            return included;
         }
 
         /// <summary>-I: idbuild the tree already on the target and install its kernel.</summary>
@@ -321,46 +321,40 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
             });
             output.Info($"Sending {files.Count} changed Driver.o: {string.Join(", ", files.Select(f => f.Driver))}");
             var quickStage = target.PathOf(_layout.QuickStage);
-            try
-            {
-                var progress = new Progress(output, $"Sending to {target.Display}:{_layout.QuickStage}", TreeTar.Size(local));
-                RunStep(DeliveryStep.SendingChangedDrivers, RemoteScripts.ReceiveTree, [quickStage], input: s => TreeTar.Write(local, s, progress.Report));
-                progress.Done();
-                var plan = new InstallPlan()
-                    .Variable("T", target.PathOf(_layout.ConfTree))
-                    .Variable("Q", quickStage)
-                    .Variable("S", target.PathOf(_layout.ConfTree))
-                    .Variable("IDB", Idbuild())
-                    .Variable("SYSIDB", target.PathOf(TargetLayout.SystemIdbuild))
-                    .Step($"replace the changed drivers in {_layout.ConfTree}",
-                        """
-                        [ -d "$T" ] || { echo "no tree $T: deliver the kernel once without -Q"; exit 1; }
-                        mkdir -p "$W/drivers"; : > "$W/new-drivers"
-                        (cd "$Q" && find pack.d -type f -print) | while IFS= read -r f; do
-                          d=$(dirname "$f")
-                          if [ ! -d "$T/$d" ]; then echo "kstuff: $d is not in $T: not sent"; continue; fi
-                          if [ -e "$T/$f" ]; then mkdir -p "$W/drivers/$(dirname "$f")" && cp -p "$T/$f" "$W/drivers/$f" || exit 1
-                          else echo "$f" >> "$W/new-drivers" || exit 1; fi
-                          mkdir -p "$T/$(dirname "$f")" && cp -p "$Q/$f" "$T/$f" || exit 1
-                        done
-                        """,
-                        """
-                        if [ -e "$W/new-drivers" ]; then while IFS= read -r f; do rm -f "$T/$f"; done < "$W/new-drivers"; fi
-                        if [ -d "$W/drivers" ]; then (cd "$W/drivers" && find pack.d -type f -print) | while IFS= read -r f; do cp -p "$W/drivers/$f" "$T/$f"; done; fi
-                        true
-                        """)
-                    .Step("idbuild -KQ", "set -- " + string.Join(' ', IdbuildFlags(quick: true)) + "\n" + RemoteScripts.BuildBody, "true");
-                var kernelPlan = _layout.IsUnix ? InstallPlans.UnixKernelOnly(target) : InstallPlans.Named(target, _layout, moveTree: false, installKernel: true);
-                foreach (var step in kernelPlan.Steps) plan.Step(step.Name, step.Do, step.Undo);
-                plan.Variable("C", target.PathOf(_layout.ConfTree)).Variable("ST", target.PathOf(TargetLayout.StandDir)).Variable("K", _layout.Kname);
-                plan.Commit = kernelPlan.Commit + $"\nrm -rf \"$Q\"";
-                Install(plan);
-            }
-            catch (StepFailed)
-            {
-                RemoveQuietly(quickStage);
-                throw;
-            }
+            _leftovers.Add(quickStage);
+            var progress = new Progress(output, $"Sending to {target.Display}:{_layout.QuickStage}", TreeTar.Size(local));
+            RunStep(DeliveryStep.SendingChangedDrivers, RemoteScripts.ReceiveTree, [quickStage], input: s => TreeTar.Write(local, s, progress.Report));
+            progress.Done();
+            var plan = new InstallPlan()
+                .Variable("T", target.PathOf(_layout.ConfTree))
+                .Variable("Q", quickStage)
+                .Variable("S", target.PathOf(_layout.ConfTree))
+                .Variable("IDB", Idbuild())
+                .Variable("SYSIDB", target.PathOf(TargetLayout.SystemIdbuild))
+                .Step($"replace the changed drivers in {_layout.ConfTree}",
+                    """
+                    [ -d "$T" ] || { echo "no tree $T: deliver the kernel once without -Q"; exit 1; }
+                    mkdir -p "$W/drivers"; : > "$W/new-drivers"
+                    (cd "$Q" && find pack.d -type f -print) | while IFS= read -r f; do
+                      d=$(dirname "$f")
+                      if [ ! -d "$T/$d" ]; then echo "kstuff: $d is not in $T: not sent"; continue; fi
+                      if [ -e "$T/$f" ]; then mkdir -p "$W/drivers/$(dirname "$f")" && cp -p "$T/$f" "$W/drivers/$f" || exit 1
+                      else echo "$f" >> "$W/new-drivers" || exit 1; fi
+                      mkdir -p "$T/$(dirname "$f")" && cp -p "$Q/$f" "$T/$f" || exit 1
+                    done
+                    """,
+                    """
+                    if [ -e "$W/new-drivers" ]; then while IFS= read -r f; do rm -f "$T/$f"; done < "$W/new-drivers"; fi
+                    if [ -d "$W/drivers" ]; then (cd "$W/drivers" && find pack.d -type f -print) | while IFS= read -r f; do cp -p "$W/drivers/$f" "$T/$f"; done; fi
+                    true
+                    """)
+                .Step("idbuild -KQ", "set -- " + string.Join(' ', IdbuildFlags(quick: true)) + "\n" + RemoteScripts.BuildBody, "true");
+            var kernelPlan = _layout.IsUnix ? InstallPlans.UnixKernelOnly(target) : InstallPlans.Named(target, _layout, moveTree: false, installKernel: true);
+            foreach (var step in kernelPlan.Steps) plan.Step(step.Name, step.Do, step.Undo);
+            plan.Variable("C", target.PathOf(_layout.ConfTree)).Variable("ST", target.PathOf(TargetLayout.StandDir)).Variable("K", _layout.Kname);
+            plan.Commit = kernelPlan.Commit + $"\nrm -rf \"$Q\"";
+            Install(plan);
+            _leftovers.Remove(quickStage); // the plan's commit removed it
             output.Info($"Installed {target.Display}:{_layout.Kernel} (idbuild -KQ)");
             return files.Select(f => f.Driver).ToList();
         }
@@ -449,12 +443,6 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
             {
                 throw new StepFailed(step, e);
             }
-        }
-
-        private void RemoveQuietly(string path)
-        {
-            var run = target.Run(RemoteScripts.Remove, [path], uninterruptible: true);
-            if (run.ExitCode != 0) output.Warning($"could not remove the staging directory {path} on {target.Display}");
         }
 
         private string HostOperand() => target.Address.IsLocal ? "local:" + target.Address.Root : target.Address.Host!;
