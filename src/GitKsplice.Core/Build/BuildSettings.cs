@@ -92,6 +92,19 @@ public sealed partial class BuildSettings
     /// <summary>ksplice.compilerLauncher applies: it is set and the build command names no launcher of its own.</summary>
     private bool AppliesLauncher => Launcher.Count > 0 && CommandLauncher == null;
 
+    /// <summary>Kbuild's compiler variables, each with the compiler Kbuild gives it (gcc builds).</summary>
+    private static readonly (string Variable, string Compiler)[] KbuildCompilers = [("CC", "$$(CROSS_COMPILE)gcc"), ("HOSTCC", "gcc")];
+
+    /// <summary>
+    /// On a Kbuild tree ksplice.compilerLauncher applies to each compiler variable the build command does not set:
+    /// with no launcher named in the command, or the same one (make CC="ccache gcc" with ccache set: HOSTCC gets it).
+    /// </summary>
+    private bool KbuildLauncherApplies => Launcher.Count > 0 && (CommandLauncher == null || CommandLauncher == Path.GetFileName(Launcher[0]));
+
+    /// <summary>Whether <paramref name="command"/> sets the make variable (VAR=… as a word of its own), so its value wins and is kept.</summary>
+    private static bool AssignsVariable(string command, string variable) =>
+        System.Text.RegularExpressions.Regex.IsMatch(command, $@"(^|[\s""']){variable}=");
+
     /// <summary>
     /// With a launcher, compiles map the build tree's path to "." (-ffile-prefix-map): objects, and so a cache's
     /// entries, do not depend on where the repository is, and a second clone is served from the cache.
@@ -121,10 +134,12 @@ public sealed partial class BuildSettings
             env["CCACHE_BASEDIR"] = treeRoot; // absolute paths inside the tree hash as relative ones
         if (kbuild)
         {
-            // Kbuild sets CC itself; a variable in MAKEFLAGS counts as one given on make's command line, so it wins
-            // there and in every sub-make, the livepatch module's too, without editing the build command.
-            if (AppliesLauncher)
-                env["MAKEFLAGS"] += " CC=" + MakeWord(string.Join(' ', Launcher.Select(PosixShell.Quote)) + " $$(CROSS_COMPILE)gcc");
+            // Kbuild sets CC and HOSTCC itself; a variable in MAKEFLAGS counts as one given on make's command line,
+            // so it wins there and in every sub-make, the livepatch module's too, without editing the build command.
+            // HOSTCC compiles the host tools (fixdep, scripts/): they go through the launcher as every other compile.
+            foreach (var (variable, compiler) in KbuildCompilers)
+                if (KbuildLauncherApplies && !AssignsVariable(Command, variable))
+                    env["MAKEFLAGS"] += $" {variable}=" + MakeWord(string.Join(' ', Launcher.Select(PosixShell.Quote)) + " " + compiler);
             var existing = System.Environment.GetEnvironmentVariable("KCFLAGS");
             var flags = Relocatable ? SectionFlags + " " + PrefixMap(treeRoot) : SectionFlags;
             env["KCFLAGS"] = string.IsNullOrWhiteSpace(existing) ? flags : existing + " " + flags;

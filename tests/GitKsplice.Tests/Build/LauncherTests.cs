@@ -124,27 +124,66 @@ public class LauncherTests
         Assert.Equal(0, post.GetProperty("cacheHits").GetInt32()); // the pre build was all hits; the changed object is new
     }
 
+    /// <summary>
+    /// Kbuild's shape in miniature: CC and HOSTCC set in the Makefile, KCFLAGS added to every object's compile, and a
+    /// host program (as fixdep and scripts/ are) compiled with HOSTCC.
+    /// </summary>
+    private static TestRepo KbuildLikeTree()
+    {
+        var repo = new TestRepo();
+        repo.Write("Makefile", "# KBUILD_ tree\nCC = gcc\nHOSTCC = gcc\nobj := greet.o\n" +
+            "all: $(obj) hostprog\n\t@echo \"CC=[$(CC)] HOSTCC=[$(HOSTCC)] KCFLAGS=[$(KCFLAGS)]\"\n" +
+            "hostprog: hostprog.c\n\t$(HOSTCC) -O2 -c -o hostprog.o hostprog.c\n\t$(HOSTCC) -o hostprog hostprog.o\n" +
+            "%.o: %.c\n\t$(CC) -O2 $(KCFLAGS) -c -o $@ $<\n");
+        repo.Write("greet.c", CTree.Greet + "\n");
+        repo.Write("hostprog.c", "#include <stdio.h>\nint main(void) { return puts(\"host tool\") < 0; }\n");
+        repo.Write(".gitignore", "*.o\nhostprog\n");
+        repo.Commit("kbuild-like tree");
+        Assert.Equal(0, repo.Ksplice("series", "set", "HEAD").ExitCode);
+        return repo;
+    }
+
+    /// <summary>The newest build log of <paramref name="repo"/> with <paramref name="label"/> (pre, post).</summary>
+    private static string NewestLog(TestRepo repo, string label) =>
+        File.ReadAllText(new DirectoryInfo(repo.Path(".git/ksplice/logs")).GetFiles(label + "-*.log").MaxBy(f => f.LastWriteTimeUtc)!.FullName);
+
     [Fact]
-    public void A_kbuild_tree_gets_the_launcher_as_CC_and_the_section_flags_still_through_KCFLAGS()
+    public void A_kbuild_tree_gets_the_launcher_as_CC_and_HOSTCC_and_the_section_flags_still_through_KCFLAGS()
     {
         using var cache = new TempDir();
         var env = new Dictionary<string, string?> { ["CCACHE_DIR"] = cache.Path, ["CCACHE_DISABLE"] = null, ["KCFLAGS"] = null };
-        using var repo = new TestRepo();
-        // Kbuild's own shape in miniature: CC set in the Makefile, KCFLAGS added to every compile.
-        repo.Write("Makefile", "# KBUILD_ tree\nCC = gcc\nobj := greet.o\nall: $(obj)\n\t@echo \"CC=[$(CC)] KCFLAGS=[$(KCFLAGS)]\"\n" +
-            "%.o: %.c\n\t$(CC) -O2 $(KCFLAGS) -c -o $@ $<\n");
-        repo.Write("greet.c", CTree.Greet + "\n");
-        repo.Write(".gitignore", "*.o\n");
-        repo.Commit("kbuild-like tree");
-        Assert.Equal(0, repo.Ksplice("series", "set", "HEAD").ExitCode);
+        using var repo = KbuildLikeTree();
 
         var r = Ksplice(repo, env, "create", "--prebuild", "--launcher", "ccache");
 
         Assert.True(r.ExitCode == 0, r.All);
-        var log = File.ReadAllText(Directory.GetFiles(repo.Path(".git/ksplice/logs"), "pre-*.log").Single());
         var tree = repo.Path(".git/ksplice/build/tree");
-        Assert.Matches(@"CC=\[/\S*/ccache gcc\] KCFLAGS=\[-ffunction-sections -fdata-sections -ffile-prefix-map=" + Regex.Escape(tree) + @"=\.\]", log);
-        Assert.Equal(1, LastBuild(repo).GetProperty("cacheMisses").GetInt32());
+        Assert.Matches(@"CC=\[/\S*/ccache gcc\] HOSTCC=\[/\S*/ccache gcc\] KCFLAGS=\[-ffunction-sections -fdata-sections -ffile-prefix-map=" +
+            Regex.Escape(tree) + @"=\.\]", NewestLog(repo, "pre"));
+        // greet.o with CC and hostprog.o with HOSTCC, both compiled by ccache (hostprog's link is not a compile).
+        Assert.Equal(2, LastBuild(repo).GetProperty("cacheMisses").GetInt32());
+    }
+
+    [Fact]
+    public void A_kbuild_build_command_that_sets_HOSTCC_keeps_it_and_CC_still_gets_the_launcher()
+    {
+        using var cache = new TempDir();
+        var env = new Dictionary<string, string?> { ["CCACHE_DIR"] = cache.Path, ["CCACHE_DISABLE"] = null, ["KCFLAGS"] = null };
+        using var repo = KbuildLikeTree();
+        repo.Git("config", "ksplice.buildCommand", "make HOSTCC=gcc");
+
+        var r = Ksplice(repo, env, "create", "--prebuild", "--launcher", "ccache");
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Matches(@"CC=\[/\S*/ccache gcc\] HOSTCC=\[gcc\] ", NewestLog(repo, "pre"));
+        var build = LastBuild(repo);
+        Assert.Equal(1, build.GetProperty("cacheMisses").GetInt32() + build.GetProperty("cacheHits").GetInt32()); // greet.o only
+
+        // The command's own launcher for HOSTCC is not wrapped again, and CC still gets the configured one.
+        repo.Git("config", "ksplice.buildCommand", "make HOSTCC=\"ccache gcc\"");
+        r = Ksplice(repo, env, "create", "--prebuild", "--launcher", "ccache");
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Matches(@"CC=\[/\S*/ccache gcc\] HOSTCC=\[ccache gcc\] ", NewestLog(repo, "pre"));
     }
 
     [Fact]
