@@ -10,8 +10,13 @@ namespace GitKsplice.Build;
 /// What a build tree holds: the source tree it was synced to and whether that state is built. While a move is
 /// under way (and after one failed or was killed) Moving is set: what the tree holds is unknown.
 /// </summary>
-/// <remarks>ObjectsOnly: the last build made only the objects a change touched (Kbuild), not vmlinux or modules.</remarks>
-public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built, bool Moving = false, bool ObjectsOnly = false);
+/// <remarks>
+/// ObjectsOnly: the last build made only the objects a change touched (Kbuild), not vmlinux or modules.
+/// ObjectsFrom: while not Built, the source the tree's objects were last built from, kept across moves (a --patch
+/// create moves the tree to the pre source before its build): the objects stay, and so does what they are of.
+/// </remarks>
+public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built, bool Moving = false, bool ObjectsOnly = false,
+    string? ObjectsFrom = null);
 
 /// <summary>
 /// An object of a plain Makefile's build with its stamp and the compile git-ksplice's wrapper recorded for its
@@ -98,7 +103,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
             state = null;
         }
         var settled = state is { Moving: false } && MatchesIndex() ? state.SourceTree : null;
-        var builtFrom = settled != null && state is { Built: true } && state.ConfigHash == configHash ? settled : null;
+        var builtFrom = settled != null && state!.ConfigHash == configHash ? (state.Built ? settled : state.ObjectsFrom) : null;
         if (settled == treeId && state!.ConfigHash == configHash) return builtFrom;
         SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, Moving: true));
         // A two-tree move from the tree's source rewrites what differs and skips unchanged directories by
@@ -109,7 +114,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
             Git.Run("read-tree", "--reset", "-u", treeId);
             builtFrom = null;
         }
-        SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false));
+        SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, ObjectsFrom: builtFrom));
         return builtFrom;
     }
 
@@ -145,13 +150,13 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     /// <summary>Records that the tree is built at its source without running a build (nothing the change touches needs one).</summary>
     public void MarkBuilt(bool objectsOnly)
     {
-        if (State is { Moving: false } state) SaveState(state with { Built = true, ObjectsOnly = objectsOnly });
+        if (State is { Moving: false } state) SaveState(state with { Built = true, ObjectsOnly = objectsOnly, ObjectsFrom = null });
     }
 
     /// <summary>Records that the build's objects are not to be trusted: the next build of the tree makes them again.</summary>
     public void MarkUnbuilt()
     {
-        if (State is { } state) SaveState(state with { Built = false });
+        if (State is { } state) SaveState(state with { Built = false, ObjectsFrom = null });
     }
 
     /// <summary>Copies the running kernel's .config and System.map (ORIG_CONFIG) into the tree.</summary>
@@ -180,6 +185,9 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         CancellationToken cancel = default, Action? whileBuilding = null, bool copiesBeside = false, bool objectsOnly = false)
     {
         Directory.CreateDirectory(LogDir);
+        // From the build's start the objects are this source's, made or half-made: those of an earlier state
+        // are not trusted again, whether the build fails or is killed.
+        if (State is { ObjectsFrom: not null } moved) SaveState(moved with { ObjectsFrom = null });
         var log = repository.Layout.Log(label);
         File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
         output.Verbose($"building {what}: {settings.Command} (log: {log})");
@@ -316,7 +324,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
             foreach (var (path, time) in times)
                 if (File.Exists(path)) File.SetLastWriteTimeUtc(path, time);
             Git.TryRun(["update-index", "-q", "--refresh"]);
-            SaveState(State! with { Built = state.Built, ObjectsOnly = state.ObjectsOnly });
+            SaveState(State! with { Built = state.Built, ObjectsOnly = state.ObjectsOnly, ObjectsFrom = state.ObjectsFrom });
         }
     }
 

@@ -102,6 +102,55 @@ public class KbuildTargetsTests
         Assert.Equal(Objects(repo, "make1"), Clean(repo, "make2", makefile));
     }
 
+    /// <summary>
+    /// A --patch create moves the tree to the pre source before it applies the patch: the objects the tree holds
+    /// are still those of the last build, so the targets are what differs from that build, not the whole tree.
+    /// A build that fails in between makes the next one full again (its objects are of no one state).
+    /// </summary>
+    [Fact]
+    public void A_patch_create_after_a_commit_create_compiles_only_what_differs_from_the_last_build()
+    {
+        using var repo = new TestRepo();
+        repo.Write("Makefile", Makefile.Replace("\r", "") + "\n");
+        repo.Write("greet.h", Header);
+        repo.Write("greet.c", Greet);
+        repo.Write("data.c", CTree.Data + "\n");
+        repo.Write("main.c", Main);
+        repo.Write(".gitignore", "*.o\n.*.cmd\n.*.d\nvmlinux\n*.tar.gz\n*.patch\n");
+        repo.Commit("a kbuild-like tree");
+        Assert.Equal(0, repo.Ksplice("series", "set", "HEAD").ExitCode);
+        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
+        repo.Write("data.c", CTree.Data.Replace("return ++counter;", "return counter += 2;") + "\n");
+        Create(repo, "data1", repo.Commit("bump by two"));
+
+        File.WriteAllText(repo.Path("greet.patch"),
+            "--- a/greet.c\n+++ b/greet.c\n@@ -5,3 +5,3 @@\n {\n-\treturn printf(GREETING, name);\n+\treturn printf(GREETING, name) + 1;\n }\n");
+        var r = repo.Ksplice("create", "-v", "--id", "patch1", "--patch", "greet.patch");
+        Assert.True(r.ExitCode == 0, r.All);
+        // data.o goes back to the pre source, greet.o takes the patch; main.o is left alone.
+        Assert.Contains("building the 2 object(s) the change touches: data.o greet.o", r.StdErr);
+        Assert.DoesNotContain("main.c", Log(repo, "patch1"));
+        Assert.DoesNotContain("LINK vmlinux", Log(repo, "patch1"));
+        var patched = Objects(repo, "patch1");
+        Assert.StartsWith("greet.o ", patched);
+        Assert.DoesNotContain("data.o", patched);
+
+        // The same patch from an empty build directory builds the same objects.
+        Directory.Delete(repo.Path(".git/ksplice/build"), recursive: true);
+        r = repo.Ksplice("create", "--id", "patch2", "--patch", "greet.patch");
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Equal(patched, Objects(repo, "patch2"));
+
+        // A post build that fails leaves objects of no one state: the next create builds the whole tree.
+        File.WriteAllText(repo.Path("broken.patch"),
+            "--- a/greet.c\n+++ b/greet.c\n@@ -5,3 +5,3 @@\n {\n-\treturn printf(GREETING, name);\n+\treturn printf(GREETING, name) +;\n }\n");
+        Assert.Equal(1, repo.Ksplice("create", "--id", "broken1", "--patch", "broken.patch").ExitCode);
+        r = repo.Ksplice("create", "-v", "--id", "patch3", "--patch", "greet.patch");
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.DoesNotContain("object(s) the change touches", r.StdErr);
+        Assert.Equal(patched, Objects(repo, "patch3"));
+    }
+
     [Fact]
     public void A_header_that_a_generated_file_is_made_from_needs_the_full_build()
     {
