@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests use from Debian's packages when it is missing: the compiler and make for the
-# C trees the tests build, ccache and distcc for the compiler launcher tests, QEMU, a static busybox, kmod and dropbear for the VM tests, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, OpenSSH for delivery tests, and bash-completion, zsh, fish,
+# C trees the tests build, ccache, distcc and icecream for the compiler launcher tests, QEMU, a static busybox, kmod and dropbear for the VM tests, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, OpenSSH for delivery tests, and bash-completion, zsh, fish,
 # tmux and man-db for the completion and manual page tests.
 set -euo pipefail
 need=()
@@ -10,9 +10,13 @@ have make || need+=(make)
 have aarch64-linux-gnu-gcc || need+=(gcc-aarch64-linux-gnu)
 have mips-linux-gnu-gcc || need+=(gcc-mips-linux-gnu)
 have patch || need+=(patch)
-# Compiler launchers the build tests run every compile through: ccache, and distcc with a distccd on 127.0.0.1.
+# Compiler launchers the build tests run every compile through: ccache, distcc with a distccd on 127.0.0.1, and
+# icecream (icecc, iceccd, icecc-scheduler) in a network namespace of its own, whose loopback ip brings up.
 have ccache || need+=(ccache)
 { have distcc && have distccd; } || need+=(distcc)
+{ have icecc && [ -x /usr/sbin/iceccd ] && [ -x /usr/sbin/icecc-scheduler ]; } || need+=(icecc)
+have ip || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || need+=(iproute2)
+have nsenter || need+=(util-linux)
 have flex || need+=(flex)
 have bison || need+=(bison)
 have bc || need+=(bc)
@@ -41,5 +45,12 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "installing test dependencies: ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Debian's icecc starts its daemon as a service, listening on every address and looking for a scheduler by
+# broadcast; the tests start their own on a loopback only, so no package's service may start here.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod 755 /usr/sbin/policy-rc.d
+  trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq "${need[@]}" >/dev/null

@@ -46,8 +46,9 @@ built=$(head -1 .git/ksplice/logs/post-warm.log)
 # tree was built with (else Kbuild sees new command lines and rebuilds everything).
 tree=$PWD/.git/ksplice/build/tree
 touch "$tree/fs/proc/meminfo.c"
+ccache=$(command -v ccache)
 t0=$(now)
-(cd "$tree" && CCACHE_DISABLE=1 MAKEFLAGS="-j$jobs CC=$(command -v ccache)\\ \$\$(CROSS_COMPILE)gcc" \
+(cd "$tree" && CCACHE_DISABLE=1 MAKEFLAGS="-j$jobs CC=$ccache\\ \$\$(CROSS_COMPILE)gcc HOSTCC=$ccache\\ gcc" \
   KCFLAGS="-ffunction-sections -fdata-sections -ffile-prefix-map=$tree=." KBUILD_BUILD_VERSION=1 \
   KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970" LC_ALL=C make vmlinux >/dev/null 2>&1)
 t1=$(now)

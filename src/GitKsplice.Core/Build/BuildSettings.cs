@@ -165,14 +165,23 @@ public sealed partial class BuildSettings
     private static string MakeWord(string value) => value.Replace("\\", "\\\\").Replace(" ", "\\ ");
 
     /// <summary>
-    /// The default parallelism a launcher offers: distcc's own count for its hosts (distcc -j); null: the launcher
+    /// The default parallelism a launcher offers: distcc's own count for its hosts (distcc -j); icecc's, the slots
+    /// of the farm whose scheduler $ICECC_SCHEDULER names (<see cref="IcecreamScheduler"/>); null: the launcher
     /// says nothing, and the machine's CPUs decide.
     /// </summary>
-    public static int? LauncherJobs(string launcherProgram)
+    public static int? LauncherJobs(string launcherProgram, Action<string> warn)
     {
-        if (Path.GetFileName(launcherProgram) != "distcc") return null;
-        var r = CommandRunner.Run("/", launcherProgram, ["-j"]);
-        return r.Succeeded && int.TryParse(r.StdOut.Trim(), out var jobs) && jobs > 0 ? jobs : null;
+        switch (Path.GetFileName(launcherProgram))
+        {
+            case "distcc":
+                var r = CommandRunner.Run("/", launcherProgram, ["-j"]);
+                return r.Succeeded && int.TryParse(r.StdOut.Trim(), out var jobs) && jobs > 0 ? jobs : null;
+            case "icecc":
+                return System.Environment.GetEnvironmentVariable(IcecreamScheduler.Variable) is { Length: > 0 } scheduler
+                    ? IcecreamScheduler.Slots(scheduler, warn) : null;
+            default:
+                return null;
+        }
     }
 
     /// <summary>

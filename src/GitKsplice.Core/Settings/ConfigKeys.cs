@@ -33,7 +33,7 @@ public static class ConfigKeys
         option: "--launcher");
 
     public static ConfigKey<int> Jobs { get; } = new("ksplice.jobs", "int", Last(ConfigValues.PositiveInt), () => System.Environment.ProcessorCount,
-        "the number of CPUs (with distcc: distcc -j)", "Parallel build jobs.", option: "--jobs", environment: "CONCURRENCY_LEVEL");
+        "the number of CPUs (with distcc: distcc -j; with icecc: the slots of the farm $ICECC_SCHEDULER lists)", "Parallel build jobs.", option: "--jobs", environment: "CONCURRENCY_LEVEL");
 
     public static ConfigKey<IReadOnlyList<string>> Modules { get; } = new("ksplice.modules", "globs",
         values => Every(values, v => ConfigValues.Text(v).Split([' ', ','], StringSplitOptions.RemoveEmptyEntries)) is { Count: > 0 } globs ? globs : ["*.ko"],

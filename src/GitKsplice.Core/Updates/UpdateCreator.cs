@@ -471,7 +471,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
 
     /// <summary>
     /// How this create builds: the command line's jobs and launcher over the settings. Unless jobs are given
-    /// anywhere, a launcher that spreads compiles over a farm (distcc) sets them, not the local CPUs.
+    /// anywhere, a launcher that spreads compiles over a farm (distcc, icecc) sets them, not the local CPUs.
     /// </summary>
     private BuildSettings Settings(int? jobs, IReadOnlyList<string>? launcherWords)
     {
@@ -482,7 +482,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         {
             Command = _settings.BuildCommand,
             Launcher = launcher,
-            Jobs = jobs ?? (!_settings.JobsGiven && launcherProgram != null && BuildSettings.LauncherJobs(launcherProgram) is { } farm
+            Jobs = jobs ?? (!_settings.JobsGiven && launcherProgram != null && BuildSettings.LauncherJobs(launcherProgram, output.Warning) is { } farm
                 ? farm : _settings.Jobs),
             CompilerPath = compiler,
             CompilerVersion = BuildSettings.ReadCompilerVersion(compiler, _layout.CompilerVersionCache),

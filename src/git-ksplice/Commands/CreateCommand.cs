@@ -24,7 +24,7 @@ internal static class CreateCommand
         var prebuild = new Option<bool>("--prebuild") { Description = "Build the original (pre) source ahead of time; with --series, move refs/ksplice/pre to HEAD instead" };
         var series = new Option<bool>("--series") { Description = "Apply this update after the previous one: move refs/ksplice/pre to its post state once built" };
         var id = new Option<string?>("--id") { Description = "The update's id (default: 8 random characters [a-z0-9])" };
-        var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel build jobs (default: $CONCURRENCY_LEVEL, else git config ksplice.jobs, else the number of CPUs)" };
+        var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel build jobs (default: $CONCURRENCY_LEVEL, else git config ksplice.jobs, else the slots of a distcc or icecream farm the launcher uses, else the number of CPUs)" };
         var launcher = new Option<string?>("--launcher")
         {
             Description = "Run every compile through this program, e.g. ccache, distcc or icecc (default: git config ksplice.compilerLauncher; \"\" for none)",

@@ -63,6 +63,8 @@ internal static class KspliceManual
 
                 KCFLAGS: extra flags for a Kbuild tree; the function and data section flags are added to them.
 
+                ICECC_SCHEDULER: the icecream scheduler (host or host:port) whose farm's job slots are the default jobs when icecc is the compiler launcher; without it, the number of CPUs.
+
                 NO_COLOR: when set and not empty, no colour.
 
                 GIT_KSPLICE_TRACE: when set, an unexpected error prints its stack trace.

@@ -9,8 +9,9 @@ using GitKsplice.Updates;
 namespace GitKsplice.Tests.Build;
 
 /// <summary>
-/// Compiler launchers (issue 17): ccache and distcc from Debian, run for real, the cache in a directory of the
-/// test's own and the distccd listening on 127.0.0.1 only, started and stopped by the test.
+/// Compiler launchers (issue 17): ccache, distcc and icecream from Debian, run for real, the cache in a directory
+/// of the test's own, the distccd listening on 127.0.0.1 only and the icecream scheduler and daemon in a network
+/// namespace whose only interface is its loopback, started and stopped by the test.
 /// </summary>
 [Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class LauncherTests
@@ -236,6 +237,87 @@ public class LauncherTests
             daemon.Kill(entireProcessTree: true);
             daemon.WaitForExit();
         }
+    }
+
+    [Fact]
+    public void Icecc_jobs_are_the_slots_of_the_farm_the_scheduler_lists_and_every_compile_is_a_farm_job()
+    {
+        using var work = new TempDir();
+        // The daemons run as the icecc user: their logs' directory must be writable by it.
+        File.SetUnixFileMode(work.Path, (UnixFileMode)0x1ED);
+        var dir = Directory.CreateDirectory(work["icecream"]).FullName;
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
+        var schedulerLog = Path.Combine(dir, "scheduler.log");
+        var daemonLog = Path.Combine(dir, "iceccd.log");
+        // The scheduler and the daemon listen on every address of their network namespace, and the daemon looks for
+        // schedulers by broadcast: a namespace of their own, whose only interface is its loopback, keeps all of it
+        // on 127.0.0.1. The builds run in it too; the compilers reach the daemon by its unix socket.
+        using var scheduler = Process.Start(new ProcessStartInfo("unshare",
+            ["--net", "--fork", "--", "sh", "-c", $"ip link set lo up && exec icecc-scheduler -l {schedulerLog} -vv"])
+        { UseShellExecute = false })!;
+        Process? daemon = null;
+        try
+        {
+            WaitForLine(schedulerLog, "scheduler ready");
+            var inFarm = $"--net=/proc/{scheduler.Id}/ns/net";
+            var socket = Path.Combine(dir, "iceccd.socket");
+            var daemonStart = new ProcessStartInfo("nsenter",
+                [inFarm, "iceccd", "-s", "127.0.0.1", "-m", "3", "-l", daemonLog, "-vv", "-b", Path.Combine(dir, "envs")])
+            { UseShellExecute = false };
+            daemonStart.Environment["ICECC_TEST_SOCKET"] = socket;
+            daemon = Process.Start(daemonStart)!;
+            WaitForLine(daemonLog, "Connected to scheduler");
+
+            using var repo = CTree.Create();
+            repo.Git("config", "ksplice.buildCommand", "echo \"jobs: $MAKEFLAGS\" && make");
+            var env = new Dictionary<string, string?>
+            {
+                ["ICECC_SCHEDULER"] = "127.0.0.1",
+                ["ICECC_TEST_SOCKET"] = socket,
+                ["CONCURRENCY_LEVEL"] = null,
+            };
+            RunResult InFarm(params string[] args) => ProcessRunner.Run(repo.Root, "nsenter", [inFarm, "git", "ksplice", .. args], env);
+
+            var r = InFarm("create", "--prebuild", "--launcher", "icecc");
+
+            Assert.True(r.ExitCode == 0, r.All);
+            Assert.Contains("jobs: -j3", NewestLog(repo, "pre")); // the daemon's 3 slots, not this machine's CPUs
+            int Jobs(string source) => File.ReadAllLines(schedulerLog).Count(l => Regex.IsMatch(l, @" NEW \d+ .*\b" + Regex.Escape(source) + " C\\b"));
+            foreach (var source in new[] { "greet.c", "data.c", "main.c", "mod.c" })
+                Assert.True(Jobs(source) == 1, $"{source} was scheduled {Jobs(source)} times:\n{File.ReadAllText(schedulerLog)}");
+
+            // A scheduler that does not answer: one warning, and this machine's CPUs.
+            env["ICECC_SCHEDULER"] = "127.0.0.1:9";
+            repo.Write("greet.c", GreetChanged);
+            r = InFarm("create", "--launcher", "icecc", "--id", "ice1", repo.Commit("change greet"));
+            Assert.True(r.ExitCode == 0, r.All);
+            Assert.Contains("warning: the icecream scheduler 127.0.0.1:9 ($ICECC_SCHEDULER) did not list its daemons on port 10", r.StdErr);
+            Assert.Contains($"jobs: -j{Environment.ProcessorCount}", NewestLog(repo, "post"));
+            Assert.True(Jobs("greet.c") > 1, "the update's compiles did not go through icecream");
+        }
+        finally
+        {
+            if (daemon != null)
+            {
+                daemon.Kill(entireProcessTree: true);
+                daemon.WaitForExit();
+                daemon.Dispose();
+            }
+            scheduler.Kill(entireProcessTree: true);
+            scheduler.WaitForExit();
+        }
+    }
+
+    /// <summary>Waits until a daemon's log has <paramref name="text"/>.</summary>
+    private static void WaitForLine(string log, string text)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (File.Exists(log) && File.ReadAllText(log).Contains(text, StringComparison.Ordinal)) return;
+            Thread.Sleep(50);
+        }
+        Assert.Fail($"{Path.GetFileName(log)} did not say '{text}' within 30 s:\n{(File.Exists(log) ? File.ReadAllText(log) : "(no log)")}");
     }
 
     private static int FreePort()
