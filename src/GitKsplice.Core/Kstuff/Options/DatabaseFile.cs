@@ -11,8 +11,8 @@ public sealed record DatabaseEntry(string Root, string Mach, string BundleFile, 
 
 /// <summary>
 /// A database of kernels (-d db.file). Lines are <c>root:mach:bundle-file:pre_built_flag:comment</c>; the comment
-/// may itself hold colons; blank lines and lines starting with "#" are skipped. A relative bundle-file is taken
-/// relative to the database file's directory.
+/// may itself hold colons; blank lines and lines starting with "#" are skipped. A relative root or bundle-file is
+/// taken relative to the database file's directory, never to the directory a command happens to run in.
 /// </summary>
 public sealed class DatabaseFile
 {
@@ -47,13 +47,16 @@ public sealed class DatabaseFile
             if (mach.Length == 0) throw new ConfigFormatException(path, i + 1, "empty mach");
             if (bundle.Length == 0) throw new ConfigFormatException(path, i + 1, "empty bundle-file");
             if (flag != "0" && flag != "1") throw new ConfigFormatException(path, i + 1, $"pre_built_flag is '{flag}', not 0 or 1");
-            var bundlePath = System.IO.Path.IsPathRooted(bundle) ? bundle : System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, bundle));
-            entries.Add(new DatabaseEntry(root, mach, bundlePath, flag == "1", fields.Length == 5 ? fields[4] : "", path, i + 1));
+            entries.Add(new DatabaseEntry(Resolve(baseDir, root), mach, Resolve(baseDir, bundle), flag == "1", fields.Length == 5 ? fields[4] : "", path, i + 1));
         }
         return new DatabaseFile(path, entries);
     }
 
+    private static string Resolve(string baseDir, string path) =>
+        System.IO.Path.IsPathRooted(path) ? path : System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, path));
+
     /// <summary>The first entry for this $ROOT and $MACH in the files given, in the order given; null when none.</summary>
+    /// <remarks><paramref name="root"/> is absolute: the command resolved it against its working directory.</remarks>
     public static DatabaseEntry? Find(IEnumerable<DatabaseFile> files, string root, string mach)
     {
         var fullRoot = Normalize(root);

@@ -84,6 +84,10 @@ public class OptionParserTests
         Assert.Equal(("/db/rel/b.Z", true, "release: 7.1.4", "/db/a:1"), (found.BundleFile, found.PreBuilt, found.Comment, found.Where));
         Assert.Equal("/b.Z", DatabaseFile.Find([b, a], "/r", "m")!.BundleFile);
         Assert.Null(DatabaseFile.Find([a], "/r", "other"));
+        // A relative root is the database file's neighbour, wherever the command runs.
+        var relative = DatabaseFile.Parse("/db/c", "kernels/r:m:b.Z:0\n");
+        Assert.Equal("/db/kernels/r", Assert.Single(relative.Entries).Root);
+        Assert.Equal("/db/b.Z", DatabaseFile.Find([relative], "/db/kernels/r/", "m")!.BundleFile);
     }
 
     [Fact]
