@@ -25,10 +25,12 @@ public static class CommandLineRunner
 
     /// <summary>
     /// After a signal, how long a command may sit with every thread blocked before the process exits under it
-    /// (a thread blocked opening a FIFO cannot see the cancellation), and how long one still working on its
-    /// clean-up (killing its programs, recording the interruption) may take on a loaded machine.
+    /// (a thread blocked opening a FIFO cannot see the cancellation), how long one still working (killing its
+    /// programs, recording the interruption) may take on a loaded machine, and how long a clean-up that must run
+    /// to its end (a target put back as it was over a slow link) may take. A second signal ends it at once.
     /// </summary>
-    private static readonly TimeSpan IdleGrace = TimeSpan.FromMilliseconds(500), WorkingGrace = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan IdleGrace = TimeSpan.FromMilliseconds(500), WorkingGrace = TimeSpan.FromSeconds(3),
+        CleanUpGrace = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// The process's entry: its standard streams and working directory. SIGINT, SIGTERM and SIGHUP cancel the
@@ -40,9 +42,11 @@ public static class CommandLineRunner
     {
         var streams = CommandStreams.Standard();
         using var stop = new CancellationTokenSource();
+        using var again = new ManualResetEventSlim();
         void Cancel(PosixSignalContext signal)
         {
             signal.Cancel = true;
+            if (stop.IsCancellationRequested) again.Set();
             stop.Cancel();
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
@@ -56,10 +60,19 @@ public static class CommandLineRunner
         var watcher = CurrentThreadId();
         var signalled = System.Diagnostics.Stopwatch.StartNew();
         var lastWorking = TimeSpan.Zero;
+        var told = false;
         while (!finished.WaitOne(50))
         {
-            if (Working(watcher) || ChildProcesses.CleaningUp) lastWorking = signalled.Elapsed;
-            if (signalled.Elapsed - lastWorking >= IdleGrace || signalled.Elapsed >= WorkingGrace) return Abandon(streams);
+            if (again.IsSet) return Abandon(streams);
+            var cleaningUp = ChildProcesses.CleaningUp;
+            if (cleaningUp || Working(watcher)) lastWorking = signalled.Elapsed;
+            if (signalled.Elapsed - lastWorking >= IdleGrace || signalled.Elapsed >= (cleaningUp ? CleanUpGrace : WorkingGrace))
+                return Abandon(streams);
+            if (cleaningUp && !told && signalled.Elapsed >= TimeSpan.FromSeconds(1))
+            {
+                told = true;
+                Say(streams, "interrupted: finishing the clean-up; interrupt again to stop at once");
+            }
         }
         return run.GetAwaiter().GetResult();
     }
@@ -68,14 +81,18 @@ public static class CommandLineRunner
     private static int Abandon(CommandStreams streams)
     {
         ChildProcesses.KillAll();
-        try
-        {
-            streams.Out.Flush();
-            streams.Err.WriteLine("fatal: interrupted");
-        }
+        try { streams.Out.Flush(); }
         catch (IOException) { }
+        Say(streams, "fatal: interrupted");
         PerformanceTrace.Step($"exit {ExitCodes.Interrupted} (the command did not stop by itself)");
         return ExitCodes.Interrupted;
+    }
+
+    /// <summary>A line on standard error, which may be a closed pipe by now.</summary>
+    private static void Say(CommandStreams streams, string line)
+    {
+        try { streams.Err.WriteLine(line); }
+        catch (IOException) { }
     }
 
     /// <summary>Whether a thread of this process other than <paramref name="watcher"/> is running or waiting for a CPU.</summary>

@@ -76,41 +76,106 @@ public class DeliveryFailureTests(SshServer sshd)
     public async Task An_interrupt_during_the_build_cleans_up_the_target_records_it_and_exits_130(bool slowLink)
     {
         using var w = new DeliveryWorld(sshd);
-        var slow = Path.Combine(w.Home, "slow-link");
-        if (slowLink)
-        {
-            var ssh = Path.Combine(w.Home, "slow-ssh");
-            File.WriteAllText(ssh, $"#!/bin/sh\n[ -e '{slow}' ] && sleep 1.5\nexec {sshd.SshCommand} \"$@\"\n");
-            File.SetUnixFileMode(ssh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            w.Repo.Git("config", "kstuff.sshCommand", ssh);
-        }
-        w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
         var before = w.TargetSnapshot();
-        var psi = ProcessRunner.ToolWithDefaultSignals("git-kstuff", ["-b", "--target-root", w.TargetRoot, DeliveryWorld.Host("intr")]);
-        psi.WorkingDirectory = w.Repo.Root;
-        psi.RedirectStandardError = true;
-        psi.RedirectStandardOutput = true;
-        foreach (var (k, v) in new Dictionary<string, string> { ["ROOT"] = w.Root, ["MACH"] = DeliveryWorld.Mach, ["HOME"] = w.Home, ["KSTUFF_SYSTEM_RC"] = "" })
-            psi.Environment[k] = v;
-        using var kstuff = System.Diagnostics.Process.Start(psi)!;
-        var stderr = kstuff.StandardError.ReadToEndAsync();
-        var stdout = kstuff.StandardOutput.ReadToEndAsync();
-        var marker = w.Target("var/idbuild.slow");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!File.Exists(marker) && DateTime.UtcNow < deadline && !kstuff.HasExited) Thread.Sleep(50);
-        Assert.True(File.Exists(marker), "the build never started: " + (kstuff.HasExited ? await stderr : ""));
-        File.WriteAllText(slow, "");
-        Assert.Equal(0, ProcessRunner.Run(w.Repo.Root, "kill", ["-INT", kstuff.Id.ToString()]).ExitCode);
-        Assert.True(kstuff.WaitForExit(60_000));
-        File.WriteAllText(w.Target("var/idbuild.go"), "");
-        Assert.Equal(130, kstuff.ExitCode);
-        var err = await stderr;
+        using var kstuff = InterruptedDelivery.Start(w, sshd, slowLinkSeconds: slowLink ? 1.5 : 0);
+        kstuff.Interrupt();
+        Assert.True(kstuff.Process.WaitForExit(60_000));
+        kstuff.ReleaseBuild();
+        Assert.Equal(130, kstuff.Process.ExitCode);
+        var err = await kstuff.StdErr;
         Assert.EndsWith("fatal: interrupted\n", err);
         Assert.DoesNotContain("could not remove", err);
-        WaitForExit(marker);
+        kstuff.WaitForBuildExit();
         AssertUnchanged(w, before);
-        File.Delete(slow);
+        kstuff.HealLink();
         Assert.Contains("interrupted", w.Repo.Kstuff("log").StdOut);
+    }
+
+    /// <summary>A clean-up that takes long says so, and a second ^C stops the command at once, leaving the lock.</summary>
+    [Fact]
+    public async Task A_second_interrupt_stops_a_slow_clean_up_at_once()
+    {
+        using var w = new DeliveryWorld(sshd);
+        using var kstuff = InterruptedDelivery.Start(w, sshd, slowLinkSeconds: 60);
+        kstuff.Interrupt();
+        Assert.False(kstuff.Process.WaitForExit(2_500), "the clean-up did not wait for the slow link");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        kstuff.Interrupt();
+        Assert.True(kstuff.Process.WaitForExit(15_000), "a second interrupt did not stop the command");
+        kstuff.ReleaseBuild();
+        Assert.Equal(130, kstuff.Process.ExitCode);
+        var err = await kstuff.StdErr;
+        Assert.Contains("interrupted: finishing the clean-up; interrupt again to stop at once\n", err);
+        Assert.EndsWith("fatal: interrupted\n", err);
+        kstuff.WaitForBuildExit();
+        Assert.True(Directory.Exists(w.Target("etc/.kstuff-lock.intr")), "the clean-up was left, so is the lock");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), clock.Elapsed.ToString());
+    }
+
+    /// <summary>
+    /// git kstuff -b delivering to kname "intr" over the real sshd, its stand-in idbuild started and held (the SLOW
+    /// Driver.o) until released. With a slow link, every ssh started once the test interrupts waits first.
+    /// </summary>
+    private sealed class InterruptedDelivery : IDisposable
+    {
+        private readonly DeliveryWorld _world;
+        private readonly string _slow;
+        public System.Diagnostics.Process Process { get; }
+        public Task<string> StdErr { get; }
+        private readonly Task<string> _stdout;
+
+        private InterruptedDelivery(DeliveryWorld world, string slow, System.Diagnostics.Process process)
+        {
+            _world = world;
+            _slow = slow;
+            Process = process;
+            StdErr = process.StandardError.ReadToEndAsync();
+            _stdout = process.StandardOutput.ReadToEndAsync();
+        }
+
+        private string BuildMarker => _world.Target("var/idbuild.slow");
+
+        public static InterruptedDelivery Start(DeliveryWorld w, SshServer sshd, double slowLinkSeconds)
+        {
+            var slow = Path.Combine(w.Home, "slow-link");
+            if (slowLinkSeconds > 0)
+            {
+                var ssh = Path.Combine(w.Home, "slow-ssh");
+                File.WriteAllText(ssh, FormattableString.Invariant($"#!/bin/sh\n[ -e '{slow}' ] && sleep {slowLinkSeconds}\nexec {sshd.SshCommand} \"$@\"\n"));
+                File.SetUnixFileMode(ssh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                w.Repo.Git("config", "kstuff.sshCommand", ssh);
+            }
+            w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
+            var psi = ProcessRunner.ToolWithDefaultSignals("git-kstuff", ["-b", "--target-root", w.TargetRoot, DeliveryWorld.Host("intr")]);
+            psi.WorkingDirectory = w.Repo.Root;
+            psi.RedirectStandardError = true;
+            psi.RedirectStandardOutput = true;
+            foreach (var (k, v) in new Dictionary<string, string> { ["ROOT"] = w.Root, ["MACH"] = DeliveryWorld.Mach, ["HOME"] = w.Home, ["KSTUFF_SYSTEM_RC"] = "" })
+                psi.Environment[k] = v;
+            var started = new InterruptedDelivery(w, slow, System.Diagnostics.Process.Start(psi)!);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!File.Exists(started.BuildMarker) && DateTime.UtcNow < deadline && !started.Process.HasExited) Thread.Sleep(50);
+            Assert.True(File.Exists(started.BuildMarker), "the build never started: " + (started.Process.HasExited ? started.StdErr.Result : ""));
+            File.WriteAllText(slow, "");
+            return started;
+        }
+
+        public void Interrupt() =>
+            Assert.Equal(0, ProcessRunner.Run(_world.Repo.Root, "kill", ["-INT", Process.Id.ToString()]).ExitCode);
+
+        /// <summary>Lets the stand-in idbuild on the target finish.</summary>
+        public void ReleaseBuild() => File.WriteAllText(_world.Target("var/idbuild.go"), "");
+
+        public void WaitForBuildExit() => WaitForExit(BuildMarker);
+
+        public void HealLink() => File.Delete(_slow);
+
+        public void Dispose()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            _stdout.Wait();
+            Process.Dispose();
+        }
     }
 
     [Fact]
