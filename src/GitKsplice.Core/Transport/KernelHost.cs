@@ -54,6 +54,19 @@ public abstract class KernelHost : IDisposable
     public CancellationToken Interrupt { get; set; }
 
     /// <summary>
+    /// Whether a step that can be interrupted and sends no input stops on the host when its connection closes
+    /// (the user's interrupt killed the client, or the link dropped), rather than running on there unseen. Off
+    /// for scripts that start work meant to outlive a dropped connection.
+    /// </summary>
+    public bool StepsStopWithConnection { get; set; }
+
+    /// <summary>
+    /// The script made to stop when its connection closes, given that its standard input stays open until it
+    /// ends; null on a host whose steps this process stops itself (a local one).
+    /// </summary>
+    protected virtual string? StoppingWithConnection(string script) => null;
+
+    /// <summary>
     /// Runs one script on the host. <paramref name="input"/> feeds its standard input (closed
     /// when it returns); <paramref name="output"/> consumes its standard output as bytes; otherwise
     /// standard output and standard error are collected as text and, line by line, passed to
@@ -63,6 +76,9 @@ public abstract class KernelHost : IDisposable
     public HostRun Run(string script, IReadOnlyList<string> args, Action<Stream>? input = null,
         Action<Stream>? output = null, Action<string>? onLine = null, bool uninterruptible = false)
     {
+        var watched = StepsStopWithConnection && input == null && !uninterruptible ? StoppingWithConnection(script) : null;
+        if (watched != null) script = watched;
+        // Under sudo the watch runs as root too, so that it can stop what the step started.
         if (Sudo) (script, args) = (SudoScript, [script, .. args]);
         var psi = StartInfo(script, args);
         psi.RedirectStandardInput = true;
@@ -97,7 +113,8 @@ public abstract class KernelHost : IDisposable
         try
         {
             if (input != null) input(process.StandardInput.BaseStream);
-            process.StandardInput.Close();
+            // A watched step's input ends with the step (or when the connection closes: the host's signal to stop it).
+            if (watched == null) process.StandardInput.Close();
         }
         catch (IOException)
         {
@@ -105,6 +122,7 @@ public abstract class KernelHost : IDisposable
             inputBroken = true;
         }
         process.WaitForExit();
+        if (watched != null) CloseQuietly(process.StandardInput);
         // Interrupted: do not wait for the pipes, which an ssh master connection may still hold.
         interrupt.ThrowIfCancellationRequested();
         Task.WaitAll(stdoutTask, stderrTask);
@@ -113,6 +131,12 @@ public abstract class KernelHost : IDisposable
         var lost = IsConnectionFailure(process.ExitCode);
         var code = process.ExitCode == 0 && inputBroken ? 1 : process.ExitCode;
         return new HostRun(code, text.ToString(), lost);
+    }
+
+    private static void CloseQuietly(StreamWriter input)
+    {
+        try { input.Close(); }
+        catch (IOException) { } // the other end is gone already
     }
 
     /// <summary>Runs a script as the named step and throws <see cref="HostStepFailed"/> unless it succeeds.</summary>

@@ -132,6 +132,26 @@ public sealed class SshHost : KernelHost
         printf '%s\n' "$R$done"
         """;
 
+    /// <summary>
+    /// sshd neither signals a command that has no terminal when its client goes away nor waits for it: the step
+    /// would run on, unseen, after an interrupt or a dropped link. It does close the command's standard input
+    /// then (at once, measured with OpenSSH 9.2, multiplexed or not), which the client otherwise holds open to
+    /// the step's end. So a watcher reads that input, and if it ends while the step still runs, stops the
+    /// step's process group: the session sshd made for this command (setsid), which the login shell exec'd.
+    /// What ignores SIGTERM gets SIGKILL 3 s later. The watcher holds none of the output, so a step that
+    /// ends is not kept waiting for it.
+    /// </summary>
+    protected override string StoppingWithConnection(string script) => """
+        exec 3<&0 </dev/null
+        (
+          trap '' TERM
+          cat <&3 >/dev/null 2>&1
+          kill -0 $$ 2>/dev/null || exit 0
+          kill -TERM 0; sleep 3; kill -KILL 0
+        ) >/dev/null 2>&1 &
+        exec 3<&-
+        """ + "\n" + script;
+
     /// <summary>The single string ssh hands to the login shell on the host.</summary>
     public static string RemoteCommand(string script, IReadOnlyList<string> args, string scriptName) =>
         "exec /bin/sh -c " + PosixShell.Quote(script) + " " + PosixShell.Quote(scriptName) + " " + PosixShell.Join(args);

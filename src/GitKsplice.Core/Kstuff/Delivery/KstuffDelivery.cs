@@ -86,6 +86,8 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
         var prepared = Prepare(request, interrupt);
         using var target = KernelHost.Open(request.Address.Machine, request.Settings.SshCommand, request.Settings.Multiplex, scriptName: "kstuff");
         target.Interrupt = interrupt;
+        // Nothing of a delivery is left running on the target once its connection closes, but the install.
+        target.StepsStopWithConnection = true;
         try
         {
             Directory.CreateDirectory(work);
@@ -370,8 +372,11 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
         {
             output.Info($"Running {Path.GetFileName(commandFile)} {target.PathOf(_layout.MergeTree)} {stage} on {target.Display}");
             var bytes = File.ReadAllBytes(commandFile);
-            RunStep(DeliveryStep.RunningCommand, RemoteScripts.RunCommand,
-                [target.PathOf(_layout.CommandFile), target.PathOf(_layout.MergeTree), stage], input: s => s.Write(bytes), onLine: Remote);
+            var file = target.PathOf(_layout.CommandFile);
+            _leftovers.Add(file);
+            RunStep(DeliveryStep.RunningCommand, RemoteScripts.ReceiveCommand, [file], input: s => s.Write(bytes));
+            RunStep(DeliveryStep.RunningCommand, RemoteScripts.RunCommand, [file, target.PathOf(_layout.MergeTree), stage], onLine: Remote);
+            _leftovers.Remove(file); // the command's script removed it
         }
 
         private void Build(string tree)

@@ -66,21 +66,28 @@ public static class RemoteScripts
         exit 75
         """;
 
-    /// <summary>Removes a staging directory or file, if there. $1…: paths.</summary>
+    /// <summary>
+    /// Removes a staging directory or file, if there. $1…: paths. A step stopped because its connection closed
+    /// (an interrupted idbuild) may still be writing there for a moment: then it tries once more.
+    /// </summary>
     public const string Remove = Prologue + """
-        rm -rf "$@"
+        rm -rf "$@" 2>/dev/null || { sleep 1; rm -rf "$@"; }
         """;
 
     /// <summary>
-    /// Runs the -c command: its file arrives on stdin, runs as "command target-tree source-tree", goes.
-    /// $1: where to keep the file, $2: target tree, $3: source (merged) tree.
+    /// Keeps the -c command's file, which arrives on stdin, ready to run. A step of its own, so that the command
+    /// runs with its input held open, as every step that may be interrupted does (it stops with the connection).
+    /// $1: where to keep the file.
     /// </summary>
+    public const string ReceiveCommand = Prologue + """
+        cat > "$1" && chmod 700 "$1" || { echo "cannot write $1" >&2; rm -f "$1"; exit 1; }
+        """;
+
+    /// <summary>Runs the -c command as "command target-tree source-tree", then removes it. $1: the command's file, $2: target tree, $3: source (merged) tree.</summary>
     public const string RunCommand = Prologue + """
-        F=$1
-        cat > "$F" && chmod 700 "$F" || { echo "cannot write $F" >&2; rm -f "$F"; exit 1; }
-        "$F" "$2" "$3"
+        "$1" "$2" "$3"
         rc=$?
-        rm -f "$F"
+        rm -f "$1"
         [ $rc -ne 255 ] || rc=254
         exit $rc
         """;

@@ -1,11 +1,13 @@
+using System.Diagnostics;
 using GitKsplice.Tests.Support;
+using Xunit.Abstractions;
 
 namespace GitKsplice.Tests.Kstuff.Delivery;
 
 /// <summary>What goes wrong: a failing build, a failing install, a dropped connection, bad input of every kind.</summary>
 [Trait(TestCategory.Name, TestCategory.Ssh)]
 [Collection(SshCollection.Name)]
-public class DeliveryFailureTests(SshServer sshd)
+public class DeliveryFailureTests(SshServer sshd, ITestOutputHelper log)
 {
     private static void AssertUnchanged(DeliveryWorld w, SortedDictionary<string, string> before) =>
         Assert.True(before.SequenceEqual(w.TargetSnapshot()),
@@ -55,13 +57,14 @@ public class DeliveryFailureTests(SshServer sshd)
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!File.Exists(marker) && DateTime.UtcNow < deadline && !run.IsCompleted) Thread.Sleep(50);
         Assert.True(File.Exists(marker), "the build never started: " + (run.IsCompleted ? (await run).All : ""));
+        var dropped = Stopwatch.StartNew();
         Assert.True(sshd.DropConnections() > 0);
         var r = await run;
-        File.WriteAllText(w.Target("var/idbuild.go"), "");
         Assert.Equal(1, r.ExitCode);
         Assert.Matches(@"fatal: idbuild failed on kstuff-test \(root \S+\): the connection was lost or refused", r.StdErr);
-        // The orphaned stand-in finishes into a staging directory that is gone; nothing live changed.
-        WaitForExit(marker);
+        // sshd closed the step's input as the connection went, and the step stopped on the target: the stand-in,
+        // which waits a minute for var/idbuild.go (never written), is gone long before.
+        WaitForExit(marker, dropped);
         AssertUnchanged(w, before);
     }
 
@@ -80,12 +83,13 @@ public class DeliveryFailureTests(SshServer sshd)
         using var kstuff = InterruptedDelivery.Start(w, sshd, slowLinkSeconds: slowLink ? 1.5 : 0);
         kstuff.Interrupt();
         Assert.True(kstuff.Process.WaitForExit(60_000));
-        kstuff.ReleaseBuild();
+        log.WriteLine($"SIGINT during the build{(slowLink ? " (slow link)" : "")}: exit {kstuff.Process.ExitCode} after {kstuff.Signalled.ElapsedMilliseconds} ms");
         Assert.Equal(130, kstuff.Process.ExitCode);
         var err = await kstuff.StdErr;
         Assert.EndsWith("fatal: interrupted\n", err);
         Assert.DoesNotContain("could not remove", err);
-        kstuff.WaitForBuildExit();
+        // Stopped on the target as its connection closed, never released: the stand-in would wait a minute.
+        kstuff.WaitForStopped();
         AssertUnchanged(w, before);
         kstuff.HealLink();
         Assert.Contains("interrupted", w.Repo.Kstuff("log").StdOut);
@@ -99,43 +103,115 @@ public class DeliveryFailureTests(SshServer sshd)
         using var kstuff = InterruptedDelivery.Start(w, sshd, slowLinkSeconds: 60);
         kstuff.Interrupt();
         Assert.False(kstuff.Process.WaitForExit(2_500), "the clean-up did not wait for the slow link");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         kstuff.Interrupt();
         Assert.True(kstuff.Process.WaitForExit(15_000), "a second interrupt did not stop the command");
-        kstuff.ReleaseBuild();
         Assert.Equal(130, kstuff.Process.ExitCode);
         var err = await kstuff.StdErr;
         Assert.Contains("interrupted: finishing the clean-up; interrupt again to stop at once\n", err);
         Assert.EndsWith("fatal: interrupted\n", err);
-        kstuff.WaitForBuildExit();
+        kstuff.WaitForStopped();
         Assert.True(Directory.Exists(w.Target("etc/.kstuff-lock.intr")), "the clean-up was left, so is the lock");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), clock.Elapsed.ToString());
     }
 
+    [Fact]
+    public async Task An_interrupt_during_a_c_command_stops_it_on_the_target_and_removes_it()
+    {
+        using var w = new DeliveryWorld(sshd);
+        DeliveryWorld.Executable(Path.Combine(w.Repo.Root, "slow.sh"), $"""
+            #!/bin/sh
+            echo $$ > '{w.Target("var/command.pid")}'
+            i=0
+            while [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+            echo done > '{w.Target("var/command.finished")}'
+            """);
+        var before = w.TargetSnapshot();
+        using var kstuff = InterruptedDelivery.Start(w, sshd, options: ["-c", "slow.sh"], runningWhen: "var/command.pid");
+        kstuff.Interrupt();
+        Assert.True(kstuff.Process.WaitForExit(60_000));
+        Assert.Equal(130, kstuff.Process.ExitCode);
+        Assert.EndsWith("fatal: interrupted\n", await kstuff.StdErr);
+        kstuff.WaitForStopped();
+        Assert.False(File.Exists(w.Target("var/command.finished")));
+        // The command's file and the staging tree went with the lock; nothing else changed.
+        AssertUnchanged(w, before);
+        Assert.Contains("interrupted", w.Repo.Kstuff("log").StdOut);
+    }
+
     /// <summary>
-    /// git kstuff -b delivering to kname "intr" over the real sshd, its stand-in idbuild started and held (the SLOW
-    /// Driver.o) until released. With a slow link, every ssh started once the test interrupts waits first.
+    /// ^C while a large tree (200 MiB that do not compress) is being sent: the command exits 130 at once (the
+    /// send does not run on, nor does the clean-up wait for it), the target is as it was, its lock gone, and the
+    /// log says the send was interrupted. The bound is loose for a loaded machine; the figure is in the output.
+    /// </summary>
+    [Fact]
+    public async Task An_interrupt_while_a_large_tree_is_sent_exits_130_and_leaves_the_target_as_it_was()
+    {
+        using var w = new DeliveryWorld(sshd);
+        var random = new Random(18);
+        var bytes = new byte[1 << 20];
+        for (var i = 0; i < 200; i++)
+        {
+            // In both trees: merged, its Driver.o from the source.
+            w.Source.Driver($"big{i}", "o");
+            w.TargetConf.Driver($"big{i}", "o");
+            random.NextBytes(bytes);
+            File.WriteAllBytes(Path.Combine(w.Source.Root, "pack.d", $"big{i}", "Driver.o"), bytes);
+        }
+        var before = w.TargetSnapshot();
+        // The staging tree's first driver arrives: the send has begun.
+        using var kstuff = InterruptedDelivery.Start(w, sshd, runningWhen: "etc/.kstuff.intr/pack.d");
+        kstuff.Interrupt();
+        Assert.True(kstuff.Process.WaitForExit(60_000));
+        var exited = kstuff.Signalled.Elapsed;
+        log.WriteLine($"SIGINT during the send of 200 MiB: exit {kstuff.Process.ExitCode} after {exited.TotalMilliseconds:0} ms");
+        Assert.Equal(130, kstuff.Process.ExitCode);
+        Assert.True(exited < TimeSpan.FromSeconds(10), $"exit took {exited.TotalSeconds:0.0} s after SIGINT");
+        var err = await kstuff.StdErr;
+        Assert.EndsWith("fatal: interrupted\n", err);
+        Assert.DoesNotContain("could not remove", err);
+        AssertUnchanged(w, before);
+        var record = w.Repo.Kstuff("log", "--json").StdOut;
+        Assert.Contains("\"result\": \"interrupted\"", record);
+        Assert.Contains("\"failedStep\": \"sending-merged-tree\"", record);
+    }
+
+    /// <summary>
+    /// How long a step stopped on the target may take to go, from the signal or the drop: the stand-ins would
+    /// run a minute; the watch on the target stops them within milliseconds, and a loaded machine is slow.
+    /// </summary>
+    private static readonly TimeSpan Stopped = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// git kstuff -b delivering to kname "intr" over the real sshd, started and left running until the step to
+    /// interrupt runs on the target (<c>runningWhen</c> appears there; by default the stand-in idbuild, held by the
+    /// SLOW Driver.o for a minute). With a slow link, every ssh started once the test interrupts waits first.
     /// </summary>
     private sealed class InterruptedDelivery : IDisposable
     {
         private readonly DeliveryWorld _world;
         private readonly string _slow;
-        public System.Diagnostics.Process Process { get; }
+        public Process Process { get; }
         public Task<string> StdErr { get; }
         private readonly Task<string> _stdout;
 
-        private InterruptedDelivery(DeliveryWorld world, string slow, System.Diagnostics.Process process)
+        private InterruptedDelivery(DeliveryWorld world, string slow, string running, Process process)
         {
             _world = world;
             _slow = slow;
+            _running = running;
             Process = process;
             StdErr = process.StandardError.ReadToEndAsync();
             _stdout = process.StandardOutput.ReadToEndAsync();
         }
 
-        private string BuildMarker => _world.Target("var/idbuild.slow");
+        private readonly string _running;
 
-        public static InterruptedDelivery Start(DeliveryWorld w, SshServer sshd, double slowLinkSeconds)
+        /// <summary>Started by the first <see cref="Interrupt"/>.</summary>
+        public Stopwatch Signalled { get; } = new();
+
+        public static InterruptedDelivery Start(DeliveryWorld w, SshServer sshd, double slowLinkSeconds = 0, string[]? options = null,
+            string runningWhen = "var/idbuild.slow")
         {
             var slow = Path.Combine(w.Home, "slow-link");
             if (slowLinkSeconds > 0)
@@ -146,27 +222,28 @@ public class DeliveryFailureTests(SshServer sshd)
                 w.Repo.Git("config", "kstuff.sshCommand", ssh);
             }
             w.Source.File("pack.d/foo/Driver.o", "SLOW object\n");
-            var psi = ProcessRunner.ToolWithDefaultSignals("git-kstuff", ["-b", "--target-root", w.TargetRoot, DeliveryWorld.Host("intr")]);
+            var psi = ProcessRunner.ToolWithDefaultSignals("git-kstuff", ["-b", .. options ?? [], "--target-root", w.TargetRoot, DeliveryWorld.Host("intr")]);
             psi.WorkingDirectory = w.Repo.Root;
             psi.RedirectStandardError = true;
             psi.RedirectStandardOutput = true;
             foreach (var (k, v) in new Dictionary<string, string> { ["ROOT"] = w.Root, ["MACH"] = DeliveryWorld.Mach, ["HOME"] = w.Home, ["KSTUFF_SYSTEM_RC"] = "" })
                 psi.Environment[k] = v;
-            var started = new InterruptedDelivery(w, slow, System.Diagnostics.Process.Start(psi)!);
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!File.Exists(started.BuildMarker) && DateTime.UtcNow < deadline && !started.Process.HasExited) Thread.Sleep(50);
-            Assert.True(File.Exists(started.BuildMarker), "the build never started: " + (started.Process.HasExited ? started.StdErr.Result : ""));
+            var started = new InterruptedDelivery(w, slow, w.Target(runningWhen), Process.Start(psi)!);
+            var deadline = DateTime.UtcNow.AddMinutes(5);
+            while (!Path.Exists(started._running) && DateTime.UtcNow < deadline && !started.Process.HasExited) Thread.Sleep(20);
+            Assert.True(Path.Exists(started._running), $"{runningWhen} never appeared: " + (started.Process.HasExited ? started.StdErr.Result : ""));
             File.WriteAllText(slow, "");
             return started;
         }
 
-        public void Interrupt() =>
+        public void Interrupt()
+        {
+            if (!Signalled.IsRunning) Signalled.Start();
             Assert.Equal(0, ProcessRunner.Run(_world.Repo.Root, "kill", ["-INT", Process.Id.ToString()]).ExitCode);
+        }
 
-        /// <summary>Lets the stand-in idbuild on the target finish.</summary>
-        public void ReleaseBuild() => File.WriteAllText(_world.Target("var/idbuild.go"), "");
-
-        public void WaitForBuildExit() => WaitForExit(BuildMarker);
+        /// <summary>Waits until the stand-in that wrote its pid to the marker it was started by has stopped on the target.</summary>
+        public void WaitForStopped() => WaitForExit(_running, Signalled);
 
         public void HealLink() => File.Delete(_slow);
 
@@ -259,19 +336,21 @@ public class DeliveryFailureTests(SshServer sshd)
         Assert.Contains("fatal: reading the configuration failed on kstuff-test", r.StdErr);
     }
 
-    /// <summary>Waits until the stand-in idbuild that wrote its pid to <paramref name="marker"/> has exited (a zombie has).</summary>
-    private static void WaitForExit(string marker)
+    /// <summary>
+    /// Waits until the stand-in that wrote its pid to <paramref name="marker"/> has exited (a zombie has), at most
+    /// <see cref="Stopped"/> after <paramref name="since"/>.
+    /// </summary>
+    private static void WaitForExit(string marker, Stopwatch since)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
         int pid;
         while (!int.TryParse(File.ReadAllText(marker).Trim(), out pid))
         {
-            Assert.True(DateTime.UtcNow < deadline, "the stand-in idbuild never wrote its pid");
+            Assert.True(since.Elapsed < Stopped, $"the stand-in never wrote its pid to {marker}");
             Thread.Sleep(50);
         }
         while (IsRunning(pid))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"the stand-in idbuild (pid {pid}) never finished");
+            Assert.True(since.Elapsed < Stopped, $"the stand-in (pid {pid}) still runs on the target {Stopped.TotalSeconds} s after its connection closed");
             Thread.Sleep(50);
         }
     }
