@@ -18,8 +18,8 @@ internal static class LiveScripts
         if [ -d /sys/kernel/livepatch ]; then echo "@ livepatch yes"; else echo "@ livepatch no"; fi
         """;
 
-    /// <summary>Whether sudo runs without asking for a password.</summary>
-    public const string SudoCheck = "sudo -n -- true";
+    /// <summary>Who the steps run as: through sudo -n, root unless sudo refuses (a password needed) or runs them as someone else.</summary>
+    public const string Uid = "echo \"@ uid $(id -u)\"";
 
     /// <summary>The kallsyms lines of the symbols named by the arguments.</summary>
     public const string Symbols = """

@@ -156,19 +156,26 @@ public sealed class LiveTarget : IDisposable
 
     /// <summary>
     /// Loading needs root: as root already, or (on a remote host with ksplice.remoteSudo) through sudo -n, which is
-    /// checked here so that the refusal names it rather than a later step.
+    /// tried here with the very command the steps run (/bin/sh, which a narrow sudoers rule may be limited to) so
+    /// that the refusal names it rather than a later step. Says how root is had.
     /// </summary>
-    public void RequireRoot(bool remoteSudo)
+    public string RequireRoot(bool remoteSudo)
     {
-        if (Facts.Uid == 0) return;
+        if (Facts.Uid == 0) return "root";
         if (IsThisMachine)
             throw new UserError($"loading a livepatch on this machine needs root: run git ksplice as root (uid {Facts.Uid} now), or name a host");
         if (!remoteSudo)
             throw new UserError($"not root on {Display} (uid {Facts.Uid}): log in as root, or set ksplice.remoteSudo to run the steps with sudo -n");
-        var run = _host.Run(LiveScripts.SudoCheck, []);
-        if (run.ExitCode != 0)
-            throw new UserError($"sudo -n failed on {Display} (uid {Facts.Uid}): {LastLine(run.Output, "sudo needs a password")}; allow it without a password, or log in as root");
         _host.Sudo = true;
+        var run = _host.Run(LiveScripts.Uid, []);
+        var uid = Field(run.Output, "uid");
+        if (run.ExitCode == 0 && uid == "0") return $"root through sudo -n (login uid {Facts.Uid})";
+        _host.Sudo = false;
+        if (run.ConnectionLost)
+            throw new UserError($"cannot reach {Display}: {LastLine(run.Output, "ssh could not connect")}");
+        if (run.ExitCode == 0)
+            throw new UserError($"sudo -n on {Display} runs the steps as uid {uid}, not root: allow root for /bin/sh, or log in as root");
+        throw new UserError($"sudo -n failed on {Display} (uid {Facts.Uid}): {LastLine(run.Output, "sudo needs a password")}; allow /bin/sh without a password, or log in as root");
     }
 
     /// <summary>A target without /sys/kernel/livepatch runs a kernel that cannot take any livepatch.</summary>

@@ -128,8 +128,8 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
         }
 
         progress($"checking {host}");
-        if (Gate("root", () => target.RequireRoot(connection.RemoteSudo), target.Facts.Uid == 0 ? "root" : "sudo -n") is { Passed: false } root) return Refuse(root);
-        if (Gate("livepatch", target.RequireLivepatch, "the kernel has /sys/kernel/livepatch") is { Passed: false } livepatch) return Refuse(livepatch);
+        if (Gate("root", () => target.RequireRoot(connection.RemoteSudo)) is { Passed: false } root) return Refuse(root);
+        if (Gate("livepatch", () => { target.RequireLivepatch(); return "the kernel has /sys/kernel/livepatch"; }) is { Passed: false } livepatch) return Refuse(livepatch);
         foreach (var check in (LiveCheck[])[
             LiveChecks.Release(update.Id, update.Loadable.Release, target.Facts, host),
             LiveChecks.Vermagic(update.Id, update.Loadable.Vermagic, target.Facts, host)])
@@ -166,9 +166,10 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
         Record(update, LiveAction.Apply, host, target.Facts.Release, result, failure);
         return Report(result, job, functions, failure);
 
-        LiveCheck? Gate(string name, Action check, string detail)
+        LiveCheck? Gate(string name, Func<string> check)
         {
-            try { check(); }
+            string detail;
+            try { detail = check(); }
             catch (UserError e) { return new(name, false, e.Message); }
             checks.Add(new(name, true, detail));
             return null;

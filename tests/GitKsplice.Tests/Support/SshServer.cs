@@ -8,7 +8,8 @@ namespace GitKsplice.Tests.Support;
 /// <summary>
 /// A real OpenSSH server on 127.0.0.1 for the delivery tests: its own host key, configuration and a key
 /// made for the test, running as the current user (root on CI, allowed in its configuration).
-/// Clients reach it as host "kstuff-test" through <see cref="ClientConfig"/>.
+/// Clients reach it as host "kstuff-test" through <see cref="ClientConfig"/>; as root it also lets the same key
+/// log in as the accounts of <see cref="TestAccounts"/> ("ksplice-test@kstuff-test").
 /// </summary>
 public sealed class SshServer : IDisposable
 {
@@ -32,8 +33,15 @@ public sealed class SshServer : IDisposable
         File.Copy(_dir["client_key.pub"], _dir["authorized_keys"]);
         var user = Environment.UserName;
         var isRoot = ProcessRunner.Run(_dir.Path, "id", ["-u"]).StdOut.Trim() == "0";
-        // As root sshd needs its privilege separation directory; a fresh machine may not have it.
-        if (isRoot) Directory.CreateDirectory("/run/sshd");
+        if (isRoot)
+        {
+            // As root sshd needs its privilege separation directory; a fresh machine may not have it.
+            Directory.CreateDirectory("/run/sshd");
+            // sshd reads the authorized keys as the user logging in: the accounts that are not root
+            // (TestAccounts) reach the key through this directory. The client's private key stays 0600.
+            File.SetUnixFileMode(_dir.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            File.SetUnixFileMode(_dir["authorized_keys"], UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
         Port = FreePort();
         _dir.Write("sshd_config", $"""
             Port {Port}
