@@ -49,7 +49,7 @@ touch "$tree/fs/proc/meminfo.c"
 ccache=$(command -v ccache)
 t0=$(now)
 (cd "$tree" && CCACHE_DISABLE=1 MAKEFLAGS="-j$jobs CC=$ccache\\ \$\$(CROSS_COMPILE)gcc HOSTCC=$ccache\\ gcc" \
-  KCFLAGS="-ffunction-sections -fdata-sections -ffile-prefix-map=$tree=." KBUILD_BUILD_VERSION=1 \
+  KCFLAGS="-ffunction-sections -fdata-sections -ffile-prefix-map=$tree=." HOSTCFLAGS="-ffile-prefix-map=$tree=." KBUILD_BUILD_VERSION=1 \
   KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970" LC_ALL=C make vmlinux >/dev/null 2>&1)
 t1=$(now)
 bare=$(elapsed "$t0" "$t1")

@@ -117,7 +117,7 @@ public sealed partial class BuildSettings
     /// <summary>Change when the way a tree is built changes, so trees built the old way are rebuilt.</summary>
     private const string KbuildRecipe = "kbuild: KCFLAGS, fixed KBUILD_BUILD_VERSION and KBUILD_BUILD_TIMESTAMP";
     private const string WrapperRecipe = "wrapper: the build as written, each object's sectioned compile recorded (and run beside it in an update's build), stamped with their object's mtime";
-    private const string RelocatableRecipe = "relocatable: -ffile-prefix-map=<tree>=.";
+    private const string RelocatableRecipe = "relocatable: -ffile-prefix-map=<tree>=. (Kbuild: KCFLAGS and HOSTCFLAGS)";
 
     /// <summary>
     /// The environment of a build: KCFLAGS for a Kbuild tree; else the compiler wrapper first on PATH, told the
@@ -140,9 +140,10 @@ public sealed partial class BuildSettings
             foreach (var (variable, compiler) in KbuildCompilers)
                 if (KbuildLauncherApplies && !AssignsVariable(Command, variable))
                     env["MAKEFLAGS"] += $" {variable}=" + MakeWord(string.Join(' ', Launcher.Select(PosixShell.Quote)) + " " + compiler);
-            var existing = System.Environment.GetEnvironmentVariable("KCFLAGS");
-            var flags = Relocatable ? SectionFlags + " " + PrefixMap(treeRoot) : SectionFlags;
-            env["KCFLAGS"] = string.IsNullOrWhiteSpace(existing) ? flags : existing + " " + flags;
+            env["KCFLAGS"] = Appended("KCFLAGS", Relocatable ? SectionFlags + " " + PrefixMap(treeRoot) : SectionFlags);
+            // The host tools too (scripts/, objtool, which compile with -g): with debug information, ccache hashes
+            // the directory a compile runs in unless its path is mapped, so another clone would miss every one.
+            if (Relocatable) env["HOSTCFLAGS"] = Appended("HOSTCFLAGS", PrefixMap(treeRoot));
             // Kbuild stamps a build counter and the time into init/version-timestamp.o at every link: fixed
             // values keep the pre and post builds of that object identical (a user's own values win).
             env["KBUILD_BUILD_VERSION"] = System.Environment.GetEnvironmentVariable("KBUILD_BUILD_VERSION") ?? "1";
@@ -157,6 +158,10 @@ public sealed partial class BuildSettings
         }
         return env;
     }
+
+    /// <summary>The user's value of the flags variable <paramref name="variable"/> with <paramref name="flags"/> after it.</summary>
+    private static string Appended(string variable, string flags) =>
+        System.Environment.GetEnvironmentVariable(variable) is { } existing && !string.IsNullOrWhiteSpace(existing) ? existing + " " + flags : flags;
 
     /// <summary>The flag that maps the tree's path to "." in debug information and __FILE__.</summary>
     private static string PrefixMap(string treeRoot) => $"-ffile-prefix-map={treeRoot}=.";

@@ -133,9 +133,9 @@ public class LauncherTests
     {
         var repo = new TestRepo();
         repo.Write("Makefile", "# KBUILD_ tree\nCC = gcc\nHOSTCC = gcc\nobj := greet.o\n" +
-            "all: $(obj) hostprog\n\t@echo \"CC=[$(CC)] HOSTCC=[$(HOSTCC)] KCFLAGS=[$(KCFLAGS)]\"\n" +
-            "hostprog: hostprog.c\n\t$(HOSTCC) -O2 -c -o hostprog.o hostprog.c\n\t$(HOSTCC) -o hostprog hostprog.o\n" +
-            "%.o: %.c\n\t$(CC) -O2 $(KCFLAGS) -c -o $@ $<\n");
+            "all: $(obj) hostprog\n\t@echo \"CC=[$(CC)] HOSTCC=[$(HOSTCC)] HOSTCFLAGS=[$(HOSTCFLAGS)] KCFLAGS=[$(KCFLAGS)]\"\n" +
+            "hostprog: hostprog.c\n\t$(HOSTCC) -O2 -g $(HOSTCFLAGS) -c -o hostprog.o hostprog.c\n\t$(HOSTCC) -o hostprog hostprog.o\n" +
+            "%.o: %.c\n\t$(CC) -O2 -g $(KCFLAGS) -c -o $@ $<\n");
         repo.Write("greet.c", CTree.Greet + "\n");
         repo.Write("hostprog.c", "#include <stdio.h>\nint main(void) { return puts(\"host tool\") < 0; }\n");
         repo.Write(".gitignore", "*.o\nhostprog\n");
@@ -149,20 +149,32 @@ public class LauncherTests
         File.ReadAllText(new DirectoryInfo(repo.Path(".git/ksplice/logs")).GetFiles(label + "-*.log").MaxBy(f => f.LastWriteTimeUtc)!.FullName);
 
     [Fact]
-    public void A_kbuild_tree_gets_the_launcher_as_CC_and_HOSTCC_and_the_section_flags_still_through_KCFLAGS()
+    public void A_kbuild_tree_gets_the_launcher_as_CC_and_HOSTCC_the_section_flags_through_KCFLAGS_and_a_fresh_clone_hits_the_cache()
     {
         using var cache = new TempDir();
-        var env = new Dictionary<string, string?> { ["CCACHE_DIR"] = cache.Path, ["CCACHE_DISABLE"] = null, ["KCFLAGS"] = null };
+        var env = new Dictionary<string, string?>
+        {
+            ["CCACHE_DIR"] = cache.Path, ["CCACHE_DISABLE"] = null, ["CCACHE_BASEDIR"] = null, ["KCFLAGS"] = null, ["HOSTCFLAGS"] = null,
+        };
         using var repo = KbuildLikeTree();
 
         var r = Ksplice(repo, env, "create", "--prebuild", "--launcher", "ccache");
 
         Assert.True(r.ExitCode == 0, r.All);
-        var tree = repo.Path(".git/ksplice/build/tree");
-        Assert.Matches(@"CC=\[/\S*/ccache gcc\] HOSTCC=\[/\S*/ccache gcc\] KCFLAGS=\[-ffunction-sections -fdata-sections -ffile-prefix-map=" +
-            Regex.Escape(tree) + @"=\.\]", NewestLog(repo, "pre"));
+        var map = Regex.Escape("-ffile-prefix-map=" + repo.Path(".git/ksplice/build/tree") + "=.");
+        Assert.Matches(@"CC=\[/\S*/ccache gcc\] HOSTCC=\[/\S*/ccache gcc\] HOSTCFLAGS=\[" + map +
+            @"\] KCFLAGS=\[-ffunction-sections -fdata-sections " + map + @"\]", NewestLog(repo, "pre"));
         // greet.o with CC and hostprog.o with HOSTCC, both compiled by ccache (hostprog's link is not a compile).
         Assert.Equal(2, LastBuild(repo).GetProperty("cacheMisses").GetInt32());
+
+        // Both compile with -g, so ccache would hash the directory each runs in, were its path not mapped: a fresh
+        // clone's prebuild is served from the cache, the host program's compile too.
+        using var second = Clone(repo);
+        r = Ksplice(second, env, "create", "--prebuild", "--launcher", "ccache");
+        Assert.True(r.ExitCode == 0, r.All);
+        var warm = LastBuild(second);
+        Assert.Equal(2, warm.GetProperty("cacheHits").GetInt32());
+        Assert.Equal(0, warm.GetProperty("cacheMisses").GetInt32());
     }
 
     [Fact]
