@@ -49,7 +49,7 @@ public static class ConfigKeys
         "The OpenSSH client command with which apply, undo and view reach a host, split as a shell would (e.g. \"ssh -F ~/.ssh/lab_config\").");
 
     public static ConfigKey<bool> RemoteSudo { get; } = new("ksplice.remoteSudo", "bool", Last(ConfigValues.Bool), () => false, "false",
-        "When the ssh login of apply, undo and view is not root, run their steps with sudo -n (which must not ask for a password).");
+        "When the ssh login of apply, undo and view is not root, run their steps as root with sudo -n /bin/sh, which the host must allow without a password (NOPASSWD: /bin/sh).");
 
     public static ConfigKey<HookMode> HookMode { get; } = new("ksplice.hook.mode", "background|sync|off", Last(ConfigValues.Choice<HookMode>),
         () => Hooks.HookMode.Background, "background",
