@@ -72,6 +72,42 @@ public class KernelHostTests(SshServer sshd)
         Assert.Equal("hello\n", target.RunStep("read", "cat \"$1\"", [target.PathOf("/etc/conf/x")]));
     }
 
+    /// <summary>
+    /// A dropped connection (sshd signals nothing to a command without a terminal): with steps that stop with their
+    /// connection, a step that may be interrupted stops on the host at once; one that must run to its end (an
+    /// install, a clean-up) still does, as does any step of a host that leaves its steps alone (live jobs).
+    /// </summary>
+    [Theory]
+    [InlineData(true, false, false)]
+    [InlineData(true, true, true)]
+    [InlineData(false, false, true)]
+    public async Task A_dropped_connection_stops_a_step_unless_it_must_run_to_its_end(bool stopsWithConnection, bool uninterruptible, bool finishes)
+    {
+        using var dir = new TempDir();
+        using var host = Ssh();
+        host.StepsStopWithConnection = stopsWithConnection;
+        var (started, finished) = (dir["started"], dir["finished"]);
+        // Three seconds of work, told apart from a stop by the file it writes at its end.
+        const string script = "echo $$ > \"$1\"; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done; echo done > \"$2\"";
+        var run = Task.Run(() => host.Run(script, [started, finished], uninterruptible: uninterruptible));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(started) && DateTime.UtcNow < deadline && !run.IsCompleted) Thread.Sleep(20);
+        Assert.True(File.Exists(started), "the step never started");
+        var dropped = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(sshd.DropConnections() > 0);
+        Assert.True((await run.WaitAsync(TimeSpan.FromSeconds(60))).ConnectionLost);
+        // Ended either way (stopped, or three seconds after it started); only one that ran to its end wrote its file.
+        var pid = int.Parse(File.ReadAllText(started).Trim());
+        static bool Running(int pid)
+        {
+            try { return !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal); }
+            catch (IOException) { return false; }
+        }
+        while (Running(pid) && dropped.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(50);
+        Assert.False(Running(pid), $"the step (pid {pid}) still runs");
+        Assert.Equal(finishes, File.Exists(finished));
+    }
+
     [Fact]
     public void Ssh_command_words_split_like_a_shell()
     {
