@@ -46,6 +46,22 @@ public class KbuildTargetsTests
         return r;
     }
 
+    /// <summary>The miniature committed, marked as the running kernel's source and prebuilt.</summary>
+    private static TestRepo PrebuiltTree()
+    {
+        var repo = new TestRepo();
+        repo.Write("Makefile", Makefile.Replace("\r", "") + "\n");
+        repo.Write("greet.h", Header);
+        repo.Write("greet.c", Greet);
+        repo.Write("data.c", CTree.Data + "\n");
+        repo.Write("main.c", Main);
+        repo.Write(".gitignore", "*.o\n.*.cmd\n.*.d\nvmlinux\n*.tar.gz\n*.patch\n");
+        repo.Commit("a kbuild-like tree");
+        Assert.Equal(0, repo.Ksplice("series", "set", "HEAD").ExitCode);
+        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
+        return repo;
+    }
+
     /// <summary>The same update from an empty build directory: the full build of pre and post.</summary>
     private static string Clean(TestRepo repo, string id, string commit)
     {
@@ -57,16 +73,7 @@ public class KbuildTargetsTests
     [Fact]
     public void A_warm_create_compiles_only_the_touched_objects_a_header_those_that_include_it_and_a_makefile_change_builds_it_all()
     {
-        using var repo = new TestRepo();
-        repo.Write("Makefile", Makefile.Replace("\r", "") + "\n");
-        repo.Write("greet.h", Header);
-        repo.Write("greet.c", Greet);
-        repo.Write("data.c", CTree.Data + "\n");
-        repo.Write("main.c", Main);
-        repo.Write(".gitignore", "*.o\n.*.cmd\n.*.d\nvmlinux\n*.tar.gz\n");
-        repo.Commit("a kbuild-like tree");
-        Assert.Equal(0, repo.Ksplice("series", "set", "HEAD").ExitCode);
-        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
+        using var repo = PrebuiltTree();
         Assert.Contains("source_greet.o := greet.c", File.ReadAllText(repo.Path(".git/ksplice/build/tree/.greet.o.cmd")));
 
         repo.Write("data.c", CTree.Data.Replace("return ++counter;", "return counter += 2;") + "\n");
