@@ -206,8 +206,9 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
                 }
                 finally
                 {
-                    if (target.Run(RemoteScripts.Remove, [.. _leftovers, lockDir], uninterruptible: true).ExitCode != 0)
-                        output.Warning($"could not remove {string.Join(", ", [.. _leftovers, target.PathOf(_layout.LockDir)])} on {target.Display}");
+                    string[] ours = [.. _leftovers, lockDir];
+                    if (target.Run(RemoteScripts.Remove, ours, uninterruptible: true).ExitCode != 0)
+                        output.Warning($"could not remove {string.Join(", ", ours)} on {target.Display}");
                 }
             }
             catch (StepFailed failed) when (failed.InnerException is OperationCanceledException)
