@@ -6,7 +6,8 @@
 #                the median of the ratios of nine such changes, each create timed right beside its make
 #   cold ratio = time of a cold `git ksplice create` (pre and post built from nothing)
 #                / time of one full build   (target <= 1.2: the pre build compiles each object once, the
-#                sectioned copies only of what the change rebuilds)
+#                sectioned copies only of what the change rebuilds): the median of the ratios of three such
+#                pairs, each create timed right beside its full build
 # Usage: bench/create/run.sh [files]   (git-ksplice must be on PATH: ./install.sh)
 set -euo pipefail
 files=${1:-300}
@@ -18,21 +19,34 @@ trap 'rm -rf "$work"' EXIT
 change() { sed -i "s/s += v\[k\] \* $2;/s += v[k] * $2 + ${3:-1};/" "$1/src/unit$2.c"; }
 
 echo "generating a tree of $files C files in $work" >&2
-gen_tree "$work/repo" "$files"
-cd "$work/repo"
+gen_tree "$work/base" "$files"
+cd "$work/base"
 git init -q -b main && git add -A && git -c user.name=b -c user.email=b@b commit -qm tree
 git ksplice series set HEAD >/dev/null
-
-# One full build, as a user would run it (plain make, same parallelism).
+change "$work/base" 7 && git -c user.name=b -c user.email=b@b commit -qam "change unit7"
 jobs=$(nproc)
-cp -a "$work/repo" "$work/plain"
-t0=$(now); make -s -C "$work/plain" -j"$jobs" >/dev/null; t1=$(now)
-full=$(elapsed "$t0" "$t1")
 
-# Cold create: nothing built yet.
-change "$work/repo" 7 && git -c user.name=b -c user.email=b@b commit -qam "change unit7"
-t0=$(now); git ksplice create -q --id cold -j"$jobs" HEAD; t1=$(now)
-cold=$(elapsed "$t0" "$t1")
+# Cold creates: a full build as a user would run it (plain make, same parallelism) in a fresh copy of the
+# tree, and a cold create (nothing built yet) in a fresh copy of the repository, three times. A full build
+# varies by 15% from one minute to the next on a shared machine, so each create is paired with the build run
+# right before it, and the ratio reported is the median of the three pairs' ratios.
+full_times=()
+cold_times=()
+cold_ratios=()
+for round in 1 2 3; do
+  rm -rf "$work/plain" "$work/repo"
+  cp -a "$work/base" "$work/plain"
+  cp -a "$work/base" "$work/repo"
+  t0=$(now); make -s -C "$work/plain" -j"$jobs" >/dev/null; t1=$(now)
+  full=$(elapsed "$t0" "$t1")
+  cd "$work/repo"
+  t0=$(now); git ksplice create -q --id cold -j"$jobs" HEAD; t1=$(now)
+  cold=$(elapsed "$t0" "$t1")
+  full_times+=("$full")
+  cold_times+=("$cold")
+  cold_ratios+=("$(echo "$cold / $full" | bc -l)")
+done
+middle() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 
 # Warm creates: nine more one-function changes, one commit and one update each; the same changes made by
 # hand in the built plain tree and rebuilt by a bare incremental make. A single ~0.1 s make varies by 20%
@@ -58,8 +72,9 @@ incremental=$(median "${make_times[@]}")
 ratio=$(median "${ratios[@]}")
 
 printf 'files: %s, jobs: %s\n' "$files" "$jobs"
-printf 'full build:            %6.2f s\n' "$full"
-printf 'cold create:           %6.2f s   cold / full build = %.2f (target <= 1.2)\n' "$cold" "$(echo "$cold / $full" | bc -l)"
+printf 'full build:            %6.2f s   (median of 3: %s)\n' "$(middle "${full_times[@]}")" "${full_times[*]}"
+printf 'cold create:           %6.2f s   (median of 3: %s)\n' "$(middle "${cold_times[@]}")" "${cold_times[*]}"
+printf 'cold / full build = %.2f (target <= 1.2; the median of the pairs: %s)\n' "$(middle "${cold_ratios[@]}")" "$(printf '%.2f ' "${cold_ratios[@]}")"
 printf 'incremental make:      %6.3f s   (median of 9: %s)\n' "$incremental" "${make_times[*]}"
 printf 'warm create:           %6.3f s   (median of 9: %s)\n' "$warm" "${warm_times[*]}"
 printf 'ratios of the pairs:   %s\n' "$(printf '%.2f ' "${ratios[@]}")"

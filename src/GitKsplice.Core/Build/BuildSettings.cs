@@ -216,10 +216,10 @@ public sealed partial class BuildSettings
 
     /// <summary>
     /// Writes gcc and cc into <paramref name="dir"/>: the compiler wrapper (compiler-wrapper.c) for this compiler,
-    /// compiled once. It runs the compiler exactly as the build asks, and beside each object the build compiles
-    /// it compiles a copy with one section per function into the object root.
+    /// compiled once. It runs the compiler exactly as the build asks, and records (or runs) beside each object the
+    /// build compiles the compile of a copy with one section per function into the object root.
     /// </summary>
-    private void WriteWrappers(string dir)
+    public void WriteWrappers(string dir)
     {
         // Named as a launcher, the wrapper stands in for it when the build command names one (make CC="ccache
         // gcc"): it runs that launcher once for each of its compiles, never around itself.
@@ -273,7 +273,9 @@ public sealed partial class BuildSettings
             string? error = null;
             foreach (var compiler in new[] { HostCompiler(), CompilerPath }.OfType<string>().Distinct())
             {
-                var r = CommandRunner.Run(dir, compiler, ["-O2", "-o", output, sourcePath]);
+                // Unoptimised: the wrapper spends its life waiting for compilers, and -O2 would double the time a
+                // cold create waits for it.
+                var r = CommandRunner.Run(dir, compiler, ["-O0", "-o", output, sourcePath]);
                 if (r.Succeeded && File.Exists(output)) return output;
                 error ??= r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
             }

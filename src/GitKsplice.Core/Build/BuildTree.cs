@@ -178,11 +178,14 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     /// In a plain Makefile's tree the wrapper records every object's sectioned compile; with
     /// <paramref name="copiesBeside"/> (an update's build, which compiles only what changed) it also compiles each
     /// copy beside its object. A pre state's build does not: the copies a later change needs are compiled then
-    /// (<see cref="CompileCopies"/>), so a cold create costs one full build.
+    /// (<see cref="CompileCopies"/>), so a cold create costs one full build. The exceptions are the objects of
+    /// <paramref name="copiesOfSources"/> (paths relative to the tree): the sources a create's change touches, whose
+    /// pre copies it will need.
     /// </remarks>
     /// <remarks><paramref name="objectsOnly"/>: the command builds only the objects a change touches (Kbuild).</remarks>
     public string Build(BuildSettings settings, bool kbuild, string label, string what, ToolOutput output,
-        CancellationToken cancel = default, Action? whileBuilding = null, bool copiesBeside = false, bool objectsOnly = false)
+        CancellationToken cancel = default, Action? whileBuilding = null, bool copiesBeside = false, bool objectsOnly = false,
+        IReadOnlyCollection<string>? copiesOfSources = null)
     {
         Directory.CreateDirectory(LogDir);
         // From the build's start the objects are this source's, made or half-made: those of an earlier state
@@ -193,6 +196,13 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         output.Verbose($"building {what}: {settings.Command} (log: {log})");
         var env = settings.BuildEnvironment(kbuild, WrapperDir, Root, SectionedObjects(kbuild));
         if (copiesBeside && !kbuild) env["GIT_KSPLICE_SECTIONED"] = "1";
+        var sourcesList = Root + ".sectioned-sources";
+        File.Delete(sourcesList);
+        if (!copiesBeside && !kbuild && copiesOfSources is { Count: > 0 })
+        {
+            File.WriteAllLines(sourcesList, copiesOfSources);
+            env["GIT_KSPLICE_SECTIONED_SOURCES"] = sourcesList;
+        }
         // This build's own ccache counters, whoever else shares the cache.
         var statsLog = settings.EffectiveLauncher == "ccache" ? repository.Layout.CcacheStatsLog(label) : null;
         if (statsLog != null)
@@ -208,7 +218,11 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         int exit;
         var (program, args) = settings.Invocation(Root, env);
         try { exit = CommandRunner.RunLogged(Root, program, args, log, env, echo, whileBuilding, cancel); }
-        finally { output.EndStatus(); }
+        finally
+        {
+            output.EndStatus();
+            File.Delete(sourcesList);
+        }
         var state = State!;
         SaveState(state with { Built = exit == 0, ObjectsOnly = objectsOnly });
         var (hits, misses) = statsLog != null ? LastBuild.CcacheCounts(statsLog) : (0, 0);

@@ -4,7 +4,9 @@
  * under GIT_KSPLICE_OBJECTS: <copy>.cmdline holds the directory, the copy's path and the command, each ended by
  * a NUL. With GIT_KSPLICE_SECTIONED=1 (the build of an update) it also runs that compile, at the same time as the
  * build's own; otherwise (the pre state's build) git-ksplice runs it later, only for the objects a change
- * rebuilds, so a cold create costs one full build, not two. The build's own objects and link stay as the
+ * rebuilds, so a cold create costs one full build, not two. GIT_KSPLICE_SECTIONED_SOURCES names a file listing
+ * sources (relative to the tree, one per line) whose copies the pre build compiles beside all the same: those
+ * of the files a create's change touches, so its pre copies cost no second trip of the tree to the pre source. The build's own objects and link stay as the
  * Makefile makes them; the analysis compares the sectioned copies. Each record and copy gets the mtime of the
  * object it was made with, so git-ksplice can tell it from a stale one (an object a rule rebuilt without $(CC)). Both compiles run through
  * the compiler launcher (ccache, distcc, icecc) when one is set. Copied under a launcher's name (ccache), the
@@ -146,6 +148,23 @@ static int write_record(const char *copy, const char *cwd, char **args, const st
     return 0;
 }
 
+/* Whether the file listed names source, a path below tree: one line of it, exactly. */
+static int listed(const char *list, const char *source, const char *tree, size_t tree_len)
+{
+    char resolved[PATH_MAX], line[PATH_MAX + 2];
+    if (!realpath(source, resolved) || strncmp(resolved, tree, tree_len) != 0 || resolved[tree_len] != '/') return 0;
+    FILE *f = fopen(list, "r");
+    if (!f) return 0;
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+    {
+        line[strcspn(line, "\n")] = 0;
+        found = strcmp(line, resolved + tree_len + 1) == 0;
+    }
+    fclose(f);
+    return found;
+}
+
 static int is_our_compiler(const char *a)
 {
     const char *base = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
@@ -206,13 +225,14 @@ int main(int argc, char **argv)
     char ***sectioned = calloc((size_t)argc + 1, sizeof *sectioned);
     char **built = calloc((size_t)argc + 1, sizeof *built), **copies = calloc((size_t)argc + 1, sizeof *copies);
     char *prefix_map = malloc(strlen(tree) + 32), **own = calloc((size_t)argc + 2, sizeof *own);
-    if (!pids || !sectioned || !built || !copies || !prefix_map || !own) return 127;
+    int *beside = calloc((size_t)argc + 1, sizeof *beside);
+    if (!pids || !sectioned || !built || !copies || !prefix_map || !own || !beside) return 127;
     sprintf(prefix_map, "-ffile-prefix-map=%s=.", tree);
     /* The build's own compile, as asked (with the tree's path mapped to "." when relocatable). */
     for (int i = 0; i < argc; i++) own[i] = argv[i];
     if (GIT_KSPLICE_RELOCATABLE) own[argc] = prefix_map;
-    const char *sectioned_env = getenv("GIT_KSPLICE_SECTIONED");
-    int beside = sectioned_env && strcmp(sectioned_env, "1") == 0;
+    const char *sectioned_env = getenv("GIT_KSPLICE_SECTIONED"), *sources_list = getenv("GIT_KSPLICE_SECTIONED_SOURCES");
+    int all_beside = sectioned_env && strcmp(sectioned_env, "1") == 0;
     int n = 0, unwritable = 0;
     pids[n++] = spawn(own, 0);
     for (int s = 1; s < argc; s++)
@@ -248,7 +268,8 @@ int main(int argc, char **argv)
         if (output < 0) { args[k++] = "-o"; args[k++] = side; }
         if (GIT_KSPLICE_RELOCATABLE) args[k++] = prefix_map;
         sectioned[n] = args;
-        pids[n] = beside ? spawn(args, 1) : 0;
+        beside[n] = all_beside || (sources_list && listed(sources_list, argv[s], tree, tree_len));
+        pids[n] = beside[n] ? spawn(args, 1) : 0;
         n++;
     }
     int status = wait_for(pids[0]), failed = 0;
@@ -269,7 +290,7 @@ int main(int argc, char **argv)
         if (stat(built[i], &st) != 0) { perror(built[i]); return 1; }
         struct timespec times[2] = { st.st_atim, st.st_mtim };
         if (write_record(copies[i], cwd, sectioned[i], times) != 0) return 1;
-        if (beside && utimensat(AT_FDCWD, copies[i], times, 0) != 0) { perror(copies[i]); return 1; }
+        if (beside[i] && utimensat(AT_FDCWD, copies[i], times, 0) != 0) { perror(copies[i]); return 1; }
     }
     return 0;
 }

@@ -26,6 +26,16 @@ public abstract record ChangeSpec
     /// <summary>Computes the post state on top of <paramref name="pre"/>; the patch kind applies itself in the post build tree.</summary>
     public abstract ResolvedChange Resolve(KspliceRepository repository, Commit pre, BuildTree postTree, ToolOutput output);
 
+    /// <summary>
+    /// The paths the change touches, as far as they are known before anything is built: the pre build compiles
+    /// their objects' sectioned copies beside them. A path missed only costs a later compile, never a wrong one.
+    /// </summary>
+    public abstract IReadOnlyCollection<string> TouchedPaths(KspliceRepository repository, Commit pre);
+
+    /// <summary>The paths two trees (or commits) differ in.</summary>
+    protected static string[] PathsBetween(KspliceRepository repository, string from, string to) =>
+        repository.Git.Run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", from, to]).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+
     /// <summary>Parses the positional argument of create: a commit, or a range A..B.</summary>
     public static ChangeSpec FromRevision(string revision)
     {
@@ -52,6 +62,9 @@ public sealed record CommitChange(string Revision) : ChangeSpec
 
     public override void Validate(KspliceRepository repository) => repository.ResolveCommit(Revision);
 
+    public override IReadOnlyCollection<string> TouchedPaths(KspliceRepository repository, Commit pre) =>
+        PathsBetween(repository, pre.Tree.Sha, repository.ResolveCommit(Revision).Tree.Sha);
+
     public override ResolvedChange Resolve(KspliceRepository repository, Commit pre, BuildTree postTree, ToolOutput output)
     {
         var post = repository.ResolveCommit(Revision);
@@ -69,6 +82,9 @@ public sealed record RangeChange(string From, string To) : ChangeSpec
         repository.ResolveCommit(From);
         repository.ResolveCommit(To);
     }
+
+    public override IReadOnlyCollection<string> TouchedPaths(KspliceRepository repository, Commit pre) =>
+        PathsBetween(repository, repository.ResolveCommit(From).Tree.Sha, repository.ResolveCommit(To).Tree.Sha);
 
     public override ResolvedChange Resolve(KspliceRepository repository, Commit pre, BuildTree postTree, ToolOutput output)
     {
@@ -142,6 +158,26 @@ public sealed partial record PatchChange(string File, IReadOnlyList<string> Patc
         {
             if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The files the patch's headers name ("+++ b/src/x.c"), with as many leading directories dropped as its
+    /// -p/--strip option says (patch(1) itself, which reads the tree, decides when the patch is applied).
+    /// </summary>
+    public override IReadOnlyCollection<string> TouchedPaths(KspliceRepository repository, Commit pre)
+    {
+        var strip = 1;
+        foreach (var option in PatchOptions)
+            if (StripOption().Match(option) is { Success: true } m) strip = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in System.IO.File.ReadLines(File))
+        {
+            if (!line.StartsWith("+++ ", StringComparison.Ordinal) && !line.StartsWith("--- ", StringComparison.Ordinal)) continue;
+            var name = line[4..].Split('\t')[0].Trim();
+            var parts = name.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (name != "/dev/null" && parts.Length > strip) paths.Add(string.Join('/', parts[strip..]));
+        }
+        return paths;
     }
 
     /// <summary>-p1 unless the options strip otherwise; --fuzz=0 unless they allow fuzz.</summary>
@@ -228,6 +264,9 @@ public sealed partial record PatchChange(string File, IReadOnlyList<string> Patc
 
     [GeneratedRegex(@"^Hunk #(\d+) FAILED at (\d+)")]
     private static partial Regex FailedHunk();
+
+    [GeneratedRegex(@"^(?:-p|--strip=)(\d+)$")]
+    private static partial Regex StripOption();
 }
 
 /// <summary>--diffext EXT: every tracked file F with a sibling F+EXT; the change is F (as in the pre state) → F+EXT.</summary>
@@ -243,6 +282,9 @@ public sealed record DiffExtChange(string Extension) : ChangeSpec
         if (!Pairs(repository).Any())
             throw new UserError($"no tracked file has a sibling ending in '{Extension}' in {repository.WorkDir}");
     }
+
+    public override IReadOnlyCollection<string> TouchedPaths(KspliceRepository repository, Commit pre) =>
+        Pairs(repository).Select(p => p.Path).ToList();
 
     public override ResolvedChange Resolve(KspliceRepository repository, Commit pre, BuildTree postTree, ToolOutput output)
     {

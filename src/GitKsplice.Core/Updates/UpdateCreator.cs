@@ -168,7 +168,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
 
     private CreateOutcome? BuildPre(CreateRun run)
     {
-        try { EnsurePreBuilt(run.Pre, run.Settings, run.Config, run.Cancel); }
+        try { EnsurePreBuilt(run.Pre, run.Settings, run.Config, run.Cancel, run.Request.Change); }
         catch (BuildFailedException e) { return new CreateOutcome.BuildFailed(e.What, e.BuildExitCode, e.LogPath); }
         return null;
     }
@@ -399,8 +399,12 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         return null;
     }
 
-    /// <summary>Builds the pre state in the build tree and snapshots its outputs, unless the snapshot is current.</summary>
-    private void EnsurePreBuilt(Commit pre, BuildSettings settings, OriginalConfig config, CancellationToken cancel)
+    /// <summary>
+    /// Builds the pre state in the build tree and snapshots its outputs, unless the snapshot is current. A plain
+    /// Makefile's build compiles, beside their objects, the sectioned copies of the sources that
+    /// <paramref name="change"/> touches: the objects its post build will rebuild.
+    /// </summary>
+    private void EnsurePreBuilt(Commit pre, BuildSettings settings, OriginalConfig config, CancellationToken cancel, ChangeSpec? change = null)
     {
         var kbuild = IsKbuildSource(pre.Tree);
         var wanted = new SnapshotState(pre.Tree.Sha, settings.Key(kbuild), config.Hash());
@@ -419,11 +423,18 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         }
         else
         {
-            tree.Sync(pre.Tree.Sha, wanted.BuildKey, wanted.ConfigHash);
-            tree.InstallConfig(config);
+            // A plain Makefile's compiler wrapper is compiled (once per repository) while the tree is written; the
+            // build compiles it itself should this fail.
+            var wrappers = kbuild ? Task.CompletedTask : Task.Run(() => settings.WriteWrappers(_layout.CompilerWrapper), cancel);
+            try
+            {
+                tree.Sync(pre.Tree.Sha, wanted.BuildKey, wanted.ConfigHash);
+                tree.InstallConfig(config);
+            }
+            finally { ((IAsyncResult)wrappers).AsyncWaitHandle.WaitOne(); }
             output.Info($"building the original (pre) source at {pre.Sha[..12]}");
             tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel,
-                whileBuilding: () => OnStage?.Invoke("building the pre state"));
+                whileBuilding: () => OnStage?.Invoke("building the pre state"), copiesOfSources: kbuild ? null : change?.TouchedPaths(repository, pre));
         }
         var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
         var objectRoot = tree.SectionedObjects(kbuild);

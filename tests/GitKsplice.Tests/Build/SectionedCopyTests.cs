@@ -68,6 +68,40 @@ public class SectionedCopyTests
     }
 
     [Fact]
+    public void A_cold_create_compiles_the_pre_copies_of_the_files_its_change_touches_with_the_pre_build()
+    {
+        using var repo = CTree.Create();
+        repo.Write("greet.c", CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", "return printf(\"hello, %s\\n\", name) + 1;") + "\n");
+        var greet = repo.Commit("change greet");
+        const string LaterCompile = "compiling the pre state's copies";
+
+        var cold = repo.Ksplice("create", "-v", "--id", "cold", greet);
+        Assert.True(cold.ExitCode == 0, cold.All);
+        Assert.DoesNotContain(LaterCompile, cold.All);
+        Assert.Equal("greet.o", Copies(repo, "pre-outputs"));
+
+        // The same update as the one whose pre copy is compiled after the post build, from the pre source.
+        Directory.Delete(repo.Path(".git/ksplice/build"), recursive: true);
+        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
+        var later = repo.Ksplice("create", "-v", "--id", "later", greet);
+        Assert.True(later.ExitCode == 0, later.All);
+        Assert.Contains(LaterCompile + " of 1 object(s)", later.All);
+        Assert.Equal(Objects(repo, "later"), Objects(repo, "cold"));
+
+        // A patch names its files before anything is built, and a -p0 patch is read with its own strip level.
+        foreach (var (strip, prefixes) in new[] { ("-p1", Array.Empty<string>()), ("-p0", new[] { "--no-prefix" }) })
+        {
+            var patch = repo.Path($"greet{strip}.patch");
+            File.WriteAllText(patch, repo.Git(["diff", .. prefixes, "HEAD~1", "HEAD"]) + "\n");
+            Directory.Delete(repo.Path(".git/ksplice/build"), recursive: true);
+            var patched = repo.Ksplice("create", "-v", "--id", "patched" + strip, "--patch", patch, "--patch-opt=" + strip);
+            Assert.True(patched.ExitCode == 0, patched.All);
+            Assert.DoesNotContain(LaterCompile, patched.All);
+            Assert.Equal(Objects(repo, "cold"), Objects(repo, "patched" + strip));
+        }
+    }
+
+    [Fact]
     public void A_series_update_keeps_the_copies_made_with_the_new_pre_states_objects()
     {
         using var repo = CTree.Create();
