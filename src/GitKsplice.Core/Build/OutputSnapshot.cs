@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GitKsplice.IO;
 using GitKsplice.Json;
 
 namespace GitKsplice.Build;
@@ -30,22 +31,30 @@ public sealed class OutputSnapshot(string root)
     /// Makes the snapshot hold exactly <paramref name="outputs"/> (each a file under a root, by its path relative
     /// to it, with its stamp): copies those that differ and removes what the pre state no longer builds, so a
     /// leftover never stands in for a pre object. The state is written last, so an interrupted refresh is redone.
+    /// An output marked Replaced is only ever replaced whole by its writer (a new file renamed over it), never
+    /// rewritten in place: the snapshot links to it instead of copying it.
     /// </summary>
-    public int Refresh(IEnumerable<(string Root, string Path, FileStamp Stamp)> outputs, SnapshotState state)
+    public int Refresh(IEnumerable<(string Root, string Path, FileStamp Stamp, bool Replaced)> outputs, SnapshotState state)
     {
         File.Delete(StateFile);
         Directory.CreateDirectory(Root);
         var kept = new HashSet<string>(StringComparer.Ordinal);
+        var directories = new HashSet<string>(StringComparer.Ordinal);
         var copied = 0;
-        foreach (var (treeRoot, rel, source) in outputs)
+        foreach (var (treeRoot, rel, source, replaced) in outputs)
         {
             kept.Add(rel);
             var target = new FileInfo(Path.Combine(Root, rel));
             if (target.Exists && target.Length == source.Length && target.LastWriteTimeUtc == source.LastWriteTimeUtc) continue;
-            Directory.CreateDirectory(target.DirectoryName!);
+            if (directories.Add(target.DirectoryName!)) Directory.CreateDirectory(target.DirectoryName!);
             var temp = target.FullName + ".tmp";
-            File.Copy(Path.Combine(treeRoot, rel), temp, overwrite: true);
-            File.SetLastWriteTimeUtc(temp, source.LastWriteTimeUtc);
+            File.Delete(temp);
+            var from = Path.Combine(treeRoot, rel);
+            if (!(replaced && new FileInfo(from).LastWriteTimeUtc == source.LastWriteTimeUtc && HardLink.TryCreate(from, temp)))
+            {
+                File.Copy(from, temp, overwrite: true);
+                File.SetLastWriteTimeUtc(temp, source.LastWriteTimeUtc);
+            }
             File.Move(temp, target.FullName, overwrite: true);
             copied++;
         }

@@ -88,15 +88,41 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         EnsurePreBuilt(pre, settings, config, cancel);
         // As ksplice-create --prebuild does, the tree goes back to the original source after earlier updates.
         var tree = Tree;
+        var kbuild = IsKbuildSource(pre.Tree);
         if (tree.State is { } state && (state.SourceTree != pre.Tree.Sha || !state.Built || state.ObjectsOnly))
         {
-            var kbuild = IsKbuildSource(pre.Tree);
             tree.Sync(pre.Tree.Sha, settings.Key(kbuild), config.Hash());
             tree.InstallConfig(config);
             output.Info($"reverting the build tree to the original source at {pre.Sha[..12]}");
             tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
+            // The objects the move back rebuilt are the pre state's now: the snapshot takes them, so the next
+            // create does not take them for changed ones.
+            Snapshot(tree, settings, kbuild, new SnapshotState(pre.Tree.Sha, settings.Key(kbuild), config.Hash()));
         }
+        if (!kbuild) CompilePreCopies(pre, tree, settings, config, cancel);
         return pre;
+    }
+
+    /// <summary>
+    /// --prebuild compiles "the original source that will be needed to build future updates": in a plain
+    /// Makefile's tree, that is also every object's sectioned pre copy not made yet, compiled from the pre
+    /// snapshot's records while the tree holds the pre source built, so no later create moves the tree back to the
+    /// pre source for one. A cold create does not: it costs one full build plus the update's own.
+    /// </summary>
+    private void CompilePreCopies(Commit pre, BuildTree tree, BuildSettings settings, OriginalConfig config, CancellationToken cancel)
+    {
+        // The records name the tree's directories: compiled elsewhere than in the built pre state, a copy would be wrong.
+        if (tree.State is not { Built: true, Moving: false, ObjectsOnly: false } state || state.SourceTree != pre.Tree.Sha ||
+            state.BuildKey != settings.Key(kbuild: false) || state.ConfigHash != config.Hash())
+            return;
+        var missing = ChangedOutputs.SnapshotRecords(PreOutputs.Root)
+            .Select(record => (Object: record.Key, Record: Path.Combine(PreOutputs.Root, record.Key + BuildTree.RecordSuffix),
+                Copy: Path.Combine(PreOutputs.Root, record.Key), Stamp: record.Value.LastWriteTimeUtc))
+            .Where(copy => new FileInfo(copy.Copy) is not { Exists: true } made || made.LastWriteTimeUtc != copy.Stamp)
+            .ToList();
+        if (missing.Count == 0) return;
+        output.Info($"compiling the sectioned copies of {missing.Count} object(s) for later updates");
+        tree.CompileCopies(missing, settings, cancel);
     }
 
     /// <summary>Runs the passes; bad input and failed steps throw, every expected ending is an outcome.</summary>
@@ -436,11 +462,17 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel,
                 whileBuilding: () => OnStage?.Invoke("building the pre state"), copiesOfSources: kbuild ? null : change?.TouchedPaths(repository, pre));
         }
+        Snapshot(tree, settings, kbuild, wanted);
+    }
+
+    /// <summary>Copies the pre state's outputs, which the build tree holds built, aside (<see cref="PreOutputs"/>).</summary>
+    private void Snapshot(BuildTree tree, BuildSettings settings, bool kbuild, SnapshotState wanted)
+    {
         var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
         var objectRoot = tree.SectionedObjects(kbuild);
         var outputs = kbuild
-            ? ChangedOutputs.Enumerate(tree.Root, ChangedOutputs.Objects(tree.Root).Or(modules)).Select(o => (tree.Root, o.Path, o.Stamp))
-            : PlainSnapshot(tree, objectRoot).Concat(ChangedOutputs.Enumerate(tree.Root, modules).Select(o => (tree.Root, o.Path, o.Stamp)));
+            ? ChangedOutputs.Enumerate(tree.Root, ChangedOutputs.Objects(tree.Root).Or(modules)).Select(o => (tree.Root, o.Path, o.Stamp, Replaced: false))
+            : PlainSnapshot(tree, objectRoot).Concat(ChangedOutputs.Enumerate(tree.Root, modules).Select(o => (tree.Root, o.Path, o.Stamp, Replaced: false)));
         var copied = PreOutputs.Refresh(outputs, wanted);
         output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
     }
@@ -448,17 +480,18 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     /// <summary>
     /// What a plain Makefile's pre snapshot keeps of each object: the record of its sectioned compile, and its
     /// sectioned copy when one was made with it — compiled beside it, or kept from an earlier create of an
-    /// object not rebuilt since (same mtime).
+    /// object not rebuilt since (same mtime). The wrapper writes each record to a new file renamed over the old
+    /// one, so the snapshot links to it; a copy, which gcc writes in place, is copied.
     /// </summary>
-    private IEnumerable<(string Root, string Path, FileStamp Stamp)> PlainSnapshot(BuildTree tree, string objectRoot)
+    private IEnumerable<(string Root, string Path, FileStamp Stamp, bool Replaced)> PlainSnapshot(BuildTree tree, string objectRoot)
     {
         foreach (var o in tree.CheckedRecords())
         {
-            yield return (objectRoot, o.Path + BuildTree.RecordSuffix, o.Record);
+            yield return (objectRoot, o.Path + BuildTree.RecordSuffix, o.Record, true);
             var kept = new FileInfo(Path.Combine(PreOutputs.Root, o.Path));
-            if (o.CopyMade) yield return (objectRoot, o.Path, new FileStamp(new FileInfo(tree.CopyOf(o.Path)).Length, o.Object.LastWriteTimeUtc));
+            if (o.CopyMade) yield return (objectRoot, o.Path, new FileStamp(new FileInfo(tree.CopyOf(o.Path)).Length, o.Object.LastWriteTimeUtc), false);
             else if (kept.Exists && kept.LastWriteTimeUtc == o.Object.LastWriteTimeUtc)
-                yield return (PreOutputs.Root, o.Path, new FileStamp(kept.Length, kept.LastWriteTimeUtc));
+                yield return (PreOutputs.Root, o.Path, new FileStamp(kept.Length, kept.LastWriteTimeUtc), false);
         }
     }
 

@@ -5,8 +5,9 @@ namespace GitKsplice.Tests.Build;
 
 /// <summary>
 /// A plain Makefile's sectioned copies are compiled only for the objects a change rebuilds (issue 17): the pre
-/// build records each object's sectioned compile, an update's build compiles the copies of what it rebuilds, and
-/// the pre copies of those objects are compiled from the pre source, the build tree moved back to it meanwhile.
+/// build records each object's sectioned compile and compiles the copies of the files the change touches, an
+/// update's build compiles the copies of what it rebuilds, and a pre copy not made yet is compiled from the pre
+/// source, the build tree moved back to it meanwhile. --prebuild compiles them all, ahead of time.
 /// </summary>
 [Trait(TestCategory.Name, TestCategory.EndToEnd)]
 public class SectionedCopyTests
@@ -28,20 +29,27 @@ public class SectionedCopyTests
     public void Only_the_objects_a_change_rebuilds_get_sectioned_copies_and_the_update_is_the_one_a_clean_build_gives()
     {
         using var repo = CTree.Create();
-        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
-        Assert.Equal("", Copies(repo, "pre-outputs"));
-        Assert.Equal("", Copies(repo, "tree.objects"));
-
         repo.Write("greet.c", CTree.Greet.Replace("return printf(\"hello, %s\\n\", name);", "return printf(\"hello, %s\\n\", name) + 1;") + "\n");
         var greet = repo.Commit("change greet");
         Create(repo, "greet1", greet);
-
         Assert.Equal("greet.o", Copies(repo, "pre-outputs"));
         Assert.Equal("greet.o", Copies(repo, "tree.objects"));
         Assert.StartsWith("greet.o ", Objects(repo, "greet1"));
         Assert.Contains("changed[greet]", Objects(repo, "greet1"));
+
+        // Another change on the same pre state: its own pre copy is compiled after the post build, the tree moved
+        // back to the pre source meanwhile, and the first one kept.
+        repo.Git("checkout", "-q", "HEAD~1", "--", "greet.c");
+        repo.Write("data.c", CTree.Data.Replace("return ++counter;", "return counter += 2;") + "\n");
+        var data = repo.Commit("change data instead");
+        var later = repo.Ksplice("create", "-v", "--id", "data1", data);
+        Assert.True(later.ExitCode == 0, later.All);
+        Assert.Contains("compiling the pre state's copies of 1 object(s)", later.All);
+        Assert.Equal("data.o greet.o", Copies(repo, "pre-outputs"));
+        Assert.StartsWith("data.o ", Objects(repo, "data1"));
+        Assert.DoesNotContain("greet.o", Objects(repo, "data1"));
         // The tree went back to the post source after the pre copy was compiled, and git sees it so.
-        Assert.Contains("+ 1;", File.ReadAllText(repo.Path(".git/ksplice/build/tree/greet.c")));
+        Assert.Contains("counter += 2;", File.ReadAllText(repo.Path(".git/ksplice/build/tree/data.c")));
         var tree = ProcessRunner.Run(repo.Root, "git", ["diff-files", "--quiet"], new Dictionary<string, string?>
         {
             ["GIT_WORK_TREE"] = repo.Path(".git/ksplice/build/tree"),
@@ -49,22 +57,49 @@ public class SectionedCopyTests
         });
         Assert.True(tree.ExitCode == 0, tree.All);
 
-        // Another change on the same pre state: its own pre copy is compiled, the first one kept.
-        repo.Git("checkout", "-q", "HEAD~1", "--", "greet.c");
-        repo.Write("data.c", CTree.Data.Replace("return ++counter;", "return counter += 2;") + "\n");
-        var data = repo.Commit("change data instead");
-        Create(repo, "data1", data);
-        Assert.Equal("data.o greet.o", Copies(repo, "pre-outputs"));
-        Assert.StartsWith("data.o ", Objects(repo, "data1"));
-        Assert.DoesNotContain("greet.o", Objects(repo, "data1"));
-
-        // The same updates from an empty build directory.
+        // The same updates from an empty build directory, whose pre build compiles the pre copies they need.
         Directory.Delete(repo.Path(".git/ksplice/build"), recursive: true);
         Create(repo, "data2", data);
         Assert.Equal(Objects(repo, "data1"), Objects(repo, "data2"));
         Directory.Delete(repo.Path(".git/ksplice/build"), recursive: true);
         Create(repo, "greet2", greet);
         Assert.Equal(Objects(repo, "greet1"), Objects(repo, "greet2"));
+    }
+
+    [Fact]
+    public void A_prebuild_compiles_every_pre_copy_so_that_no_create_moves_the_tree_back_for_one()
+    {
+        using var repo = CTree.Create();
+        var prebuild = repo.Ksplice("create", "--prebuild");
+        Assert.True(prebuild.ExitCode == 0, prebuild.All);
+        Assert.Contains("compiling the sectioned copies of 4 object(s) for later updates", prebuild.All);
+        Assert.Equal("data.o greet.o main.o mod.o", Copies(repo, "pre-outputs"));
+        var again = repo.Ksplice("create", "--prebuild");
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.DoesNotContain("sectioned copies", again.All);
+
+        repo.Write("data.c", CTree.Data.Replace("return ++counter;", "return counter += 2;") + "\n");
+        var data = repo.Commit("change data");
+        var warm = repo.Ksplice("create", "-v", "--id", "warm", data);
+        Assert.True(warm.ExitCode == 0, warm.All);
+        Assert.DoesNotContain("compiling the pre state's copies", warm.All);
+        // The same update as a cold create's, whose pre copy the pre build compiled.
+        Directory.Delete(repo.Path(".git/ksplice/build"), recursive: true);
+        Create(repo, "cold", data);
+        Assert.Equal(Objects(repo, "cold"), Objects(repo, "warm"));
+
+        // After an update, a prebuild moves the tree back to the pre source, snapshots the objects that move rebuilt
+        // (else the next create would take data.o for a changed object) and fills in the copies that are missing.
+        Directory.Delete(repo.Path(".git/ksplice/build/pre-outputs"), recursive: true);
+        Create(repo, "data3", data);
+        prebuild = repo.Ksplice("create", "--prebuild");
+        Assert.True(prebuild.ExitCode == 0, prebuild.All);
+        Assert.Contains("compiling the sectioned copies of 4 object(s)", prebuild.All); // data.o's too: rebuilt by the move back
+        Assert.Equal("data.o greet.o main.o mod.o", Copies(repo, "pre-outputs"));
+        Assert.Equal(File.GetLastWriteTimeUtc(repo.Path(".git/ksplice/build/tree/data.o")),
+            File.GetLastWriteTimeUtc(repo.Path(".git/ksplice/build/pre-outputs/data.o.cmdline")));
+        Assert.Equal(File.GetLastWriteTimeUtc(repo.Path(".git/ksplice/build/tree/data.o")),
+            File.GetLastWriteTimeUtc(repo.Path(".git/ksplice/build/pre-outputs/data.o")));
     }
 
     [Fact]
@@ -79,14 +114,6 @@ public class SectionedCopyTests
         Assert.True(cold.ExitCode == 0, cold.All);
         Assert.DoesNotContain(LaterCompile, cold.All);
         Assert.Equal("greet.o", Copies(repo, "pre-outputs"));
-
-        // The same update as the one whose pre copy is compiled after the post build, from the pre source.
-        Directory.Delete(repo.Path(".git/ksplice/build"), recursive: true);
-        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
-        var later = repo.Ksplice("create", "-v", "--id", "later", greet);
-        Assert.True(later.ExitCode == 0, later.All);
-        Assert.Contains(LaterCompile + " of 1 object(s)", later.All);
-        Assert.Equal(Objects(repo, "later"), Objects(repo, "cold"));
 
         // A patch names its files before anything is built, and a -p0 patch is read with its own strip level.
         foreach (var (strip, prefixes) in new[] { ("-p1", Array.Empty<string>()), ("-p0", new[] { "--no-prefix" }) })
