@@ -6,8 +6,8 @@
 #                the median of the ratios of nine such changes, each create timed right beside its make
 #   cold ratio = time of a cold `git ksplice create` (pre and post built from nothing)
 #                / time of one full build   (target <= 1.2: the pre build compiles each object once, the
-#                sectioned copies only of what the change rebuilds): the median of the ratios of three such
-#                pairs, each create timed right beside its full build
+#                sectioned copies only of what the change rebuilds): the median of the ratios of four such
+#                pairs, each create timed right beside its full build, the two taking turns to go first
 # Usage: bench/create/run.sh [files]   (git-ksplice must be on PATH: ./install.sh)
 set -euo pipefail
 files=${1:-300}
@@ -27,27 +27,27 @@ change "$work/base" 7 && git -c user.name=b -c user.email=b@b commit -qam "chang
 jobs=$(nproc)
 
 # Cold creates: a full build as a user would run it (plain make, same parallelism) in a fresh copy of the
-# tree, and a cold create (nothing built yet) in a fresh copy of the repository, three times. A full build
-# varies by 15% from one minute to the next on a shared machine, so each create is paired with the build run
-# right before it, and the ratio reported is the median of the three pairs' ratios.
+# tree, and a cold create (nothing built yet) in a fresh copy of the repository, four times. A full build
+# varies by 15% from one minute to the next on a shared machine, and the second of two builds run back to back
+# tends to be the slower, so each create is paired with a build run right beside it, the two taking turns to
+# go first, and the ratio reported is the median of the four pairs' ratios.
 full_times=()
 cold_times=()
 cold_ratios=()
-for round in 1 2 3; do
+time_full() { t0=$(now); make -s -C "$work/plain" -j"$jobs" >/dev/null; t1=$(now); full=$(elapsed "$t0" "$t1"); }
+time_cold() { t0=$(now); (cd "$work/repo" && git ksplice create -q --id cold -j"$jobs" HEAD); t1=$(now); cold=$(elapsed "$t0" "$t1"); }
+for round in 1 2 3 4; do
   cd "$work"
   rm -rf "$work/plain" "$work/repo"
   cp -a "$work/base" "$work/plain"
   cp -a "$work/base" "$work/repo"
-  t0=$(now); make -s -C "$work/plain" -j"$jobs" >/dev/null; t1=$(now)
-  full=$(elapsed "$t0" "$t1")
-  cd "$work/repo"
-  t0=$(now); git ksplice create -q --id cold -j"$jobs" HEAD; t1=$(now)
-  cold=$(elapsed "$t0" "$t1")
+  if [ $((round % 2)) = 1 ]; then time_full; time_cold; else time_cold; time_full; fi
   full_times+=("$full")
   cold_times+=("$cold")
   cold_ratios+=("$(echo "$cold / $full" | bc -l)")
 done
-middle() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+middle() { printf '%s\n' "$@" | sort -n | sed -n '2,3p' | paste -sd+ | sed 's/^/(/; s/$/) \/ 2/' | bc -l; }
+cd "$work/repo"
 
 # Warm creates: nine one-function changes, one commit and one update each; the same changes made by hand in
 # the built plain tree and rebuilt by a bare incremental make. A single ~0.1 s make varies by 20% from run to
@@ -80,11 +80,11 @@ median() { printf '%s\n' "$@" | sort -n | sed -n 5p; }
 after_cold=$(warm_round "warm creates after the cold create (each compiles its pre copy):" 42 71 99 128 150 183 211 246 287)
 t0=$(now); git ksplice create -q --prebuild -j"$jobs"; t1=$(now)
 prebuild=$(elapsed "$t0" "$t1")
-after_prebuild=$(warm_round "warm creates after a --prebuild (target <= 1.3):" 23 57 88 112 164 199 232 263 299)
+after_prebuild=$(warm_round "warm creates after a --prebuild (target <= 1.3; the first rebuilds all ten changed objects, which the prebuild moved back):" 23 57 88 112 164 199 232 263 299)
 
 printf 'files: %s, jobs: %s\n' "$files" "$jobs"
-printf 'full build:            %6.2f s   (median of 3: %s)\n' "$(middle "${full_times[@]}")" "${full_times[*]}"
-printf 'cold create:           %6.2f s   (median of 3: %s)\n' "$(middle "${cold_times[@]}")" "${cold_times[*]}"
+printf 'full build:            %6.2f s   (median of 4: %s)\n' "$(middle "${full_times[@]}")" "${full_times[*]}"
+printf 'cold create:           %6.2f s   (median of 4: %s)\n' "$(middle "${cold_times[@]}")" "${cold_times[*]}"
 printf 'cold / full build = %.2f (target <= 1.2; the median of the pairs: %s)\n' "$(middle "${cold_ratios[@]}")" "$(printf '%.2f ' "${cold_ratios[@]}")"
 printf '%s\n' "$after_cold"
 printf -- '--prebuild after the updates: %.2f s (it moves the tree back to the pre source and compiles every pre copy not made yet)\n' "$prebuild"
