@@ -16,9 +16,6 @@ namespace GitKsplice.Tests.Live;
 [Collection(SshCollection.Name)]
 public class LiveSshTests(SshServer sshd)
 {
-    private static readonly bool HostHasLivepatch = Directory.Exists("/sys/kernel/livepatch");
-    private static readonly string Release = ProcessRunner.Run("/", "uname", ["-r"]).StdOut.Trim();
-
     private TestRepo Repo()
     {
         var repo = CTree.Create();
@@ -42,35 +39,35 @@ public class LiveSshTests(SshServer sshd)
         using var repo = Repo();
         var text = repo.Ksplice("view", SshServer.HostAlias);
         Assert.True(text.ExitCode == 0, text.All);
-        if (HostHasLivepatch) Assert.StartsWith($"{SshServer.HostAlias}: kernel {Release}\n", text.StdOut);
-        else Assert.Equal($"{SshServer.HostAlias}: kernel {Release}\n  no /sys/kernel/livepatch: this kernel cannot take livepatches (CONFIG_LIVEPATCH)\n", text.StdOut);
+        if (ThisKernel.HasLivepatch) Assert.StartsWith($"{SshServer.HostAlias}: kernel {ThisKernel.Release}\n", text.StdOut);
+        else Assert.Equal($"{SshServer.HostAlias}: kernel {ThisKernel.Release}\n  no /sys/kernel/livepatch: this kernel cannot take livepatches (CONFIG_LIVEPATCH)\n", text.StdOut);
 
         var json = repo.Ksplice("view", "--json", SshServer.HostAlias);
         using var doc = JsonDocument.Parse(json.StdOut);
         Assert.Equal(SshServer.HostAlias, doc.RootElement.GetProperty("host").GetString());
-        Assert.Equal(Release, doc.RootElement.GetProperty("release").GetString());
-        Assert.Equal(HostHasLivepatch, doc.RootElement.GetProperty("livepatch").GetBoolean());
-        Assert.Equal(HostHasLivepatch ? Directory.GetDirectories("/sys/kernel/livepatch").Length : 0, doc.RootElement.GetProperty("patches").GetArrayLength());
+        Assert.Equal(ThisKernel.Release, doc.RootElement.GetProperty("release").GetString());
+        Assert.Equal(ThisKernel.HasLivepatch, doc.RootElement.GetProperty("livepatch").GetBoolean());
+        Assert.Equal(ThisKernel.HasLivepatch ? Directory.GetDirectories("/sys/kernel/livepatch").Length : 0, doc.RootElement.GetProperty("patches").GetArrayLength());
     }
 
     [Fact]
     public void Apply_to_a_host_without_livepatch_is_refused_and_recorded()
     {
         // The test sshd runs on this machine; CI's kernel (like the one these tests were written on) has no livepatch.
-        Assert.False(HostHasLivepatch, "this test needs a host whose kernel has no /sys/kernel/livepatch");
+        Assert.False(ThisKernel.HasLivepatch, "this test needs a host whose kernel has no /sys/kernel/livepatch");
         using var repo = Repo();
         var post = Recorded(repo, "live01");
         using var dir = new TempDir();
         // The recorded update's id and post commit, with a module: a refusal is recorded in its note.
-        var tarball = ModuleShapedUpdate.Write(dir.Path, "live01", Release, post);
+        var tarball = ModuleShapedUpdate.Write(dir.Path, "live01", ThisKernel.Release, post);
 
         var r = repo.Ksplice("apply", "--config", dir["config"], tarball, SshServer.HostAlias);
 
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal($"error: {SshServer.HostAlias} has no /sys/kernel/livepatch: its kernel ({Release}) was built without CONFIG_LIVEPATCH\n", r.StdErr);
+        Assert.Equal($"error: {SshServer.HostAlias} has no /sys/kernel/livepatch: its kernel ({ThisKernel.Release}) was built without CONFIG_LIVEPATCH\n", r.StdErr);
         Assert.Contains("ok root: root\nrefused livepatch:", r.StdOut);
         var note = repo.Git("notes", "--ref", "ksplice", "show", post);
-        Assert.Contains($"ksplice-applied: live01\nhost: {SshServer.HostAlias}\nkernel: {Release}\nwhen: ", note);
+        Assert.Contains($"ksplice-applied: live01\nhost: {SshServer.HostAlias}\nkernel: {ThisKernel.Release}\nwhen: ", note);
         Assert.Contains("result: refused\nfailure: kstuff-test has no /sys/kernel/livepatch", note);
         Assert.Contains("ksplice-update: live01", note);
         // Nothing was copied: the refusal came before.
@@ -80,17 +77,17 @@ public class LiveSshTests(SshServer sshd)
     [Fact]
     public void Undo_and_dry_run_on_a_host_without_livepatch_are_refused()
     {
-        Assert.False(HostHasLivepatch, "this test needs a host whose kernel has no /sys/kernel/livepatch");
+        Assert.False(ThisKernel.HasLivepatch, "this test needs a host whose kernel has no /sys/kernel/livepatch");
         using var repo = Repo();
         var post = Recorded(repo, "live02");
         var note = repo.Git("notes", "--ref", "ksplice", "show", post);
 
         var undo = repo.Ksplice("undo", "live02", SshServer.HostAlias);
         Assert.Equal(1, undo.ExitCode);
-        Assert.Equal($"fatal: {SshServer.HostAlias} has no /sys/kernel/livepatch: its kernel ({Release}) was built without CONFIG_LIVEPATCH\n", undo.StdErr);
+        Assert.Equal($"fatal: {SshServer.HostAlias} has no /sys/kernel/livepatch: its kernel ({ThisKernel.Release}) was built without CONFIG_LIVEPATCH\n", undo.StdErr);
 
         using var dir = new TempDir();
-        var tarball = ModuleShapedUpdate.Write(dir.Path, "live02", Release, post);
+        var tarball = ModuleShapedUpdate.Write(dir.Path, "live02", ThisKernel.Release, post);
         var dry = repo.Ksplice("apply", "--dry-run", "--json", "--config", dir["config"], tarball, SshServer.HostAlias);
         Assert.Equal(1, dry.ExitCode);
         using var doc = JsonDocument.Parse(dry.StdOut);
@@ -109,8 +106,8 @@ public class LiveSshTests(SshServer sshd)
         var r = repo.Ksplice("apply", "--config", dir["config"], tarball);
         Assert.Equal(1, r.ExitCode);
         var expected = Environment.UserName == "root"
-            ? HostHasLivepatch ? $"error: update here01 is built for kernel 6.1.192+, but this machine runs {Release}\n"
-                : $"error: this machine has no /sys/kernel/livepatch: its kernel ({Release}) was built without CONFIG_LIVEPATCH\n"
+            ? ThisKernel.HasLivepatch ? $"error: update here01 is built for kernel 6.1.192+, but this machine runs {ThisKernel.Release}\n"
+                : $"error: this machine has no /sys/kernel/livepatch: its kernel ({ThisKernel.Release}) was built without CONFIG_LIVEPATCH\n"
             : "error: loading a livepatch on this machine needs root";
         Assert.StartsWith(expected, r.StdErr);
     }
@@ -130,7 +127,7 @@ public class LiveSshTests(SshServer sshd)
         Assert.StartsWith("fatal: update plain01 holds no livepatch module", plain.StdErr);
         Assert.Equal(1, plain.StdErr.Count(c => c == '\n'));
 
-        var damaged = ModuleShapedUpdate.Write(dir.Path, "bad01", Release, sha256Override: new string('a', 64));
+        var damaged = ModuleShapedUpdate.Write(dir.Path, "bad01", ThisKernel.Release, sha256Override: new string('a', 64));
         var corrupt = repo.Ksplice("apply", "--config", dir["config"], damaged, SshServer.HostAlias);
         Assert.Equal(1, corrupt.ExitCode);
         Assert.Matches($"^fatal: module ksplice_bad01.ko in {damaged} is damaged: its sha256 is [0-9a-f]{{64}}, its manifest says a{{64}}\n$", corrupt.StdErr);

@@ -16,8 +16,6 @@ namespace GitKsplice.Tests.Live;
 [Collection(SshCollection.Name)]
 public class LiveSudoTests(SshServer sshd)
 {
-    private static readonly bool HostHasLivepatch = Directory.Exists("/sys/kernel/livepatch");
-    private static readonly string Release = ProcessRunner.Run("/", "uname", ["-r"]).StdOut.Trim();
     private static readonly string SudoLogin = TestAccounts.Login(TestAccounts.Sudo);
     private static readonly string PasswordLogin = TestAccounts.Login(TestAccounts.Password);
 
@@ -36,7 +34,7 @@ public class LiveSudoTests(SshServer sshd)
         var post = repo.Commit("greet: one more");
         var r = repo.Ksplice("create", "--id", id, post);
         Assert.True(r.ExitCode == 0, r.All);
-        return (post, ModuleShapedUpdate.Write(dir.Path, id, Release, post));
+        return (post, ModuleShapedUpdate.Write(dir.Path, id, ThisKernel.Release, post));
     }
 
     [Fact]
@@ -53,7 +51,7 @@ public class LiveSudoTests(SshServer sshd)
         Assert.Equal(1, apply.ExitCode);
         Assert.Equal($"error: {refusal}\n", apply.StdErr);
         Assert.Equal($"refused root: {refusal}\n", apply.StdOut);
-        Assert.Contains($"ksplice-applied: sudo01\nhost: {SudoLogin}\nkernel: {Release}\n", repo.Git("notes", "--ref", "ksplice", "show", post));
+        Assert.Contains($"ksplice-applied: sudo01\nhost: {SudoLogin}\nkernel: {ThisKernel.Release}\n", repo.Git("notes", "--ref", "ksplice", "show", post));
         Assert.Contains($"result: refused\nfailure: {refusal}", repo.Git("notes", "--ref", "ksplice", "show", post));
 
         var undo = repo.Ksplice("undo", "sudo01", SudoLogin);
@@ -78,10 +76,10 @@ public class LiveSudoTests(SshServer sshd)
         Assert.Equal("root", checks[0].GetProperty("name").GetString());
         Assert.True(checks[0].GetProperty("passed").GetBoolean(), dry.All);
         Assert.Equal($"root through sudo -n (login uid {uid})", checks[0].GetProperty("detail").GetString());
-        Assert.Equal(Release, doc.RootElement.GetProperty("release").GetString());
-        if (!HostHasLivepatch)
+        Assert.Equal(ThisKernel.Release, doc.RootElement.GetProperty("release").GetString());
+        if (!ThisKernel.HasLivepatch)
         {
-            var refusal = $"{SudoLogin} has no /sys/kernel/livepatch: its kernel ({Release}) was built without CONFIG_LIVEPATCH";
+            var refusal = $"{SudoLogin} has no /sys/kernel/livepatch: its kernel ({ThisKernel.Release}) was built without CONFIG_LIVEPATCH";
             Assert.Equal(1, dry.ExitCode);
             Assert.Equal(2, checks.Count);
             Assert.Equal("livepatch", checks[1].GetProperty("name").GetString());
@@ -100,8 +98,8 @@ public class LiveSudoTests(SshServer sshd)
         Assert.True(view.ExitCode == 0, view.All);
         using var viewed = JsonDocument.Parse(view.StdOut);
         Assert.Equal(SudoLogin, viewed.RootElement.GetProperty("host").GetString());
-        Assert.Equal(Release, viewed.RootElement.GetProperty("release").GetString());
-        Assert.Equal(HostHasLivepatch, viewed.RootElement.GetProperty("livepatch").GetBoolean());
+        Assert.Equal(ThisKernel.Release, viewed.RootElement.GetProperty("release").GetString());
+        Assert.Equal(ThisKernel.HasLivepatch, viewed.RootElement.GetProperty("livepatch").GetBoolean());
     }
 
     [Fact]
