@@ -5,16 +5,18 @@
  * a NUL. With GIT_KSPLICE_SECTIONED=1 (the build of an update) it also runs that compile, at the same time as the
  * build's own; otherwise (the pre state's build) git-ksplice runs it later, only for the objects a change
  * rebuilds, so a cold create costs one full build, not two. GIT_KSPLICE_SECTIONED_SOURCES names a file listing
- * sources (relative to the tree, one per line) whose copies the pre build compiles beside all the same: those
- * of the files a create's change touches, so its pre copies cost no second trip of the tree to the pre source. The build's own objects and link stay as the
- * Makefile makes them; the analysis compares the sectioned copies. Each record and copy gets the mtime of the
- * object it was made with, so git-ksplice can tell it from a stale one (an object a rule rebuilt without $(CC)). Both compiles run through
- * the compiler launcher (ccache, distcc, icecc) when one is set. Copied under a launcher's name (ccache), the
- * wrapper stands in for that launcher when the build command names it (CC="ccache gcc"): it runs the real one for
- * each of its compiles instead of being run by it, so a cache hit never skips the sectioned copy. git-ksplice
- * prepends the definitions of GIT_KSPLICE_COMPILER (the real compiler), GIT_KSPLICE_SECTION_FLAGS,
- * GIT_KSPLICE_LAUNCHER (its words, each followed by a comma; none: empty) and GIT_KSPLICE_RELOCATABLE (1: every
- * compile maps the tree's path to "."), and compiles this once per repository. */
+ * sources (relative to the tree, one per line) whose copies the pre build compiles beside all the same: those of
+ * the files a create's change touches, so its pre copies cost no second trip of the tree to the pre source. The
+ * build's own objects and link stay as the Makefile makes them; the analysis compares the sectioned copies. Each
+ * record and copy gets the mtime of the object it was made with, so git-ksplice can tell it from a stale one (an
+ * object a rule rebuilt without $(CC)); a record is always written to a new file renamed over the old one, never
+ * rewritten in place (the pre snapshot links to it). Both compiles run through the compiler launcher (ccache,
+ * distcc, icecc) when one is set. Copied under a launcher's name (ccache), the wrapper stands in for that launcher
+ * when the build command names it (CC="ccache gcc"): it runs the real one for each of its compiles instead of
+ * being run by it, so a cache hit never skips the sectioned copy. git-ksplice prepends the definitions of
+ * GIT_KSPLICE_COMPILER (the real compiler), GIT_KSPLICE_SECTION_FLAGS, GIT_KSPLICE_LAUNCHER (its words, each
+ * followed by a comma; none: empty) and GIT_KSPLICE_RELOCATABLE (1: every compile maps the tree's path to "."),
+ * and compiles this once per repository. */
 #include <errno.h>
 #include <libgen.h>
 #include <fcntl.h>
