@@ -324,8 +324,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     public void WithSourceOf(string treeId, Action action)
     {
         var state = State is { Moving: false } s ? s : throw new InvalidOperationException("the build tree holds no known source");
-        var times = Git.Run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", state.SourceTree, treeId])
-            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+        var times = Git.PathsBetween(state.SourceTree, treeId)
             .Select(file => new FileInfo(Path.Combine(Root, file)))
             .Where(file => file.Exists && file.LinkTarget == null)
             .Select(file => (file.FullName, file.LastWriteTimeUtc))

@@ -32,6 +32,10 @@ public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>?
 
     public string Run(params string[] args) => Run((IEnumerable<string>)args);
 
+    /// <summary>The paths two trees (or commits) differ in; a rename is a deletion and an addition.</summary>
+    public string[] PathsBetween(string from, string to) =>
+        Run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", from, to]).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+
     /// <summary>
     /// Runs git where exit code <paramref name="answer"/> is an answer, not a failure (git config --get-all
     /// exits 1 when the key has no value); any other failure becomes a UserError as in <see cref="Run(IEnumerable{string}, string?)"/>.

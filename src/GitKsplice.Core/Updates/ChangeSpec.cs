@@ -32,10 +32,6 @@ public abstract record ChangeSpec
     /// </summary>
     public abstract IReadOnlyCollection<string> TouchedPaths(KspliceRepository repository, Commit pre);
 
-    /// <summary>The paths two trees (or commits) differ in.</summary>
-    protected static string[] PathsBetween(KspliceRepository repository, string from, string to) =>
-        repository.Git.Run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", from, to]).Split('\0', StringSplitOptions.RemoveEmptyEntries);
-
     /// <summary>Parses the positional argument of create: a commit, or a range A..B.</summary>
     public static ChangeSpec FromRevision(string revision)
     {
@@ -63,7 +59,7 @@ public sealed record CommitChange(string Revision) : ChangeSpec
     public override void Validate(KspliceRepository repository) => repository.ResolveCommit(Revision);
 
     public override IReadOnlyCollection<string> TouchedPaths(KspliceRepository repository, Commit pre) =>
-        PathsBetween(repository, pre.Tree.Sha, repository.ResolveCommit(Revision).Tree.Sha);
+        repository.Git.PathsBetween(pre.Tree.Sha, repository.ResolveCommit(Revision).Tree.Sha);
 
     public override ResolvedChange Resolve(KspliceRepository repository, Commit pre, BuildTree postTree, ToolOutput output)
     {
@@ -84,7 +80,7 @@ public sealed record RangeChange(string From, string To) : ChangeSpec
     }
 
     public override IReadOnlyCollection<string> TouchedPaths(KspliceRepository repository, Commit pre) =>
-        PathsBetween(repository, repository.ResolveCommit(From).Tree.Sha, repository.ResolveCommit(To).Tree.Sha);
+        repository.Git.PathsBetween(repository.ResolveCommit(From).Tree.Sha, repository.ResolveCommit(To).Tree.Sha);
 
     public override ResolvedChange Resolve(KspliceRepository repository, Commit pre, BuildTree postTree, ToolOutput output)
     {
