@@ -117,16 +117,7 @@ public class KbuildTargetsTests
     [Fact]
     public void A_patch_create_after_a_commit_create_compiles_only_what_differs_from_the_last_build()
     {
-        using var repo = new TestRepo();
-        repo.Write("Makefile", Makefile.Replace("\r", "") + "\n");
-        repo.Write("greet.h", Header);
-        repo.Write("greet.c", Greet);
-        repo.Write("data.c", CTree.Data + "\n");
-        repo.Write("main.c", Main);
-        repo.Write(".gitignore", "*.o\n.*.cmd\n.*.d\nvmlinux\n*.tar.gz\n*.patch\n");
-        repo.Commit("a kbuild-like tree");
-        Assert.Equal(0, repo.Ksplice("series", "set", "HEAD").ExitCode);
-        Assert.Equal(0, repo.Ksplice("create", "--prebuild").ExitCode);
+        using var repo = PrebuiltTree();
         repo.Write("data.c", CTree.Data.Replace("return ++counter;", "return counter += 2;") + "\n");
         Create(repo, "data1", repo.Commit("bump by two"));
 
