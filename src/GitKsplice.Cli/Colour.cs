@@ -18,7 +18,7 @@ public sealed class Colour
 
     /// <summary>Colour for a command's standard output, which is or is not a terminal (or git's pager).</summary>
     public static Colour ForStdout(ConfigSnapshot config, ConfigKey<ColourMode?> toolKey, bool terminal) =>
-        (config.Get(toolKey) ?? config.Get(ConfigKeys.ColorUi)) switch
+        (config.Get(toolKey) ?? config.Get(GitConfigKeys.ColorUi)) switch
         {
             ColourMode.Always => new Colour(true),
             ColourMode.Never => Off,

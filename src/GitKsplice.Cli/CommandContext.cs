@@ -89,7 +89,7 @@ public sealed class CommandContext : IDisposable
     public Colour Colour => _colour ??= Colour.ForStdout(Config, Tool.ColourKey, _streams.OutIsTerminal);
 
     /// <summary>Prints a --json document: indented, in the order it was built, non-ASCII text as it is.</summary>
-    public void WriteJson(JsonNode value) => Out.Write(value.ToJsonString(CoreJsonContext.Relaxed.Options) + "\n");
+    public void WriteJson(JsonNode value) => Out.Write(value.ToJsonString(WireJsonContext.Relaxed.Options) + "\n");
 
     public void Dispose()
     {

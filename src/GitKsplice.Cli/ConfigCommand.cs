@@ -20,7 +20,7 @@ public static class ConfigCommand
         {
             var keys = tool.ConfigKeys;
             var config = context.Config;
-            var unknown = config.Undeclared(tool.ConfigPrefix + ".");
+            var unknown = config.Undeclared(tool.ConfigPrefix + ".", tool.ConfigKeys);
             if (parse.GetValue(json))
             {
                 context.WriteJson(new JsonObject

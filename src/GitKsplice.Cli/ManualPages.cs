@@ -93,7 +93,7 @@ internal static class ManualPages
         if (tool.ConfigPrefix == "ksplice")
         {
             roff.Paragraph("\\fBgit ksplice setup\\fR sets these keys of git itself (in the repository, or with \\-\\-global for the user):");
-            foreach (var key in ConfigKeys.Notes) ConfigKeyItem(roff, key);
+            foreach (var key in GitConfigKeys.Notes) ConfigKeyItem(roff, key);
         }
 
         roff.Section("OUTPUT").Paragraphs(OutputConventions(tool));

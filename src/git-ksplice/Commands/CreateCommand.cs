@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using GitKsplice.Analysis;
 using GitKsplice.Git;
+using GitKsplice.Processes;
 using GitKsplice.Reporting;
 using GitKsplice.Transport;
 using GitKsplice.Updates;

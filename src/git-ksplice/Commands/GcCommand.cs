@@ -16,7 +16,7 @@ internal static class GcCommand
     {
         var maxAge = new Option<string?>("--max-age")
         {
-            Description = $"Remove what was last used longer ago than this (e.g. 30.days, 2.weeks, now, never; default git config {ConfigKeys.GcMaxAge.Name}, else {ConfigKeys.GcMaxAge.Default})",
+            Description = $"Remove what was last used longer ago than this (e.g. 30.days, 2.weeks, now, never; default git config {KspliceConfigKeys.GcMaxAge.Name}, else {KspliceConfigKeys.GcMaxAge.Default})",
         };
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Only show what would be removed" };
         var json = CommonOptions.Json();

@@ -3,6 +3,7 @@ using GitKsplice.Git;
 using GitKsplice.Hooks;
 using GitKsplice.Processes;
 using GitKsplice.Reporting;
+using GitKsplice.Settings;
 
 namespace GitKsplice.Cli.Commands;
 

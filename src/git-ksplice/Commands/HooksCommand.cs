@@ -43,7 +43,7 @@ internal static class HooksCommand
                 else if (repository.Repo.Head.Tip != null) series.StartAtHead(output);
                 else output.Info($"note: no commit yet; mark the running kernel's source later with 'git ksplice series set <commit>'");
             }
-            output.Info($"mode: {HookSettings.Name(HookSettings.Read(repository).Mode)} ({ConfigKeys.HookMode.Name}: background | sync | off); " +
+            output.Info($"mode: {HookSettings.Name(HookSettings.Read(repository).Mode)} ({KspliceConfigKeys.HookMode.Name}: background | sync | off); " +
                 "see the verdicts with 'git ksplice status'");
             return ExitCodes.Success;
         });

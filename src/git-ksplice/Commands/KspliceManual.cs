@@ -11,8 +11,8 @@ internal static class KspliceManual
     {
         Name = "git-ksplice",
         ConfigPrefix = "ksplice",
-        ConfigKeys = GitKsplice.Settings.ConfigKeys.Ksplice,
-        ColourKey = GitKsplice.Settings.ConfigKeys.ColorKsplice,
+        ConfigKeys = KspliceConfigKeys.All,
+        ColourKey = KspliceConfigKeys.ColorKsplice,
         Description = $"""
             git ksplice builds rebootless (hot) updates of a kernel, or of any C tree built with make, from git commits, after ksplice-create(8). The change is the difference between {SeriesRefs.PreRef}, the source of the running kernel, and a commit, a range, a patch file or files with an extra extension.
 

@@ -73,8 +73,8 @@ internal static class LiveOptions
 
     public static LiveConnection Connection(CommandContext context, string? host) => new(
         host == null ? HostAddress.ThisMachine : HostAddress.Parse(host),
-        context.Config.Get(ConfigKeys.KspliceSshCommand),
-        context.Config.Get(ConfigKeys.RemoteSudo));
+        context.Config.Get(KspliceConfigKeys.KspliceSshCommand),
+        context.Config.Get(KspliceConfigKeys.RemoteSudo));
 
     public static JsonObject Job(JobLog job) => new()
     {

@@ -13,8 +13,8 @@ namespace GitKsplice.Cli.Commands;
 internal static class SetupCommand
 {
     private static readonly string[] NotesRefs = [Updates.UpdateStore.NotesRef, Kstuff.Bundles.BundleNote.NotesRef];
-    private static readonly ConfigKey[] RefKeys = [ConfigKeys.NotesDisplayRef, ConfigKeys.NotesRewriteRef];
-    private static readonly ConfigKey[] RewriteCommands = [ConfigKeys.NotesRewriteAmend, ConfigKeys.NotesRewriteRebase];
+    private static readonly ConfigKey[] RefKeys = [GitConfigKeys.NotesDisplayRef, GitConfigKeys.NotesRewriteRef];
+    private static readonly ConfigKey[] RewriteCommands = [GitConfigKeys.NotesRewriteAmend, GitConfigKeys.NotesRewriteRebase];
 
     public static Command Build()
     {

@@ -4,6 +4,7 @@ using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
 using GitKsplice.Json;
+using GitKsplice.Processes;
 using GitKsplice.Reporting;
 using GitKsplice.Transport;
 using GitKsplice.Updates;

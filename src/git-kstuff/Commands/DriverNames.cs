@@ -1,3 +1,4 @@
+using GitKsplice.Kstuff.Options;
 using GitKsplice.Reporting;
 using GitKsplice.Settings;
 
@@ -27,7 +28,7 @@ internal static class DriverNames
         try
         {
             var config = ConfigSnapshot.Read(workingDirectory);
-            return config.Get(ConfigKeys.Root) is { } root && config.Get(ConfigKeys.Mach) is { } mach ? Path.Combine(root, mach, "etc", "conf") : null;
+            return config.Get(KstuffConfigKeys.Root) is { } root && config.Get(KstuffConfigKeys.Mach) is { } mach ? Path.Combine(root, mach, "etc", "conf") : null;
         }
         catch (UserError) { return null; }
     }

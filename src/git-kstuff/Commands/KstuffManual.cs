@@ -1,4 +1,5 @@
 using GitKsplice.Kstuff.Bundles;
+using GitKsplice.Kstuff.Options;
 using GitKsplice.Settings;
 
 namespace GitKsplice.Cli.Commands;
@@ -10,8 +11,8 @@ internal static class KstuffManual
     {
         Name = "git-kstuff",
         ConfigPrefix = "kstuff",
-        ConfigKeys = GitKsplice.Settings.ConfigKeys.Kstuff,
-        ColourKey = GitKsplice.Settings.ConfigKeys.ColorKstuff,
+        ConfigKeys = KstuffConfigKeys.All,
+        ColourKey = KstuffConfigKeys.ColorKstuff,
         OperandKind = ValueKind.Host,
         Values = DriverNames.Complete,
         Description = $"""

@@ -1,3 +1,4 @@
+using GitKsplice.Settings;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Cli;
@@ -64,7 +65,7 @@ public sealed class ManualPageTests(InstalledTools tools)
         var main = Man("man", "git-ksplice");
         foreach (var code in GitKsplice.Reporting.ExitCodes.Documented)
             Assert.Matches($@"\n\s+{code.Code}\s+\S", main);
-        foreach (var key in GitKsplice.Settings.ConfigKeys.Ksplice.Concat(GitKsplice.Settings.ConfigKeys.Notes))
+        foreach (var key in KspliceConfigKeys.All.Concat(GitConfigKeys.Notes))
             Assert.Contains(key.Name, main);
     }
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using GitKsplice.Kstuff.Options;
+using GitKsplice.Settings;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Cli;
@@ -125,7 +127,7 @@ public sealed class OutputConventionTests
         Assert.True(r.ExitCode == 0, r.All);
         using var json = JsonDocument.Parse(r.StdOut);
         var keys = json.RootElement.GetProperty("keys").EnumerateArray().ToDictionary(k => k.GetProperty("key").GetString()!);
-        Assert.Equal(GitKsplice.Settings.ConfigKeys.Ksplice.Select(k => k.Name), keys.Keys);
+        Assert.Equal(KspliceConfigKeys.All.Select(k => k.Name), keys.Keys);
         Assert.Equal("make", keys["ksplice.buildCommand"].GetProperty("default").GetString());
         Assert.Empty(keys["ksplice.buildCommand"].GetProperty("values").EnumerateArray());
         var jobs = Assert.Single(keys["ksplice.jobs"].GetProperty("values").EnumerateArray());
@@ -167,7 +169,7 @@ public sealed class ConfigKeyCatalogTests
     [Fact]
     public void Every_key_the_sources_name_is_in_the_catalog()
     {
-        var documented = GitKsplice.Settings.ConfigKeys.Ksplice.Concat(GitKsplice.Settings.ConfigKeys.Kstuff)
+        var documented = KspliceConfigKeys.All.Concat(KstuffConfigKeys.All)
             .Select(k => k.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         // File and directory names that look like keys: kstuff.d (the bundle's directory), .kstuff.rc.
         string[] notKeys = ["kstuff.d", "kstuff.rc"];

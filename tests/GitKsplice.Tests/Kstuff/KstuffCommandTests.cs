@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using GitKsplice.IO;
 using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 
@@ -224,8 +225,8 @@ public class KstuffCommandTests : IDisposable
         var bundle = _dir["crafted.Z"];
         GitKsplice.Kstuff.Bundles.BundleArchive.Write(bundle,
         [
-            GitKsplice.Kstuff.Bundles.ArchiveEntry.Directory("mdevice.d"),
-            GitKsplice.Kstuff.Bundles.ArchiveEntry.Bytes("mdevice.d/foo", "$version 2\nfoo\tfoo_\tocH\n"u8.ToArray()),
+            GitKsplice.IO.ArchiveEntry.Directory("mdevice.d"),
+            GitKsplice.IO.ArchiveEntry.Bytes("mdevice.d/foo", "$version 2\nfoo\tfoo_\tocH\n"u8.ToArray()),
         ], DateTimeOffset.UtcNow);
         var target = new ConfTreeWriter(_dir["tgt"]).Driver("a");
         Directory.CreateDirectory(_dir["tmp"]);

@@ -1,4 +1,5 @@
 using GitKsplice.Live;
+using GitKsplice.Livepatch;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Tests.Live;

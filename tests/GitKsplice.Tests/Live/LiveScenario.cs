@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using GitKsplice.Livepatch;
 using GitKsplice.Tests.Support;
 using GitKsplice.Tests.Updates;
 using GitKsplice.Updates;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using GitKsplice.Processes;
 using GitKsplice.Tests.Support;
 using GitKsplice.Transport;
 

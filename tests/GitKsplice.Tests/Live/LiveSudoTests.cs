@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using GitKsplice.Processes;
 using GitKsplice.Tests.Support;
 using GitKsplice.Transport;
 

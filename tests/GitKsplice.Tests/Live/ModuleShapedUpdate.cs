@@ -1,3 +1,4 @@
+using GitKsplice.Livepatch;
 using GitKsplice.Tests.Support;
 using GitKsplice.Updates;
 

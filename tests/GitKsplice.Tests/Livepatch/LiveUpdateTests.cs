@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using GitKsplice.Elf;
+using GitKsplice.Images;
 using GitKsplice.Tests.Support;
 using GitKsplice.Updates;
 using GitKsplice.Vm;

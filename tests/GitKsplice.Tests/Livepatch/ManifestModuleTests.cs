@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GitKsplice.Livepatch;
 using GitKsplice.Updates;
 
 namespace GitKsplice.Tests.Livepatch;

@@ -1,3 +1,4 @@
+using GitKsplice.Images;
 using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Support;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using GitKsplice.Processes;
 using GitKsplice.Tests.Support;
 using GitKsplice.Transport;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using GitKsplice.Images;
 using GitKsplice.Tests.Support;
 using GitKsplice.Vm;
 

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using GitKsplice.IO;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Tests.Support;
 using GitKsplice.Vm;

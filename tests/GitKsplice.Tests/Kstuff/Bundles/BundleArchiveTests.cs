@@ -1,4 +1,5 @@
 using System.Text;
+using GitKsplice.IO;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GitKsplice.IO;
 using GitKsplice.Kstuff.Bundles;
 
 using GitKsplice.Tests.Support;
