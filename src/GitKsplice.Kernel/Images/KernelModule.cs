@@ -30,6 +30,8 @@ public sealed record KernelModule(string Name, string Vermagic, bool Livepatch, 
         // modpost names the module in .modinfo; an older module is named by its file, as insmod would.
         var name = fields["name"].FirstOrDefault()
             ?? System.IO.Path.GetFileNameWithoutExtension(displayName).Replace('-', '_');
+        if (!KernelModuleName.IsValid(name))
+            throw new UserError($"kernel module {displayName} names itself {Quoted.Name(name)}, which is not a module name the kernel allows (letters, digits and '_', at most {KernelModuleName.MaxLength} bytes)");
         return new KernelModule(name, vermagic, fields["livepatch"].Contains("Y"), bytes);
     }
 }

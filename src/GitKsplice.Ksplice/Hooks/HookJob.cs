@@ -182,7 +182,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         {
             var plan = new TrialPlan(repository);
             var before = result.Manifest.Module?.Follows is { } follows ? plan.Updates([follows], output.Info) : [];
-            var request = new TrialRequest([.. before.Select(TrialPlan.Input), new TrialInput(result.Manifest.Id, result.Tarball!)],
+            var request = new TrialRequest([.. before.Select(TrialPlan.Input), new TrialInput(UpdateTarball.Open(result.Tarball!))],
                 plan.Kernel(null, null), Path.Combine(_files.CommitDir(commit), "try.log"))
             {
                 Checks = settings.Checks ?? [],

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using GitKsplice.Git;
 using GitKsplice.Images;
 using GitKsplice.Json;
@@ -58,43 +57,23 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
     /// </summary>
     public LiveUpdate Resolve(string idOrTarball, string? configDir)
     {
-        string tarball;
+        OpenedUpdate opened;
         string? post = null;
-        string id;
         if (IsTarballPath(idOrTarball))
         {
             if (!File.Exists(idOrTarball)) throw new UserError($"no such update tarball: {idOrTarball}");
-            tarball = Path.GetFullPath(idOrTarball);
-            id = "";
+            opened = UpdateTarball.Open(Path.GetFullPath(idOrTarball));
+            if (UpdateId.TryParse(opened.Id, out var recorded) && _store.PostCommit(recorded) is { } commit && commit.Sha == opened.Manifest.Post) post = commit.Sha;
         }
         else
         {
             var update = _store.Get(UpdateId.Parse(idOrTarball));
-            id = update.Id;
             post = update.Post;
-            tarball = update.Note?.Tarball is { } t && File.Exists(t) ? t
+            var tarball = update.Note?.Tarball is { } t && File.Exists(t) ? t
                 : throw new UserError($"the tarball of update {update.Id} is gone{(update.Note?.Tarball is { } gone ? $" ({gone})" : "")}: build it again with git ksplice create");
+            opened = UpdateTarball.Open(tarball, update);
         }
-        var files = UpdateArchive.ReadAll(tarball);
-        var manifest = files.TryGetValue(UpdateArchive.ManifestName, out var json)
-            ? Manifest.FromJson(System.Text.Encoding.UTF8.GetString(json))
-            : throw new UserError($"not an update tarball (no manifest.json): {tarball}");
-        if (id.Length == 0)
-        {
-            id = manifest.Id;
-            if (UpdateId.TryParse(id, out var recorded) && _store.PostCommit(recorded) is { } commit && commit.Sha == manifest.Post) post = commit.Sha;
-        }
-        if (manifest.Module is not { } module)
-            throw new UserError($"update {id} holds no livepatch module (only a Kbuild tree whose kernel has CONFIG_LIVEPATCH gets one): there is nothing to apply");
-        if (!files.TryGetValue(module.File, out var bytes))
-            throw new UserError($"update tarball {tarball} lacks its module {module.File}");
-        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        if (sha != module.Sha256)
-            throw new UserError($"module {module.File} in {tarball} is damaged: its sha256 is {sha}, its manifest says {module.Sha256}");
-        var loadable = KernelModule.Read(bytes, module.File);
-        if (loadable.Name != module.Name)
-            throw new UserError($"module {module.File} in {tarball} names itself {loadable.Name}, its manifest says {module.Name}");
-        return new LiveUpdate(id, tarball, post, module, loadable, SystemMap(configDir));
+        return new LiveUpdate(opened.Id, opened.Tarball, post, opened.Module, opened.Loadable, SystemMap(configDir));
     }
 
     /// <summary>An operand naming a tarball rather than an update id (which has neither '/' nor '.').</summary>

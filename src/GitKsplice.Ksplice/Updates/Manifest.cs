@@ -51,6 +51,20 @@ public sealed record Manifest
 
     public string ToJson() => JsonSerializer.Serialize(this, UpdateJsonContext.Relaxed.Manifest) + "\n";
 
-    public static Manifest FromJson(string json) =>
-        JsonSerializer.Deserialize(json, UpdateJsonContext.Relaxed.Manifest) ?? throw new Reporting.UserError("manifest is empty");
+    /// <summary>
+    /// The manifest in <paramref name="json"/>, checked field by field (<see cref="ManifestCheck"/>); anything else
+    /// is one error line naming <paramref name="source"/> and the field.
+    /// </summary>
+    public static Manifest FromJson(string json, string source)
+    {
+        Manifest? manifest;
+        try { manifest = JsonSerializer.Deserialize(json, UpdateJsonContext.Relaxed.Manifest); }
+        catch (JsonException e)
+        {
+            var field = e.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "the top level";
+            throw new Reporting.UserError($"{source} is not a manifest: {field}: {e.Message.Split(". ")[0].TrimEnd('.')}");
+        }
+        if (manifest is null) throw new Reporting.UserError($"{source} is not a manifest: it is null");
+        return ManifestCheck.Problem(manifest) is { } problem ? throw new Reporting.UserError($"{source} is not a manifest this git-ksplice accepts: {problem}") : manifest;
+    }
 }

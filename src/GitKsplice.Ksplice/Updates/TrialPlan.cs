@@ -40,14 +40,12 @@ public sealed class TrialPlan(KspliceRepository repository)
         return ordered;
     }
 
-    /// <summary>The tarball holding an update's module, which must still be where create wrote it, with a module in it.</summary>
+    /// <summary>The tarball holding an update's module, which must still be where create wrote it and be that update's (<see cref="UpdateTarball.Open"/>).</summary>
     public static TrialInput Input(UpdateInfo update)
     {
         if (update.Note?.Tarball is not { } tarball || !File.Exists(tarball))
             throw new UserError($"the tarball of update {update.Id} is gone{(update.Note?.Tarball is { } t ? $" ({t})" : "")}: build it again with git ksplice create");
-        if (UpdateArchive.ReadManifest(tarball).Module == null)
-            throw new UserError($"update {update.Id} holds no livepatch module (only a Kbuild tree whose kernel has CONFIG_LIVEPATCH gets one): there is nothing to load");
-        return new TrialInput(update.Id, tarball);
+        return new TrialInput(UpdateTarball.Open(tarball, update));
     }
 
     private string Newest()

@@ -4,12 +4,12 @@ using GitKsplice.Reporting;
 namespace GitKsplice.Updates;
 
 /// <summary>
-/// An update's id: 1 to 64 letters, digits, '-' and '_', so it is safe in a ref name, a file name and a
-/// kernel module name. Parsed once where it comes in (the command line); a bad one is a usage error.
+/// An update's id: 1 to 47 letters, digits, '-' and '_', so it is safe in a ref name, a file name and a
+/// kernel module name (ksplice_&lt;id&gt;, which the kernel allows 55 bytes: MODULE_NAME_LEN less its NUL). Parsed once where it comes in (the command line); a bad one is a usage error.
 /// </summary>
 public readonly record struct UpdateId
 {
-    private const int MaxLength = 64;
+    private const int MaxLength = 47;
     private const string NewIdAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 
     public string Value { get; }

@@ -95,7 +95,7 @@ public sealed class UpdateStore(KspliceRepository repository)
         var post = PostCommit(id) ?? throw new UserError($"no such update: '{id}'");
         var note = UpdateNote.ParseAll(Notes.Read(post.Sha)).FirstOrDefault(n => n.Id == id.Value);
         var manifestPath = ManifestPath(id);
-        var manifest = File.Exists(manifestPath) ? Manifest.FromJson(File.ReadAllText(manifestPath)) : null;
+        var manifest = File.Exists(manifestPath) ? Manifest.FromJson(File.ReadAllText(manifestPath), manifestPath) : null;
         return new UpdateInfo(id.Value, post.Sha, note, manifest);
     }
 

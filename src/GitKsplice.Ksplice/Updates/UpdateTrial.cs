@@ -5,7 +5,10 @@ using GitKsplice.Vm;
 namespace GitKsplice.Updates;
 
 /// <summary>An update to load in a trial: its id and the tarball holding its livepatch module.</summary>
-public sealed record TrialInput(string Id, string Tarball);
+public sealed record TrialInput(OpenedUpdate Update)
+{
+    public string Id => Update.Id;
+}
 
 /// <summary>What a trial loads into which kernel, and what it runs there.</summary>
 public sealed record TrialRequest(IReadOnlyList<TrialInput> Updates, string Kernel, string SerialLog)
@@ -55,7 +58,7 @@ public static class UpdateTrial
     public static TrialReport Run(TrialRequest request, Action<string> progress, CancellationToken cancel)
     {
         var image = KernelImage.Read(request.Kernel);
-        var modules = request.Updates.Select(Module).ToList();
+        var modules = request.Updates.Select(input => input.Update.Loadable).ToList();
         foreach (var (input, module) in request.Updates.Zip(modules))
             if (module.Release != image.Release)
                 throw new UserError($"update {input.Id} is built for kernel {module.Release}, but {image.Path} is {image.Release}: name the running kernel's image with --kernel");
@@ -82,19 +85,6 @@ public static class UpdateTrial
         {
             scratch.Delete(recursive: true);
         }
-    }
-
-    private static KernelModule Module(TrialInput input)
-    {
-        var files = UpdateArchive.ReadAll(input.Tarball);
-        var manifest = files.TryGetValue(UpdateArchive.ManifestName, out var json)
-            ? Manifest.FromJson(System.Text.Encoding.UTF8.GetString(json))
-            : throw new UserError($"update tarball has no manifest.json: {input.Tarball}");
-        if (manifest.Module is not { } module)
-            throw new UserError($"update {input.Id} holds no livepatch module: there is nothing to load");
-        if (!files.TryGetValue(module.File, out var bytes))
-            throw new UserError($"update tarball {input.Tarball} lacks its module {module.File}");
-        return KernelModule.Read(bytes, module.File);
     }
 
     /// <summary>A module of the running kernel: an ordinary module built for the image's release.</summary>
@@ -124,7 +114,7 @@ public static class UpdateTrial
         s.Line("""
             wait_transition() {
                 tries=0
-                while [ "$(cat /sys/kernel/livepatch/$1/transition 2>/dev/null)" = 1 ]; do
+                while [ "$(cat "/sys/kernel/livepatch/$1/transition" 2>/dev/null)" = 1 ]; do
                     tries=$((tries + 1))
                     if [ $tries -gt $(($2 * 20)) ]; then
                         echo "the transition of $1 did not complete in $2 s; tasks not yet switched:"
@@ -137,31 +127,31 @@ public static class UpdateTrial
                 done
             }
             """);
-        for (var i = 0; i < kernelModules.Count; i++) s.Line(GuestScript.Step($"kernel-module-{i}", $"insmod {GuestPath(kernelModules[i])}"));
+        // Module names are what the kernel allows (KernelModule.Read checks them), and quoted all the same: no name
+        // from a tarball is ever a shell word.
+        for (var i = 0; i < kernelModules.Count; i++) s.Line(GuestScript.Step($"kernel-module-{i}", $"insmod {GuestScript.Quote(GuestPath(kernelModules[i]))}"));
         s.Line("dmesg -c >/dev/null");
         s.Line(GuestScript.Step("taint-before", "cat /proc/sys/kernel/tainted"));
         for (var i = 0; i < checks.Count; i++) s.Line(GuestScript.Step($"before-{i}", checks[i]));
         s.Line("ok=1");
         for (var i = 0; i < modules.Count; i++)
         {
-            var name = modules[i].Name;
-            var sys = $"/sys/kernel/livepatch/{name}";
-            s.Line($"[ $ok = 1 ] && {{ {GuestScript.Step($"load-{i}", $"insmod {GuestPath(modules[i])}; s=$?; kmsg; exit $s")} || ok=0; }}");
-            s.Line($"[ $ok = 1 ] && {{ {GuestScript.Step($"transition-{i}",
-                $"[ -d {sys} ] || {{ echo 'no {sys}: not a livepatch module'; exit 1; }}; " +
-                $"wait_transition {name} {transitionLimit} 1 || exit 1; " +
-                $"[ \"$(cat {sys}/enabled)\" = 1 ] || {{ echo 'the patch is not enabled'; kmsg; exit 1; }}")} || ok=0; }}");
+            var module = $"m={GuestScript.Quote(modules[i].Name)}; sys=/sys/kernel/livepatch/$m; ";
+            s.Line($"[ $ok = 1 ] && {{ {GuestScript.Step($"load-{i}", module +
+                $"insmod {GuestScript.Quote(GuestPath(modules[i]))}; s=$?; kmsg; [ $s = 0 ] || exit $s; " +
+                "[ -d \"/sys/module/$m\" ] || { echo \"insmod succeeded, but $m is not loaded\"; exit 1; }")} || ok=0; }}");
+            s.Line($"[ $ok = 1 ] && {{ {GuestScript.Step($"transition-{i}", module +
+                "[ -d \"$sys\" ] || { echo \"no $sys: not a livepatch module\"; exit 1; }; " +
+                $"wait_transition \"$m\" {transitionLimit} 1 || exit 1; " +
+                "[ \"$(cat \"$sys/enabled\")\" = 1 ] || { echo 'the patch is not enabled'; kmsg; exit 1; }")} || ok=0; }}");
         }
         s.Line("applied=$ok");
         for (var i = 0; i < checks.Count; i++) s.Line($"[ $applied = 1 ] && {GuestScript.Step($"applied-{i}", checks[i])}");
         for (var i = modules.Count - 1; i >= 0; i--)
-        {
-            var name = modules[i].Name;
-            var sys = $"/sys/kernel/livepatch/{name}";
-            s.Line($"[ -d /sys/module/{name} ] && {GuestScript.Step($"undo-{i}",
-                $"if [ \"$(cat {sys}/enabled 2>/dev/null)\" = 1 ]; then echo 0 > {sys}/enabled || exit 1; fi; " +
-                $"wait_transition {name} {transitionLimit} 0 || exit 1; rmmod {name}; s=$?; kmsg; exit $s")}");
-        }
+            s.Line($"[ -d /sys/module/{GuestScript.Quote(modules[i].Name)} ] && {GuestScript.Step($"undo-{i}",
+                $"m={GuestScript.Quote(modules[i].Name)}; sys=/sys/kernel/livepatch/$m; " +
+                "if [ \"$(cat \"$sys/enabled\" 2>/dev/null)\" = 1 ]; then echo 0 > \"$sys/enabled\" || exit 1; fi; " +
+                $"wait_transition \"$m\" {transitionLimit} 0 || exit 1; rmmod \"$m\"; s=$?; kmsg; exit $s")}");
         for (var i = 0; i < checks.Count; i++) s.Line(GuestScript.Step($"after-{i}", checks[i]));
         s.Line(GuestScript.Step("taint-after", "cat /proc/sys/kernel/tainted"));
         s.Line(GuestScript.Step("kernel-log", "kmsg >/dev/null; cat /tmp/kernel.log"));

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using GitKsplice.Elf;
@@ -265,7 +266,7 @@ public class LiveUpdateTests(ITestOutputHelper log)
     public void A_module_with_a_wrong_symbol_position_is_refused_by_the_kernel(string corruption)
     {
         var files = UpdateArchive.ReadAll(KallsymsUpdate.Value);
-        var manifest = Manifest.FromJson(Encoding.UTF8.GetString(files[UpdateArchive.ManifestName]));
+        var manifest = Manifest.FromJson(Encoding.UTF8.GetString(files[UpdateArchive.ManifestName]), "manifest.json");
         var bytes = files[manifest.Module!.File].ToArray();
         string expected;
         if (corruption == "klp_func old_sympos")
@@ -287,10 +288,12 @@ public class LiveUpdateTests(ITestOutputHelper log)
         }
         using var dir = new TempDir();
         var corrupt = dir["ksplice-kallsyms.tar.gz"];
-        UpdateArchive.WriteTo(corrupt, "ksplice-kallsyms/", files.Select(f =>
-            new ArchiveFile(f.Key, () => new MemoryStream(f.Key == manifest.Module.File ? bytes : f.Value))), DateTime.UnixEpoch);
+        // The manifest names the corrupted module's sha256, so only the kernel can tell what is wrong with it.
+        var resealed = Encoding.UTF8.GetBytes((manifest with { Module = manifest.Module with { Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)) } }).ToJson());
+        UpdateArchive.WriteTo(corrupt, "ksplice-kallsyms/", files.Select(f => new ArchiveFile(f.Key, () => new MemoryStream(
+            f.Key == manifest.Module.File ? bytes : f.Key == UpdateArchive.ManifestName ? resealed : f.Value))), DateTime.UnixEpoch);
 
-        var report = UpdateTrial.Run(new TrialRequest([new TrialInput("kallsyms", corrupt)], Linux.KernelImage, dir["serial.log"])
+        var report = UpdateTrial.Run(new TrialRequest([new TrialInput(UpdateTarball.Open(corrupt))], Linux.KernelImage, dir["serial.log"])
         {
             Checks = [KallsymsCheck],
         }, _ => { }, CancellationToken.None);
@@ -326,14 +329,14 @@ public class LiveUpdateTests(ITestOutputHelper log)
     private static ElfFile ModuleOf(string tarball)
     {
         var files = UpdateArchive.ReadAll(tarball);
-        var manifest = Manifest.FromJson(Encoding.UTF8.GetString(files[UpdateArchive.ManifestName]));
+        var manifest = Manifest.FromJson(Encoding.UTF8.GetString(files[UpdateArchive.ManifestName]), "manifest.json");
         return new ElfFile(files[manifest.Module!.File], manifest.Module.File);
     }
 
     private static KernelModule Module(string tarball)
     {
         var files = UpdateArchive.ReadAll(tarball);
-        var manifest = Manifest.FromJson(Encoding.UTF8.GetString(files[UpdateArchive.ManifestName]));
+        var manifest = Manifest.FromJson(Encoding.UTF8.GetString(files[UpdateArchive.ManifestName]), "manifest.json");
         return KernelModule.Read(files[manifest.Module!.File], manifest.Module.File);
     }
 

@@ -9,7 +9,7 @@ public class ManifestModuleTests
 {
     private static Manifest WithModule(LivepatchModule? module) => new()
     {
-        Id = "fix-1", Pre = "p", PreTree = "pt", Post = "q", PostTree = "qt", Source = "commit q", Compiler = "gcc",
+        Id = "fix-1", Pre = new string('1', 40), PreTree = new string('2', 40), Post = new string('3', 40), PostTree = new string('4', 40), Source = "commit q", Compiler = "gcc",
         BuildCommand = "make", CompilerFlags = "", Objects = [], Module = module,
     };
 
@@ -18,7 +18,7 @@ public class ManifestModuleTests
     {
         var module = new LivepatchModule
         {
-            File = LivepatchModule.FileName("fix-1"), Name = LivepatchModule.ModuleName("fix-1"), Sha256 = "ab",
+            File = LivepatchModule.FileName("fix-1"), Name = LivepatchModule.ModuleName("fix-1"), Sha256 = new string('a', 64),
             KernelRelease = "6.1.192", KernelReleaseSource = "bzImage in ORIG_CONFIG",
             SymbolPositionsSource = "System.map in ORIG_CONFIG", Follows = "fix-0",
             Objects = [new PatchedObject("vmlinux", [new PatchedFunction("meminfo_proc_show", 0), new PatchedFunction("show_val", 2)])],
@@ -36,7 +36,7 @@ public class ManifestModuleTests
         Assert.Equal("show_val", f.GetProperty("oldName").GetString());
         Assert.Equal(2, f.GetProperty("sympos").GetInt32());
 
-        var back = Manifest.FromJson(json).Module!;
+        var back = Manifest.FromJson(json, "manifest.json").Module!;
         Assert.Equal(module with { Objects = [] }, back with { Objects = [] });
         Assert.Equal(module.Objects[0].Functions, back.Objects[0].Functions);
     }
@@ -46,6 +46,6 @@ public class ManifestModuleTests
     {
         using var doc = JsonDocument.Parse(WithModule(null).ToJson());
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("module").ValueKind);
-        Assert.Null(Manifest.FromJson(WithModule(null).ToJson()).Module);
+        Assert.Null(Manifest.FromJson(WithModule(null).ToJson(), "manifest.json").Module);
     }
 }

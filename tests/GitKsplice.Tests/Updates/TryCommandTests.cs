@@ -85,7 +85,7 @@ public class TrialKernelModuleTests
         var image = Image(dir, "6.1.192+");
         var livepatch = dir["ksplice_modtry.ko"];
         string Refusal(string module) => Assert.Throws<GitKsplice.Reporting.UserError>(() => GitKsplice.Updates.UpdateTrial.Run(
-            new GitKsplice.Updates.TrialRequest([new GitKsplice.Updates.TrialInput("modtry", tarball)], image, dir["serial.log"]) { KernelModules = [module] },
+            new GitKsplice.Updates.TrialRequest([new GitKsplice.Updates.TrialInput(GitKsplice.Updates.UpdateTarball.Open(tarball))], image, dir["serial.log"]) { KernelModules = [module] },
             _ => { }, CancellationToken.None)).Message;
 
         Assert.Equal($"no such kernel module: {dir["absent.ko"]}", Refusal(dir["absent.ko"]));
