@@ -98,8 +98,7 @@ public static class UpdateArchive
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
                 var slash = entry.Name.IndexOf('/');
                 var member = slash >= 0 ? entry.Name[(slash + 1)..] : entry.Name;
-                if (entry.Length > UpdateTarball.MaxModuleBytes)
-                    throw new UserError($"update tarball {path}: member {Quoted.Name(member)} is {entry.Length} bytes, more than an update holds ({UpdateTarball.MaxModuleBytes})");
+                if (entry.Length > UpdateTarball.MaxModuleBytes) throw TooLarge(path, member, entry.Length, UpdateTarball.MaxModuleBytes);
                 if (!visit(member, entry)) return;
             }
         }
@@ -111,10 +110,12 @@ public static class UpdateArchive
 
     private static byte[] Contents(string path, string member, TarEntry entry, long maxBytes)
     {
-        if (entry.Length > maxBytes)
-            throw new UserError($"update tarball {path}: {Quoted.Name(member)} is {entry.Length} bytes, more than an update holds ({maxBytes})");
+        if (entry.Length > maxBytes) throw TooLarge(path, member, entry.Length, maxBytes);
         using var buffer = new MemoryStream((int)entry.Length);
         entry.DataStream?.CopyTo(buffer);
         return buffer.ToArray();
     }
+
+    private static UserError TooLarge(string path, string member, long size, long maxBytes) =>
+        new($"update tarball {path}: member {Quoted.Name(member)} is {size} bytes, more than an update holds ({maxBytes})");
 }
