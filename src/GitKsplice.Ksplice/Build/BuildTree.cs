@@ -18,12 +18,6 @@ namespace GitKsplice.Build;
 public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built, bool Moving = false, bool ObjectsOnly = false,
     string? ObjectsFrom = null);
 
-/// <summary>
-/// An object of a plain Makefile's build with its stamp and the compile git-ksplice's wrapper recorded for its
-/// sectioned copy (<see cref="BuildTree.RecordSuffix"/>); CopyMade says whether that copy was compiled beside it.
-/// </summary>
-public sealed record RecordedObject(string Path, FileStamp Object, FileStamp Record, bool CopyMade);
-
 /// <summary>The build failed; the log keeps its whole output.</summary>
 public sealed class BuildFailedException(string what, int exitCode, string logPath)
     : UserError($"build of {what} failed (exit {exitCode}); see the log: {logPath}")
@@ -39,19 +33,13 @@ public sealed class BuildFailedException(string what, int exitCode, string logPa
 /// working tree. Its source is moved between git trees with its own index and `read-tree -u`, which rewrites
 /// only the files that differ, so make's dependency tracking rebuilds only what a change touches.
 /// </summary>
-public sealed class BuildTree(KspliceRepository repository, string name)
+public sealed class BuildTree(KspliceRepository repository, BuildTreePaths paths)
 {
-    public string Name { get; } = name;
-    public string Root { get; } = Path.Combine(repository.Layout.BuildDir, name);
-    private string IndexFile => Root + ".index";
-    /// <summary>Where the compiler wrapper puts the sectioned copies of a plain Makefile's objects, and their records.</summary>
-    private string ObjectCopies => Root + ".objects";
-
-    /// <summary>Beside a sectioned copy's path: the compile that makes it (directory, copy, command; NUL-ended).</summary>
-    public const string RecordSuffix = ".cmdline";
-    private string StateFile => Root + ".state";
+    public BuildTreePaths Paths { get; } = paths;
+    public string Root => Paths.Root;
+    private string IndexFile => Paths.Index;
+    private string StateFile => Paths.State;
     private string LogDir => repository.Layout.Logs;
-    private string WrapperDir => repository.Layout.CompilerWrapper;
 
     public BuildTreeState? State
     {
@@ -65,12 +53,6 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     /// <summary>Not flushed to disk: a state lost in a crash only costs a clean rebuild.</summary>
     private void SaveState(BuildTreeState state) =>
         AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(state, BuildStateJsonContext.Default.BuildTreeState), flushToDisk: false);
-
-    /// <summary>
-    /// Where the objects with one section per function are: the tree itself for Kbuild (KCFLAGS), else the
-    /// copies the compiler wrapper compiles beside the build.
-    /// </summary>
-    public string SectionedObjects(bool kbuild) => kbuild ? Root : ObjectCopies;
 
     /// <summary>git plumbing on this tree: our own index and work tree, the user's objects.</summary>
     public GitCli Git => repository.Git.With(new Dictionary<string, string?>
@@ -171,21 +153,13 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     }
 
     /// <summary>
-    /// Runs the build command in the tree; logs to $GIT_DIR/ksplice/logs/&lt;label&gt;.log. <paramref name="what"/>
-    /// names the state for messages; <paramref name="whileBuilding"/> runs once the build has started.
+    /// Runs the build command in the tree with <paramref name="env"/> (the build system's); logs to
+    /// $GIT_DIR/ksplice/logs/&lt;label&gt;.log. <paramref name="what"/> names the state for messages;
+    /// <paramref name="whileBuilding"/> runs once the build has started; <paramref name="objectsOnly"/>: the
+    /// command builds only the objects a change touches.
     /// </summary>
-    /// <remarks>
-    /// In a plain Makefile's tree the wrapper records every object's sectioned compile; with
-    /// <paramref name="copiesBeside"/> (an update's build, which compiles only what changed) it also compiles each
-    /// copy beside its object. A pre state's build does not: the copies a later change needs are compiled then
-    /// (<see cref="CompileCopies"/>), so a cold create costs one full build. The exceptions are the objects of
-    /// <paramref name="copiesOfSources"/> (paths relative to the tree): the sources a create's change touches, whose
-    /// pre copies it will need.
-    /// </remarks>
-    /// <remarks><paramref name="objectsOnly"/>: the command builds only the objects a change touches (Kbuild).</remarks>
-    public string Build(BuildSettings settings, bool kbuild, string label, string what, ToolOutput output,
-        CancellationToken cancel = default, Action? whileBuilding = null, bool copiesBeside = false, bool objectsOnly = false,
-        IReadOnlyCollection<string>? copiesOfSources = null)
+    public string Build(BuildSettings settings, Dictionary<string, string?> env, string label, string what, ToolOutput output,
+        CancellationToken cancel = default, Action? whileBuilding = null, bool objectsOnly = false)
     {
         Directory.CreateDirectory(LogDir);
         // From the build's start the objects are this source's, made or half-made: those of an earlier state
@@ -194,15 +168,6 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         var log = repository.Layout.Log(label);
         File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
         output.Verbose($"building {what}: {settings.Command} (log: {log})");
-        var env = settings.BuildEnvironment(kbuild, WrapperDir, Root, SectionedObjects(kbuild));
-        if (copiesBeside && !kbuild) env["GIT_KSPLICE_SECTIONED"] = "1";
-        var sourcesList = Root + ".sectioned-sources";
-        File.Delete(sourcesList);
-        if (!copiesBeside && !kbuild && copiesOfSources is { Count: > 0 })
-        {
-            File.WriteAllLines(sourcesList, copiesOfSources);
-            env["GIT_KSPLICE_SECTIONED_SOURCES"] = sourcesList;
-        }
         // This build's own ccache counters, whoever else shares the cache.
         var statsLog = settings.EffectiveLauncher == "ccache" ? repository.Layout.CcacheStatsLog(label) : null;
         if (statsLog != null)
@@ -218,11 +183,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         int exit;
         var (program, args) = settings.Invocation(Root, env);
         try { exit = CommandRunner.RunLogged(Root, program, args, log, env, echo, whileBuilding, cancel); }
-        finally
-        {
-            output.EndStatus();
-            File.Delete(sourcesList);
-        }
+        finally { output.EndStatus(); }
         var state = State!;
         SaveState(state with { Built = exit == 0, ObjectsOnly = objectsOnly });
         var (hits, misses) = statsLog != null ? LastBuild.CcacheCounts(statsLog) : (0, 0);
@@ -231,88 +192,6 @@ public sealed class BuildTree(KspliceRepository repository, string name)
         if (exit != 0 && NoSpace.Explain(NoSpace.Says(File.ReadAllText(log))) is { } full) throw new UserError($"{full} (building {what}; see the log: {log})");
         if (exit != 0) throw new BuildFailedException(what, exit, log);
         return log;
-    }
-
-    /// <summary>
-    /// The objects a plain Makefile's build holds (those with a source in the tree), each with the record of its
-    /// sectioned compile: every object compared comes from the build that made the tree's object. The wrapper
-    /// gives each record (and copy) the mtime of the object it was made with; an object with no record, or whose
-    /// record has another mtime, was written by something else (a rule running a compiler by its path instead of
-    /// $(CC)), and a copy compiled from a stale record would ship stale code or hide the change. That stops the
-    /// create, and the object is removed so that the next build compiles it again rather than trusting it.
-    /// </summary>
-    public IReadOnlyList<RecordedObject> CheckedRecords()
-    {
-        var objects = new List<RecordedObject>();
-        var missing = new List<string>();
-        var stale = new List<string>();
-        foreach (var (rel, built) in ChangedOutputs.Enumerate(Root, ChangedOutputs.Objects(Root)))
-        {
-            var record = new FileInfo(RecordOf(rel));
-            if (!record.Exists) missing.Add(rel);
-            else if (record.LastWriteTimeUtc != built.LastWriteTimeUtc) stale.Add(rel);
-            else
-            {
-                var copy = new FileInfo(CopyOf(rel));
-                objects.Add(new RecordedObject(rel, built, new FileStamp(record.Length, record.LastWriteTimeUtc),
-                    copy.Exists && copy.LastWriteTimeUtc == built.LastWriteTimeUtc));
-            }
-        }
-        if (missing.Count + stale.Count == 0) return objects;
-        MarkUnbuilt();
-        foreach (var rel in missing.Concat(stale)) File.Delete(Path.Combine(Root, rel));
-        var all = missing.Concat(stale).ToList();
-        var why = missing.Count > 0
-            ? $"no copy of {Names(missing)} with a section per function exists to compare"
-            : $"the copy of {Names(stale)} with a section per function is from an earlier build";
-        throw new UserError($"{Names(all)} {(all.Count == 1 ? "was" : "were")} compiled without git-ksplice's compiler wrapper, " +
-            $"so {why}; compile objects through $(CC) (or gcc or cc from PATH), not a compiler's full path");
-
-        static string Names(IReadOnlyList<string> paths) =>
-            string.Join(", ", paths.Order(StringComparer.Ordinal).Take(5)) + (paths.Count > 5 ? $" and {paths.Count - 5} more" : "");
-    }
-
-    /// <summary>The sectioned copy of an object of the tree (a plain Makefile's), by its path relative to the tree.</summary>
-    public string CopyOf(string relative) => Path.Combine(ObjectCopies, relative);
-
-    /// <summary>The record of the compile that makes <see cref="CopyOf"/>.</summary>
-    public string RecordOf(string relative) => CopyOf(relative) + RecordSuffix;
-
-    /// <summary>
-    /// Compiles sectioned copies from their records, up to the build's jobs at a time, each into a temporary file
-    /// that takes the stamp given (its object's mtime) and then its place. The records name the tree's
-    /// directories, so the tree must hold the source they were recorded from. A failed compile is an error
-    /// naming the object and the compiler's first message.
-    /// </summary>
-    public void CompileCopies(IReadOnlyList<(string Object, string Record, string Copy, DateTime Stamp)> copies, BuildSettings settings,
-        CancellationToken cancel)
-    {
-        if (copies.Count == 0) return;
-        var env = settings.BuildEnvironment(kbuild: false, WrapperDir, Root, ObjectCopies);
-        try
-        {
-            Parallel.ForEach(copies, new ParallelOptions { MaxDegreeOfParallelism = settings.Jobs, CancellationToken = cancel }, copy =>
-            {
-                var fields = File.ReadAllText(copy.Record).Split('\0');
-                if (fields.Length < 4 || fields[^1] != "") throw new UserError($"the record of {copy.Object}'s sectioned compile is damaged: {copy.Record}");
-                var (directory, recordedCopy, command) = (fields[0], fields[1], fields[2..^1]);
-                var temp = copy.Copy + ".tmp";
-                Directory.CreateDirectory(Path.GetDirectoryName(copy.Copy)!);
-                var r = CommandRunner.Run(directory, command[0], command[1..].Select(a => a == recordedCopy ? temp : a), env, cancel: cancel);
-                if (!r.Succeeded)
-                {
-                    File.Delete(temp);
-                    var first = r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? $"exit {r.ExitCode}";
-                    throw new UserError($"the compile of {copy.Object} with one section per function failed: {first}");
-                }
-                File.SetLastWriteTimeUtc(temp, copy.Stamp);
-                File.Move(temp, copy.Copy, overwrite: true);
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is UserError or OperationCanceledException) is { } first)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
-        }
     }
 
     /// <summary>
@@ -344,7 +223,7 @@ public sealed class BuildTree(KspliceRepository repository, string name)
     private void Remove()
     {
         if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
-        if (Directory.Exists(ObjectCopies)) Directory.Delete(ObjectCopies, recursive: true);
+        if (Directory.Exists(Paths.SectionedCopies)) Directory.Delete(Paths.SectionedCopies, recursive: true);
         Directory.CreateDirectory(Path.GetDirectoryName(Root)!);
         File.Delete(IndexFile);
         File.Delete(StateFile);

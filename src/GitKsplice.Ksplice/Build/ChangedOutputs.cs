@@ -93,16 +93,6 @@ public static class ChangedOutputs
             .ToDictionary(f => f.Path, f => f.Stamp, StringComparer.Ordinal);
 
     /// <summary>
-    /// A plain Makefile's pre snapshot: each object's stamp in the pre build, read from the record of its
-    /// sectioned compile (which takes its object's mtime), from one walk of the snapshot.
-    /// </summary>
-    public static IReadOnlyDictionary<string, FileStamp> SnapshotRecords(string preRoot) =>
-        Enumerate(preRoot, ObjectRecords)
-            .ToDictionary(f => f.Path[..^BuildTree.RecordSuffix.Length], f => f.Stamp, StringComparer.Ordinal);
-
-    private static readonly OutputFilter ObjectRecords = new(_ => true, name => name.EndsWith(".o" + BuildTree.RecordSuffix, StringComparison.Ordinal));
-
-    /// <summary>
     /// Of the post build's objects under <paramref name="objectRoot"/> (each with its stamp, null: look it up),
     /// those that are new or differ from their copy in the pre snapshot.
     /// </summary>
@@ -111,28 +101,8 @@ public static class ChangedOutputs
         Differing(preRoot, objectRoot, objects
             .Select(o => (o.Path, snapshot.TryGetValue(o.Path, out var pre) ? pre : (FileStamp?)null, o.Stamp)));
 
-    /// <summary>
-    /// The objects of a Kbuild tree's post build, found without walking the tree (a warm create would stat every
-    /// file of a kernel): the pre snapshot's objects whose source is still there, and those of the sources the
-    /// change adds. An object whose source the change deletes is a leftover of an earlier build, never compared.
-    /// </summary>
-    public static IEnumerable<(string Path, FileStamp? Stamp)> KbuildObjects(IReadOnlyDictionary<string, FileStamp> snapshot,
-        string sourceRoot, SourceChanges changes)
-    {
-        // The snapshot holds only objects with a source (it was taken through Objects), so only the objects of
-        // deleted and added sources need that check.
-        var isObject = Objects(sourceRoot);
-        var gone = changes.Deleted.Select(ObjectOf).OfType<string>()
-            .Where(obj => snapshot.ContainsKey(obj) && !isObject.Matches(obj))
-            .ToHashSet(StringComparer.Ordinal);
-        var added = changes.Added.Select(ObjectOf).OfType<string>()
-            .Where(obj => !snapshot.ContainsKey(obj) && isObject.Matches(obj))
-            .Distinct(StringComparer.Ordinal);
-        return snapshot.Keys.Where(obj => !gone.Contains(obj)).Concat(added).Select(obj => (obj, (FileStamp?)null));
-    }
-
     /// <summary>foo.o for foo.c, foo.S or foo.s; null for any other file.</summary>
-    private static string? ObjectOf(string source) =>
+    internal static string? ObjectOf(string source) =>
         SourceExtensions.Any(ext => source.EndsWith(ext, StringComparison.Ordinal)) ? source[..source.LastIndexOf('.')] + ".o" : null;
 
     private static FileStamp? Stamp(string path)

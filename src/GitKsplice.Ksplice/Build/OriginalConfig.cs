@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using GitKsplice.Git;
 
 namespace GitKsplice.Build;
 
@@ -17,16 +18,25 @@ public sealed class OriginalConfig
 
     public static OriginalConfig None { get; } = new(null, []);
 
-    /// <summary>An explicit directory must exist; the default one (&lt;tree&gt;/ksplice) is optional.</summary>
-    public static OriginalConfig Load(string? explicitDir, string? defaultDir)
+    /// <summary>
+    /// ORIG_CONFIG's directory: <paramref name="configDir"/> (--config), which must exist, as a full path; else
+    /// &lt;tree&gt;/ksplice in the work tree, which may not (null: a bare repository).
+    /// </summary>
+    public static string? DirectoryOf(KspliceRepository repository, string? configDir)
     {
-        if (explicitDir != null && !System.IO.Directory.Exists(explicitDir))
-            throw new Reporting.UserError($"configuration directory does not exist: {explicitDir}");
-        var dir = explicitDir ?? (defaultDir != null && System.IO.Directory.Exists(defaultDir) ? defaultDir : null);
-        if (dir == null) return None;
+        if (configDir == null) return repository.WorkDir is { } work ? Path.Combine(work, "ksplice") : null;
+        return System.IO.Directory.Exists(configDir) ? Path.GetFullPath(configDir)
+            : throw new Reporting.UserError($"configuration directory does not exist: {configDir}");
+    }
+
+    /// <summary>The .config and System.map of ORIG_CONFIG; a directory given with --config must hold one of them.</summary>
+    public static OriginalConfig Load(KspliceRepository repository, string? configDir)
+    {
+        var dir = DirectoryOf(repository, configDir);
+        if (dir == null || !System.IO.Directory.Exists(dir)) return None;
         var files = Names.Select(n => Path.Combine(dir, n)).Where(File.Exists).ToList();
-        if (explicitDir != null && files.Count == 0)
-            throw new Reporting.UserError($"configuration directory has neither .config nor System.map: {explicitDir}");
+        if (configDir != null && files.Count == 0)
+            throw new Reporting.UserError($"configuration directory has neither .config nor System.map: {configDir}");
         return new OriginalConfig(Path.GetFullPath(dir), files);
     }
 

@@ -8,15 +8,21 @@ namespace GitKsplice.Build;
 public sealed record SnapshotState(string SourceTree, string BuildKey, string ConfigHash);
 
 /// <summary>
+/// A file a snapshot keeps: under which root it is now, its path relative to that root, its stamp, and whether
+/// its writer only ever replaces it whole (a new file renamed over it), so the snapshot may link to it.
+/// </summary>
+public readonly record struct SnapshotOutput(string Root, string Path, FileStamp Stamp, bool Replaced);
+
+/// <summary>
 /// The build outputs of the pre state (objects and modules), copied aside with their mtimes once the pre
 /// state is built. Every update is then built incrementally in the one build tree and compared against this
 /// snapshot. One tree at one path matters for Kbuild: its tools and dependency files record absolute paths,
 /// so a copy of a built tree at another path rebuilds everything. Refreshing copies only outputs that differ.
 /// </summary>
-public sealed class OutputSnapshot(string root)
+public sealed class OutputSnapshot(string root, string stateFile)
 {
     public string Root { get; } = root;
-    private string StateFile => Root + ".state";
+    private string StateFile { get; } = stateFile;
 
     public SnapshotState? State
     {
@@ -28,13 +34,11 @@ public sealed class OutputSnapshot(string root)
     }
 
     /// <summary>
-    /// Makes the snapshot hold exactly <paramref name="outputs"/> (each a file under a root, by its path relative
-    /// to it, with its stamp): copies those that differ and removes what the pre state no longer builds, so a
+    /// Makes the snapshot hold exactly <paramref name="outputs"/>: copies those that differ and removes what the pre state no longer builds, so a
     /// leftover never stands in for a pre object. The state is written last, so an interrupted refresh is redone.
-    /// An output marked Replaced is only ever replaced whole by its writer (a new file renamed over it), never
-    /// rewritten in place: the snapshot links to it instead of copying it.
+    /// An output marked Replaced is linked to instead of copied.
     /// </summary>
-    public int Refresh(IEnumerable<(string Root, string Path, FileStamp Stamp, bool Replaced)> outputs, SnapshotState state)
+    public int Refresh(IEnumerable<SnapshotOutput> outputs, SnapshotState state)
     {
         File.Delete(StateFile);
         Directory.CreateDirectory(Root);

@@ -183,7 +183,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
             var plan = new TrialPlan(repository);
             var before = result.Manifest.Module?.Follows is { } follows ? plan.Updates([follows], output.Info) : [];
             var request = new TrialRequest([.. before.Select(TrialPlan.Input), new TrialInput(UpdateTarball.Open(result.Tarball!))],
-                plan.Kernel(null, null), Path.Combine(_files.CommitDir(commit), "try.log"))
+                plan.Kernel(null, null), _files.TryLogPath(commit))
             {
                 Checks = settings.Checks ?? [],
                 KernelModules = (settings.Modules ?? []).Select(m => Path.GetFullPath(m, repository.WorkDir ?? repository.CommonDir)).ToList(),

@@ -71,6 +71,7 @@ public sealed class JobFiles(KspliceRepository repository)
     public string CommitDir(string commit) => Path.Combine(Dir, commit);
     public string LogPath(string commit) => Path.Combine(CommitDir(commit), "log");
     public string ManifestPath(string commit) => Path.Combine(CommitDir(commit), "manifest.json");
+    public string TryLogPath(string commit) => Path.Combine(CommitDir(commit), "try.log");
 
     /// <summary>Puts a request in the queue slot, replacing (superseding) any request still waiting there.</summary>
     public void Enqueue(JobRequest request) => AtomicFile.WriteAllText(QueueFile, Serialize(request, HookJsonContext.Relaxed.JobRequest));

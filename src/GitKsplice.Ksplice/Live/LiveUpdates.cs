@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Images;
 using GitKsplice.Json;
@@ -81,9 +82,7 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
 
     private string SystemMap(string? configDir)
     {
-        if (configDir != null && !Directory.Exists(configDir))
-            throw new UserError($"configuration directory does not exist: {configDir}");
-        var dir = configDir ?? (repository.WorkDir is { } work ? Path.Combine(work, "ksplice") : null);
+        var dir = OriginalConfig.DirectoryOf(repository, configDir);
         var map = dir == null ? null : Path.Combine(dir, "System.map");
         return map != null && File.Exists(map) ? Path.GetFullPath(map)
             : throw new UserError($"no System.map of the update's kernel in {dir ?? "<tree>/ksplice"} (ORIG_CONFIG): it is what the target's kernel is checked against; name its directory with --config");

@@ -139,7 +139,7 @@ public sealed partial record PatchChange(string File, IReadOnlyList<string> Patc
         var files = Touched(dry.StdOut);
         if (files.Count == 0) throw new UserError($"patch changes no file: {File}");
 
-        var scratch = System.IO.Path.Combine(repository.StateDir, $"patch-{Environment.ProcessId}");
+        var scratch = repository.Layout.PatchScratch(Environment.ProcessId);
         try
         {
             if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);

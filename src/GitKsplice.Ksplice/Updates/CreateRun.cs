@@ -16,40 +16,39 @@ public sealed class CreateRun : IDisposable
 {
     private readonly IDisposable _lock;
 
-    internal CreateRun(CreateRequest request, UpdateId id, Commit pre, BuildSettings settings, OriginalConfig config,
-        BuildTree tree, IDisposable buildLock, CancellationToken cancel)
+    internal CreateRun(CreateRequest request, UpdateId id, Commit pre, BuildSystem buildSystem, BuildJob job, OriginalConfig config,
+        IDisposable buildLock)
     {
         Request = request;
         Id = id;
         Pre = pre;
-        Settings = settings;
+        BuildSystem = buildSystem;
+        Job = job;
         Config = config;
-        Tree = tree;
-        Kbuild = UpdateCreator.IsKbuildSource(pre.Tree);
         _lock = buildLock;
-        Cancel = cancel;
     }
 
     public CreateRequest Request { get; }
     public UpdateId Id { get; }
     /// <summary>The commit the running kernel was built from (refs/ksplice/pre).</summary>
     public Commit Pre { get; }
-    public BuildSettings Settings { get; }
+    /// <summary>The pre source's build system: how the states are built and their changed objects found.</summary>
+    public BuildSystem BuildSystem { get; }
+    /// <summary>The tree, the pre snapshot and the settings every build of this create works with.</summary>
+    public BuildJob Job { get; }
+    public BuildSettings Settings => Job.Settings;
     public OriginalConfig Config { get; }
     /// <summary>The one tree every state is built in, incrementally.</summary>
-    public BuildTree Tree { get; }
-    /// <summary>A Kbuild (Linux) source: flags go in through KCFLAGS and objects are sectioned in the tree itself.</summary>
-    public bool Kbuild { get; }
-    public CancellationToken Cancel { get; }
+    public BuildTree Tree => Job.Tree;
+    public CancellationToken Cancel => Job.Cancel;
     public string Describe => Request.Change.Describe();
 
     // Made by the passes, in their order.
     private ResolvedChange? _change;
     private Commit? _postCommit;
-    private IReadOnlyDictionary<string, FileStamp>? _preObjects;
+    private PostBuild? _postBuild;
     private IReadOnlyList<ChangedOutput>? _changedObjects;
     private IReadOnlyList<ChangedOutput>? _modules;
-    private string? _objectRoot;
     private List<ObjectEntry>? _entries;
     private List<ObjectEntry>? _lineOnly;
     private Manifest? _manifest;
@@ -63,16 +62,12 @@ public sealed class CreateRun : IDisposable
     public string? BuiltFrom { get; set; }
     /// <summary>The ref transaction that will record the update, started while the post state builds (build post).</summary>
     public NotesEdit? Recording { get; set; }
-    /// <summary>In a Kbuild tree, the files the post source adds and deletes, listed while it builds (build post).</summary>
-    public Task<SourceChanges>? SourceChanges { get; set; }
-    /// <summary>The pre snapshot's objects with their sizes and mtimes, listed while the post state builds (build post).</summary>
-    public IReadOnlyDictionary<string, FileStamp> PreObjects { get => Made(_preObjects); set => _preObjects = value; }
+    /// <summary>The built post state, which finds its changed objects (build post).</summary>
+    public PostBuild PostBuild { get => Made(_postBuild); set => _postBuild = value; }
     /// <summary>The objects whose bytes differ between the pre and post states (find changed objects).</summary>
     public IReadOnlyList<ChangedOutput> ChangedObjects { get => Made(_changedObjects); set => _changedObjects = value; }
     /// <summary>With --build-modules, the modules that differ (find changed objects).</summary>
     public IReadOnlyList<ChangedOutput> Modules { get => Made(_modules); set => _modules = value; }
-    /// <summary>Where the post state's sectioned objects are (find changed objects).</summary>
-    public string ObjectRoot { get => Made(_objectRoot); set => _objectRoot = value; }
     /// <summary>The tarball being written, from the changed objects on; null for a validation run (find changed objects).</summary>
     public TarballWriter? Tarball { get; set; }
     /// <summary>The changed objects with a functional change, and those whose only change is line numbers (analyse).</summary>

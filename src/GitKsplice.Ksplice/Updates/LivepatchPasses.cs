@@ -1,4 +1,5 @@
 using GitKsplice.Analysis;
+using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Livepatch;
 using GitKsplice.Reporting;
@@ -18,7 +19,7 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
 
     public CreateOutcome? Check(CreateRun run)
     {
-        if (!run.Kbuild)
+        if (run.BuildSystem is not KbuildSystem)
         {
             if (run.Request.RequireModule)
                 throw new UserError("--require-module: the tree is not a Linux (Kbuild) tree, so the update cannot hold a livepatch module");
@@ -35,7 +36,7 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
         var paths = run.ChangedObjects.ToDictionary(o => o.Path, StringComparer.Ordinal);
         var objects = run.Entries.Select(e => new ChangedObject(e.Path, paths[e.Path].PrePath, paths[e.Path].PostPath,
             [.. e.Changed, .. e.New], ModuleBuilder.KernelObjectOf(run.Tree.Root, e.Path))).ToList();
-        var plan = run.LivepatchPlan = ModuleBuilder.Plan(Target(run), objects);
+        var plan = run.LivepatchPlan = ModuleBuilder.Plan(Target(run, (KbuildSystem)run.BuildSystem), objects);
         if (Replace(run) && Predecessor(run) is { } earlier)
             plan.Refuse(new LivepatchRefusal(run.Entries[0].Path, "", "livepatch-replace-series",
                 $"--replace makes the module cumulative, but it is built on update {earlier}'s post state and carries only its own change: loading it would undo {earlier}; build it without --replace"));
@@ -67,7 +68,7 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
         }
         if (run.Tarball is not { } tarball) return null; // a validation run checks, it does not build the module
         OnStage?.Invoke("building the livepatch module");
-        var (bytes, entry) = ModuleBuilder.Build(Target(run), plan, output, run.Cancel);
+        var (bytes, entry) = ModuleBuilder.Build(Target(run, (KbuildSystem)run.BuildSystem), plan, output, run.Cancel);
         tarball.Add(new ArchiveFile(entry.File, () => new MemoryStream(bytes, writable: false)));
         run.Manifest = run.Manifest with { Module = entry };
         output.Verbose($"livepatch module {entry.File} for {entry.KernelRelease} ({entry.KernelReleaseSource}), symbol positions from {entry.SymbolPositionsSource}");
@@ -76,9 +77,10 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
 
     public Action<string>? OnStage { get; init; }
 
-    private ModuleTarget Target(CreateRun run) => new(
+    /// <summary>What the module is built for: the Kbuild tree the update was built in, and its environment.</summary>
+    private ModuleTarget Target(CreateRun run, KbuildSystem kbuild) => new(
         run.Id.Value, run.Tree.Root, run.Config.Directory,
-        run.Settings.BuildEnvironment(kbuild: true, wrapperDir: "", run.Tree.Root, run.Tree.Root),
+        kbuild.Environment(run.Settings, run.Tree.Root),
         repository.Layout.LivepatchBuild(run.Id.Value),
         repository.Layout.Log($"livepatch-{run.Id}"),
         Replace(run), Predecessor(run), repository.Layout.PreOutputs);

@@ -45,7 +45,7 @@ public sealed class StateGc(KspliceRepository repository)
             foreach (var part in builds)
             {
                 var lastUsed = part.Companions.Append(part.Path).Select(LastWrite).Max();
-                var source = SourceTreeOf(part.Path + ".state");
+                var source = part.StateFile is { } stateFile ? SourceTreeOf(stateFile) : null;
                 if (source == null)
                     // With the lock free, a tree without its state is one a build never finished setting up.
                     candidates.Add(("build-tree", part.Path, lastUsed, "incomplete (no state file)", part.Companions));

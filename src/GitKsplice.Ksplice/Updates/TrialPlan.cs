@@ -1,3 +1,4 @@
+using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Images;
 using GitKsplice.Reporting;
@@ -63,9 +64,7 @@ public sealed class TrialPlan(KspliceRepository repository)
     {
         if (kernel != null)
             return File.Exists(kernel) ? Path.GetFullPath(kernel) : throw new UserError($"kernel image does not exist: {kernel}");
-        if (configDir != null && !Directory.Exists(configDir))
-            throw new UserError($"configuration directory does not exist: {configDir}");
-        var dir = configDir ?? (repository.WorkDir is { } work ? Path.Combine(work, "ksplice") : null);
+        var dir = OriginalConfig.DirectoryOf(repository, configDir);
         return KernelImage.FindIn(dir) is { } found ? Path.GetFullPath(found)
             : throw new UserError($"no kernel image to boot: put the running kernel's {string.Join(" or ", KernelImage.ConfigNames)} in {dir ?? "<tree>/ksplice"} (ORIG_CONFIG), or name it with --kernel");
     }

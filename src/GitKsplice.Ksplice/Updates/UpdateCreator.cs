@@ -50,9 +50,11 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private LivepatchPasses? _livepatch;
 
     /// <summary>The one tree every state is built in, incrementally.</summary>
-    private BuildTree Tree => new(repository, Path.GetFileName(_layout.BuildTree));
+    private BuildTree Tree => new(repository, _layout.BuildTree);
     /// <summary>The outputs of the pre state, copied aside once it is built.</summary>
-    private OutputSnapshot PreOutputs => new(_layout.PreOutputs);
+    private OutputSnapshot PreOutputs => new(_layout.PreOutputs, _layout.PreOutputsState);
+
+    private BuildJob Job(BuildSettings settings, CancellationToken cancel) => new(Tree, PreOutputs, settings, output, cancel);
 
     /// <summary>A step of create: reads what earlier passes put in the run, adds its own; an outcome ends the create.</summary>
     private delegate CreateOutcome? Pass(CreateRun run);
@@ -83,46 +85,25 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     {
         var pre = ResolvePre();
         using var _ = StateLock.Acquire(_layout.BuildLock, "prebuild", output.Info, cancel);
-        var settings = Settings(jobs, launcher);
+        var job = Job(Settings(jobs, launcher), cancel);
         var config = LoadConfig(configDir);
-        EnsurePreBuilt(pre, settings, config, cancel);
+        var system = BuildSystem.Of(repository, pre.Tree);
+        EnsurePreBuilt(pre, system, job, config);
         // As ksplice-create --prebuild does, the tree goes back to the original source after earlier updates.
-        var tree = Tree;
-        var kbuild = IsKbuildSource(pre.Tree);
+        var tree = job.Tree;
+        var snapshot = new SnapshotState(pre.Tree.Sha, system.Key(job.Settings), config.Hash());
         if (tree.State is { } state && (state.SourceTree != pre.Tree.Sha || !state.Built || state.ObjectsOnly))
         {
-            tree.Sync(pre.Tree.Sha, settings.Key(kbuild), config.Hash());
+            tree.Sync(pre.Tree.Sha, snapshot.BuildKey, snapshot.ConfigHash);
             tree.InstallConfig(config);
             output.Info($"reverting the build tree to the original source at {pre.Sha[..12]}");
-            tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel);
+            system.BuildPre(job, $"pre-{pre.Sha[..12]}", whileBuilding: null, touchedSources: null);
             // The objects the move back rebuilt are the pre state's now: the snapshot takes them, so the next
             // create does not take them for changed ones.
-            Snapshot(tree, settings, kbuild, new SnapshotState(pre.Tree.Sha, settings.Key(kbuild), config.Hash()));
+            Snapshot(system, job, snapshot);
         }
-        if (!kbuild) CompilePreCopies(pre, tree, settings, config, cancel);
+        system.PrepareLaterCreates(job, snapshot);
         return pre;
-    }
-
-    /// <summary>
-    /// --prebuild compiles "the original source that will be needed to build future updates": in a plain
-    /// Makefile's tree, that is also every object's sectioned pre copy not made yet, compiled from the pre
-    /// snapshot's records while the tree holds the pre source built, so no later create moves the tree back to the
-    /// pre source for one. A cold create does not: it costs one full build plus the update's own.
-    /// </summary>
-    private void CompilePreCopies(Commit pre, BuildTree tree, BuildSettings settings, OriginalConfig config, CancellationToken cancel)
-    {
-        // The records name the tree's directories: compiled elsewhere than in the built pre state, a copy would be wrong.
-        if (tree.State is not { Built: true, Moving: false, ObjectsOnly: false } state || state.SourceTree != pre.Tree.Sha ||
-            state.BuildKey != settings.Key(kbuild: false) || state.ConfigHash != config.Hash())
-            return;
-        var missing = ChangedOutputs.SnapshotRecords(PreOutputs.Root)
-            .Select(record => (Object: record.Key, Record: Path.Combine(PreOutputs.Root, record.Key + BuildTree.RecordSuffix),
-                Copy: Path.Combine(PreOutputs.Root, record.Key), Stamp: record.Value.LastWriteTimeUtc))
-            .Where(copy => new FileInfo(copy.Copy) is not { Exists: true } made || made.LastWriteTimeUtc != copy.Stamp)
-            .ToList();
-        if (missing.Count == 0) return;
-        output.Info($"compiling the sectioned copies of {missing.Count} object(s) for later updates");
-        tree.CompileCopies(missing, settings, cancel);
     }
 
     /// <summary>Runs the passes; bad input and failed steps throw, every expected ending is an outcome.</summary>
@@ -167,7 +148,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             buildLock.Dispose();
             throw;
         }
-        return new CreateRun(request, id, pre, settings, config, Tree, buildLock, cancel);
+        return new CreateRun(request, id, pre, BuildSystem.Of(repository, pre.Tree), Job(settings, cancel), config, buildLock);
     }
 
     /// <summary>
@@ -194,7 +175,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
 
     private CreateOutcome? BuildPre(CreateRun run)
     {
-        try { EnsurePreBuilt(run.Pre, run.Settings, run.Config, run.Cancel, run.Request.Change); }
+        try { EnsurePreBuilt(run.Pre, run.BuildSystem, run.Job, run.Config, run.Request.Change); }
         catch (BuildFailedException e) { return new CreateOutcome.BuildFailed(e.What, e.BuildExitCode, e.LogPath); }
         return null;
     }
@@ -203,7 +184,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     private CreateOutcome? ResolveChange(CreateRun run)
     {
         var tree = run.Tree;
-        var buildKey = run.Settings.Key(run.Kbuild);
+        var buildKey = run.BuildSystem.Key(run.Settings);
         if (run.Request.Change is PatchChange)
             tree.Sync(run.Pre.Tree.Sha, buildKey, run.Config.Hash()); // a patch applies to the pre source
         var change = run.Change = run.Request.Change.Resolve(repository, run.Pre, tree, output);
@@ -220,121 +201,39 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     }
 
     /// <summary>
-    /// Builds the post state. While the build runs (one change keeps one core busy at most): list the pre
-    /// snapshot's objects, start git for the ref transaction that records the update and, in a Kbuild tree,
-    /// find what the source adds.
+    /// Builds the post state. While the build runs (one change keeps one core busy at most): start git for the
+    /// ref transaction that records the update; the build system lists what its search needs meanwhile.
     /// </summary>
     private CreateOutcome? BuildPost(CreateRun run)
     {
         run.Recording = run.Request.Record ? _store.Notes.BeginEdit($"ksplice update {run.Id}") : null;
         output.Info($"building the update's post state ({run.Describe})");
-        var targets = run.Kbuild && run.BuiltFrom is { } builtFrom ? KbuildTargetsOf(run, builtFrom) : null;
-        void WhileBuilding()
-        {
-            OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
-            if (run.Kbuild) run.SourceChanges = SourceChangesOf(run.Pre.Tree.Sha, run.Change.PostTree);
-            run.Recording?.StartGit();
-            run.PreObjects = run.Kbuild ? ChangedOutputs.SnapshotObjects(PreOutputs.Root) : ChangedOutputs.SnapshotRecords(PreOutputs.Root);
-        }
-        if (targets is { Objects.Count: 0 })
-        {
-            output.Verbose("the change touches no object of the last build: nothing to build");
-            run.Tree.MarkBuilt(objectsOnly: true);
-            WhileBuilding();
-            return null;
-        }
+        var change = new PostChange(run.Pre.Tree.Sha, run.Change.PostTree, run.BuiltFrom, run.Request.BuildModules, run.Config.Directory);
         try
         {
-            run.Tree.Build(targets != null ? run.Settings.WithCommand(targets.Command(run.Settings.Command)) : run.Settings, run.Kbuild,
-                UpdateStore.LogLabel(run.Id), "the post state", output, run.Cancel, WhileBuilding, copiesBeside: true, objectsOnly: targets != null);
+            run.PostBuild = run.BuildSystem.BuildPost(run.Job, change, UpdateStore.LogLabel(run.Id), () =>
+            {
+                OnStage?.Invoke("building the post state"); // once the build runs: a job killed now leaves it behind
+                run.Recording?.StartGit();
+            });
         }
         catch (BuildFailedException e) { return new CreateOutcome.BuildFailed(e.What, e.BuildExitCode, e.LogPath); }
         return null;
     }
 
-    /// <summary>
-    /// In a Kbuild tree built before at <paramref name="builtFrom"/>: the objects the move to the post source
-    /// touches, built as single-object targets (vmlinux is not relinked: the livepatch module is linked against
-    /// the pre build's symbols), or null for the full incremental build, which says why. --build-modules needs
-    /// the modules linked, so it always takes the full build.
-    /// </summary>
-    private KbuildTargets? KbuildTargetsOf(CreateRun run, string builtFrom)
-    {
-        if (run.Request.BuildModules) return null;
-        var fields = repository.Git
-            .Run(["diff-tree", "-r", "-z", "--name-status", "--no-renames", builtFrom, run.Change.PostTree])
-            .Split('\0', StringSplitOptions.RemoveEmptyEntries);
-        // ORIG_CONFIG in the source tree (<tree>/ksplice) is not an input of make: its .config comes in
-        // through the configuration's hash, and the running kernel's System.map and image are ours to read.
-        var configDir = run.Config.Directory is { } dir && repository.WorkDir is { } work && Path.GetRelativePath(work, dir) is var relative
-            && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative) ? relative + "/" : null;
-        var changed = new List<(string, bool)>();
-        for (var i = 0; i + 1 < fields.Length; i += 2)
-            if (configDir == null || !fields[i + 1].StartsWith(configDir, StringComparison.Ordinal)) changed.Add((fields[i + 1], fields[i] != "D"));
-        var targets = KbuildTargets.For(run.Tree.Root, changed, run.Settings.Command);
-        if (targets.FullBuildReason is { } why)
-        {
-            output.Info($"building the whole tree incrementally: {why}");
-            return null;
-        }
-        output.Verbose($"building the {targets.Objects.Count} object(s) the change touches: {string.Join(' ', targets.Objects.Take(10))}");
-        return targets;
-    }
-
     /// <summary>The objects (and with --build-modules, the modules) that differ; the tarball starts on them at once.</summary>
     private CreateOutcome? FindChangedObjects(CreateRun run)
     {
-        run.ObjectRoot = run.Tree.SectionedObjects(run.Kbuild);
-        run.ChangedObjects = run.Kbuild
-            ? ChangedOutputs.FindObjects(PreOutputs.Root, run.PreObjects, run.ObjectRoot,
-                ChangedOutputs.KbuildObjects(run.PreObjects, run.Tree.Root, run.SourceChanges!.GetAwaiter().GetResult()))
-            : PlainChangedObjects(run);
+        run.ChangedObjects = run.PostBuild.ChangedObjects();
         output.Verbose($"{run.ChangedObjects.Count} object(s) differ between the pre and post states");
         run.Modules = run.Request.BuildModules
-            ? ChangedOutputs.Find(PreOutputs.Root, run.Tree.Root, ChangedOutputs.Matching(run.Settings.ModuleGlobs))
+            ? ChangedOutputs.Find(run.Job.PreOutputs.Root, run.Tree.Root, ChangedOutputs.Matching(run.Settings.ModuleGlobs))
             : [];
         if (run.Request.OutputDirectory is { } directory)
             // Written while the objects are analysed; the manifest goes last, once the judge has made it.
             run.Tarball = TarballWriter.Start(Path.GetFullPath(Path.Combine(directory, UpdateStore.TarballName(run.Id))), UpdateStore.TarballRoot(run.Id),
                 TarballFiles(run), run.PostCommit.Committer.When.UtcDateTime);
         return null;
-    }
-
-    /// <summary>
-    /// A plain Makefile's changed objects. Those the post build rebuilt (their mtime is not the pre build's) are
-    /// compared by their sectioned copies: the post copy was compiled beside the object (else it is compiled now,
-    /// from the tree's post source), and a pre copy not made by an earlier create is compiled from the pre
-    /// build's record with the tree moved back to the pre source meanwhile. The pre build compiled no copies:
-    /// only the objects a change rebuilds ever need them.
-    /// </summary>
-    private IReadOnlyList<ChangedOutput> PlainChangedObjects(CreateRun run)
-    {
-        var tree = run.Tree;
-        var rebuilt = tree.CheckedRecords()
-            .Where(o => !run.PreObjects.TryGetValue(o.Path, out var pre) || pre.LastWriteTimeUtc != o.Object.LastWriteTimeUtc)
-            .ToList();
-        tree.CompileCopies([.. rebuilt.Where(o => !o.CopyMade)
-            .Select(o => (o.Path, tree.RecordOf(o.Path), tree.CopyOf(o.Path), o.Object.LastWriteTimeUtc))], run.Settings, run.Cancel);
-        var preCopies = new Dictionary<string, FileStamp>(StringComparer.Ordinal);
-        var toCompile = new List<(string, string, string, DateTime)>();
-        foreach (var o in rebuilt)
-        {
-            if (!run.PreObjects.TryGetValue(o.Path, out var pre)) continue; // new in the post state
-            var copy = new FileInfo(Path.Combine(PreOutputs.Root, o.Path));
-            if (copy.Exists && copy.LastWriteTimeUtc == pre.LastWriteTimeUtc) preCopies[o.Path] = new FileStamp(copy.Length, copy.LastWriteTimeUtc);
-            else toCompile.Add((o.Path, Path.Combine(PreOutputs.Root, o.Path + BuildTree.RecordSuffix), copy.FullName, pre.LastWriteTimeUtc));
-        }
-        if (toCompile.Count > 0)
-        {
-            output.Verbose($"compiling the pre state's copies of {toCompile.Count} object(s) with a section per function");
-            tree.WithSourceOf(run.Pre.Tree.Sha, () => tree.CompileCopies(toCompile, run.Settings, run.Cancel));
-            foreach (var (rel, _, copy, _) in toCompile)
-            {
-                var made = new FileInfo(copy);
-                preCopies[rel] = new FileStamp(made.Length, made.LastWriteTimeUtc);
-            }
-        }
-        return ChangedOutputs.FindObjects(PreOutputs.Root, preCopies, run.ObjectRoot, rebuilt.Select(o => (o.Path, (FileStamp?)null)));
     }
 
     /// <summary>Compares each changed object's two versions, function by function.</summary>
@@ -381,7 +280,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
             Source = run.Describe,
             Compiler = run.Settings.CompilerVersion,
             BuildCommand = run.Settings.Command,
-            CompilerFlags = (run.Kbuild ? "KCFLAGS=" : "compiler wrapper, copies beside the build: ") + BuildSettings.SectionFlags,
+            CompilerFlags = run.BuildSystem.CompilerFlags,
             Objects = run.Entries,
             Modules = run.Modules.Select(m => new ModuleEntry(m.Path, Sha256(m.PostPath))).ToList(),
             Forced = run.Request.Force && unsafeCount > 0,
@@ -426,20 +325,18 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
     }
 
     /// <summary>
-    /// Builds the pre state in the build tree and snapshots its outputs, unless the snapshot is current. A plain
-    /// Makefile's build compiles, beside their objects, the sectioned copies of the sources that
-    /// <paramref name="change"/> touches: the objects its post build will rebuild.
+    /// Builds the pre state in the build tree and snapshots its outputs, unless the snapshot is current. The
+    /// build is told the sources <paramref name="change"/> touches: the objects its post build will rebuild.
     /// </summary>
-    private void EnsurePreBuilt(Commit pre, BuildSettings settings, OriginalConfig config, CancellationToken cancel, ChangeSpec? change = null)
+    private void EnsurePreBuilt(Commit pre, BuildSystem system, BuildJob job, OriginalConfig config, ChangeSpec? change = null)
     {
-        var kbuild = IsKbuildSource(pre.Tree);
-        var wanted = new SnapshotState(pre.Tree.Sha, settings.Key(kbuild), config.Hash());
-        if (PreOutputs.State == wanted)
+        var wanted = new SnapshotState(pre.Tree.Sha, system.Key(job.Settings), config.Hash());
+        if (job.PreOutputs.State == wanted)
         {
             output.Verbose($"the pre state {pre.Sha[..12]} is built");
             return;
         }
-        var tree = Tree;
+        var tree = job.Tree;
         if (tree.State is { Built: true, ObjectsOnly: false } built && built.SourceTree == wanted.SourceTree &&
             built.BuildKey == wanted.BuildKey && built.ConfigHash == wanted.ConfigHash)
         {
@@ -449,69 +346,25 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         }
         else
         {
-            // A plain Makefile's compiler wrapper is compiled (once per repository) while the tree is written; the
-            // build compiles it itself should this fail.
-            var wrappers = kbuild ? Task.CompletedTask : Task.Run(() => settings.WriteWrappers(_layout.CompilerWrapper), cancel);
+            var tools = system.PrepareTools(job.Settings, job.Cancel);
             try
             {
                 tree.Sync(pre.Tree.Sha, wanted.BuildKey, wanted.ConfigHash);
                 tree.InstallConfig(config);
             }
-            finally { ((IAsyncResult)wrappers).AsyncWaitHandle.WaitOne(); }
+            finally { ((IAsyncResult)tools).AsyncWaitHandle.WaitOne(); }
             output.Info($"building the original (pre) source at {pre.Sha[..12]}");
-            tree.Build(settings, kbuild, $"pre-{pre.Sha[..12]}", "the pre state", output, cancel,
-                whileBuilding: () => OnStage?.Invoke("building the pre state"), copiesOfSources: kbuild ? null : change?.TouchedPaths(repository, pre));
+            system.BuildPre(job, $"pre-{pre.Sha[..12]}", () => OnStage?.Invoke("building the pre state"), change?.TouchedPaths(repository, pre));
         }
-        Snapshot(tree, settings, kbuild, wanted);
+        Snapshot(system, job, wanted);
     }
 
     /// <summary>Copies the pre state's outputs, which the build tree holds built, aside (<see cref="PreOutputs"/>).</summary>
-    private void Snapshot(BuildTree tree, BuildSettings settings, bool kbuild, SnapshotState wanted)
+    private void Snapshot(BuildSystem system, BuildJob job, SnapshotState wanted)
     {
-        var modules = ChangedOutputs.Matching(settings.ModuleGlobs);
-        var objectRoot = tree.SectionedObjects(kbuild);
-        var outputs = kbuild
-            ? ChangedOutputs.Enumerate(tree.Root, ChangedOutputs.Objects(tree.Root).Or(modules)).Select(o => (tree.Root, o.Path, o.Stamp, Replaced: false))
-            : PlainSnapshot(tree, objectRoot).Concat(ChangedOutputs.Enumerate(tree.Root, modules).Select(o => (tree.Root, o.Path, o.Stamp, Replaced: false)));
-        var copied = PreOutputs.Refresh(outputs, wanted);
-        output.Verbose($"{copied} pre output(s) copied to {PreOutputs.Root}");
+        var copied = system.Snapshot(job, wanted);
+        output.Verbose($"{copied} pre output(s) copied to {job.PreOutputs.Root}");
     }
-
-    /// <summary>
-    /// What a plain Makefile's pre snapshot keeps of each object: the record of its sectioned compile, and its
-    /// sectioned copy when one was made with it — compiled beside it, or kept from an earlier create of an
-    /// object not rebuilt since (same mtime). The wrapper writes each record to a new file renamed over the old
-    /// one, so the snapshot links to it; a copy, which gcc writes in place, is copied.
-    /// </summary>
-    private IEnumerable<(string Root, string Path, FileStamp Stamp, bool Replaced)> PlainSnapshot(BuildTree tree, string objectRoot)
-    {
-        foreach (var o in tree.CheckedRecords())
-        {
-            yield return (objectRoot, o.Path + BuildTree.RecordSuffix, o.Record, true);
-            var kept = new FileInfo(Path.Combine(PreOutputs.Root, o.Path));
-            if (o.CopyMade) yield return (objectRoot, o.Path, new FileStamp(new FileInfo(tree.CopyOf(o.Path)).Length, o.Object.LastWriteTimeUtc), false);
-            else if (kept.Exists && kept.LastWriteTimeUtc == o.Object.LastWriteTimeUtc)
-                yield return (PreOutputs.Root, o.Path, new FileStamp(kept.Length, kept.LastWriteTimeUtc), false);
-        }
-    }
-
-    /// <summary>Files the post source adds to and deletes from the pre source: in a Kbuild tree, where objects come and go.</summary>
-    private Task<SourceChanges> SourceChangesOf(string preTree, string postTree) =>
-        Task.Run(() =>
-        {
-            var fields = repository.Git
-                .Run(["diff-tree", "-r", "-z", "--name-status", "--no-renames", "--diff-filter=AD", preTree, postTree])
-                .Split('\0', StringSplitOptions.RemoveEmptyEntries);
-            var added = new List<string>();
-            var deleted = new List<string>();
-            for (var i = 0; i + 1 < fields.Length; i += 2) (fields[i] == "A" ? added : deleted).Add(fields[i + 1]);
-            return new SourceChanges(added, deleted);
-        });
-
-    /// <summary>Kbuild (Linux) trees get their flags through KCFLAGS; seen from the commit, before any checkout.</summary>
-    internal static bool IsKbuildSource(Tree tree) =>
-        tree["Kbuild"] != null ||
-        (tree["Makefile"]?.Target is Blob makefile && makefile.GetContentText().Contains("KBUILD_", StringComparison.Ordinal));
 
     /// <summary>
     /// How this create builds: the command line's jobs and launcher over the settings. Unless jobs are given
@@ -534,9 +387,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         };
     }
 
-    private OriginalConfig LoadConfig(string? configDir) =>
-        OriginalConfig.Load(configDir == null ? null : Path.GetFullPath(configDir),
-            repository.WorkDir == null ? null : Path.Combine(repository.WorkDir, "ksplice"));
+    private OriginalConfig LoadConfig(string? configDir) => OriginalConfig.Load(repository, configDir);
 
     /// <summary>The files of the tarball known once the changed objects are: the patch, each object's pre and post versions, the modules.</summary>
     private List<ArchiveFile> TarballFiles(CreateRun run)
@@ -545,8 +396,8 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         var files = new List<ArchiveFile> { new("patch", () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(patch.GetAwaiter().GetResult()))) };
         foreach (var o in run.ChangedObjects)
         {
-            if (o.PrePath != null) files.Add(FromDir(PreObjectPrefix, PreOutputs.Root, o.Path));
-            files.Add(FromDir(PostObjectPrefix, run.ObjectRoot, o.Path));
+            if (o.PrePath != null) files.Add(FromDir(PreObjectPrefix, run.Job.PreOutputs.Root, o.Path));
+            files.Add(FromDir(PostObjectPrefix, run.PostBuild.ObjectRoot, o.Path));
         }
         foreach (var m in run.Modules) files.Add(FromDir("modules/", run.Tree.Root, m.Path));
         return files;

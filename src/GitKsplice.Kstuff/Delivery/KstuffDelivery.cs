@@ -81,7 +81,7 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
     /// </summary>
     public DeliveryOutcome Run(DeliveryRequest request, CancellationToken interrupt)
     {
-        var work = Path.Combine(repository.CommonDir, "kstuff", $"deliver-{Environment.ProcessId}");
+        var work = new KstuffStateLayout(repository.CommonDir).DeliveryWork(Environment.ProcessId);
         RemoveInterruptedWork(interrupt);
         var prepared = Prepare(request, interrupt);
         using var target = KernelHost.Open(request.Address.Machine, request.Settings.SshCommand, request.Settings.Multiplex, scriptName: "kstuff");
@@ -111,10 +111,8 @@ public sealed class KstuffDelivery(KspliceRepository repository, ToolOutput outp
     /// </summary>
     private void RemoveInterruptedWork(CancellationToken interrupt)
     {
-        var parent = Path.Combine(repository.CommonDir, "kstuff");
-        if (!Directory.Exists(parent)) return;
-        foreach (var dir in Directory.EnumerateDirectories(parent, "deliver-*"))
-            if (int.TryParse(Path.GetFileName(dir)["deliver-".Length..], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+        foreach (var (dir, pid) in new KstuffStateLayout(repository.CommonDir).DeliveryWorkDirectories().ToList())
+            if (pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
                 RemoveTree(new DirectoryInfo(dir), interrupt);
 
         static void RemoveTree(DirectoryInfo dir, CancellationToken interrupt)
