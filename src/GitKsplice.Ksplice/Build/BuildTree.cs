@@ -14,9 +14,12 @@ namespace GitKsplice.Build;
 /// ObjectsOnly: the last build made only the objects a change touched (Kbuild), not vmlinux or modules.
 /// ObjectsFrom: while not Built, the source the tree's objects were last built from, kept across moves (a --patch
 /// create moves the tree to the pre source before its build): the objects stay, and so does what they are of.
+/// BuildUnfinished: a build started and never ended (it was killed), kept across moves until a build ends: the
+/// objects it was making may be half made, newer than their sources but without what the build system makes
+/// with them.
 /// </remarks>
 public sealed record BuildTreeState(string SourceTree, string BuildKey, string ConfigHash, bool Built, bool Moving = false, bool ObjectsOnly = false,
-    string? ObjectsFrom = null);
+    string? ObjectsFrom = null, bool BuildUnfinished = false);
 
 /// <summary>The build failed; the log keeps its whole output.</summary>
 public sealed class BuildFailedException(string what, int exitCode, string logPath)
@@ -87,7 +90,8 @@ public sealed class BuildTree(KspliceRepository repository, BuildTreePaths paths
         var settled = state is { Moving: false } && MatchesIndex() ? state.SourceTree : null;
         var builtFrom = settled != null && state!.ConfigHash == configHash ? (state.Built ? settled : state.ObjectsFrom) : null;
         if (settled == treeId && state!.ConfigHash == configHash) return builtFrom;
-        SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, Moving: true));
+        var unfinished = state?.BuildUnfinished ?? false;
+        SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, Moving: true, BuildUnfinished: unfinished));
         // A two-tree move from the tree's source rewrites what differs and skips unchanged directories by
         // their cached trees: half the time of a one-tree reset on a kernel's 75k-file index. The reset, which
         // also rewrites every tracked file that differs from the index, repairs a tree in any other state.
@@ -96,7 +100,7 @@ public sealed class BuildTree(KspliceRepository repository, BuildTreePaths paths
             Git.Run("read-tree", "--reset", "-u", treeId);
             builtFrom = null;
         }
-        SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, ObjectsFrom: builtFrom));
+        SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, ObjectsFrom: builtFrom, BuildUnfinished: unfinished));
         return builtFrom;
     }
 
@@ -164,7 +168,7 @@ public sealed class BuildTree(KspliceRepository repository, BuildTreePaths paths
         Directory.CreateDirectory(LogDir);
         // From the build's start the objects are this source's, made or half-made: those of an earlier state
         // are not trusted again, whether the build fails or is killed.
-        if (State is { ObjectsFrom: not null } moved) SaveState(moved with { ObjectsFrom = null });
+        if (State is { } before) SaveState(before with { ObjectsFrom = null, BuildUnfinished = true });
         var log = repository.Layout.Log(label);
         File.WriteAllText(log, $"$ {settings.Command}\n# in {Root}\n");
         output.Verbose($"building {what}: {settings.Command} (log: {log})");
@@ -185,7 +189,7 @@ public sealed class BuildTree(KspliceRepository repository, BuildTreePaths paths
         try { exit = CommandRunner.RunLogged(Root, program, args, log, env, echo, whileBuilding, cancel); }
         finally { output.EndStatus(); }
         var state = State!;
-        SaveState(state with { Built = exit == 0, ObjectsOnly = objectsOnly });
+        SaveState(state with { Built = exit == 0, ObjectsOnly = objectsOnly, BuildUnfinished = false });
         var (hits, misses) = statsLog != null ? LastBuild.CcacheCounts(statsLog) : (0, 0);
         new LastBuild(label, DateTimeOffset.UtcNow, settings.EffectiveLauncher, statsLog != null ? hits : null, statsLog != null ? misses : null)
             .Write(repository.Layout.LastBuild);

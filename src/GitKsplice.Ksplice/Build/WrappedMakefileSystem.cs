@@ -53,6 +53,7 @@ public sealed class WrappedMakefileSystem(KspliceRepository repository) : BuildS
             File.WriteAllLines(sourcesList, touchedSources);
             env["GIT_KSPLICE_SECTIONED_SOURCES"] = sourcesList;
         }
+        RemoveHalfMade(job.Tree);
         try { job.Tree.Build(job.Settings, env, label, "the pre state", job.Output, job.Cancel, whileBuilding); }
         finally { File.Delete(sourcesList); }
     }
@@ -117,6 +118,7 @@ public sealed class WrappedMakefileSystem(KspliceRepository repository) : BuildS
         var env = Environment(job.Settings, job.Tree);
         env["GIT_KSPLICE_SECTIONED"] = "1";
         IReadOnlyDictionary<string, FileStamp>? preObjects = null;
+        RemoveHalfMade(job.Tree);
         job.Tree.Build(job.Settings, env, label, "the post state", job.Output, job.Cancel, () =>
         {
             whileBuilding();
@@ -178,6 +180,27 @@ public sealed class WrappedMakefileSystem(KspliceRepository repository) : BuildS
     /// </summary>
     private static IReadOnlyList<RecordedObject> CheckedRecords(BuildTree tree)
     {
+        var (objects, missing, stale) = Records(tree);
+        if (missing.Count + stale.Count == 0) return objects;
+        tree.MarkUnbuilt();
+        foreach (var rel in missing.Concat(stale)) File.Delete(Path.Combine(tree.Root, rel));
+        var all = missing.Concat(stale).ToList();
+        var why = missing.Count > 0
+            ? $"no copy of {Names(missing)} with a section per function exists to compare"
+            : $"the copy of {Names(stale)} with a section per function is from an earlier build";
+        throw new UserError($"{Names(all)} {(all.Count == 1 ? "was" : "were")} compiled without git-ksplice's compiler wrapper, " +
+            $"so {why}; compile objects through $(CC) (or gcc or cc from PATH), not a compiler's full path");
+
+        static string Names(IReadOnlyList<string> paths) =>
+            string.Join(", ", paths.Order(StringComparer.Ordinal).Take(5)) + (paths.Count > 5 ? $" and {paths.Count - 5} more" : "");
+    }
+
+    /// <summary>
+    /// The tree's objects with a source: those with the record of their sectioned compile, and those whose record
+    /// is missing or has another mtime than the object.
+    /// </summary>
+    private static (List<RecordedObject> Recorded, List<string> Missing, List<string> Stale) Records(BuildTree tree)
+    {
         var objects = new List<RecordedObject>();
         var missing = new List<string>();
         var stale = new List<string>();
@@ -193,18 +216,19 @@ public sealed class WrappedMakefileSystem(KspliceRepository repository) : BuildS
                     copy.Exists && copy.LastWriteTimeUtc == built.LastWriteTimeUtc));
             }
         }
-        if (missing.Count + stale.Count == 0) return objects;
-        tree.MarkUnbuilt();
-        foreach (var rel in missing.Concat(stale)) File.Delete(Path.Combine(tree.Root, rel));
-        var all = missing.Concat(stale).ToList();
-        var why = missing.Count > 0
-            ? $"no copy of {Names(missing)} with a section per function exists to compare"
-            : $"the copy of {Names(stale)} with a section per function is from an earlier build";
-        throw new UserError($"{Names(all)} {(all.Count == 1 ? "was" : "were")} compiled without git-ksplice's compiler wrapper, " +
-            $"so {why}; compile objects through $(CC) (or gcc or cc from PATH), not a compiler's full path");
+        return (objects, missing, stale);
+    }
 
-        static string Names(IReadOnlyList<string> paths) =>
-            string.Join(", ", paths.Order(StringComparer.Ordinal).Take(5)) + (paths.Count > 5 ? $" and {paths.Count - 5} more" : "");
+    /// <summary>
+    /// After a build that was killed: the objects it wrote without the records the wrapper writes once their
+    /// compiles are done are removed, so this build compiles them again through the wrapper. Left in place they
+    /// would be newer than their sources, skipped by make and taken for objects compiled without the wrapper.
+    /// </summary>
+    private static void RemoveHalfMade(BuildTree tree)
+    {
+        if (tree.State is not { BuildUnfinished: true }) return;
+        var (_, missing, stale) = Records(tree);
+        foreach (var rel in missing.Concat(stale)) File.Delete(Path.Combine(tree.Root, rel));
     }
 
     /// <summary>The sectioned copy of an object of the tree (a plain Makefile's), by its path relative to the tree.</summary>
