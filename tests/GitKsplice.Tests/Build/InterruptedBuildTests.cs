@@ -21,9 +21,11 @@ public class InterruptedBuildTests
         var slow = scratch["slow"];
         var started = scratch["sectioned-compile-started"];
         var compiler = scratch["slow-gcc"];
+        // By its path: on the build's PATH, gcc is git-ksplice's wrapper, which runs this compiler.
+        var gcc = ProcessRunner.Run("/", "sh", ["-c", "command -v gcc"]).StdOut.Trim();
         File.WriteAllText(compiler, $"""
             #!/bin/sh
-            gcc "$@" || exit
+            '{gcc}' "$@" || exit
             case " $* " in *" -ffunction-sections "*)
               if [ -e '{slow}' ]; then touch '{started}'; exec sleep 600; fi ;;
             esac
