@@ -45,8 +45,8 @@ internal sealed class Item
     public bool IsReadOnly => !IsFunction && Symbol.Type != SymbolType.Tls
         && (!Section.IsWritable || Family == ".data.rel.ro");
 
-    /// <summary>A compiler or kernel-macro static that an update gets fresh rather than sharing (see <see cref="KernelRules.IsSpecialStatic"/>).</summary>
-    public bool IsSpecialStatic => !IsFunction && KernelRules.IsSpecialStatic(BaseName, Family);
+    /// <summary>A compiler or kernel-macro static that an update gets fresh rather than sharing (see <see cref="KernelCatalogue.IsSpecialStatic"/>).</summary>
+    public bool IsSpecialStatic => !IsFunction && KernelCatalogue.IsSpecialStatic(BaseName, Family);
     public override string ToString() => Name;
     // Identity is the object; the symbol index makes a cheaper hash than the runtime's object hash.
     public override int GetHashCode() => Symbol.Index;
@@ -118,7 +118,7 @@ internal sealed class ObjectModel
         if (file.Symbols.Count == 0)
             throw new ObjectFormatException($"{file.DisplayName}: has no symbol table (stripped?)");
 
-        _ignored = file.Sections.Select(KernelRules.IsIgnored).ToArray();
+        _ignored = file.Sections.Select(KernelCatalogue.IsIgnored).ToArray();
         _itemBySymbol = new Item?[file.Symbols.Count];
         var perSection = new int[file.Sections.Count];
         foreach (var sym in file.Symbols)

@@ -149,6 +149,37 @@ public sealed partial class ModuleObjectTests : IDisposable
     }
 
     [Fact]
+    public void A_pr_debug_of_the_module_whose_jump_label_key_is_its_own_descriptor_is_carried_not_refused()
+    {
+        // CONFIG_DYNAMIC_DEBUG with jump labels: the key is inside the call site's descriptor, which the update
+        // carries, so the key is the update's own and resolved by an ordinary relocation.
+        const string prDebug = """
+            extern int printk(const char *fmt, ...);
+            struct static_key { int enabled; };
+            struct _ddebug { const char *modname, *function, *filename, *format; unsigned int lineno:18, class_id:6, flags:8; struct static_key key; };
+            int show(int x)
+            {
+                static struct _ddebug __attribute__((aligned(8), section("__dyndbg"), used)) __UNIQUE_ID_ddebug7 =
+                    { "dup_mod", "show", "show.c", "value %d\n", 7, 0, 0, { 0 } };
+                asm goto("1: .byte 0x0f,0x1f,0x44,0x00,0x00\n\t"
+                         ".pushsection __jump_table, \"aw\"\n\t.balign 8\n\t"
+                         ".long 1b - ., %l[traced] - .\n\t.quad %c0 - .\n\t.popsection" : : "i"(&__UNIQUE_ID_ddebug7.key) : : traced);
+                return x;
+            traced:
+                return printk(__UNIQUE_ID_ddebug7.format, x);
+            }
+            """;
+        var (target, pre, post, _) = Tree(prDebug.Replace("value %d", "value is %d"), prDebug);
+
+        var plan = Plan(target, pre, post);
+
+        Assert.Empty(plan.Refusals);
+        Assert.Single(plan.Extractor.Output.Sections, s => s.Name == "__dyndbg");
+        Assert.Single(plan.Extractor.Output.Sections, s => s.Name == "__jump_table");
+        Assert.DoesNotContain(plan.Extractor.Sites, s => s.Name.StartsWith("__UNIQUE_ID_ddebug", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void New_code_of_a_module_reaches_vmlinux_through_vmlinux_sections_and_may_not_use_a_module_it_did_not_depend_on()
     {
         var fromVmlinux = Show.Replace("extern int shared_count;", "extern int shared_count;\nextern int kernel_only_fn(int);")
