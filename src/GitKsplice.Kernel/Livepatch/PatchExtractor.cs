@@ -201,7 +201,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
             // A place inside this object: carried whole when it is code of the update, data it owns or read-only
             // data; otherwise the function or object it falls in is referenced by name.
             var item = symbol.Type is SymbolType.Func or SymbolType.Object ? symbol
-                : Covering(target, (long)symbol.Value + r.Addend + RelocationTypes.TargetBias(post.Machine, r.Type, from.Contents.Span, originalOffset));
+                : Covering(target, (long)symbol.Value + r.Addend + RelocationTypes.ReferentBias(post.Machine, r.Type, from.Contents.Span, originalOffset));
             if (item == null || ShouldCarry(item) || IsReadOnly(target))
             {
                 Carry(target);

@@ -76,7 +76,7 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
 
     public Action<string>? OnStage { get; init; }
 
-    private ModuleTarget Target(CreateRun run) => new(
+    private ModuleBuildSpec Target(CreateRun run) => new(
         run.Id.Value, run.Tree.Root, run.Config.Directory,
         run.Settings.BuildEnvironment(kbuild: true, wrapperDir: "", run.Tree.Root, run.Tree.Root),
         repository.Layout.LivepatchBuild(run.Id.Value),
