@@ -7,9 +7,14 @@ public enum SectionUse
 {
     /// <summary>A table describing code: the module copies the entries that describe the code it carries.</summary>
     EntriesOfCarriedCode,
+    /// <summary>A table's companion (<see cref="KernelSection.Companion"/>): copied as its table's entries are, never on its own.</summary>
+    WithItsTable,
     /// <summary>Per-use-site statics: the module carries its own copy of each one carried code refers to.</summary>
     StaticsOfCarriedCode,
-    /// <summary>Nothing of it goes into the module (an update exports nothing, registers no initcall, …).</summary>
+    /// <summary>
+    /// No entries are copied: the module registers nothing there (it exports nothing, adds no initcall, …) and
+    /// the update's code works without them. A place carried code refers to directly still comes along.
+    /// </summary>
     Ignored,
     /// <summary>Boot-only code: a change to it is refused (freed after boot, there is nothing to patch).</summary>
     Refused,
@@ -60,7 +65,7 @@ public static class KernelCatalogue
         new("__bug_table", SectionUse.EntriesOfCarriedCode),
         // Code the kernel patches in place at load: alternatives, lock prefixes, mitigations' call and return sites.
         new(".altinstructions", SectionUse.EntriesOfCarriedCode, 12, Companion: ".altinstr_replacement"),
-        new(".altinstr_replacement", SectionUse.Ignored),
+        new(".altinstr_replacement", SectionUse.WithItsTable),
         new(".smp_locks", SectionUse.EntriesOfCarriedCode, 4),
         new(".retpoline_sites", SectionUse.EntriesOfCarriedCode, 4),
         new(".return_sites", SectionUse.EntriesOfCarriedCode, 4),
@@ -68,7 +73,7 @@ public static class KernelCatalogue
         new(".ibt_endbr_seal", SectionUse.EntriesOfCarriedCode, 4),
         // The ORC unwinder: .orc_unwind_ip and .orc_unwind are parallel arrays (4-byte address, 6-byte data).
         new(".orc_unwind_ip", SectionUse.EntriesOfCarriedCode, 4, Companion: ".orc_unwind", CompanionEntrySize: 6),
-        new(".orc_unwind", SectionUse.Ignored),
+        new(".orc_unwind", SectionUse.WithItsTable),
         new(".orc_header", SectionUse.Ignored),
         // Jump labels and static calls: the key an entry names must be resolved before the kernel reads the table.
         new(".static_call_sites", SectionUse.EntriesOfCarriedCode, 8, KeyOffset: 4),
