@@ -12,12 +12,15 @@ public enum FileKind { Missing, Regular, Directory, SymbolicLink, Fifo, Characte
 /// </summary>
 public static partial class FileKinds
 {
-    /// <summary>The entry itself, never what a symbolic link points to.</summary>
-    public static unsafe FileKind Of(string path)
+    /// <summary>
+    /// The entry itself, or with <paramref name="followLinks"/> what a symbolic link (and a link it points to)
+    /// leads to, as a reader that opens the path will find it.
+    /// </summary>
+    public static unsafe FileKind Of(string path, bool followLinks = false)
     {
         // struct statx is the same on every architecture: stx_mode is the u16 at offset 28 of 256 bytes.
         var buffer = stackalloc byte[256];
-        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
+        if (Statx(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxType, buffer) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno is ENoEnt or ENotDir) return FileKind.Missing;
@@ -33,6 +36,14 @@ public static partial class FileKinds
             0x6000 => FileKind.BlockDevice,
             _ => FileKind.Socket,
         };
+    }
+
+    /// <summary>The size in bytes of the file a path leads to (after links); 0 when it cannot be inspected.</summary>
+    public static unsafe long Length(string path)
+    {
+        // stx_size is the u64 at offset 40.
+        var buffer = stackalloc byte[256];
+        return Statx(AtFdCwd, path, 0, StatxSize, buffer) == 0 ? *(long*)(buffer + 40) : 0;
     }
 
     /// <summary>Refuses anything but a file, a directory or a link, naming <paramref name="path"/> and what it is.</summary>
@@ -68,7 +79,7 @@ public static partial class FileKinds
 
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxType = 0x1;
+    private const uint StatxType = 0x1, StatxSize = 0x200;
     private const int ENoEnt = 2;
     private const int ENotDir = 20;
 

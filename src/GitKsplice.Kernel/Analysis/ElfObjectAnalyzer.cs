@@ -116,7 +116,7 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
                 }
                 if (comparer!.Compare(f, p) is not { } difference) continue;
                 if (difference.IsLineOnly) Record(p.Name, "line-only", f, p, difference.Reason);
-                else if (KernelRules.IsInitCode(p.Section)) initChanges.Add((f, p, difference.Reason));
+                else if (KernelCatalogue.IsInitCode(p.Section)) initChanges.Add((f, p, difference.Reason));
                 else Record(p.Name, "changed", f, p, difference.Reason);
             }
             foreach (var p in patched?.Functions ?? [])
@@ -198,7 +198,7 @@ public sealed class ElfObjectAnalyzer : IObjectAnalyzer
                 {
                     if (user.IsFunction)
                     {
-                        if (KernelRules.IsInitCode(user.Section))
+                        if (KernelCatalogue.IsInitCode(user.Section))
                             Unsafe("read-only-data-changed", changed.Name, $"{why}; __init code {user.Name}() used it at boot, and what it set up with the old copy cannot be re-pointed");
                         else if (_functions.GetValueOrDefault(user.Name) is not { Status: "changed" or "new" })
                             Record(user.Name, "changed", _correlation.Original.GetValueOrDefault(user), user, $"uses {why}");

@@ -7,7 +7,7 @@ internal sealed record Difference(string Reason, bool IsLineOnly = false);
 
 /// <summary>
 /// Pass 2: compares one correlated function or data object: size, bytes, and relocations entry by entry (type,
-/// offset, what they point at). Targets are compared through the correlation, so a call to foo.isra.3 in the
+/// offset, what they point at). Referents are compared through the correlation, so a call to foo.isra.3 in the
 /// original equals a call to foo.isra.7 in the patched object, and a string by its text.
 /// </summary>
 internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Correlation correlation, PatchLines.FileLines? lines)
@@ -61,17 +61,17 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
         {
             for (int i = 0; i < ro.Length && mismatch < 0; i++)
                 if (ro[i].Offset - o.Start != rp[i].Offset - p.Start || ro[i].Type != rp[i].Type
-                    || !SameTarget(original.Resolve(o.Section, ro[i]), patched.Resolve(p.Section, rp[i])))
+                    || !SameReferent(original.Resolve(o.Section, ro[i]), patched.Resolve(p.Section, rp[i])))
                     mismatch = i;
             if (mismatch < 0) return null;
         }
         return ExplainRelocations(o, p, ro, rp, mismatch);
     }
 
-    /// <summary>Whether two targets are the same once the original's names are read through the correlation.</summary>
-    private bool SameTarget(Target a, Target b)
+    /// <summary>Whether two referents are the same once the original's names are read through the correlation.</summary>
+    private bool SameReferent(Referent a, Referent b)
     {
-        if (a.Kind != TargetKind.Symbol || b.Kind != TargetKind.Symbol) return a.SameContent(b);
+        if (a.Kind != ReferentKind.Symbol || b.Kind != ReferentKind.Symbol) return a.SameContent(b);
         if (a.Delta != b.Delta) return false;
         // A writable special static (WARN_ONCE's flag, a lockdep key) is the update's own fresh copy: any one will do.
         if (original.ItemFor(a.Symbol!) is { IsSpecialStatic: true, IsReadOnly: false } sa
@@ -121,10 +121,10 @@ internal sealed class ItemComparer(ObjectModel original, ObjectModel patched, Co
     private string PatchedName(ElfSymbol symbol) =>
         patched.ItemFor(symbol) is { } item ? item.Name : SymbolNames.BaseName(symbol.Name);
 
-    /// <summary>An original-side target named as its counterpart in the patched object is named.</summary>
-    private string OriginalKey(Target t) => t.Kind == TargetKind.Symbol ? WithDelta(OriginalName(t.Symbol!), t.Delta) : t.Describe();
+    /// <summary>An original-side referent named as its counterpart in the patched object is named.</summary>
+    private string OriginalKey(Referent t) => t.Kind == ReferentKind.Symbol ? WithDelta(OriginalName(t.Symbol!), t.Delta) : t.Describe();
 
-    private string PatchedKey(Target t) => t.Kind == TargetKind.Symbol ? WithDelta(PatchedName(t.Symbol!), t.Delta) : t.Describe();
+    private string PatchedKey(Referent t) => t.Kind == ReferentKind.Symbol ? WithDelta(PatchedName(t.Symbol!), t.Delta) : t.Describe();
 
     private static string WithDelta(string name, long delta) => delta switch
     {

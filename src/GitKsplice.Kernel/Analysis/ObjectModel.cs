@@ -45,8 +45,8 @@ internal sealed class Item
     public bool IsReadOnly => !IsFunction && Symbol.Type != SymbolType.Tls
         && (!Section.IsWritable || Family == ".data.rel.ro");
 
-    /// <summary>A compiler or kernel-macro static that an update gets fresh rather than sharing (see <see cref="KernelRules.IsSpecialStatic"/>).</summary>
-    public bool IsSpecialStatic => !IsFunction && KernelRules.IsSpecialStatic(BaseName, Family);
+    /// <summary>A compiler or kernel-macro static that an update gets fresh rather than sharing (see <see cref="KernelCatalogue.IsSpecialStatic"/>).</summary>
+    public bool IsSpecialStatic => !IsFunction && KernelCatalogue.IsSpecialStatic(BaseName, Family);
     public override string ToString() => Name;
     // Identity is the object; the symbol index makes a cheaper hash than the runtime's object hash.
     public override int GetHashCode() => Symbol.Index;
@@ -59,18 +59,18 @@ internal sealed class Item
 /// without a symbol (a jump table, an -O0 string in .rodata), its bytes and what its own relocations point at.
 /// <see cref="Label"/> only names the place in explanations; it is not compared.
 /// </summary>
-internal readonly record struct Target(TargetKind Kind, ElfSymbol? Symbol, long Delta, ReadOnlyMemory<byte> Content = default,
+internal readonly record struct Referent(ReferentKind Kind, ElfSymbol? Symbol, long Delta, ReadOnlyMemory<byte> Content = default,
     string? Links = null, string? Label = null)
 {
-    /// <summary>Whether two targets are the same apart from symbol names (which the caller compares).</summary>
-    public bool SameContent(in Target other) =>
+    /// <summary>Whether two referents are the same apart from symbol names (which the caller compares).</summary>
+    public bool SameContent(in Referent other) =>
         Kind == other.Kind && Delta == other.Delta && Links == other.Links && Content.Span.SequenceEqual(other.Content.Span);
 
-    /// <summary>How the target reads in an explanation; symbols are named by the caller.</summary>
+    /// <summary>How the referent reads in an explanation; symbols are named by the caller.</summary>
     public string Describe() => Kind switch
     {
-        TargetKind.String => Content.Length == 0 && Label != null ? $"string in {Label}{Offset}" : $"string \"{Escape(Text(Content.Span))}\"{Offset}",
-        TargetKind.Constant => Content.Length == 0 ? $"constant in {Label}{Offset}" : $"constant 0x{Convert.ToHexString(Content.Span)}{Offset}",
+        ReferentKind.String => Content.Length == 0 && Label != null ? $"string in {Label}{Offset}" : $"string \"{Escape(Text(Content.Span))}\"{Offset}",
+        ReferentKind.Constant => Content.Length == 0 ? $"constant in {Label}{Offset}" : $"constant 0x{Convert.ToHexString(Content.Span)}{Offset}",
         _ => Label ?? "",
     };
 
@@ -82,7 +82,7 @@ internal readonly record struct Target(TargetKind Kind, ElfSymbol? Symbol, long 
         Encoding.UTF8.GetString(text).Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\t", "\\t");
 }
 
-internal enum TargetKind : byte
+internal enum ReferentKind : byte
 {
     /// <summary>A function or object (or an undefined symbol), plus an offset into it.</summary>
     Symbol,
@@ -118,7 +118,7 @@ internal sealed class ObjectModel
         if (file.Symbols.Count == 0)
             throw new ObjectFormatException($"{file.DisplayName}: has no symbol table (stripped?)");
 
-        _ignored = file.Sections.Select(KernelRules.IsIgnored).ToArray();
+        _ignored = file.Sections.Select(KernelCatalogue.IsIgnored).ToArray();
         _itemBySymbol = new Item?[file.Symbols.Count];
         var perSection = new int[file.Sections.Count];
         foreach (var sym in file.Symbols)
@@ -170,19 +170,19 @@ internal sealed class ObjectModel
 
     public void CountCompared(Item item) => ComparedBytes += (long)item.Size;
 
-    /// <summary>Resolves what a relocation points at (see <see cref="Target"/>).</summary>
-    public Target Resolve(ElfSection from, in ElfRelocation r)
+    /// <summary>Resolves what a relocation points at (see <see cref="Referent"/>).</summary>
+    public Referent Resolve(ElfSection from, in ElfRelocation r)
     {
         var symbol = File.SymbolAt(r.SymbolIndex);
         var section = symbol.Section;
         if (section == null || !NamesPlace(symbol))
-            return new Target(TargetKind.Symbol, symbol, r.Addend);
+            return new Referent(ReferentKind.Symbol, symbol, r.Addend);
         long offset = r.Addend + (long)symbol.Value;
-        int bias = RelocationTypes.TargetBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
+        int bias = RelocationTypes.ReferentBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
         if (section.IsStrings) return StringAt(section, offset, bias);
         if (section.IsMerge && section.EntrySize > 0) return ConstantAt(section, offset, bias);
         var covering = Covering(section, offset + bias);
-        if (covering != null) return new Target(TargetKind.Symbol, covering.Symbol, offset - (long)covering.Start);
+        if (covering != null) return new Referent(ReferentKind.Symbol, covering.Symbol, offset - (long)covering.Start);
         return PieceAt(section, offset, bias);
     }
 
@@ -200,7 +200,7 @@ internal sealed class ObjectModel
         var section = symbol.Section;
         if (section == null || !NamesPlace(symbol)) return ItemFor(symbol);
         if (section.IsStrings || section.IsMerge && section.EntrySize > 0) return null;
-        long offset = r.Addend + (long)symbol.Value + RelocationTypes.TargetBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
+        long offset = r.Addend + (long)symbol.Value + RelocationTypes.ReferentBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
         var item = Covering(section, offset);
         if (item == null) AddPieceStart(section, offset);
         return item;
@@ -212,22 +212,22 @@ internal sealed class ObjectModel
     /// metadata section (a dynamic-debug descriptor) is compared by its relocations only: its own bytes hold the
     /// line number and flags the kernel keeps there.
     /// </summary>
-    private Target PieceAt(ElfSection section, long offset, int bias)
+    private Referent PieceAt(ElfSection section, long offset, int bias)
     {
         long at = offset + bias;
         string label = $"{SymbolNames.BaseName(section.Name)}+0x{Math.Max(at, 0):x}";
-        if (at < 0 || (ulong)at > section.Size) return new Target(TargetKind.Anonymous, null, offset, Links: section.Name, Label: label);
+        if (at < 0 || (ulong)at > section.Size) return new Referent(ReferentKind.Anonymous, null, offset, Links: section.Name, Label: label);
         long end = PieceEnd(section, at);
         var links = new StringBuilder(SymbolNames.BaseName(section.Name));
         foreach (var r in RelocationsIn(section, (ulong)at, (ulong)end))
             links.Append(' ').Append(r.Offset - (ulong)at).Append(':').Append(r.Type).Append(':').Append(Name(section, r));
         if (_ignored[section.Index])
-            return new Target(TargetKind.Anonymous, null, -bias, Links: links.ToString(), Label: $"entry of {section.Name}");
+            return new Referent(ReferentKind.Anonymous, null, -bias, Links: links.ToString(), Label: $"entry of {section.Name}");
         var bytes = section.IsNoBits ? ReadOnlyMemory<byte>.Empty : section.Contents[(int)at..(int)end];
         int used = bytes.Span.LastIndexOfAnyExcept((byte)0) + 1;
         bytes = bytes[..used];
         bool text = links.Length == SymbolNames.BaseName(section.Name).Length && LooksLikeText(bytes.Span);
-        return new Target(text ? TargetKind.String : TargetKind.Anonymous, null, -bias, bytes, links.ToString(),
+        return new Referent(text ? ReferentKind.String : ReferentKind.Anonymous, null, -bias, bytes, links.ToString(),
             text ? null : $"{label} ({used} bytes)");
     }
 
@@ -243,7 +243,7 @@ internal sealed class ObjectModel
             var t = Resolve(from, r);
             return t.Describe() + ":" + Convert.ToHexString(t.Content.Span);
         }
-        int bias = RelocationTypes.TargetBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
+        int bias = RelocationTypes.ReferentBias(File.Machine, r.Type, from.Contents.Span, r.Offset);
         return Covering(section, offset + bias) is { } item
             ? $"{SymbolNames.BaseName(item.Name)}+{offset - (long)item.Start}"
             : SymbolNames.BaseName(section.Name);
@@ -371,10 +371,10 @@ internal sealed class ObjectModel
     }
 
     /// <summary>The string a relocation into a SHF_STRINGS section points at, with the offset into it.</summary>
-    private static Target StringAt(ElfSection section, long offset, int bias)
+    private static Referent StringAt(ElfSection section, long offset, int bias)
     {
         var data = section.Contents.Span;
-        if (data.Length == 0) return new Target(TargetKind.String, null, offset, Links: section.Name, Label: SymbolNames.BaseName(section.Name));
+        if (data.Length == 0) return new Referent(ReferentKind.String, null, offset, Links: section.Name, Label: SymbolNames.BaseName(section.Name));
         long at = Math.Clamp(offset + bias, 0, data.Length - 1);
         int width = section.EntrySize is 2 or 4 ? (int)section.EntrySize : 1;
         at -= at % width;
@@ -382,18 +382,18 @@ internal sealed class ObjectModel
         while (start >= width && !IsZero(data.Slice((int)start - width, width))) start -= width;
         long end = at;
         while (end + width <= data.Length && !IsZero(data.Slice((int)end, width))) end += width;
-        return new Target(TargetKind.String, null, offset - start, section.Contents[(int)start..(int)end]);
+        return new Referent(ReferentKind.String, null, offset - start, section.Contents[(int)start..(int)end]);
     }
 
     /// <summary>The entry of a mergeable constant pool a relocation points at.</summary>
-    private static Target ConstantAt(ElfSection section, long offset, int bias)
+    private static Referent ConstantAt(ElfSection section, long offset, int bias)
     {
         long entry = section.EntrySize <= (ulong)section.Contents.Length ? (long)section.EntrySize : 0;
         long at = offset + bias;
         long start = entry == 0 ? -1 : at - ((at % entry) + entry) % entry;
         if (section.IsNoBits || start < 0 || start + entry > section.Contents.Length)
-            return new Target(TargetKind.Constant, null, offset, Links: section.Name, Label: SymbolNames.BaseName(section.Name));
-        return new Target(TargetKind.Constant, null, offset - start, section.Contents.Slice((int)start, (int)entry));
+            return new Referent(ReferentKind.Constant, null, offset, Links: section.Name, Label: SymbolNames.BaseName(section.Name));
+        return new Referent(ReferentKind.Constant, null, offset - start, section.Contents.Slice((int)start, (int)entry));
     }
 
     /// <summary>

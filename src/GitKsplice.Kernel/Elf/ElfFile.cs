@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using GitKsplice.IO;
 
 namespace GitKsplice.Elf;
 
@@ -43,13 +44,16 @@ public sealed class ElfFile
     {
         var name = displayName ?? path;
         // By file type before opening: opening a FIFO would wait for a writer, reading a device might never end.
-        switch (FileKind.Of(path))
+        FileKind kind;
+        try { kind = FileKinds.Of(path, followLinks: true); }
+        catch (IOException e) { throw new ElfFormatException($"{name}: cannot read: {e.Message}"); }
+        switch (kind)
         {
-            case FileKind.Type.Missing: throw new ElfFormatException($"{name}: no such file");
-            case FileKind.Type.Directory: throw new ElfFormatException($"{name}: is a directory, not an object file");
-            case FileKind.Type.Other: throw new ElfFormatException($"{name}: not a regular file (a FIFO, socket or device), not an object file");
+            case FileKind.Missing: throw new ElfFormatException($"{name}: no such file");
+            case FileKind.Directory: throw new ElfFormatException($"{name}: is a directory, not an object file");
+            case not FileKind.Regular: throw new ElfFormatException($"{name}: not a regular file (a FIFO, socket or device), not an object file");
         }
-        long length = FileKind.Length(path);
+        long length = FileKinds.Length(path);
         if (length > MaxObjectSize)
             throw new ElfFormatException($"{name}: {length / (1 << 20)} MiB is larger than the {MaxObjectSize >> 30} GiB an object file of one translation unit can be; not compared");
         byte[] bytes;
@@ -130,9 +134,9 @@ public sealed class ElfFile
             if (!s.IsRelocations || s.Info == 0) continue;
             if (s.Info >= sections.Count)
                 throw Bad($"relocation section {Show(s)} applies to section {s.Info}, which does not exist");
-            var target = sections[(int)s.Info];
-            // Two relocation sections for one target would be ambiguous; keep the first, as linkers do.
-            _relocationsFor[target.Index] ??= new ElfRelocationSection(s, target);
+            var relocated = sections[(int)s.Info];
+            // Two relocation sections for one section would be ambiguous; keep the first, as linkers do.
+            _relocationsFor[relocated.Index] ??= new ElfRelocationSection(s, relocated);
         }
         Groups = sections.Where(s => s.Type == SectionType.Group).Select(ReadGroup).ToList();
     }
@@ -140,8 +144,8 @@ public sealed class ElfFile
     /// <summary>Symbol <paramref name="index"/> of .symtab (relocations' indices are checked when decoded).</summary>
     public ElfSymbol SymbolAt(uint index) => _symbols[index];
 
-    /// <summary>The relocation section that applies to <paramref name="target"/>, or null when it has none.</summary>
-    public ElfRelocationSection? RelocationSectionFor(ElfSection target) => _relocationsFor[target.Index];
+    /// <summary>The relocation section that applies to <paramref name="relocated"/>, or null when it has none.</summary>
+    public ElfRelocationSection? RelocationSectionFor(ElfSection relocated) => _relocationsFor[relocated.Index];
 
     /// <summary>The relocations applied to <paramref name="target"/>, sorted by offset; empty when there are none.</summary>
     public ReadOnlySpan<ElfRelocation> RelocationsFor(ElfSection target)
@@ -213,7 +217,7 @@ public sealed class ElfFile
         if (s.Link != (_symbolTable?.Index ?? -1))
             throw Bad($"relocation section {Show(s)} does not use the symbol table");
         var data = s.Contents.Span;
-        var target = rs.Target.Contents.Span;
+        var target = rs.RelocatedSection.Contents.Span;
         int count = data.Length / stride;
         var result = new ElfRelocation[count];
         bool mips64 = Is64 && Machine == Elf.Machine.Mips;

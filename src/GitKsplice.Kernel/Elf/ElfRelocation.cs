@@ -9,10 +9,10 @@ public readonly record struct ElfRelocation(ulong Offset, uint Type, uint Symbol
     byte ImplicitAddendWidth);
 
 /// <summary>A SHT_RELA or SHT_REL section together with the section it applies to.</summary>
-public sealed class ElfRelocationSection(ElfSection section, ElfSection target)
+public sealed class ElfRelocationSection(ElfSection section, ElfSection relocated)
 {
     public ElfSection Section { get; } = section;
-    public ElfSection Target { get; } = target;
+    public ElfSection RelocatedSection { get; } = relocated;
 }
 
 /// <summary>A SHT_GROUP section: its flags word (GRP_COMDAT = 1) and member sections.</summary>

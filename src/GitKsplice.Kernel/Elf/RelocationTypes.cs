@@ -7,12 +7,12 @@ public static class RelocationTypes
     public const uint ArmPrel31 = 42;
 
     /// <summary>
-    /// How far past the addend a PC-relative relocation's real target lies. x86 encodes "target - (end of
+    /// How far past the addend a PC-relative relocation's real referent lies. x86 encodes "target - (end of
     /// instruction - field)": 4 for the displacement itself plus any immediate that follows it in the instruction
     /// (cmpb $0, x(%rip) stores x - 5). <paramref name="code"/> is the relocated section's bytes, used to find that
     /// immediate. Used to find which symbol a section-relative relocation points at.
     /// </summary>
-    public static int TargetBias(ushort machine, uint type, ReadOnlySpan<byte> code, ulong offset) => machine switch
+    public static int ReferentBias(ushort machine, uint type, ReadOnlySpan<byte> code, ulong offset) => machine switch
     {
         // PC32, PLT32, GOTPCREL, GOTPCRELX, REX_GOTPCRELX
         Machine.X86_64 when type is 2 or 4 or 9 or 41 or 42 => 4 + X86ImmediateAfterDisplacement(code, offset),

@@ -6,12 +6,12 @@ using GitKsplice.Reporting;
 
 namespace GitKsplice.Livepatch;
 
-/// <summary>Where the module is built and for which kernel.</summary>
+/// <summary>How to build an update's livepatch module: where, against which build tree, for which running kernel.</summary>
 /// <param name="BuildTree">The Kbuild tree the update was built in: its vmlinux, symvers, headers and module linker script.</param>
 /// <param name="ConfigDirectory">ORIG_CONFIG: the running kernel's image, .config and System.map (null: none given).</param>
 /// <param name="BuildEnvironment">The environment the tree is built with (KCFLAGS and the like), so make sees the same tree.</param>
 /// <param name="PreOutputs">Where the pre build's outputs are kept (its modules' .ko, whose symbols a module's update addresses), or null.</param>
-public sealed record ModuleTarget(
+public sealed record ModuleBuildSpec(
     string Id,
     string BuildTree,
     string? ConfigDirectory,
@@ -55,19 +55,19 @@ public static partial class ModuleBuilder
     }
 
     /// <summary>Reads the running kernel's facts and extracts the update; refusals are in the plan, not thrown.</summary>
-    public static ModulePlan Plan(ModuleTarget target, IReadOnlyList<ChangedObject> objects)
+    public static ModulePlan Plan(ModuleBuildSpec spec, IReadOnlyList<ChangedObject> objects)
     {
-        var release = (target.ConfigDirectory == null ? null : KernelRelease.FromConfigDirectory(target.ConfigDirectory))
-            ?? (KernelRelease.OfBuildTree(target.BuildTree) is { } built ? new KernelRelease(built, "the build tree (no kernel image or .config version in ORIG_CONFIG)") : null)
+        var release = (spec.ConfigDirectory == null ? null : KernelRelease.FromConfigDirectory(spec.ConfigDirectory))
+            ?? (KernelRelease.OfBuildTree(spec.BuildTree) is { } built ? new KernelRelease(built, "the build tree (no kernel image or .config version in ORIG_CONFIG)") : null)
             ?? throw new UserError($"the running kernel's release is unknown: put its bzImage or vmlinuz in the --config directory");
-        var systemMap = target.ConfigDirectory == null ? null : Path.Combine(target.ConfigDirectory, "System.map");
-        var symbols = KernelSymbols.Load(systemMap, "System.map in ORIG_CONFIG", Path.Combine(target.BuildTree, "vmlinux"),
-            module => ModuleFile(target, module));
-        var symvers = Symvers(target.BuildTree);
+        var systemMap = spec.ConfigDirectory == null ? null : Path.Combine(spec.ConfigDirectory, "System.map");
+        var symbols = KernelSymbols.Load(systemMap, "System.map in ORIG_CONFIG", Path.Combine(spec.BuildTree, "vmlinux"),
+            module => ModuleFile(spec, module));
+        var symvers = Symvers(spec.BuildTree);
         var extractor = new PatchExtractor(symbols, PatchExtractor.ReadExports(symvers), PatchExtractor.ReadModuleExports(symvers));
         foreach (var o in objects)
         {
-            if (OutsideKernel(target.BuildTree, o.Path) is { } where)
+            if (OutsideKernel(spec.BuildTree, o.Path) is { } where)
             {
                 foreach (var f in o.Functions)
                     extractor.Refusals.Add(new LivepatchRefusal(o.Path, f, "livepatch-outside-kernel",
@@ -86,71 +86,71 @@ public static partial class ModuleBuilder
     }
 
     /// <summary>
-    /// Builds the module in <see cref="ModuleTarget.WorkDirectory"/>, which is removed afterwards (the log stays);
+    /// Builds the module in <see cref="ModuleBuildSpec.WorkDirectory"/>, which is removed afterwards (the log stays);
     /// returns the module's bytes and its manifest entry.
     /// </summary>
-    public static (byte[] Module, LivepatchModule Entry) Build(ModuleTarget target, ModulePlan plan, ToolOutput output, CancellationToken cancel)
+    public static (byte[] Module, LivepatchModule Entry) Build(ModuleBuildSpec spec, ModulePlan plan, ToolOutput output, CancellationToken cancel)
     {
         if (plan.Refusals.Count > 0) throw new InvalidOperationException("a module with refusals is never built");
-        if (plan.Functions.Count == 0) throw new UserError($"update {target.Id} replaces no function the livepatch core can reach; no module to build");
-        var dir = target.WorkDirectory;
+        if (plan.Functions.Count == 0) throw new UserError($"update {spec.Id} replaces no function the livepatch core can reach; no module to build");
+        var dir = spec.WorkDirectory;
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.CreateDirectory(dir);
-        try { return Link(target, plan, output, cancel); }
+        try { return Link(spec, plan, output, cancel); }
         finally { Directory.Delete(dir, recursive: true); }
     }
 
-    private static (byte[] Module, LivepatchModule Entry) Link(ModuleTarget target, ModulePlan plan, ToolOutput output, CancellationToken cancel)
+    private static (byte[] Module, LivepatchModule Entry) Link(ModuleBuildSpec spec, ModulePlan plan, ToolOutput output, CancellationToken cancel)
     {
-        var name = LivepatchModule.ModuleName(target.Id);
-        var dir = target.WorkDirectory;
+        var name = LivepatchModule.ModuleName(spec.Id);
+        var dir = spec.WorkDirectory;
         File.WriteAllBytes(Path.Combine(dir, Registration.PatchObjectName + "_shipped"), plan.Extractor.Output.ToBytes());
-        File.WriteAllText(Path.Combine(dir, Registration.SourceName), Registration.Source(target.Id, plan.Functions, target.Replace));
+        File.WriteAllText(Path.Combine(dir, Registration.SourceName), Registration.Source(spec.Id, plan.Functions, spec.Replace));
         File.WriteAllText(Path.Combine(dir, "Kbuild"), Registration.Kbuild(name));
 
-        var env = new Dictionary<string, string?>(target.BuildEnvironment);
-        Directory.CreateDirectory(Path.GetDirectoryName(target.LogPath)!);
-        File.WriteAllText(target.LogPath, "");
-        if (!File.Exists(Path.Combine(target.BuildTree, "scripts", "module.lds")))
+        var env = new Dictionary<string, string?>(spec.BuildEnvironment);
+        Directory.CreateDirectory(Path.GetDirectoryName(spec.LogPath)!);
+        File.WriteAllText(spec.LogPath, "");
+        if (!File.Exists(Path.Combine(spec.BuildTree, "scripts", "module.lds")))
         {
             // An external module needs the module linker script, which `make vmlinux` does not write.
             output.Verbose("preparing the build tree for external modules (make modules_prepare)");
-            Make(target, ["modules_prepare"], env, cancel);
+            Make(spec, ["modules_prepare"], env, cancel);
         }
         var args = new List<string> { $"M={dir}", "modules" };
-        if (!File.Exists(Path.Combine(target.BuildTree, "Module.symvers")))
-            args.Add($"KBUILD_EXTRA_SYMBOLS={Path.Combine(target.BuildTree, "vmlinux.symvers")}");
-        output.Verbose($"linking livepatch module {name}.ko against {target.BuildTree}");
-        Make(target, args, env, cancel);
-        var undefined = UndefinedWarning().Matches(File.ReadAllText(target.LogPath)).Select(m => m.Groups[1].Value).Distinct().ToList();
+        if (!File.Exists(Path.Combine(spec.BuildTree, "Module.symvers")))
+            args.Add($"KBUILD_EXTRA_SYMBOLS={Path.Combine(spec.BuildTree, "vmlinux.symvers")}");
+        output.Verbose($"linking livepatch module {name}.ko against {spec.BuildTree}");
+        Make(spec, args, env, cancel);
+        var undefined = UndefinedWarning().Matches(File.ReadAllText(spec.LogPath)).Select(m => m.Groups[1].Value).Distinct().ToList();
         if (undefined.Count > 0)
-            throw new UserError($"livepatch module {name}.ko refers to {string.Join(", ", undefined)}, which vmlinux does not export; see the log: {target.LogPath}");
+            throw new UserError($"livepatch module {name}.ko refers to {string.Join(", ", undefined)}, which vmlinux does not export; see the log: {spec.LogPath}");
 
         var linked = Path.Combine(dir, name + ".ko");
-        var treeRelease = KernelRelease.OfBuildTree(target.BuildTree);
+        var treeRelease = KernelRelease.OfBuildTree(spec.BuildTree);
         var bytes = ModuleRewrite.Rewrite(ElfFile.Open(linked), plan.Extractor.Sites,
             treeRelease == plan.Release.Release ? null : plan.Release.Release);
         var entry = new LivepatchModule
         {
-            File = LivepatchModule.FileName(target.Id),
+            File = LivepatchModule.FileName(spec.Id),
             Name = name,
             Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
             KernelRelease = plan.Release.Release,
             KernelReleaseSource = plan.Release.Source,
             SymbolPositionsSource = plan.Symbols.Source,
-            Replace = target.Replace,
-            Follows = target.Follows,
+            Replace = spec.Replace,
+            Follows = spec.Follows,
             Objects = plan.Functions.GroupBy(f => f.KernelObject)
                 .Select(g => new PatchedObject(g.Key, g.Select(f => new PatchedFunction(f.OldName, f.Sympos)).ToList())).ToList(),
         };
         return (bytes, entry);
     }
 
-    private static void Make(ModuleTarget target, IReadOnlyList<string> args, Dictionary<string, string?> env, CancellationToken cancel)
+    private static void Make(ModuleBuildSpec spec, IReadOnlyList<string> args, Dictionary<string, string?> env, CancellationToken cancel)
     {
-        File.AppendAllText(target.LogPath, $"$ make {string.Join(' ', args)}\n# in {target.BuildTree}\n");
-        int exit = CommandRunner.RunLogged(target.BuildTree, "make", args, target.LogPath, env, null, null, cancel);
-        if (exit != 0) throw new UserError($"make {args[^1]} for the livepatch module failed (exit {exit}); see the log: {target.LogPath}");
+        File.AppendAllText(spec.LogPath, $"$ make {string.Join(' ', args)}\n# in {spec.BuildTree}\n");
+        int exit = CommandRunner.RunLogged(spec.BuildTree, "make", args, spec.LogPath, env, null, null, cancel);
+        if (exit != 0) throw new UserError($"make {args[^1]} for the livepatch module failed (exit {exit}); see the log: {spec.LogPath}");
     }
 
     private static string Symvers(string tree)
@@ -189,15 +189,15 @@ public static partial class ModuleBuilder
     /// The .ko whose symbol table gives a module's symbol positions: the pre build's (kept with its outputs), else
     /// the build tree's.
     /// </summary>
-    private static (string Path, string Source)? ModuleFile(ModuleTarget target, string name)
+    private static (string Path, string Source)? ModuleFile(ModuleBuildSpec spec, string name)
     {
-        foreach (var (module, ko) in Modules(target.BuildTree))
+        foreach (var (module, ko) in Modules(spec.BuildTree))
         {
             if (module != name) continue;
-            if (target.PreOutputs != null && File.Exists(Path.Combine(target.PreOutputs, ko)))
-                return (Path.Combine(target.PreOutputs, ko), $"the pre build's {ko}");
-            if (File.Exists(Path.Combine(target.BuildTree, ko)))
-                return (Path.Combine(target.BuildTree, ko), $"the build tree's {ko}");
+            if (spec.PreOutputs != null && File.Exists(Path.Combine(spec.PreOutputs, ko)))
+                return (Path.Combine(spec.PreOutputs, ko), $"the pre build's {ko}");
+            if (File.Exists(Path.Combine(spec.BuildTree, ko)))
+                return (Path.Combine(spec.BuildTree, ko), $"the build tree's {ko}");
         }
         return null;
     }

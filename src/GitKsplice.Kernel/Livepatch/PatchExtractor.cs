@@ -49,17 +49,6 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
     private readonly Dictionary<string, ElfWriter.Symbol> _undefined = new(StringComparer.Ordinal);
     private readonly Dictionary<ElfWriter.Section, ElfWriter.Symbol> _markers = [];
 
-    /// <summary>Names of static variables the update brings its own copy of instead of sharing the kernel's.</summary>
-    private static readonly string[] FreshStatics = ["__key", "__warned", "__already_done", "__func__", "_rs", "CSWTCH", "__print_once", "descriptor"];
-
-    /// <summary>Tables of the kernel whose entries describe code: (section, entry size or 0 when read from the object).</summary>
-    private static readonly (string Name, int EntrySize)[] SpecialTables =
-    [
-        ("__mcount_loc", 8), ("__patchable_function_entries", 8), ("__ex_table", 12), ("__bug_table", 0),
-        (".altinstructions", 12), (".smp_locks", 4), (".retpoline_sites", 4), (".return_sites", 4), (".call_sites", 4),
-        (".ibt_endbr_seal", 4), (".orc_unwind_ip", 4), (".static_call_sites", 8), ("__jump_table", 16),
-    ];
-
     public void Add(ChangedObject change)
     {
         var post = ElfFile.Open(change.PostPath, change.Path);
@@ -120,7 +109,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
         private bool CheckReplaceable(string name, ElfSymbol symbol)
         {
             var section = symbol.Section!;
-            if (KernelRules.IsInitCode(section))
+            if (KernelCatalogue.IsInitCode(section))
                 return Refuse(name, "livepatch-init", $"{name}() is __init code, freed after boot; there is nothing to patch (drop the change or make it in code that runs later)");
             var preSymbol = pre?.Symbols.FirstOrDefault(s => s.Name == _preNames.GetValueOrDefault(name, name) && s.Type == SymbolType.Func && s.Section != null);
             if (preSymbol == null) return true; // a new function: called by carried code, not redirected
@@ -212,7 +201,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
             // A place inside this object: carried whole when it is code of the update, data it owns or read-only
             // data; otherwise the function or object it falls in is referenced by name.
             var item = symbol.Type is SymbolType.Func or SymbolType.Object ? symbol
-                : Covering(target, (long)symbol.Value + r.Addend + RelocationTypes.TargetBias(post.Machine, r.Type, from.Contents.Span, originalOffset));
+                : Covering(target, (long)symbol.Value + r.Addend + RelocationTypes.ReferentBias(post.Machine, r.Type, from.Contents.Span, originalOffset));
             if (item == null || ShouldCarry(item) || IsReadOnly(target))
             {
                 Carry(target);
@@ -227,15 +216,16 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
         /// Keys in vmlinux are fine: its livepatch relocations are written as the update loads, before the
         /// kernel reads the update's __jump_table and .static_call_sites; a module's only later.
         /// </summary>
-        private (string Name, string Module)? KeyInAModule(string table, ElfSection section, ElfRelocation[] relocations, List<int> kept, int entrySize)
+        private (string Name, string Module)? KeyInAModule(KernelSection table, ElfRelocation[] relocations, List<int> kept, int entrySize)
         {
-            if (table is not ("__jump_table" or ".static_call_sites")) return null;
-            int keyOffset = table == "__jump_table" ? 8 : 4; // after the code (and target) offsets
+            if (table.KeyOffset < 0) return null;
             foreach (var entry in kept)
             {
-                var r = relocations.FirstOrDefault(r => r.Offset == (ulong)(entry * entrySize + keyOffset));
+                var r = relocations.FirstOrDefault(r => r.Offset == (ulong)(entry * entrySize + table.KeyOffset));
                 if (r == default) continue;
                 var symbol = post.SymbolAt(r.SymbolIndex);
+                // A key the update carries (a dynamic-debug descriptor's) is its own: an ordinary relocation.
+                if (symbol.Section != null && _copies.ContainsKey(symbol.Section.Index)) continue;
                 var name = symbol.Section != null && symbol.Type is not (SymbolType.Object or SymbolType.Func)
                     ? Covering(symbol.Section, (long)symbol.Value + r.Addend)?.Name ?? symbol.Name : symbol.Name;
                 var kernelName = _preNames.GetValueOrDefault(name, name);
@@ -310,8 +300,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
                     || SymbolNames.IsColdPart(symbol.Name) && !KernelHasName(symbol.Name);
             if (symbol.Type == SymbolType.Object)
                 return _newData.Contains(symbol.Name) || IsReadOnly(symbol.Section)
-                    || symbol.IsLocal && FreshStatics.Contains(SymbolNames.BaseName(symbol.Name).Split('.')[0])
-                    || symbol.Section.Name.StartsWith(".data.once", StringComparison.Ordinal) || symbol.Section.Name.StartsWith(".data..once", StringComparison.Ordinal);
+                    || KernelCatalogue.IsSpecialStatic(SymbolNames.BaseName(symbol.Name), ObjectModel.Family(symbol.Section.Name, symbol.Name));
             return false;
         }
 
@@ -336,12 +325,13 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
         /// </summary>
         private bool CarrySpecialEntries()
         {
-            foreach (var (name, size) in SpecialTables)
+            foreach (var kind in KernelCatalogue.CodeTables)
             {
+                var name = kind.Name;
                 var table = post.Sections.FirstOrDefault(s => s.Name == name);
                 if (table == null || _copies.ContainsKey(table.Index)) continue;
                 var relocations = post.RelocationsFor(table).ToArray();
-                int entrySize = size != 0 ? size : relocations.Any(r => r.Offset % 12 == 4) ? 12 : 8;
+                int entrySize = kind.EntrySizeOf(relocations);
                 var kept = new List<int>();
                 for (int entry = 0; entry * entrySize < table.Contents.Length; entry++)
                 {
@@ -351,7 +341,7 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
                     if (symbol.Section != null && _copies.ContainsKey(symbol.Section.Index) && symbol.Section.IsExecutable) kept.Add(entry);
                 }
                 if (kept.Count == 0) continue;
-                if (KeyInAModule(name, table, relocations, kept, entrySize) is { } key)
+                if (KeyInAModule(kind, relocations, kept, entrySize) is { } key)
                 {
                     Refuse(key.Name, "livepatch-static-key", $"carried code uses {(name == "__jump_table" ? "a jump label" : "a static call")} whose key {key.Name} lives in module {key.Module}: the kernel reads {name} before livepatch writes a module's relocations; test the key with static_key_enabled() instead");
                     continue;
@@ -365,15 +355,17 @@ public sealed class PatchExtractor(KernelSymbols kernel, IReadOnlySet<string> vm
                     foreach (var r in relocations.Where(r => r.Offset >= from && r.Offset < from + (ulong)entrySize))
                         Relocate(table, copy, r, r.Offset, to + (r.Offset - from));
                 }
-                if (name == ".orc_unwind_ip" && post.Sections.FirstOrDefault(s => s.Name == ".orc_unwind") is { } orc)
+                if (kind.Companion != null && post.Sections.FirstOrDefault(s => s.Name == kind.Companion) is { } companion)
                 {
-                    // ORC's two tables are parallel arrays: the unwind data of entry i goes with the address of entry i.
-                    var data = new byte[kept.Count * 6];
-                    for (int i = 0; i < kept.Count; i++) orc.Contents.Span.Slice(kept[i] * 6, 6).CopyTo(data.AsSpan(i * 6));
-                    owner.Output.AddSection(".orc_unwind", orc.Type, orc.Flags & ~SectionFlags.Group, data, Math.Max(orc.AddressAlign, 1), orc.EntrySize);
+                    int size = kind.CompanionEntrySize;
+                    if (size == 0) Carry(companion);
+                    else
+                    {
+                        var data = new byte[kept.Count * size];
+                        for (int i = 0; i < kept.Count; i++) companion.Contents.Span.Slice(kept[i] * size, size).CopyTo(data.AsSpan(i * size));
+                        owner.Output.AddSection(companion.Name, companion.Type, companion.Flags & ~SectionFlags.Group, data, Math.Max(companion.AddressAlign, 1), companion.EntrySize);
+                    }
                 }
-                if (name == ".altinstructions" && post.Sections.FirstOrDefault(s => s.Name == ".altinstr_replacement") is { } replacement)
-                    Carry(replacement);
                 _copies[table.Index] = copy; // done: never copied twice
             }
             return _pending.Count > 0;

@@ -36,7 +36,7 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
         var paths = run.ChangedObjects.ToDictionary(o => o.Path, StringComparer.Ordinal);
         var objects = run.Entries.Select(e => new ChangedObject(e.Path, paths[e.Path].PrePath, paths[e.Path].PostPath,
             [.. e.Changed, .. e.New], ModuleBuilder.KernelObjectOf(run.Tree.Root, e.Path))).ToList();
-        var plan = run.LivepatchPlan = ModuleBuilder.Plan(Target(run, (KbuildSystem)run.BuildSystem), objects);
+        var plan = run.LivepatchPlan = ModuleBuilder.Plan(Spec(run, (KbuildSystem)run.BuildSystem), objects);
         if (Replace(run) && Predecessor(run) is { } earlier)
             plan.Refuse(new LivepatchRefusal(run.Entries[0].Path, "", "livepatch-replace-series",
                 $"--replace makes the module cumulative, but it is built on update {earlier}'s post state and carries only its own change: loading it would undo {earlier}; build it without --replace"));
@@ -68,7 +68,7 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
         }
         if (run.Tarball is not { } tarball) return null; // a validation run checks, it does not build the module
         OnStage?.Invoke("building the livepatch module");
-        var (bytes, entry) = ModuleBuilder.Build(Target(run, (KbuildSystem)run.BuildSystem), plan, output, run.Cancel);
+        var (bytes, entry) = ModuleBuilder.Build(Spec(run, (KbuildSystem)run.BuildSystem), plan, output, run.Cancel);
         tarball.Add(new ArchiveFile(entry.File, () => new MemoryStream(bytes, writable: false)));
         run.Manifest = run.Manifest with { Module = entry };
         output.Verbose($"livepatch module {entry.File} for {entry.KernelRelease} ({entry.KernelReleaseSource}), symbol positions from {entry.SymbolPositionsSource}");
@@ -78,7 +78,7 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
     public Action<string>? OnStage { get; init; }
 
     /// <summary>What the module is built for: the Kbuild tree the update was built in, and its environment.</summary>
-    private ModuleTarget Target(CreateRun run, KbuildSystem kbuild) => new(
+    private ModuleBuildSpec Spec(CreateRun run, KbuildSystem kbuild) => new(
         run.Id.Value, run.Tree.Root, run.Config.Directory,
         kbuild.Environment(run.Settings, run.Tree.Root),
         repository.Layout.LivepatchBuild(run.Id.Value),

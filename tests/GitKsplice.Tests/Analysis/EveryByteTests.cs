@@ -56,7 +56,7 @@ public sealed class EveryByteTests : IDisposable
         int tried = 0;
         foreach (var section in pristine.Sections)
         {
-            if (!section.IsAllocated || section.IsNoBits || section.Contents.Length == 0 || KernelRules.IsIgnored(section)) continue;
+            if (!section.IsAllocated || section.IsNoBits || section.Contents.Length == 0 || KernelCatalogue.IsIgnored(section)) continue;
             var relocated = RelocatedBytes(pristine, section);
             for (int k = 0; k < PerSection; k++)
             {
@@ -71,7 +71,7 @@ public sealed class EveryByteTests : IDisposable
             }
         }
         // A relocation's addend: where code or data points.
-        foreach (var section in pristine.Sections.Where(s => s.Type == SectionType.Rela && pristine.Sections[(int)s.Info] is var t && t.IsAllocated && !KernelRules.IsIgnored(t)))
+        foreach (var section in pristine.Sections.Where(s => s.Type == SectionType.Rela && pristine.Sections[(int)s.Info] is var t && t.IsAllocated && !KernelCatalogue.IsIgnored(t)))
         {
             int entries = section.Contents.Length / 24;
             for (int k = 0; k < Math.Min(PerSection, entries); k++)

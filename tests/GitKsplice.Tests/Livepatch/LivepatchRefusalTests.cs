@@ -121,11 +121,11 @@ public sealed class LivepatchRefusalTests : IDisposable
         File.Copy(post, Path.Combine(tree, "arch/x86/lib/memcpy.o"));
         Run(tree, "ar", "cDPrsT", "lib/lib.a", "lib/string.o");
         Run(Path.Combine(tree, "arch/x86/lib"), "ar", "cDrs", "lib.a", "memcpy.o");
-        var target = new ModuleTarget("refused", tree, ConfigDirectory(), new Dictionary<string, string?>(),
+        var spec = new ModuleBuildSpec("refused", tree, ConfigDirectory(), new Dictionary<string, string?>(),
             Path.Combine(_cc.Directory, "work"), Path.Combine(_cc.Directory, "livepatch.log"), Replace: false, Follows: null);
         string[] paths = ["arch/x86/boot/compressed/misc.o", "arch/x86/entry/vdso/vclock_gettime.o", "lib/string.o", "arch/x86/lib/memcpy.o", "kernel/show.o"];
 
-        var plan = ModuleBuilder.Plan(target, paths.Select(p => new ChangedObject(p, pre, post, ["show"], "vmlinux")).ToList());
+        var plan = ModuleBuilder.Plan(spec, paths.Select(p => new ChangedObject(p, pre, post, ["show"], "vmlinux")).ToList());
 
         Assert.Equal(paths[..4], plan.Refusals.Select(r => r.Object));
         Assert.All(plan.Refusals, r => Assert.Equal(("show", "livepatch-outside-kernel"), (r.Symbol, r.Kind)));

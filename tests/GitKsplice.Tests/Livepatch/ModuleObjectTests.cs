@@ -64,7 +64,7 @@ public sealed partial class ModuleObjectTests : IDisposable
     }
 
     /// <summary>A Kbuild-shaped tree with the module's pre .ko kept as the pre build's output, and its System.map.</summary>
-    private (ModuleTarget Target, string PreShow, string PostShow, string PreKo) Tree(string patchedShow, string originalShow = Show)
+    private (ModuleBuildSpec Spec, string PreShow, string PostShow, string PreKo) Tree(string patchedShow, string originalShow = Show)
     {
         var preShow = Compile("pre", "show", originalShow);
         var postShow = Compile("post", "show", patchedShow);
@@ -81,24 +81,24 @@ public sealed partial class ModuleObjectTests : IDisposable
         Directory.CreateDirectory(config);
         File.WriteAllText(Path.Combine(config, ".config"), "#\n# Linux/x86 6.1.192 Kernel Configuration\n#\nCONFIG_LIVEPATCH=y\n");
         File.WriteAllText(Path.Combine(config, "System.map"), SystemMap);
-        var target = new ModuleTarget("mod", tree, config, new Dictionary<string, string?>(), Path.Combine(_dir.Path, "work"),
+        var spec = new ModuleBuildSpec("mod", tree, config, new Dictionary<string, string?>(), Path.Combine(_dir.Path, "work"),
             Path.Combine(_dir.Path, "livepatch.log"), Replace: false, Follows: null, PreOutputs: Path.Combine(_dir.Path, "pre-outputs"));
-        return (target, preShow, postShow, preKo);
+        return (spec, preShow, postShow, preKo);
     }
 
-    private static ModulePlan Plan(ModuleTarget target, string pre, string post)
+    private static ModulePlan Plan(ModuleBuildSpec spec, string pre, string post)
     {
         var comparison = new ElfObjectAnalyzer().Compare(pre, post);
-        var kernelObject = ModuleBuilder.KernelObjectOf(target.BuildTree, "drivers/dup/show.o");
-        return ModuleBuilder.Plan(target, [new ChangedObject("drivers/dup/show.o", pre, post, [.. comparison.Changed, .. comparison.New], kernelObject)]);
+        var kernelObject = ModuleBuilder.KernelObjectOf(spec.BuildTree, "drivers/dup/show.o");
+        return ModuleBuilder.Plan(spec, [new ChangedObject("drivers/dup/show.o", pre, post, [.. comparison.Changed, .. comparison.New], kernelObject)]);
     }
 
     [Fact]
     public void A_changed_module_function_is_replaced_in_its_module_with_positions_from_the_modules_symbol_table()
     {
-        var (target, pre, post, preKo) = Tree(Show.Replace("value %d %s", "value is %d %s"));
+        var (spec, pre, post, preKo) = Tree(Show.Replace("value %d %s", "value is %d %s"));
 
-        var plan = Plan(target, pre, post);
+        var plan = Plan(spec, pre, post);
 
         Assert.Empty(plan.Refusals);
         Assert.Equal([("dup_mod", "show", 0)], plan.Functions.Select(f => (f.KernelObject, f.OldName, f.Sympos)));
@@ -139,9 +139,9 @@ public sealed partial class ModuleObjectTests : IDisposable
         // kernel has read the update's __jump_table.
         var jumpLabel = LivepatchRefusalTests.JumpLabel.Replace("extern struct static_key { int enabled; } tracing_key;",
             "struct static_key { int enabled; } tracing_key;");
-        var (target, pre, post, _) = Tree(jumpLabel.Replace("value %d", "value is %d"), jumpLabel);
+        var (spec, pre, post, _) = Tree(jumpLabel.Replace("value %d", "value is %d"), jumpLabel);
 
-        var plan = Plan(target, pre, post);
+        var plan = Plan(spec, pre, post);
 
         var refusal = Assert.Single(plan.Refusals);
         Assert.Equal(("tracing_key", "livepatch-static-key"), (refusal.Symbol, refusal.Kind));
@@ -149,13 +149,44 @@ public sealed partial class ModuleObjectTests : IDisposable
     }
 
     [Fact]
+    public void A_pr_debug_of_the_module_whose_jump_label_key_is_its_own_descriptor_is_carried_not_refused()
+    {
+        // CONFIG_DYNAMIC_DEBUG with jump labels: the key is inside the call site's descriptor, which the update
+        // carries, so the key is the update's own and resolved by an ordinary relocation.
+        const string prDebug = """
+            extern int printk(const char *fmt, ...);
+            struct static_key { int enabled; };
+            struct _ddebug { const char *modname, *function, *filename, *format; unsigned int lineno:18, class_id:6, flags:8; struct static_key key; };
+            int show(int x)
+            {
+                static struct _ddebug __attribute__((aligned(8), section("__dyndbg"), used)) __UNIQUE_ID_ddebug7 =
+                    { "dup_mod", "show", "show.c", "value %d\n", 7, 0, 0, { 0 } };
+                asm goto("1: .byte 0x0f,0x1f,0x44,0x00,0x00\n\t"
+                         ".pushsection __jump_table, \"aw\"\n\t.balign 8\n\t"
+                         ".long 1b - ., %l[traced] - .\n\t.quad %c0 - .\n\t.popsection" : : "i"(&__UNIQUE_ID_ddebug7.key) : : traced);
+                return x;
+            traced:
+                return printk(__UNIQUE_ID_ddebug7.format, x);
+            }
+            """;
+        var (spec, pre, post, _) = Tree(prDebug.Replace("value %d", "value is %d"), prDebug);
+
+        var plan = Plan(spec, pre, post);
+
+        Assert.Empty(plan.Refusals);
+        Assert.Single(plan.Extractor.Output.Sections, s => s.Name == "__dyndbg");
+        Assert.Single(plan.Extractor.Output.Sections, s => s.Name == "__jump_table");
+        Assert.DoesNotContain(plan.Extractor.Sites, s => s.Name.StartsWith("__UNIQUE_ID_ddebug", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void New_code_of_a_module_reaches_vmlinux_through_vmlinux_sections_and_may_not_use_a_module_it_did_not_depend_on()
     {
         var fromVmlinux = Show.Replace("extern int shared_count;", "extern int shared_count;\nextern int kernel_only_fn(int);")
             .Replace("return other_mod_fn(x);", "return other_mod_fn(x) + kernel_only_fn(x);");
-        var (target, pre, post, _) = Tree(fromVmlinux);
+        var (spec, pre, post, _) = Tree(fromVmlinux);
 
-        var plan = Plan(target, pre, post);
+        var plan = Plan(spec, pre, post);
 
         Assert.Empty(plan.Refusals);
         // An unexported vmlinux function: resolved with vmlinux (when the update loads), never from a module's section.
@@ -167,8 +198,8 @@ public sealed partial class ModuleObjectTests : IDisposable
 
         // Another module's export the pre module did not use: nothing makes sure that module is loaded first.
         var independent = Show.Replace("return other_mod_fn(x);", "return 0;");
-        var (target2, pre2, post2, _) = Tree(independent.Replace("return 0;", "return other_mod_fn(x);"), independent);
-        var refusal = Assert.Single(Plan(target2, pre2, post2).Refusals);
+        var (spec2, pre2, post2, _) = Tree(independent.Replace("return 0;", "return other_mod_fn(x);"), independent);
+        var refusal = Assert.Single(Plan(spec2, pre2, post2).Refusals);
         Assert.Equal(("other_mod_fn", "livepatch-module-dependency"), (refusal.Symbol, refusal.Kind));
         Assert.Contains("which module other_mod exports and dup_mod did not use before", refusal.Reason);
     }
@@ -176,16 +207,16 @@ public sealed partial class ModuleObjectTests : IDisposable
     [Fact]
     public void One_update_of_vmlinux_and_a_module_has_one_klp_object_for_each()
     {
-        var (target, pre, post, _) = Tree(Show.Replace("value %d %s", "value is %d %s"));
+        var (spec, pre, post, _) = Tree(Show.Replace("value %d %s", "value is %d %s"));
         const string kernelShow = "extern int printk(const char *fmt, ...);\nstatic __attribute__((noinline)) int helper(int x) { return x - 1; }\nint kernel_show(int x) { return printk(\"kernel %d\\n\", helper(x)); }\n";
         var kernelPre = Compile("pre", "kshow", kernelShow);
         var kernelPost = Compile("post", "kshow", kernelShow.Replace("kernel %d", "kernel: %d"));
-        File.AppendAllText(Path.Combine(target.ConfigDirectory!, "System.map"), "\nffffffff81000140 T kernel_show\n");
+        File.AppendAllText(Path.Combine(spec.ConfigDirectory!, "System.map"), "\nffffffff81000140 T kernel_show\n");
         var objects = new[] { ("kernel/kshow.o", kernelPre, kernelPost), ("drivers/dup/show.o", pre, post) }
             .Select(o => new ChangedObject(o.Item1, o.Item2, o.Item3, new ElfObjectAnalyzer().Compare(o.Item2, o.Item3).Changed.ToList(),
-                ModuleBuilder.KernelObjectOf(target.BuildTree, o.Item1))).ToList();
+                ModuleBuilder.KernelObjectOf(spec.BuildTree, o.Item1))).ToList();
 
-        var plan = ModuleBuilder.Plan(target, objects);
+        var plan = ModuleBuilder.Plan(spec, objects);
 
         Assert.Empty(plan.Refusals);
         Assert.Equal([("vmlinux", "kernel_show", 0), ("dup_mod", "show", 0)], plan.Functions.Select(f => (f.KernelObject, f.OldName, f.Sympos)));
@@ -202,10 +233,10 @@ public sealed partial class ModuleObjectTests : IDisposable
     [Fact]
     public void A_function_the_modules_ko_does_not_have_is_refused_with_what_to_do()
     {
-        var (target, _, _, _) = Tree(Show.Replace("value %d %s", "value is %d %s"));
+        var (spec, _, _, _) = Tree(Show.Replace("value %d %s", "value is %d %s"));
         var renamed = Show.Replace("int show(", "int shown(");
 
-        var refusal = Assert.Single(Plan(target, Compile("pre-renamed", "show", renamed), Compile("post-renamed", "show", renamed.Replace("value %d %s", "value is %d %s"))).Refusals);
+        var refusal = Assert.Single(Plan(spec, Compile("pre-renamed", "show", renamed), Compile("post-renamed", "show", renamed.Replace("value %d %s", "value is %d %s"))).Refusals);
 
         Assert.Equal(("shown", "livepatch-not-in-kernel"), (refusal.Symbol, refusal.Kind));
         Assert.Equal("shown() is not in the symbols of module dup_mod (inlined into its callers, or init code); change its callers instead", refusal.Reason);
@@ -214,10 +245,10 @@ public sealed partial class ModuleObjectTests : IDisposable
     [Fact]
     public void A_module_without_its_ko_is_refused_with_what_to_do()
     {
-        var (target, pre, post, preKo) = Tree(Show.Replace("value %d %s", "value is %d %s"));
+        var (spec, pre, post, preKo) = Tree(Show.Replace("value %d %s", "value is %d %s"));
         File.Delete(preKo);
 
-        var refusal = Assert.Single(Plan(target, pre, post).Refusals);
+        var refusal = Assert.Single(Plan(spec, pre, post).Refusals);
 
         Assert.Equal(("show", "livepatch-unreachable"), (refusal.Symbol, refusal.Kind));
         Assert.Equal("show() is in module dup_mod, whose .ko is neither in the pre build's outputs nor in the build tree, so the positions of its symbols are unknown; build the modules with the kernel (ksplice.buildCommand: make vmlinux modules)", refusal.Reason);
