@@ -23,6 +23,7 @@ public class GoldenJsonTests
         Golden.Check([
             ("bundle.json", Output(w.Kstuff(["bundle", "--json"], viaSsh: false), w)),
             ("bundles.json", Output(w.Kstuff(["bundles", "--json"], viaSsh: false), w)),
+            ("bundle-up-to-date.json", Output(w.Kstuff(["bundle", "--json"], viaSsh: false), w)),
         ]);
     }
 

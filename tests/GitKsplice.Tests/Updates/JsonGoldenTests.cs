@@ -41,6 +41,17 @@ public class JsonGoldenTests
         // This machine's kernel: its release and whether it takes livepatches are this machine's.
         Run("view", "view", "--json");
 
+        // A trial and an apply as try and apply record them, which only a VM or a live kernel makes here.
+        var post = repo.Git("rev-parse", UpdateStore.RefPrefix + "golden1").Trim();
+        repo.Git("notes", "--ref", UpdateStore.NotesRef, "append", "-m", $"{TrialRecord.Kind}: golden1\nwhen: 2026-12-01T10:00:00Z\nresult: failed\n" +
+            "time: 9.5 s\nkernel: 6.1.0-test\nfailure: the check failed while applied\nlog: /var/tmp/serial.log", post);
+        repo.Git("notes", "--ref", UpdateStore.NotesRef, "append", "-m", "ksplice-applied: golden1\nhost: build1\nkernel: 6.1.0-test\nwhen: 2026-12-01T11:00:00Z\nresult: applied", post);
+        Run("show-tried-live", "show", "--json", "golden1");
+        Run("list-live", "list", "--json");
+        // gc removes the manifest's copy: show then says what the note says.
+        Run("gc-done", "gc", "--json", "--max-age", "now");
+        Run("show-without-manifest", "show", "--json", "golden1");
+
         var compiler = Manifest.FromJson(outputs.Single(o => o.Name == "manifest").Json, "manifest.json").Compiler;
         (string, string)[] places = [(repo.Root, "<repo>"), (compiler, "<compiler>")];
         Golden.Check(outputs.Select(o => (o.Name + ".json",
