@@ -7,7 +7,7 @@ namespace GitKsplice.Cli.Commands;
 
 /// <summary>
 /// git ksplice diff-objects: plumbing that compares two objects of one translation unit and classifies what the
-/// change did, function by function. The exit code is the verdict: 0 patchable, 2 unsafe, 3 no functional change.
+/// change did, function by function. The exit code is the verdict: 0 hot-patchable, 2 unsafe, 3 no code change.
 /// </summary>
 internal static class DiffObjectsCommand
 {

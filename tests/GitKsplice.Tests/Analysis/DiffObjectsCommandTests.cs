@@ -37,6 +37,16 @@ public sealed class DiffObjectsCommandTests : IDisposable
         Assert.Equal("", r.StdErr);
     }
 
+    /// <summary>The verdict is said in the words create and the hook use for the same findings.</summary>
+    [Fact]
+    public void The_json_verdict_is_a_word_of_the_one_verdict_table()
+    {
+        var (o, p) = _cc.Pair(Source, Source.Replace("x * 2", "x * 4"));
+        Assert.Equal("hot-patchable", JsonDocument.Parse(Diff(o, p, "--json").StdOut).RootElement.GetProperty("verdict").GetString());
+        var same = _cc.Compile(Source);
+        Assert.Equal("no-code-change", JsonDocument.Parse(Diff(same, same, "--json").StdOut).RootElement.GetProperty("verdict").GetString());
+    }
+
     [Fact]
     public void The_json_output_stays_as_it_is()
     {
