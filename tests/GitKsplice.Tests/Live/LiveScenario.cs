@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using GitKsplice.Livepatch;
 using GitKsplice.Tests.Support;
-using GitKsplice.Tests.Updates;
 using GitKsplice.Updates;
 using Xunit.Abstractions;
 
