@@ -1,4 +1,5 @@
 using GitKsplice.Settings;
+using GitKsplice.Updates;
 
 namespace GitKsplice.Cli;
 
@@ -34,15 +35,14 @@ public sealed class Colour
     public string Dim(string text) => Paint("2", text);
     public string Bold(string text) => Paint("1", text);
 
-    /// <summary>An update's verdict: hot-patchable green, unsafe red, anything else yellow.</summary>
+    /// <summary>An update's verdict word, as its note has it: hot-patchable green, unsafe (forced or not) red, anything else yellow.</summary>
     public string Verdict(string? verdict, int width = 0)
     {
         var text = (verdict ?? "?").PadRight(width);
-        return verdict switch
+        return UpdateVerdicts.Words.Parse(verdict) switch
         {
-            null => Warn(text),
-            _ when verdict.Contains("unsafe") => Bad(text),
-            _ when verdict.Contains("patchable") => Good(text),
+            UpdateVerdict.HotPatchable => Good(text),
+            UpdateVerdict.Unsafe or UpdateVerdict.ForcedUnsafe => Bad(text),
             _ => Warn(text),
         };
     }

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using GitKsplice.Git;
-using GitKsplice.Json;
 using GitKsplice.Reporting;
 using GitKsplice.Settings;
 
@@ -88,8 +88,8 @@ public sealed class CommandContext : IDisposable
     /// <summary>Colour for standard output, as git decides it (color.&lt;tool&gt;, color.ui, NO_COLOR).</summary>
     public Colour Colour => _colour ??= Colour.ForStdout(Config, Tool.ColourKey, _streams.OutIsTerminal);
 
-    /// <summary>Prints a --json document: indented, in the order it was built, non-ASCII text as it is.</summary>
-    public void WriteJson(JsonNode value) => Out.Write(value.ToJsonString(WireJsonContext.Relaxed.Options) + "\n");
+    /// <summary>Prints a command's --json report by its generated serializer: indented, keys in the record's order, non-ASCII text as it is.</summary>
+    public void WriteJson<T>(T report, JsonTypeInfo<T> type) => Out.Write(JsonSerializer.Serialize(report, type) + "\n");
 
     public void Dispose()
     {

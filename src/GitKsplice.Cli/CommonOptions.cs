@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 
 namespace GitKsplice.Cli;
 
@@ -9,14 +8,6 @@ public static class CommonOptions
     public static Option<bool> Json() => new("--json") { Description = "Print machine-readable JSON on stdout" };
     public static Option<bool> Quiet() => new("--quiet", "-q") { Description = "Print only errors" };
     public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Print progress and debugging messages (repeat for more, at most 2)" };
-}
-
-/// <summary>Builds the arrays of --json documents; a tree of JsonNodes needs no reflection, so Native AOT compiles it.</summary>
-public static class JsonArrays
-{
-    public static JsonArray ToJsonArray(this IEnumerable<string> items) => new(items.Select(i => (JsonNode?)i).ToArray());
-
-    public static JsonArray ToJsonArray<T>(this IEnumerable<T> items, Func<T, JsonNode?> item) => new(items.Select(item).ToArray());
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using GitKsplice.Json;
 using GitKsplice.Reporting;
 
 namespace GitKsplice.Cli;
@@ -23,22 +24,10 @@ public static class ConfigCommand
             var unknown = config.Undeclared(tool.ConfigPrefix + ".", tool.ConfigKeys);
             if (parse.GetValue(json))
             {
-                context.WriteJson(new JsonObject
-                {
-                    ["keys"] = keys.ToJsonArray(k => new JsonObject
-                    {
-                        ["key"] = k.Name,
-                        ["type"] = k.Type,
-                        ["default"] = k.Default,
-                        ["option"] = k.Option,
-                        ["environment"] = k.Environment,
-                        ["environmentValue"] = config.EnvironmentValue(k),
-                        ["multiValued"] = k.MultiValued,
-                        ["description"] = k.Description,
-                        ["values"] = config.Values(k).ToJsonArray(v => new JsonObject { ["value"] = v.Value, ["scope"] = v.Scope }),
-                    }),
-                    ["unknown"] = unknown.ToJsonArray(v => new JsonObject { ["key"] = v.Key, ["value"] = v.Value, ["scope"] = v.Scope }),
-                });
+                context.WriteJson(new ConfigJson(
+                    keys.Select(k => new ConfigJson.Setting(k.Name, k.Type, k.Default, k.Option, k.Environment, config.EnvironmentValue(k), k.MultiValued,
+                        k.Description, config.Values(k).Select(v => new ConfigJson.ScopedValue(v.Value, v.Scope)).ToList())).ToList(),
+                    unknown.Select(v => new ConfigJson.UnknownKey(v.Key, v.Value, v.Scope)).ToList()), CliJsonContext.Relaxed.ConfigJson);
                 return ExitCodes.Success;
             }
             var colour = context.Colour;
@@ -61,4 +50,26 @@ public static class ConfigCommand
         });
         return command;
     }
+}
+
+/// <summary>config --json: every documented key with its default and where it is set, then the unknown keys under the tool's prefix.</summary>
+internal sealed record ConfigJson(IReadOnlyList<ConfigJson.Setting> Keys, IReadOnlyList<ConfigJson.UnknownKey> Unknown)
+{
+    internal sealed record Setting(string Key, string Type, string Default, string? Option, string? Environment, string? EnvironmentValue,
+        bool MultiValued, string Description, IReadOnlyList<ScopedValue> Values);
+
+    internal sealed record ScopedValue(string? Value, string Scope);
+
+    internal sealed record UnknownKey(string Key, string? Value, string Scope);
+}
+
+/// <summary>The --json reports of the commands both tools share, in the wire shape of <see cref="WireJson"/>.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(WireTimeConverter)])]
+[JsonSerializable(typeof(ConfigJson))]
+internal sealed partial class CliJsonContext : JsonSerializerContext
+{
+    private static CliJsonContext? s_relaxed;
+
+    /// <summary>The generated options with the relaxed encoder (<see cref="WireJson.Relaxed"/>).</summary>
+    public static CliJsonContext Relaxed => s_relaxed ??= new(WireJson.Relaxed(Default.Options));
 }

@@ -1,25 +1,14 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace GitKsplice.Json;
 
 /// <summary>
 /// The shape of every JSON file people and scripts read and of every --json output: camelCase, indented, times as
-/// <see cref="WireTime"/>. Each project's serializer context takes these generation options; this one writes a
-/// JSON tree as it is.
+/// <see cref="WireTime"/>, enum values by their <see cref="WireTable{T}"/>. Each project's serializer context takes
+/// these generation options (camelCase, indented, <see cref="WireTimeConverter"/>) and the relaxed encoder below.
 /// </summary>
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(WireTimeConverter)])]
-[JsonSerializable(typeof(JsonNode))]
-public sealed partial class WireJsonContext : JsonSerializerContext
-{
-    private static WireJsonContext? s_relaxed;
-
-    /// <summary>The generated options with <see cref="WireJson.Relaxed"/>'s encoder.</summary>
-    public static WireJsonContext Relaxed => s_relaxed ??= new(WireJson.Relaxed(Default.Options));
-}
-
 public static class WireJson
 {
     /// <summary>
@@ -29,4 +18,16 @@ public static class WireJson
     /// </summary>
     public static JsonSerializerOptions Relaxed(JsonSerializerOptions generated) =>
         new(generated) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}
+
+/// <summary>
+/// Writes an enum value by its name in <paramref name="table"/> and reads only those names. A context lists one
+/// subclass per enum (the subclass gives the table, as a converter named in an attribute has no arguments).
+/// </summary>
+public abstract class WireTableConverter<T>(WireTable<T> table) : JsonConverter<T> where T : struct, Enum
+{
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        table.Parse(reader.GetString()) ?? throw new JsonException($"unknown {typeof(T).Name} '{reader.GetString()}'");
+
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(table[value]);
 }

@@ -1,4 +1,5 @@
 using GitKsplice.Git;
+using GitKsplice.Json;
 using GitKsplice.Reporting;
 
 namespace GitKsplice.Hooks;
@@ -16,6 +17,14 @@ public enum HookFileState
     Foreign,
     /// <summary>Someone else's hook while a chained original is also there: left for the user to sort out.</summary>
     Conflict,
+}
+
+/// <summary>The words of the hook states, stable on the wire (--json of hooks status and status).</summary>
+public static class HookFileStates
+{
+    public static readonly WireTable<HookFileState> Words = new(
+        (HookFileState.Absent, "absent"), (HookFileState.Installed, "installed"), (HookFileState.InstalledChained, "installed-chained"),
+        (HookFileState.Foreign, "foreign"), (HookFileState.Conflict, "conflict"));
 }
 
 public sealed record HookFileStatus(string Name, string Path, HookFileState State);

@@ -141,7 +141,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         if (pre.Sha == commit)
             return Skipped($"the commit is {SeriesRefs.PreRef} itself");
         var notes = new UpdateStore(repository).Notes;
-        if (Verdict.FromNote(commit, notes.Read(commit)) is { } known && known.Pre == pre.Sha && known.Kind != VerdictKind.BuildFailed)
+        if (Verdict.FromNote(commit, notes.Read(commit)) is { } known && known.Pre == pre.Sha && known.Kind != UpdateVerdict.BuildFailed)
             return Skipped($"already checked against {pre.Sha[..12]}: {known.Kind.Word()}");
 
         stage("preparing the build trees");
@@ -158,11 +158,11 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         var verdict = outcome switch
         {
             CreateOutcome.Built built =>
-                Verdict.FromManifest(VerdictKind.HotPatchable, commit, built.Manifest, log, SaveManifest(commit, built.Manifest), now),
+                Verdict.FromManifest(UpdateVerdict.HotPatchable, commit, built.Manifest, log, SaveManifest(commit, built.Manifest), now),
             CreateOutcome.Unsafe refused =>
-                Verdict.FromManifest(VerdictKind.Unsafe, commit, refused.Manifest, log, SaveManifest(commit, refused.Manifest), now),
-            CreateOutcome.BuildFailed failed => new Verdict(VerdictKind.BuildFailed, commit, pre.Sha, now, [], [], [], [], failed.Reason, failed.Log, null),
-            CreateOutcome.NoCodeChange none => new Verdict(VerdictKind.NoCodeChange, commit, pre.Sha, now, [], [], [], [], none.Reason, log, null),
+                Verdict.FromManifest(UpdateVerdict.Unsafe, commit, refused.Manifest, log, SaveManifest(commit, refused.Manifest), now),
+            CreateOutcome.BuildFailed failed => new Verdict(UpdateVerdict.BuildFailed, commit, pre.Sha, now, [], [], [], [], failed.Reason, failed.Log, null),
+            CreateOutcome.NoCodeChange none => new Verdict(UpdateVerdict.NoCodeChange, commit, pre.Sha, now, [], [], [], [], none.Reason, log, null),
             _ => throw new InvalidOperationException($"unknown create outcome {outcome.GetType().Name}"),
         };
         if (settings.Try && outcome is CreateOutcome.Built update)

@@ -3,7 +3,7 @@ using GitKsplice.Json;
 
 namespace GitKsplice.Hooks;
 
-/// <summary>The hook job's files (request, running job, outcome), in the wire shape of <see cref="WireJsonContext"/>.</summary>
+/// <summary>The hook job's files (request, running job, outcome), in the wire shape of <see cref="WireJson"/>.</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(WireTimeConverter)])]
 [JsonSerializable(typeof(JobRequest))]
 [JsonSerializable(typeof(RunningJob))]

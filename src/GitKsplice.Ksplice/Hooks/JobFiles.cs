@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Json;
+using GitKsplice.Updates;
 
 namespace GitKsplice.Hooks;
 
@@ -22,10 +23,10 @@ public enum JobResult { HotPatchable, Unsafe, NoCodeChange, BuildFailed, Skipped
 public static class JobResults
 {
     public static readonly WireTable<JobResult> Words = new(
-        (JobResult.HotPatchable, VerdictKind.HotPatchable.Word()),
-        (JobResult.Unsafe, VerdictKind.Unsafe.Word()),
-        (JobResult.NoCodeChange, VerdictKind.NoCodeChange.Word()),
-        (JobResult.BuildFailed, VerdictKind.BuildFailed.Word()),
+        (JobResult.HotPatchable, UpdateVerdict.HotPatchable.Word()),
+        (JobResult.Unsafe, UpdateVerdict.Unsafe.Word()),
+        (JobResult.NoCodeChange, UpdateVerdict.NoCodeChange.Word()),
+        (JobResult.BuildFailed, UpdateVerdict.BuildFailed.Word()),
         (JobResult.Skipped, "skipped"),
         (JobResult.Error, "error"),
         (JobResult.Interrupted, "interrupted"),
@@ -33,24 +34,18 @@ public static class JobResults
 
     public static string Word(this JobResult result) => Words[result];
 
-    public static JobResult Of(VerdictKind verdict) => verdict switch
+    public static JobResult Of(UpdateVerdict verdict) => verdict switch
     {
-        VerdictKind.HotPatchable => JobResult.HotPatchable,
-        VerdictKind.Unsafe => JobResult.Unsafe,
-        VerdictKind.NoCodeChange => JobResult.NoCodeChange,
-        VerdictKind.BuildFailed => JobResult.BuildFailed,
+        UpdateVerdict.HotPatchable => JobResult.HotPatchable,
+        UpdateVerdict.Unsafe => JobResult.Unsafe,
+        UpdateVerdict.NoCodeChange => JobResult.NoCodeChange,
+        UpdateVerdict.BuildFailed => JobResult.BuildFailed,
         _ => throw new ArgumentOutOfRangeException(nameof(verdict)),
     };
 }
 
 /// <summary>A job result in the job files, by its word.</summary>
-public sealed class JobResultConverter : JsonConverter<JobResult>
-{
-    public override JobResult Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        JobResults.Words.Parse(reader.GetString()) ?? throw new JsonException($"unknown job result '{reader.GetString()}'");
-
-    public override void Write(Utf8JsonWriter writer, JobResult value, JsonSerializerOptions options) => writer.WriteStringValue(value.Word());
-}
+public sealed class JobResultConverter() : WireTableConverter<JobResult>(JobResults.Words);
 
 /// <summary>How the last job ended.</summary>
 public sealed record JobOutcome(string Commit, string Trigger, JobResult Outcome, string Message, DateTimeOffset Finished, string Log);

@@ -4,27 +4,12 @@ using GitKsplice.Updates;
 
 namespace GitKsplice.Hooks;
 
-/// <summary>What the hook found for a commit.</summary>
-public enum VerdictKind { HotPatchable, Unsafe, NoCodeChange, BuildFailed }
-
-/// <summary>The words of the verdicts, stable on the wire (notes, --json, the notify command).</summary>
-public static class VerdictKinds
-{
-    public static readonly WireTable<VerdictKind> Words = new(
-        (VerdictKind.HotPatchable, UpdateVerdict.HotPatchable.Word()),
-        (VerdictKind.Unsafe, "unsafe"),
-        (VerdictKind.NoCodeChange, "no-code-change"),
-        (VerdictKind.BuildFailed, "build-failed"));
-
-    public static string Word(this VerdictKind kind) => Words[kind];
-}
-
 /// <summary>
 /// The hook's verdict on a commit, kept as a "ksplice-verdict" record in the commit's refs/notes/ksplice
 /// note beside any "ksplice-update" records of create, which it never touches.
 /// </summary>
 public sealed record Verdict(
-    VerdictKind Kind, string Commit, string Pre, DateTimeOffset Checked,
+    UpdateVerdict Kind, string Commit, string Pre, DateTimeOffset Checked,
     IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed,
     IReadOnlyList<string> Unsafe, string? Reason, string? Log, string? Manifest)
 {
@@ -33,7 +18,7 @@ public sealed record Verdict(
     /// <summary>With ksplice.hook.try: how `git ksplice try` of the update went ("passed in 9.1 s", "failed: …").</summary>
     public string? Tried { get; init; }
 
-    public static Verdict FromManifest(VerdictKind kind, string commit, Manifest m, string? log, string? manifestPath, DateTimeOffset when) => new(
+    public static Verdict FromManifest(UpdateVerdict kind, string commit, Manifest m, string? log, string? manifestPath, DateTimeOffset when) => new(
         kind, commit, m.Pre, when,
         m.Objects.SelectMany(o => o.Changed.Select(f => $"{o.Path}: {f}")).ToList(),
         m.Objects.SelectMany(o => o.New.Select(f => $"{o.Path}: {f}")).ToList(),
@@ -44,9 +29,9 @@ public sealed record Verdict(
     /// <summary>One line for people: what changed, what is unsafe, or why there is no update.</summary>
     public string Summary => Kind switch
     {
-        VerdictKind.HotPatchable => Join("changed", Changed) + Join("; new", New) + Join("; removed", Removed) + (Tried != null ? "; tried: " + Tried : ""),
-        VerdictKind.Unsafe => Join($"{Unsafe.Count} unsafe change(s)", Unsafe),
-        VerdictKind.BuildFailed => $"{Reason}; log: {Log}",
+        UpdateVerdict.HotPatchable => Join("changed", Changed) + Join("; new", New) + Join("; removed", Removed) + (Tried != null ? "; tried: " + Tried : ""),
+        UpdateVerdict.Unsafe => Join($"{Unsafe.Count} unsafe change(s)", Unsafe),
+        UpdateVerdict.BuildFailed => $"{Reason}; log: {Log}",
         _ => Reason ?? "",
     };
 
@@ -75,7 +60,7 @@ public sealed record Verdict(
     public static Verdict? FromNote(string commit, string? note) =>
         NoteRecord.ParseAll(note).Where(r => r.Kind == RecordKind).Select(r => FromRecord(commit, r)).LastOrDefault();
 
-    private static Verdict? FromRecord(string commit, NoteRecord r) => VerdictKinds.Words.Parse(r.Name) is not { } kind ? null : new(
+    private static Verdict? FromRecord(string commit, NoteRecord r) => UpdateVerdicts.Words.Parse(r.Name) is not { } kind ? null : new(
         kind, commit, r.Get("pre") ?? "", WireTime.Parse(r.Get("checked")) ?? DateTimeOffset.MinValue,
         r.GetAll("changed").ToList(), r.GetAll("new").ToList(), r.GetAll("removed").ToList(), r.GetAll("unsafe").ToList(),
         r.Get("reason"), r.Get("log"), r.Get("manifest"))

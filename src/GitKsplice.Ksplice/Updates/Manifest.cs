@@ -25,9 +25,10 @@ public sealed record ModuleEntry(string Path, string Sha256);
 
 /// <summary>
 /// manifest.json of an update tarball: everything needed to know what was built from what. It holds no
-/// timestamps or local paths, so the same inputs and id give the same bytes.
+/// timestamps or local paths, so the same inputs and id give the same bytes. Not sealed: the --json of create
+/// and show is the manifest with their own fields after its own, a record derived from it.
 /// </summary>
-public sealed record Manifest
+public record Manifest
 {
     public const int CurrentFormat = 1;
 

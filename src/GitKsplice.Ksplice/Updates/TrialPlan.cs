@@ -87,6 +87,6 @@ public sealed class TrialPlan(KspliceRepository repository)
                 ? note => record.ToRecord().MergeInto(earlier(note))
                 : note => record.ToRecord().MergeInto(note);
         }
-        _store.Notes.Edit(edits, $"ksplice try {string.Join(' ', updates.Select(u => u.Id))}: {report.Result}");
+        _store.Notes.Edit(edits, $"ksplice try {string.Join(' ', updates.Select(u => u.Id))}: {report.Result.Word()}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using GitKsplice.Git;
+using GitKsplice.Json;
 
 namespace GitKsplice.Updates;
 
@@ -8,7 +9,7 @@ namespace GitKsplice.Updates;
 /// when, the result, how long it took, the kernel, the updates loaded with it, and for a failure the first
 /// reason and the serial log.
 /// </summary>
-public sealed record TrialRecord(string Id, DateTimeOffset When, string Result, double Seconds, string Release,
+public sealed record TrialRecord(string Id, DateTimeOffset When, TrialResult Result, double Seconds, string Release,
     IReadOnlyList<string> With, string? Failure, string? Log)
 {
     public const string Kind = "ksplice-tried";
@@ -20,8 +21,8 @@ public sealed record TrialRecord(string Id, DateTimeOffset When, string Result, 
     public NoteRecord ToRecord()
     {
         var r = new NoteRecord(Kind, Id)
-            .Add("when", When.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))
-            .Add("result", Result)
+            .Add("when", WireTime.Format(When))
+            .Add("result", Result.Word())
             .Add("time", Seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s")
             .Add("kernel", Release);
         foreach (var other in With) r.Add("with", other);
@@ -30,11 +31,12 @@ public sealed record TrialRecord(string Id, DateTimeOffset When, string Result, 
         return r;
     }
 
+    /// <summary>The update's last trial; a record whose result this version cannot read reads as none.</summary>
     public static TrialRecord? FromNote(string id, string? note) =>
-        NoteRecord.ParseAll(note).LastOrDefault(r => r.Kind == Kind && r.Name == id) is { } r ? new(
+        NoteRecord.ParseAll(note).LastOrDefault(r => r.Kind == Kind && r.Name == id) is { } r && TrialResults.Words.Parse(r.Get("result")) is { } result ? new(
             id,
-            DateTimeOffset.TryParse(r.Get("when"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : DateTimeOffset.MinValue,
-            r.Get("result") ?? "",
+            WireTime.Parse(r.Get("when")) ?? DateTimeOffset.MinValue,
+            result,
             double.TryParse(r.Get("time")?.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var s) ? s : 0,
             r.Get("kernel") ?? "", r.GetAll("with"), r.Get("failure"), r.Get("log")) : null;
 }

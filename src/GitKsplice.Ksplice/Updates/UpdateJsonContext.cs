@@ -5,7 +5,7 @@ namespace GitKsplice.Updates;
 
 /// <summary>
 /// An update's files that people and scripts read (manifest.json, the pending record), in the wire shape of
-/// <see cref="WireJsonContext"/>. Generated at build time, so the tools need no reflection and run under Native AOT.
+/// <see cref="WireJson"/>. Generated at build time, so the tools need no reflection and run under Native AOT.
 /// </summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(WireTimeConverter)])]
 [JsonSerializable(typeof(Manifest))]

@@ -1,4 +1,5 @@
 using GitKsplice.Images;
+using GitKsplice.Json;
 using GitKsplice.Reporting;
 using GitKsplice.Vm;
 
@@ -38,7 +39,18 @@ public sealed record TrialReport(
     TimeSpan Elapsed, string SerialLog)
 {
     public bool Passed => Failures.Count == 0;
-    public string Result => Passed ? "passed" : "failed";
+    public TrialResult Result => Passed ? TrialResult.Passed : TrialResult.Failed;
+}
+
+/// <summary>How a trial went: every check held and nothing went wrong, or not.</summary>
+public enum TrialResult { Passed, Failed }
+
+/// <summary>The words of the trial results, stable on the wire (the note's ksplice-tried record, --json).</summary>
+public static class TrialResults
+{
+    public static readonly WireTable<TrialResult> Words = new((TrialResult.Passed, "passed"), (TrialResult.Failed, "failed"));
+
+    public static string Word(this TrialResult result) => Words[result];
 }
 
 /// <summary>

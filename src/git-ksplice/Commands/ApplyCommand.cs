@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Live;
 using GitKsplice.Reporting;
 
@@ -20,7 +19,7 @@ internal static class ApplyCommand
             var operand = parse.GetValue(update)!;
             var resolved = run.Updates.Resolve(LiveUpdates.IsTarballPath(operand) ? context.FullPath(operand) : operand, context.FullPathOrNull(parse.GetValue(config)));
             return run.Updates.Apply(resolved, run.Connection, run.Limit, run.DryRun, run.Status, run.Cancel);
-        }, Json, Print, r => r.Failure));
+        }, ApplyJson.Of, KspliceJsonContext.Relaxed.ApplyJson, Print, r => r.Failure));
         return command;
     }
 
@@ -47,19 +46,15 @@ internal static class ApplyCommand
             LiveOptions.PrintBlocking(stdout, job);
         }
     }
+}
 
-    private static JsonObject Json(ApplyReport r) => new()
-    {
-        ["id"] = r.Id,
-        ["module"] = r.Module,
-        ["host"] = r.Host,
-        ["release"] = r.Release,
-        ["dryRun"] = r.DryRun,
-        ["checks"] = r.Checks.ToJsonArray(c => new JsonObject { ["name"] = c.Name, ["passed"] = c.Passed, ["detail"] = c.Detail }),
-        ["result"] = r.Result is { } result ? LiveRecord.Results[result] : null,
-        ["job"] = r.Job is { } job ? LiveOptions.Job(job) : null,
-        ["functions"] = LiveOptions.Functions(r.Functions),
-        ["failure"] = r.Failure,
-        ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 2),
-    };
+/// <summary>apply --json: the update, the host, each check, how it ended and what is live.</summary>
+internal sealed record ApplyJson(string Id, string Module, string Host, string Release, bool DryRun, IReadOnlyList<ApplyJson.CheckResult> Checks,
+    LiveResult? Result, JobJson? Job, IReadOnlyList<FunctionJson> Functions, string? Failure, double Seconds)
+{
+    public static ApplyJson Of(ApplyReport r) => new(r.Id, r.Module, r.Host, r.Release, r.DryRun,
+        r.Checks.Select(c => new CheckResult(c.Name, c.Passed, c.Detail)).ToList(), r.Result, r.Job is { } job ? JobJson.Of(job) : null,
+        FunctionJson.Of(r.Functions), r.Failure, Math.Round(r.Elapsed.TotalSeconds, 2));
+
+    internal sealed record CheckResult(string Name, bool Passed, string Detail);
 }

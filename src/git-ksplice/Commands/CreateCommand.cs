@@ -1,5 +1,6 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Serialization;
 using GitKsplice.Analysis;
 using GitKsplice.Git;
 using GitKsplice.Processes;
@@ -102,10 +103,7 @@ internal static class CreateCommand
         switch (outcome)
         {
             case CreateOutcome.Built built when json:
-                var node = JsonNode.Parse(built.Manifest.ToJson())!.AsObject();
-                node["tarball"] = built.Tarball;
-                node["verdict"] = built.Verdict.Word();
-                context.WriteJson(node);
+                context.WriteJson(new CreateJson(built.Manifest, built.Tarball, built.Verdict), KspliceJsonContext.Relaxed.CreateJson);
                 return ExitCodes.Success;
             case CreateOutcome.Built built:
                 if (!output.Quiet) PrintSummary(context.Out, built);
@@ -162,4 +160,14 @@ internal static class CreateCommand
         foreach (var mod in m.Modules) stdout.WriteLine($"  module: {mod.Path}");
         if (result.Tarball != null) stdout.WriteLine($"Wrote {result.Tarball}");
     }
+}
+
+/// <summary>create --json: the update's manifest, then where its tarball is and its verdict.</summary>
+internal sealed record CreateJson : Manifest
+{
+    [SetsRequiredMembers]
+    public CreateJson(Manifest manifest, string? tarball, UpdateVerdict verdict) : base(manifest) => (Tarball, Verdict) = (tarball, verdict);
+
+    [JsonPropertyOrder(1)] public string? Tarball { get; }
+    [JsonPropertyOrder(2)] public UpdateVerdict Verdict { get; }
 }

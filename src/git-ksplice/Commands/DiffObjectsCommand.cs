@@ -1,14 +1,13 @@
 using System.CommandLine;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using GitKsplice.Analysis;
 using GitKsplice.Reporting;
+using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
 
 /// <summary>
 /// git ksplice diff-objects: plumbing that compares two objects of one translation unit and classifies what the
-/// change did, function by function. The exit code is the verdict: 0 patchable, 2 unsafe, 3 no functional change.
+/// change did, function by function. The exit code is the verdict: 0 hot-patchable, 2 unsafe, 3 no code change.
 /// </summary>
 internal static class DiffObjectsCommand
 {
@@ -28,24 +27,22 @@ internal static class DiffObjectsCommand
             string? o = parse.GetValue(original), p = parse.GetValue(patched);
             var result = new ElfObjectAnalyzer().Compare(o == Absent ? null : context.FullPath(o!), p == Absent ? null : context.FullPath(p!),
                 new ComparisonContext { Cancel = context.Cancel });
-            if (parse.GetValue(json)) WriteJson(context.Out, o!, p!, result);
+            if (parse.GetValue(json)) context.WriteJson(DiffObjectsJson.Of(o == Absent ? null : o, p == Absent ? null : p, VerdictOf(result), result), KspliceJsonContext.Relaxed.DiffObjectsJson);
             else WriteText(context.Out, result);
             return Verdict(result);
         });
         return command;
     }
 
-    public static int Verdict(ObjectComparison result) =>
-        result.Unsafe.Count > 0 ? ExitCodes.Unsafe
-        : result.HasFunctionalChange ? ExitCodes.Success
-        : ExitCodes.NoChange;
-
-    private static string VerdictName(ObjectComparison result) => Verdict(result) switch
+    public static int Verdict(ObjectComparison result) => VerdictOf(result) switch
     {
-        ExitCodes.Unsafe => "unsafe",
-        ExitCodes.NoChange => "no-change",
-        _ => "patchable",
+        UpdateVerdict.Unsafe => ExitCodes.Unsafe,
+        UpdateVerdict.NoCodeChange => ExitCodes.NoChange,
+        _ => ExitCodes.Success,
     };
+
+    private static UpdateVerdict VerdictOf(ObjectComparison result) =>
+        result.Unsafe.Count > 0 ? UpdateVerdict.Unsafe : result.HasFunctionalChange ? UpdateVerdict.HotPatchable : UpdateVerdict.NoCodeChange;
 
     /// <summary>One line per finding, status first, like git diff --name-status; reasons after a tab.</summary>
     private static void WriteText(TextWriter output, ObjectComparison result)
@@ -60,71 +57,17 @@ internal static class DiffObjectsCommand
         foreach (var u in result.Unsafe)
             output.WriteLine($"{"unsafe",-10} {u.Symbol}\t{u.Kind}: {u.Reason}");
     }
+}
 
-    private static void WriteJson(TextWriter output, string original, string patched, ObjectComparison result)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            w.WriteString("original", original == Absent ? null : original);
-            w.WriteString("patched", patched == Absent ? null : patched);
-            w.WriteString("verdict", VerdictName(result));
-            Strings(w, "changed", result.Changed);
-            Strings(w, "new", result.New);
-            Strings(w, "removed", result.Removed);
-            w.WriteStartArray("unsafe");
-            foreach (var u in result.Unsafe)
-            {
-                w.WriteStartObject();
-                w.WriteString("kind", u.Kind);
-                w.WriteString("symbol", u.Symbol);
-                w.WriteString("reason", u.Reason);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("lineOnly");
-            foreach (var l in result.LineOnly)
-            {
-                w.WriteStartObject();
-                w.WriteString("symbol", l.Symbol);
-                w.WriteString("reason", l.Reason);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("carried");
-            foreach (var c in result.Carried)
-            {
-                w.WriteStartObject();
-                w.WriteString("function", c.Function);
-                Strings(w, "functions", c.Functions);
-                Strings(w, "data", c.Data);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteNumber("functionCount", result.FunctionCount);
-            w.WriteStartArray("details");
-            foreach (var d in result.Details)
-            {
-                w.WriteStartObject();
-                w.WriteString("symbol", d.Symbol);
-                w.WriteString("kind", d.Kind);
-                w.WriteString("status", d.Status);
-                w.WriteString("original", d.OriginalName);
-                w.WriteString("patched", d.PatchedName);
-                w.WriteString("reason", d.Reason);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        output.Write(System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n");
-    }
+/// <summary>diff-objects --json: the two objects (null for /dev/null), the verdict and the findings.</summary>
+internal sealed record DiffObjectsJson(string? Original, string? Patched, UpdateVerdict Verdict,
+    IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed,
+    IReadOnlyList<UnsafeFinding> Unsafe, IReadOnlyList<LineOnlyChange> LineOnly, IReadOnlyList<CarriedPieces> Carried,
+    int FunctionCount, IReadOnlyList<DiffObjectsJson.Detail> Details)
+{
+    public static DiffObjectsJson Of(string? original, string? patched, UpdateVerdict verdict, ObjectComparison r) => new(
+        original, patched, verdict, r.Changed, r.New, r.Removed, r.Unsafe, r.LineOnly, r.Carried, r.FunctionCount,
+        r.Details.Select(d => new Detail(d.Symbol, d.Kind, d.Status, d.OriginalName, d.PatchedName, d.Reason)).ToList());
 
-    private static void Strings(Utf8JsonWriter w, string name, IReadOnlyList<string> values)
-    {
-        w.WriteStartArray(name);
-        foreach (var v in values) w.WriteStringValue(v);
-        w.WriteEndArray();
-    }
+    internal sealed record Detail(string Symbol, string Kind, string Status, string? Original, string? Patched, string? Reason);
 }

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Build;
 using GitKsplice.Git;
-using GitKsplice.Json;
 using GitKsplice.Reporting;
 using GitKsplice.Settings;
 using GitKsplice.Updates;
@@ -29,18 +27,9 @@ internal static class GcCommand
             var report = new StateGc(repository).Run(StateGc.MaxAge(repository, parse.GetValue(maxAge)), parse.GetValue(dryRun));
             if (parse.GetValue(json))
             {
-                context.WriteJson(new JsonObject
-                {
-                    ["dryRun"] = report.DryRun,
-                    ["cutoff"] = report.Cutoff == DateTimeOffset.MinValue ? null : WireTime.Format(report.Cutoff),
-                    ["freedBytes"] = report.Freed,
-                    ["removed"] = report.Removed.ToJsonArray(i => new JsonObject
-                    {
-                        ["kind"] = i.Kind, ["path"] = i.Path, ["bytes"] = i.Bytes,
-                        ["lastUsed"] = WireTime.Format(i.LastUsed), ["reason"] = i.Reason,
-                    }),
-                    ["skipped"] = report.Skipped.ToJsonArray(),
-                });
+                context.WriteJson(new GcJson(report.DryRun, report.Cutoff == DateTimeOffset.MinValue ? null : report.Cutoff, report.Freed,
+                    report.Removed.Select(i => new GcJson.Removal(i.Kind, i.Path, i.Bytes, i.LastUsed, i.Reason)).ToList(), report.Skipped),
+                    KspliceJsonContext.Relaxed.GcJson);
                 return ExitCodes.Success;
             }
             var verb = report.DryRun ? "would remove" : "removed";
@@ -55,4 +44,10 @@ internal static class GcCommand
         });
         return command;
     }
+}
+
+/// <summary>gc --json: what was (or with --dry-run would be) removed, and what was kept and why.</summary>
+internal sealed record GcJson(bool DryRun, DateTimeOffset? Cutoff, long FreedBytes, IReadOnlyList<GcJson.Removal> Removed, IReadOnlyList<string> Skipped)
+{
+    internal sealed record Removal(string Kind, string Path, long Bytes, DateTimeOffset LastUsed, string Reason);
 }

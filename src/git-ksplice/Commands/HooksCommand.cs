@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
 using GitKsplice.Reporting;
@@ -83,12 +82,8 @@ internal static class HooksCommand
         var mode = HookSettings.Name(HookSettings.Read(repository).Mode);
         if (json)
         {
-            context.WriteJson(new JsonObject
-            {
-                ["hooksDir"] = installer.HooksDir,
-                ["mode"] = mode,
-                ["hooks"] = hooks.ToJsonArray(h => new JsonObject { ["name"] = h.Name, ["path"] = h.Path, ["state"] = StateWord(h.State) }),
-            });
+            context.WriteJson(new HooksStatusJson(installer.HooksDir, mode, hooks.Select(h => new HooksStatusJson.HookFile(h.Name, h.Path, h.State)).ToList()),
+                KspliceJsonContext.Relaxed.HooksStatusJson);
             return ExitCodes.Success;
         }
         context.Out.WriteLine($"hooks directory: {installer.HooksDir}");
@@ -96,15 +91,6 @@ internal static class HooksCommand
         context.Out.WriteLine($"mode: {mode}");
         return ExitCodes.Success;
     }
-
-    public static string StateWord(HookFileState state) => state switch
-    {
-        HookFileState.Absent => "absent",
-        HookFileState.Installed => "installed",
-        HookFileState.InstalledChained => "installed-chained",
-        HookFileState.Foreign => "foreign",
-        _ => "conflict",
-    };
 
     private static string Describe(HookFileStatus h) => h.State switch
     {
@@ -114,4 +100,10 @@ internal static class HooksCommand
         HookFileState.Foreign => "another hook (install chains it)",
         _ => $"another hook, and {h.Name}{HookScript.ChainedSuffix} beside it: sort them out by hand",
     };
+}
+
+/// <summary>hooks status --json: where the hooks are, the mode, and how each hook stands.</summary>
+internal sealed record HooksStatusJson(string HooksDir, string Mode, IReadOnlyList<HooksStatusJson.HookFile> Hooks)
+{
+    internal sealed record HookFile(string Name, string Path, HookFileState State);
 }

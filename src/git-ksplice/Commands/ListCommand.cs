@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Live;
 using GitKsplice.Reporting;
@@ -23,19 +22,9 @@ internal static class ListCommand
             IReadOnlyList<string> LiveOn(UpdateInfo u) => LiveRecord.LiveOn(u.Id, notes.GetValueOrDefault(u.Post)).Select(r => r.Host).ToList();
             if (parse.GetValue(json))
             {
-                context.WriteJson(updates.ToJsonArray(u => new JsonObject
-                {
-                    ["id"] = u.Id,
-                    ["post"] = u.Post,
-                    ["pre"] = u.Note?.Pre,
-                    ["source"] = u.Note?.Source,
-                    ["verdict"] = u.Note?.Verdict,
-                    ["changed"] = (u.Note?.Changed ?? []).ToJsonArray(),
-                    ["new"] = (u.Note?.New ?? []).ToJsonArray(),
-                    ["removed"] = (u.Note?.Removed ?? []).ToJsonArray(),
-                    ["unsafe"] = (u.Note?.Unsafe ?? []).ToJsonArray(),
-                    ["liveOn"] = LiveOn(u).ToJsonArray(),
-                }));
+                context.WriteJson(updates.Select(u => new ListJson(u.Id, u.Post, u.Note?.Pre, u.Note?.Source, u.Note?.Verdict,
+                    u.Note?.Changed ?? [], u.Note?.New ?? [], u.Note?.Removed ?? [], u.Note?.Unsafe ?? [], LiveOn(u))).ToList(),
+                    KspliceJsonContext.Relaxed.IReadOnlyListListJson);
                 return ExitCodes.Success;
             }
             var colour = context.Colour;
@@ -50,3 +39,8 @@ internal static class ListCommand
         return command;
     }
 }
+
+/// <summary>list --json: one per recorded update, what its note says and the hosts it is live on.</summary>
+internal sealed record ListJson(string Id, string Post, string? Pre, string? Source, string? Verdict,
+    IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed, IReadOnlyList<string> Unsafe,
+    IReadOnlyList<string> LiveOn);

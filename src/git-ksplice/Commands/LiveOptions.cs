@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using GitKsplice.Live;
 using GitKsplice.Reporting;
 using GitKsplice.Settings;
@@ -28,8 +28,8 @@ internal sealed class LiveCommand(string dryRunDescription)
 
     public bool DryRun(ParseResult parse) => parse.GetValue(_dryRun);
 
-    public int Run<TReport>(CommandContext context, ParseResult parse, Func<LiveRun, TReport> step,
-        Func<TReport, JsonObject> json, Action<TextWriter, TReport, Colour> print, Func<TReport, string?> failure)
+    public int Run<TReport, TJson>(CommandContext context, ParseResult parse, Func<LiveRun, TReport> step,
+        Func<TReport, TJson> json, JsonTypeInfo<TJson> jsonType, Action<TextWriter, TReport, Colour> print, Func<TReport, string?> failure)
     {
         var output = context.Output;
         var limit = LiveOptions.Seconds(parse, _timeout);
@@ -39,7 +39,7 @@ internal sealed class LiveCommand(string dryRunDescription)
         try { report = step(run); }
         finally { output.EndStatus(); }
 
-        if (parse.GetValue(_json)) context.WriteJson(json(report));
+        if (parse.GetValue(_json)) context.WriteJson(json(report), jsonType);
         else if (!output.Quiet) print(context.Out, report, context.Colour);
         var why = failure(report);
         if (why != null) output.Error(why);
@@ -76,25 +76,6 @@ internal static class LiveOptions
         context.Config.Get(KspliceConfigKeys.KspliceSshCommand),
         context.Config.Get(KspliceConfigKeys.RemoteSudo));
 
-    public static JsonObject Job(JobLog job) => new()
-    {
-        ["transitionSeconds"] = job.TransitionSeconds,
-        ["blocking"] = job.Blocking.ToJsonArray(t => new JsonObject
-        {
-            ["tid"] = t.Tid,
-            ["command"] = t.Command,
-            ["stack"] = t.Stack.ToJsonArray(),
-        }),
-        ["output"] = job.Output.ToJsonArray(),
-    };
-
-    public static JsonArray Functions(IEnumerable<LiveFunction> functions) => functions.ToJsonArray(f => new JsonObject
-    {
-        ["object"] = f.Object,
-        ["function"] = f.Name,
-        ["sympos"] = f.Sympos,
-    });
-
     /// <summary>The tasks a transition waited for, each with its stack, for the text output.</summary>
     public static void PrintBlocking(TextWriter stdout, JobLog job)
     {
@@ -104,4 +85,19 @@ internal static class LiveOptions
             foreach (var frame in task.Stack) stdout.WriteLine($"    {frame}");
         }
     }
+}
+
+/// <summary>The --json of a job on the target (apply's, each undo's): how long its transition took, the tasks it waited for, its output.</summary>
+internal sealed record JobJson(double? TransitionSeconds, IReadOnlyList<JobJson.Blocker> Blocking, IReadOnlyList<string> Output)
+{
+    public static JobJson Of(JobLog job) =>
+        new(job.TransitionSeconds, job.Blocking.Select(t => new Blocker(t.Tid, t.Command, t.Stack)).ToList(), job.Output);
+
+    internal sealed record Blocker(int Tid, string Command, IReadOnlyList<string> Stack);
+}
+
+/// <summary>The --json of a patched function (apply's, view's): its object, its name and, for a name vmlinux has more than once, which.</summary>
+internal sealed record FunctionJson(string Object, string Function, int Sympos)
+{
+    public static IReadOnlyList<FunctionJson> Of(IEnumerable<LiveFunction> functions) => functions.Select(f => new FunctionJson(f.Object, f.Name, f.Sympos)).ToList();
 }

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Git;
-using GitKsplice.Json;
 using GitKsplice.Reporting;
 using GitKsplice.Updates;
 
@@ -22,14 +20,8 @@ internal static class SeriesCommand
             var built = pre == null ? [] : store.BuiltOn(pre.Sha);
             if (parse.GetValue(json))
             {
-                context.WriteJson(new JsonObject
-                {
-                    ["pre"] = pre?.Sha,
-                    ["updates"] = built.ToJsonArray(u => new JsonObject
-                    {
-                        ["id"] = u.Id, ["post"] = u.Post, ["verdict"] = u.Note?.Verdict, ["source"] = u.Note?.Source,
-                    }),
-                });
+                context.WriteJson(new SeriesJson(pre?.Sha, built.Select(u => new SeriesJson.BuiltUpdate(u.Id, u.Post, u.Note?.Verdict, u.Note?.Source)).ToList()),
+                    KspliceJsonContext.Relaxed.SeriesJson);
                 return ExitCodes.Success;
             }
             if (pre == null)
@@ -92,7 +84,7 @@ internal static class SeriesCommand
             var moves = new SeriesRefs(repository).Log();
             if (parse.GetValue(json))
             {
-                context.WriteJson(moves.ToJsonArray(m => new JsonObject { ["from"] = m.From, ["to"] = m.To, ["when"] = WireTime.Format(m.When), ["reason"] = m.Reason }));
+                context.WriteJson(moves.Select(m => new SeriesMoveJson(m.From, m.To, m.When, m.Reason)).ToList(), KspliceJsonContext.Relaxed.IReadOnlyListSeriesMoveJson);
                 return ExitCodes.Success;
             }
             foreach (var m in moves)
@@ -102,3 +94,12 @@ internal static class SeriesCommand
         return command;
     }
 }
+
+/// <summary>series --json: the pre commit and the updates built on it.</summary>
+internal sealed record SeriesJson(string? Pre, IReadOnlyList<SeriesJson.BuiltUpdate> Updates)
+{
+    internal sealed record BuiltUpdate(string Id, string Post, string? Verdict, string? Source);
+}
+
+/// <summary>series log --json: one move of the pre ref.</summary>
+internal sealed record SeriesMoveJson(string From, string To, DateTimeOffset When, string Reason);

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Serialization;
 using GitKsplice.Git;
-using GitKsplice.Json;
 using GitKsplice.Live;
 using GitKsplice.Reporting;
 using GitKsplice.Updates;
@@ -26,25 +26,14 @@ internal static class ShowCommand
             var live = LiveRecord.LiveOn(update.Id, noteText);
             if (parse.GetValue(json))
             {
-                var node = update.Manifest != null ? JsonNode.Parse(update.Manifest.ToJson())!.AsObject() : new JsonObject { ["id"] = update.Id, ["post"] = update.Post };
-                node["verdict"] = update.Note?.Verdict;
-                node["tarball"] = update.Note?.Tarball;
-                node["tried"] = tried == null ? null : new JsonObject
-                {
-                    ["when"] = tried.When.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
-                    ["result"] = tried.Result,
-                    ["seconds"] = tried.Seconds,
-                    ["kernel"] = tried.Release,
-                    ["failure"] = tried.Failure,
-                };
-                node["live"] = live.ToJsonArray(r => new JsonObject
-                {
-                    ["host"] = r.Host,
-                    ["kernel"] = r.Release,
-                    ["when"] = WireTime.Format(r.When),
-                    ["result"] = LiveRecord.Results[r.Result],
-                });
-                context.WriteJson(node);
+                var tarball = update.Note?.Tarball;
+                var verdict = update.Note?.Verdict;
+                var triedJson = tried == null ? null : new ShowJson.Trial(tried.When, tried.Result, tried.Seconds, tried.Release, tried.Failure);
+                var liveJson = live.Select(r => new ShowJson.LiveHost(r.Host, r.Release, r.When, r.Result)).ToList();
+                if (update.Manifest is { } manifest)
+                    context.WriteJson(new ShowJson(manifest, verdict, tarball, triedJson, liveJson), KspliceJsonContext.Relaxed.ShowJson);
+                else
+                    context.WriteJson(new ShowSummaryJson(update.Id, update.Post, verdict, tarball, triedJson, liveJson), KspliceJsonContext.Relaxed.ShowSummaryJson);
                 return ExitCodes.Success;
             }
             var colour = context.Colour;
@@ -58,7 +47,7 @@ internal static class ShowCommand
                 if (n.Tarball != null) context.Out.WriteLine($"tarball:     {n.Tarball}{(File.Exists(n.Tarball) ? "" : " (no longer there)")}");
             }
             if (tried != null)
-                context.Out.WriteLine($"tried:       {(tried.Result == "passed" ? colour.Good(tried.Result) : colour.Bad(tried.Result))} {tried.When.ToUniversalTime():yyyy-MM-dd HH:mm}Z " +
+                context.Out.WriteLine($"tried:       {(tried.Result == TrialResult.Passed ? colour.Good(tried.Result.Word()) : colour.Bad(tried.Result.Word()))} {tried.When.ToUniversalTime():yyyy-MM-dd HH:mm}Z " +
                     $"in {tried.Seconds:0.0} s on {tried.Release}{(tried.Failure != null ? ": " + tried.Failure : "")}");
             foreach (var r in live)
                 context.Out.WriteLine($"live on:     {r.Host} ({r.Release}) since {r.When.ToUniversalTime():yyyy-MM-dd HH:mm}Z{(r.Result != LiveResult.Applied ? $", {LiveRecord.Results[r.Result]}" : "")}");
@@ -82,3 +71,25 @@ internal static class ShowCommand
         return command;
     }
 }
+
+/// <summary>show --json: the update's manifest, then its verdict and tarball (from its note), its last trial and where it is live.</summary>
+internal sealed record ShowJson : Manifest
+{
+    [SetsRequiredMembers]
+    public ShowJson(Manifest manifest, string? verdict, string? tarball, Trial? tried, IReadOnlyList<LiveHost> live) : base(manifest) =>
+        (Verdict, Tarball, Tried, Live) = (verdict, tarball, tried, live);
+
+    [JsonPropertyOrder(1)] public string? Verdict { get; }
+    [JsonPropertyOrder(2)] public string? Tarball { get; }
+    [JsonPropertyOrder(3)] public Trial? Tried { get; }
+    [JsonPropertyOrder(4)] public IReadOnlyList<LiveHost> Live { get; }
+
+    /// <summary>The last `git ksplice try` of the update.</summary>
+    internal sealed record Trial(DateTimeOffset When, TrialResult Result, double Seconds, string Kernel, string? Failure);
+
+    /// <summary>The update's last apply or undo on one host.</summary>
+    internal sealed record LiveHost(string Host, string Kernel, DateTimeOffset When, LiveResult Result);
+}
+
+/// <summary>show --json of an update whose manifest is no longer kept (gc removes the copies): what its note says.</summary>
+internal sealed record ShowSummaryJson(string Id, string Post, string? Verdict, string? Tarball, ShowJson.Trial? Tried, IReadOnlyList<ShowJson.LiveHost> Live);

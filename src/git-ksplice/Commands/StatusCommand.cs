@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Build;
 using GitKsplice.Git;
 using GitKsplice.Hooks;
-using GitKsplice.Json;
 using GitKsplice.Processes;
 using GitKsplice.Reporting;
 using GitKsplice.Transport;
@@ -31,45 +29,20 @@ internal static class StatusCommand
             string Subject(string commit) => HookStatusReport.Subject(repository, commit);
             if (parse.GetValue(json))
             {
-                context.WriteJson(new JsonObject
-                {
-                    ["mode"] = HookSettings.Name(report.Mode),
-                    ["hooksDir"] = report.HooksDir,
-                    ["hooks"] = report.Hooks.ToJsonArray(h => new JsonObject { ["name"] = h.Name, ["state"] = HooksCommand.StateWord(h.State) }),
-                    ["pre"] = report.Pre,
-                    ["running"] = report.Running is { } r ? new JsonObject
-                    {
-                        ["commit"] = r.Commit, ["subject"] = Subject(r.Commit), ["trigger"] = r.Trigger, ["stage"] = r.Stage,
-                        ["startedAt"] = WireTime.Format(r.Started), ["elapsedSeconds"] = Seconds(now - r.Started), ["stageElapsedSeconds"] = Seconds(now - r.StageStarted),
-                        ["pid"] = r.Pid, ["log"] = r.Log,
-                    } : null,
-                    ["queued"] = report.Queued is { } q
-                        ? new JsonObject { ["commit"] = q.Commit, ["subject"] = Subject(q.Commit), ["trigger"] = q.Trigger, ["queuedAt"] = WireTime.Format(q.Queued) }
+                context.WriteJson(new StatusJson(
+                    HookSettings.Name(report.Mode), report.HooksDir, report.Hooks.Select(h => new StatusJson.HookState(h.Name, h.State)).ToList(), report.Pre,
+                    report.Running is { } r
+                        ? new StatusJson.ActiveJob(r.Commit, Subject(r.Commit), r.Trigger, r.Stage, r.Started, Seconds(now - r.Started), Seconds(now - r.StageStarted), r.Pid, r.Log)
                         : null,
-                    ["lastJob"] = report.LastJob is { } l ? new JsonObject
-                    {
-                        ["commit"] = l.Commit, ["trigger"] = l.Trigger, ["outcome"] = l.Outcome.Word(), ["message"] = l.Message, ["finishedAt"] = WireTime.Format(l.Finished), ["log"] = l.Log,
-                    } : null,
-                    ["verdicts"] = report.Verdicts.ToJsonArray(e => new JsonObject
-                    {
-                        ["commit"] = e.Commit, ["subject"] = e.Subject, ["verdict"] = e.Verdict.Kind.Word(), ["pre"] = e.Verdict.Pre, ["checkedAt"] = WireTime.Format(e.Verdict.Checked),
-                        ["changed"] = e.Verdict.Changed.ToJsonArray(), ["new"] = e.Verdict.New.ToJsonArray(), ["removed"] = e.Verdict.Removed.ToJsonArray(),
-                        ["unsafe"] = e.Verdict.Unsafe.ToJsonArray(), ["reason"] = e.Verdict.Reason, ["log"] = e.Verdict.Log, ["manifest"] = e.Verdict.Manifest,
-                    }),
-                    ["launcher"] = launcher,
-                    ["lastBuild"] = lastBuild is { } b ? new JsonObject
-                    {
-                        ["label"] = b.Label, ["finishedAt"] = WireTime.Format(b.Finished), ["launcher"] = b.Launcher,
-                        ["cacheHits"] = b.CacheHits, ["cacheMisses"] = b.CacheMisses,
-                    } : null,
-                    ["logDir"] = report.LogDir,
-                    ["disk"] = new JsonObject
-                    {
-                        ["stateDir"] = repository.StateDir,
-                        ["totalBytes"] = diskTotal,
-                        ["parts"] = diskParts.ToJsonArray(p => new JsonObject { ["name"] = p.Name, ["path"] = p.Path, ["bytes"] = p.Bytes }),
-                    },
-                });
+                    report.Queued is { } q ? new StatusJson.QueuedJob(q.Commit, Subject(q.Commit), q.Trigger, q.Queued) : null,
+                    report.LastJob is { } l ? new StatusJson.FinishedJob(l.Commit, l.Trigger, l.Outcome, l.Message, l.Finished, l.Log) : null,
+                    report.Verdicts.Select(e => new StatusJson.CommitVerdict(e.Commit, e.Subject, e.Verdict.Kind, e.Verdict.Pre, e.Verdict.Checked,
+                        e.Verdict.Changed, e.Verdict.New, e.Verdict.Removed, e.Verdict.Unsafe, e.Verdict.Reason, e.Verdict.Log, e.Verdict.Manifest)).ToList(),
+                    launcher,
+                    lastBuild is { } b ? new StatusJson.BuildRun(b.Label, b.Finished, b.Launcher, b.CacheHits, b.CacheMisses) : null,
+                    report.LogDir,
+                    new StatusJson.DiskUse(repository.StateDir, diskTotal, diskParts.Select(p => new StatusJson.DiskPart(p.Name, p.Path, p.Bytes)).ToList())),
+                    KspliceJsonContext.Relaxed.StatusJson);
                 return ExitCodes.Success;
             }
 
@@ -120,4 +93,30 @@ internal static class StatusCommand
         : span.TotalMinutes < 90 ? $"{span.TotalMinutes:0} min"
         : span.TotalHours < 48 ? $"{span.TotalHours:0} h"
         : $"{span.TotalDays:0} days";
+}
+
+/// <summary>status --json: the hooks, the running and queued jobs, how the last ended, the last verdicts, the last build and the disk.</summary>
+internal sealed record StatusJson(string Mode, string? HooksDir, IReadOnlyList<StatusJson.HookState> Hooks, string? Pre,
+    StatusJson.ActiveJob? Running, StatusJson.QueuedJob? Queued, StatusJson.FinishedJob? LastJob, IReadOnlyList<StatusJson.CommitVerdict> Verdicts,
+    string? Launcher, StatusJson.BuildRun? LastBuild, string LogDir, StatusJson.DiskUse Disk)
+{
+    internal sealed record HookState(string Name, HookFileState State);
+
+    internal sealed record ActiveJob(string Commit, string Subject, string Trigger, string Stage, DateTimeOffset StartedAt,
+        double ElapsedSeconds, double StageElapsedSeconds, int Pid, string Log);
+
+    internal sealed record QueuedJob(string Commit, string Subject, string Trigger, DateTimeOffset QueuedAt);
+
+    internal sealed record FinishedJob(string Commit, string Trigger, JobResult Outcome, string Message, DateTimeOffset FinishedAt, string Log);
+
+    /// <summary>The hook's verdict on one commit.</summary>
+    internal sealed record CommitVerdict(string Commit, string Subject, UpdateVerdict Verdict, string Pre, DateTimeOffset CheckedAt,
+        IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed, IReadOnlyList<string> Unsafe,
+        string? Reason, string? Log, string? Manifest);
+
+    internal sealed record BuildRun(string Label, DateTimeOffset FinishedAt, string? Launcher, int? CacheHits, int? CacheMisses);
+
+    internal sealed record DiskUse(string StateDir, long TotalBytes, IReadOnlyList<DiskPart> Parts);
+
+    internal sealed record DiskPart(string Name, string Path, long Bytes);
 }

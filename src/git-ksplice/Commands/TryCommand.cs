@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Reporting;
 using GitKsplice.Updates;
@@ -64,7 +63,7 @@ internal static class TryCommand
             finally { output.EndStatus(); }
             plan.Record(updates, report, when);
 
-            if (parse.GetValue(json)) context.WriteJson(Json(report));
+            if (parse.GetValue(json)) context.WriteJson(TryJson.Of(report), KspliceJsonContext.Relaxed.TryJson);
             else if (!output.Quiet) Print(context.Out, report, context.Colour, context.OutIsTerminal ? output.Columns : 120);
             foreach (var failure in report.Failures) output.Error(failure);
             if (!report.Passed) output.Info($"serial log: {report.SerialLog}");
@@ -107,37 +106,26 @@ internal static class TryCommand
         for (var row = 0; row < columns.Max(c => c.Count); row++)
             yield return string.Join(" | ", columns.Select(c => Cell(row < c.Count ? c[row] : ""))).TrimEnd();
     }
+}
 
-    private static JsonObject Json(TrialReport r) => new()
+/// <summary>try --json: how the trial went, each update's load, transition and undo, each check's three runs, and what the kernel said.</summary>
+internal sealed record TryJson(TrialResult Result, string Kernel, string Release, double Seconds, IReadOnlyList<TryJson.TrialUpdate> Updates,
+    IReadOnlyList<TryJson.CheckRuns> Checks, IReadOnlyList<string> KernelWarnings, string? TaintBefore, string? TaintAfter,
+    IReadOnlyList<string> Failures, string SerialLog)
+{
+    public static TryJson Of(TrialReport r) => new(r.Result, r.Kernel, r.Release, Math.Round(r.Elapsed.TotalSeconds, 2),
+        r.Modules.Select(m => new TrialUpdate(m.Id, m.Name, m.Loaded, m.TransitionSeconds, m.Undone, m.LoadOutput, m.UndoOutput)).ToList(),
+        r.Checks.Select(c => new CheckRuns(c.Command, GuestRun.Of(c.Before), GuestRun.Of(c.Applied), GuestRun.Of(c.After))).ToList(),
+        r.KernelWarnings, r.TaintBefore, r.TaintAfter, r.Failures, r.SerialLog);
+
+    internal sealed record TrialUpdate(string Id, string Module, bool Loaded, double? TransitionSeconds, bool Undone,
+        IReadOnlyList<string> LoadOutput, IReadOnlyList<string> UndoOutput);
+
+    internal sealed record CheckRuns(string Command, GuestRun? Before, GuestRun? Applied, GuestRun? After);
+
+    /// <summary>One run of a check; null when the guest never got to it.</summary>
+    internal sealed record GuestRun(int ExitCode, IReadOnlyList<string> Output)
     {
-        ["result"] = r.Result,
-        ["kernel"] = r.Kernel,
-        ["release"] = r.Release,
-        ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 2),
-        ["updates"] = r.Modules.ToJsonArray(m => new JsonObject
-        {
-            ["id"] = m.Id,
-            ["module"] = m.Name,
-            ["loaded"] = m.Loaded,
-            ["transitionSeconds"] = m.TransitionSeconds,
-            ["undone"] = m.Undone,
-            ["loadOutput"] = m.LoadOutput.ToJsonArray(),
-            ["undoOutput"] = m.UndoOutput.ToJsonArray(),
-        }),
-        ["checks"] = r.Checks.ToJsonArray(c => new JsonObject
-        {
-            ["command"] = c.Command,
-            ["before"] = Run(c.Before),
-            ["applied"] = Run(c.Applied),
-            ["after"] = Run(c.After),
-        }),
-        ["kernelWarnings"] = r.KernelWarnings.ToJsonArray(),
-        ["taintBefore"] = r.TaintBefore,
-        ["taintAfter"] = r.TaintAfter,
-        ["failures"] = r.Failures.ToJsonArray(),
-        ["serialLog"] = r.SerialLog,
-    };
-
-    private static JsonObject? Run(CheckRun? run) =>
-        run == null ? null : new JsonObject { ["exitCode"] = run.ExitCode, ["output"] = run.Output.ToJsonArray() };
+        public static GuestRun? Of(CheckRun? run) => run == null ? null : new(run.ExitCode, run.Output);
+    }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Live;
 using GitKsplice.Reporting;
 
@@ -17,7 +16,7 @@ internal static class UndoCommand
             id, all);
         command.Runs((context, parse) => live.Run(context, parse,
             run => run.Updates.Undo(parse.GetValue(id)!, run.Connection, run.Limit, parse.GetValue(all), run.DryRun, run.Status, run.Cancel),
-            Json, (stdout, report, colour) => Print(stdout, report, colour, live.DryRun(parse)), r => r.Failure));
+            UndoJson.Of, KspliceJsonContext.Relaxed.UndoJson, (stdout, report, colour) => Print(stdout, report, colour, live.DryRun(parse)), r => r.Failure));
         return command;
     }
 
@@ -38,21 +37,13 @@ internal static class UndoCommand
             LiveOptions.PrintBlocking(stdout, step.Job);
         }
     }
+}
 
-    private static JsonObject Json(UndoReport r) => new()
-    {
-        ["host"] = r.Host,
-        ["release"] = r.Release,
-        ["order"] = r.Order.ToJsonArray(),
-        ["undone"] = r.Steps.ToJsonArray(s => new JsonObject
-        {
-            ["id"] = s.Id,
-            ["module"] = s.Module,
-            ["result"] = LiveRecord.Results[s.Result],
-            ["job"] = LiveOptions.Job(s.Job),
-            ["failure"] = s.Failure,
-        }),
-        ["failure"] = r.Failure,
-        ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 2),
-    };
+/// <summary>undo --json: the host, the order of the undo, and each update taken back (or not).</summary>
+internal sealed record UndoJson(string Host, string Release, IReadOnlyList<string> Order, IReadOnlyList<UndoJson.UndoneUpdate> Undone, string? Failure, double Seconds)
+{
+    public static UndoJson Of(UndoReport r) => new(r.Host, r.Release, r.Order,
+        r.Steps.Select(s => new UndoneUpdate(s.Id, s.Module, s.Result, JobJson.Of(s.Job), s.Failure)).ToList(), r.Failure, Math.Round(r.Elapsed.TotalSeconds, 2));
+
+    internal sealed record UndoneUpdate(string Id, string Module, LiveResult Result, JobJson Job, string? Failure);
 }

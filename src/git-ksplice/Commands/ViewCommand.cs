@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Live;
 using GitKsplice.Reporting;
@@ -34,7 +33,7 @@ internal static class ViewCommand
             ViewReport report;
             try { report = new LiveUpdates(repository, output.Info).View(id, LiveOptions.Connection(context, host), output.Status, context.Cancel); }
             finally { output.EndStatus(); }
-            if (parse.GetValue(json)) context.WriteJson(Json(report));
+            if (parse.GetValue(json)) context.WriteJson(ViewJson.Of(report), KspliceJsonContext.Relaxed.ViewJson);
             else Print(context.Out, report, context.Colour);
             return ExitCodes.Success;
         });
@@ -68,31 +67,23 @@ internal static class ViewCommand
         if (r.Update is { } u)
             stdout.WriteLine(r.UpdateApplied == true ? $"update {u.Id} is applied on {r.Host}" : $"update {u.Id} is not applied on {r.Host}");
     }
+}
 
-    private static JsonObject Json(ViewReport r) => new()
-    {
-        ["host"] = r.Host,
-        ["release"] = r.Release,
-        ["livepatch"] = r.Livepatch,
-        ["patches"] = r.Patches.ToJsonArray(p => new JsonObject
-        {
-            ["module"] = p.Patch.Module,
-            ["id"] = p.Id,
-            ["commit"] = p.Commit,
-            ["subject"] = p.Subject,
-            ["enabled"] = p.Patch.Enabled,
-            ["transition"] = p.Patch.InTransition,
-            ["functions"] = LiveOptions.Functions(p.Patch.Functions),
-            ["sha256"] = p.Patch.Sha256,
-            ["sha256Matches"] = p.Sha256Matches,
-        }),
-        ["jobs"] = r.Jobs.OrderBy(j => j.Key, StringComparer.Ordinal).ToJsonArray(j => new JsonObject { ["module"] = j.Key, ["result"] = j.Value }),
-        ["update"] = r.Update is { } u ? new JsonObject
-        {
-            ["id"] = u.Id,
-            ["post"] = u.Post,
-            ["applied"] = r.UpdateApplied,
-            ["manifest"] = u.Manifest != null ? JsonNode.Parse(u.Manifest.ToJson()) : null,
-        } : null,
-    };
+/// <summary>view --json: the host, each livepatch on it (ours with their update), the jobs' results, and a named update.</summary>
+internal sealed record ViewJson(string Host, string Release, bool Livepatch, IReadOnlyList<ViewJson.PatchOnTarget> Patches,
+    IReadOnlyList<ViewJson.TargetJob> Jobs, ViewJson.NamedUpdate? Update)
+{
+    public static ViewJson Of(ViewReport r) => new(r.Host, r.Release, r.Livepatch,
+        r.Patches.Select(p => new PatchOnTarget(p.Patch.Module, p.Id, p.Commit, p.Subject, p.Patch.Enabled, p.Patch.InTransition,
+            FunctionJson.Of(p.Patch.Functions), p.Patch.Sha256, p.Sha256Matches)).ToList(),
+        r.Jobs.OrderBy(j => j.Key, StringComparer.Ordinal).Select(j => new TargetJob(j.Key, j.Value)).ToList(),
+        r.Update is { } u ? new NamedUpdate(u.Id, u.Post, r.UpdateApplied, u.Manifest) : null);
+
+    internal sealed record PatchOnTarget(string Module, string? Id, string? Commit, string? Subject, bool Enabled, bool Transition,
+        IReadOnlyList<FunctionJson> Functions, string? Sha256, bool? Sha256Matches);
+
+    /// <summary>The last job on the target for a module, by the result word its log ends with.</summary>
+    internal sealed record TargetJob(string Module, string Result);
+
+    internal sealed record NamedUpdate(string Id, string Post, bool? Applied, Manifest? Manifest);
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.Git;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Options;
@@ -48,15 +47,8 @@ internal static class BundleCommand
 
             if (parse.GetValue(json))
             {
-                context.WriteJson(new JsonObject
-                {
-                    ["outcome"] = BundleNames.Outcomes[result.Outcome],
-                    ["path"] = result.BundlePath,
-                    ["reason"] = result.Reason,
-                    ["commit"] = result.Note != null ? builtFrom.Sha : null,
-                    ["database"] = result.DatabaseEntry?.Where,
-                    ["bundle"] = result.Note == null ? null : KstuffJson.Bundle(result.Note),
-                });
+                context.WriteJson(new BundleCommandJson(result.Outcome, result.BundlePath, result.Reason, result.Note != null ? builtFrom.Sha : null,
+                    result.DatabaseEntry?.Where, result.Note is { } built ? BundleJson.Of(built) : null), KstuffJsonContext.Relaxed.BundleCommandJson);
             }
             else if (result.Note is { } note)
                 output.Info($"bundle {note.Path}: {note.Files} files, {note.Drivers.Count} drivers{(note.Idtools ? ", idtools" : "")}, " +
@@ -68,3 +60,6 @@ internal static class BundleCommand
         return command;
     }
 }
+
+/// <summary>bundle --json: what was done and why, the commit noted, the database entry used, and the bundle built.</summary>
+internal sealed record BundleCommandJson(BundleOutcome Outcome, string Path, string Reason, string? Commit, string? Database, BundleJson? Bundle);

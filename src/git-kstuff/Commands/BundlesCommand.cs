@@ -19,7 +19,7 @@ internal static class BundlesCommand
             var bundles = new BundleNotes(repository).All();
             if (parse.GetValue(json))
             {
-                context.WriteJson(bundles.ToJsonArray(KstuffJson.NotedBundle));
+                context.WriteJson(bundles.Select(b => new NotedBundleJson(b.Commit, b.State, BundleJson.Of(b.Note))).ToList(), KstuffJsonContext.Relaxed.IReadOnlyListNotedBundleJson);
                 return ExitCodes.Success;
             }
             var colour = context.Colour;

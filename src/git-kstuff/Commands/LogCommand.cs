@@ -18,7 +18,7 @@ internal static class LogCommand
             var deliveries = new DeliveryNotes(repository).All();
             if (parse.GetValue(json))
             {
-                context.WriteJson(deliveries.ToJsonArray(KstuffJson.Delivery));
+                context.WriteJson(deliveries.Select(DeliveryJson.Of).ToList(), KstuffJsonContext.Relaxed.IReadOnlyListDeliveryJson);
                 return ExitCodes.Success;
             }
             foreach (var d in deliveries)

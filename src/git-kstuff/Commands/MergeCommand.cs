@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GitKsplice.IO;
 using GitKsplice.Kstuff.Bundles;
 using GitKsplice.Kstuff.Config;
@@ -59,24 +58,7 @@ internal static class MergeCommand
 
             if (parse.GetValue(json))
             {
-                context.WriteJson(new JsonObject
-                {
-                    ["output"] = parse.GetValue(output),
-                    ["drivers"] = result.Decisions.ToJsonArray(d => new JsonObject
-                    {
-                        ["name"] = d.Name,
-                        ["sourceName"] = d.SourceName,
-                        ["fate"] = MergeNames.Fates[d.Fate],
-                        ["incorporated"] = d.Incorporated,
-                        ["reason"] = d.Reason,
-                        ["majorChanges"] = d.MajorChanges.ToJsonArray(c => new JsonObject
-                        {
-                            ["type"] = c.Type.ToString(), ["from"] = c.From.ToString(), ["to"] = c.To.ToString(),
-                        }),
-                    }),
-                    ["warnings"] = result.Warnings.ToJsonArray(w => new JsonObject { ["driver"] = w.Driver, ["message"] = w.Message }),
-                    ["sourceOnlyIncluded"] = result.SourceOnlyIncluded.ToJsonArray(),
-                });
+                context.WriteJson(MergeJson.Of(parse.GetValue(output), result), KstuffJsonContext.Relaxed.MergeJson);
             }
             else
                 foreach (var d in result.Decisions)
@@ -92,4 +74,18 @@ internal static class MergeCommand
         FileKinds.RequireRegularFile(path, what);
         return File.ReadAllText(path);
     }
+}
+
+/// <summary>merge --json: where the merged tree went (null: nowhere), each driver's fate and why, the warnings.</summary>
+internal sealed record MergeJson(string? Output, IReadOnlyList<MergeJson.Driver> Drivers, IReadOnlyList<MergeWarning> Warnings, IReadOnlyList<string> SourceOnlyIncluded)
+{
+    public static MergeJson Of(string? output, MergeResult result) => new(output,
+        result.Decisions.Select(d => new Driver(d.Name, d.SourceName, d.Fate, d.Incorporated, d.Reason,
+            d.MajorChanges.Select(c => new Major(c.Type.ToString(), c.From.ToString(), c.To.ToString())).ToList())).ToList(),
+        result.Warnings, result.SourceOnlyIncluded.ToList());
+
+    internal sealed record Driver(string Name, string? SourceName, DriverFate Fate, bool Incorporated, string Reason, IReadOnlyList<Major> MajorChanges);
+
+    /// <summary>A change of majors: the device type (b or c) and the ranges, as the listing writes them.</summary>
+    internal sealed record Major(string Type, string From, string To);
 }
