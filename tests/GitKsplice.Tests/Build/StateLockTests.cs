@@ -13,7 +13,7 @@ public class StateLockTests
         return ProcessRunner.Run(repo.Root, "unshare", ["-r", "-m", "sh", "-c", script, "sh", .. args], timeoutMs: 60_000);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make, Tool.Unshare)]
     public void A_lock_on_a_read_only_file_system_is_an_error_naming_the_path_and_the_reason()
     {
         using var repo = CTree.Create();

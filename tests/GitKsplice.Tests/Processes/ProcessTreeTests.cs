@@ -36,7 +36,7 @@ public class ProcessTreeTests
         Assert.True(left.StdOut.Trim().Length == 0, "the program's children outlived it: " + left.StdOut);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Pgrep)]
     public void A_cancelled_program_gets_SIGTERM_and_cleans_up_and_its_children_stop_too()
     {
         using var dir = new TempDir();
@@ -48,7 +48,7 @@ public class ProcessTreeTests
         AssertGone(marker);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Pgrep)]
     public void A_program_that_ignores_SIGTERM_is_killed_too()
     {
         using var dir = new TempDir();

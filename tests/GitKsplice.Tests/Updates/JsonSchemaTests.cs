@@ -17,7 +17,7 @@ namespace GitKsplice.Tests.Updates;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public partial class JsonSchemaTests
 {
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void The_json_of_every_command_and_the_manifest_keep_their_schema()
     {
         using var repo = CTree.Create();

@@ -20,7 +20,7 @@ public class RecordingTests
 
     private static bool RefExists(TestRepo repo, string name) => repo.TryGit("rev-parse", "--verify", "-q", name).ExitCode == 0;
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_create_refused_for_an_id_in_use_keeps_the_shipped_tarball_and_builds_nothing()
     {
         using var repo = CTree.Create();
@@ -80,7 +80,7 @@ public class RecordingTests
         Assert.Contains("bad update id", r.StdErr);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_notes_ref_that_is_not_a_commit_is_named_before_any_build_and_readers_warn()
     {
         using var repo = CTree.Create();
@@ -104,7 +104,7 @@ public class RecordingTests
         }
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_pre_ref_lost_mid_series_is_named_with_the_post_commit_of_the_last_series_update()
     {
         using var repo = CTree.Create();
@@ -163,7 +163,7 @@ public class RecordingTests
         File.Delete(repo.Path(".git/hooks/reference-transaction"));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_kill_between_the_tarballs_rename_and_the_ref_transaction_leaves_no_unrecorded_tarball()
     {
         using var repo = CTree.Create();
@@ -185,7 +185,7 @@ public class RecordingTests
         Assert.True(File.Exists(repo.Path("ksplice-win01.tar.gz")));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_kill_after_the_ref_transaction_leaves_a_complete_update()
     {
         using var repo = CTree.Create();
