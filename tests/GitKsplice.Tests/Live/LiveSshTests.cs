@@ -170,8 +170,11 @@ public class LiveSshTests(SshServer sshd)
         using var host = KernelHost.Open(HostAddress.Remote(SshServer.HostAlias), PosixShell.SplitWords(sshd.SshCommand), multiplex: true, interrupt: interrupt.Token);
         Assert.Equal(0, host.Run("true", []).ExitCode);
         interrupt.CancelAfter(300);
-        var step = Task.Run(() => host.Run("sleep 3600", []));
+        // A sleep no other test runs: the multiplexed session leaves it on the target, where the test ends it.
+        var sleep = $"sleep 3600.{Random.Shared.Next(100_000, 999_999)}";
+        var step = Task.Run(() => host.Run(sleep, []));
         HangGuard.Ended(step, "the interrupted remote step's stop");
+        ProcessRunner.Run("/", "pkill", ["-f", sleep]);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => step);
     }
 }
