@@ -148,8 +148,7 @@ public class RecordingTests
         psi.RedirectStandardError = true;
         using var create = Process.Start(psi)!;
         var stderr = create.StandardError.ReadToEndAsync();
-        var deadline = DateTime.UtcNow.AddMinutes(5);
-        while (!File.Exists(reached) && !create.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        HangGuard.Until(() => File.Exists(reached) || create.HasExited, "the transaction reaching the hook");
         Assert.True(File.Exists(reached), "the transaction never reached the hook: " + (create.HasExited ? stderr.GetAwaiter().GetResult() : ""));
 
         // In the window: the tarball is complete and in place.
@@ -158,8 +157,7 @@ public class RecordingTests
         create.WaitForExit();
         File.WriteAllText(release, "");
         // git aborts (or, past prepare, has committed) once its input is gone: wait until it lets go of its locks.
-        while (Directory.EnumerateFiles(repo.Path(".git/refs"), "*.lock", SearchOption.AllDirectories).Any() && DateTime.UtcNow < deadline)
-            Thread.Sleep(50);
+        HangGuard.Until(() => !Directory.EnumerateFiles(repo.Path(".git/refs"), "*.lock", SearchOption.AllDirectories).Any(), "git letting go of its locks");
         File.Delete(repo.Path(".git/hooks/reference-transaction"));
     }
 
