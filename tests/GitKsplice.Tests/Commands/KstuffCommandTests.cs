@@ -3,7 +3,7 @@ using GitKsplice.IO;
 using GitKsplice.Reporting;
 using GitKsplice.Tests.Support;
 
-namespace GitKsplice.Tests.Kstuff;
+namespace GitKsplice.Tests.Commands;
 
 /// <summary>git kstuff bundle, bundles and merge run through git, as a user would.</summary>
 [Trait(TestCategory.Name, TestCategory.EndToEnd)]
