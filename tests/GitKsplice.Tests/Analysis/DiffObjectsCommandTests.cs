@@ -234,7 +234,7 @@ public sealed class DiffObjectsCommandTests : IDisposable
         var asm = Path.Combine(_repo.Root, name + ".s");
         File.WriteAllText(asm, source.ToString());
         var obj = Path.Combine(_repo.Root, name + ".o");
-        var gcc = ProcessRunner.Run(_repo.Root, "gcc", ["-c", asm, "-o", obj], timeoutMs: 300_000);
+        var gcc = ProcessRunner.Run(_repo.Root, "gcc", ["-c", asm, "-o", obj]);
         Assert.True(gcc.ExitCode == 0, gcc.All);
         return obj;
     }

@@ -130,7 +130,7 @@ public sealed class DeliveryWorld : IDisposable
         };
         if (env != null) foreach (var (k, v) in env) environment[k] = v;
         string[] full = viaSsh ? ["kstuff", "--target-root", TargetRoot, .. args] : ["kstuff", .. args];
-        return ProcessRunner.Run(Repo.Root, "git", full, environment, stdin ?? "", timeoutMs: 120_000);
+        return ProcessRunner.Run(Repo.Root, "git", full, environment, stdin ?? "");
     }
 
     public string Target(string relative) => Path.Combine(TargetRoot, relative);
