@@ -49,8 +49,8 @@ public static class Tool
 /// </summary>
 public static class Requirements
 {
-    public const string SkipPrefix = "needs ";
-    public const string Installer = "scripts/install-test-deps.sh";
+    private const string SkipPrefix = "needs ";
+    private const string Installer = "scripts/install-test-deps.sh";
 
     public static bool OnCi => Environment.GetEnvironmentVariable("CI") == "true";
 
@@ -58,7 +58,7 @@ public static class Requirements
 
     public static string SkipReason(IReadOnlyList<string> missing) => $"{SkipPrefix}{string.Join(", ", missing)}; {Installs(missing)}";
 
-    public static string CiFailure(IReadOnlyList<string> missing) =>
+    private static string CiFailure(IReadOnlyList<string> missing) =>
         $"CI=true and this machine lacks {string.Join(", ", missing)}: on CI a missing tool fails its tests ({Installs(missing)})";
 
     private static string Installs(IReadOnlyList<string> missing) => $"{Installer} installs {(missing.Count == 1 ? "it" : "them")}";
