@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests use from Debian's packages when it is missing: the compiler and make for the
 # C trees the tests build, ccache, distcc and icecream for the compiler launcher tests, QEMU, a static busybox, kmod and dropbear for the VM tests, cross compilers for the object analysis' AArch64 and big-endian ELF32 (MIPS) objects, patch, the Linux build's tools and source, cpio, OpenSSH for delivery tests, sudo for ksplice.remoteSudo, and bash-completion, zsh, fish,
-# tmux and man-db for the completion and manual page tests. Then makes, when missing, the two accounts that
+# tmux and man-db for the completion and manual page tests: every program tests/GitKsplice.Tests/Support/Requires.cs
+# names (a test the fast tier skips where it is missing). Then makes, when missing, the two accounts that
 # are not root and the sudoers rules the remoteSudo tests log in with (see the end).
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have gcc || need+=(gcc)
 have make || need+=(make)
+have ld || need+=(binutils)
 have aarch64-linux-gnu-gcc || need+=(gcc-aarch64-linux-gnu)
 have mips-linux-gnu-gcc || need+=(gcc-mips-linux-gnu)
 have patch || need+=(patch)
@@ -17,7 +19,9 @@ have ccache || need+=(ccache)
 { have distcc && have distccd; } || need+=(distcc)
 { have icecc && [ -x /usr/sbin/iceccd ] && [ -x /usr/sbin/icecc-scheduler ]; } || need+=(icecc)
 have ip || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || need+=(iproute2)
-have nsenter || need+=(util-linux)
+{ have nsenter && have unshare; } || need+=(util-linux)
+have pgrep || need+=(procps)
+have dash || need+=(dash)
 have flex || need+=(flex)
 have bison || need+=(bison)
 have bc || need+=(bc)
@@ -30,7 +34,7 @@ have ssh || need+=(openssh-client)
 ls /usr/src/linux-source-6.1.tar.* >/dev/null 2>&1 || need+=(linux-source-6.1)
 # git ksplice try boots the Linux tests' kernel under QEMU with a static busybox; kmod reads the modules on the host.
 have qemu-system-x86_64 || need+=(qemu-system-x86)
-dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+{ dpkg -s busybox-static >/dev/null 2>&1 && have busybox; } || need+=(busybox-static)
 dpkg -s kmod >/dev/null 2>&1 || need+=(kmod)
 # git ksplice apply, undo and view reach the Linux tests' kernel in a guest over ssh: dropbear (and its
 # libraries) is its ssh server, dropbearkey makes its host key.

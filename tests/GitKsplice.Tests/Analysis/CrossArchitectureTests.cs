@@ -1,4 +1,5 @@
 using GitKsplice.Analysis;
+using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Analysis;
 
@@ -29,7 +30,7 @@ public sealed class CrossArchitectureTests : IDisposable
         return _analyzer.Compare(_cc.Compile(original, flags, compiler, "a/unit"), _cc.Compile(patched, flags, compiler, "b/unit"));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Aarch64Gcc)]
     public void AArch64_body_change_new_function_and_moved_strings()
     {
         var patched = Source.Replace("/*MARK*/", "int added(void) { puts(\"a new string ahead of the others\"); return 1; }")
@@ -40,7 +41,7 @@ public sealed class CrossArchitectureTests : IDisposable
         Assert.Empty(r.Unsafe);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Aarch64Gcc)]
     public void AArch64_line_number_only_change()
     {
         var r = Compare(AArch64, CompiledObjects.KernelLikeFlags, Source, Source.Replace("/*MARK*/", "\n"));
@@ -50,14 +51,14 @@ public sealed class CrossArchitectureTests : IDisposable
         Assert.Contains("__might_sleep", line.Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Aarch64Gcc)]
     public void AArch64_data_change_is_unsafe()
     {
         var r = Compare(AArch64, CompiledObjects.KernelLikeFlags, Source, Source.Replace("limit = 4", "limit = 5"));
         Assert.Equal("limit", Assert.Single(r.Unsafe).Symbol);
     }
 
-    [Fact]
+    [RequiresFact(Tool.MipsGcc)]
     public void Big_endian_elf32_with_rel_relocations()
     {
         var patched = Source.Replace("/*MARK*/", "int added(int y) { return y ^ 3; }").Replace("x * 2", "x * 3");
@@ -69,7 +70,7 @@ public sealed class CrossArchitectureTests : IDisposable
         Assert.Empty(same.Details);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Aarch64Gcc)]
     public void Objects_of_different_machines_are_refused()
     {
         Assert.True(CompiledObjects.Have(AArch64));

@@ -1,5 +1,6 @@
 using GitKsplice.Analysis;
 using GitKsplice.Elf;
+using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Analysis;
 
@@ -39,7 +40,7 @@ public sealed class EveryByteTests : IDisposable
         { "aarch64-linux-gnu-gcc", "-O0" }, { "aarch64-linux-gnu-gcc", "-O2" },
     };
 
-    [Theory]
+    [RequiresTheory]
     [MemberData(nameof(Builds))]
     public void A_changed_byte_the_program_uses_is_never_no_change(string compiler, string level)
     {

@@ -1,4 +1,5 @@
 using GitKsplice.Analysis;
+using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Analysis;
 
@@ -60,7 +61,7 @@ public sealed class KernelPatternTests : IDisposable
         }
         """;
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_blank_line_above_warn_might_sleep_and_printk_calls_is_a_line_number_only_change()
     {
         var r = Compare(Kernelish, Kernelish.Replace("/*MARK*/", "\n\n"));
@@ -74,7 +75,7 @@ public sealed class KernelPatternTests : IDisposable
         Assert.Equal(["recorder"], r.Changed);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_changed_constant_next_to_a_line_number_call_is_a_real_change()
     {
         var r = Compare(Kernelish, Kernelish.Replace("return x + state;", "return x + state + 1;"));
@@ -82,14 +83,14 @@ public sealed class KernelPatternTests : IDisposable
         Assert.Empty(r.LineOnly);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_changed_warning_text_is_a_real_change()
     {
         var r = Compare(Kernelish, Kernelish.Replace("too big", "far too big"));
         Assert.Equal(["warner"], r.Changed);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Bug_table_mcount_and_patchable_entries_do_not_make_unchanged_functions_change()
     {
         const string flags = KernelFlags + " -fpatchable-function-entry=4,2";
@@ -101,7 +102,7 @@ public sealed class KernelPatternTests : IDisposable
         Assert.Empty(r.LineOnly); // inserted above everything: a line-number-only change would show up here
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_change_in_a_cold_part_marks_its_parent_and_hides_the_piece()
     {
         const string source = """
@@ -130,7 +131,7 @@ public sealed class KernelPatternTests : IDisposable
         Assert.Contains("process.cold", r.Details.Single().Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_change_in_a_partial_inlining_clone_is_reported_under_its_own_name()
     {
         const string source = """
@@ -154,7 +155,7 @@ public sealed class KernelPatternTests : IDisposable
         Assert.Equal(["walk.part.0"], r.Changed);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Numbered_clone_suffixes_are_tolerated()
     {
         // gcc's clone numbers depend on everything else in the file; pin them to show the analysis ignores them.
@@ -176,7 +177,7 @@ public sealed class KernelPatternTests : IDisposable
         Assert.Equal("tuned.constprop.0", detail.OriginalName);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Warn_once_flags_in_a_shared_section_are_compared_as_symbols()
     {
         const string source = """
@@ -197,7 +198,7 @@ public sealed class KernelPatternTests : IDisposable
         Assert.Empty(r.LineOnly);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_change_inside_an_ipa_clone_is_the_clone_alone()
     {
         // -O2 turns scale() into scale.constprop.0.isra.0 (-fipa-cp, -fipa-sra): the constant factor is folded in

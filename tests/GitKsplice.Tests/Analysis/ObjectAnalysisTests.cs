@@ -1,4 +1,5 @@
 using GitKsplice.Analysis;
+using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Analysis;
 
@@ -23,7 +24,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         int api_two(int a, int b) { return a * b - 7; }
         """;
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Identical_sources_have_no_functional_change()
     {
         var r = Compare(Base, Base);
@@ -32,7 +33,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Empty(r.Details);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_body_change_marks_only_that_function()
     {
         var r = Compare(Base, Base.Replace("a * b - 7", "a * b - 8"));
@@ -43,7 +44,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains("code differs", r.Details.Single().Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_new_function_and_a_removed_function_are_reported_as_such()
     {
         var patched = Base.Replace("int api_two(int a, int b) { return a * b - 7; }", "int api_three(int a) { return a - 99; }");
@@ -54,7 +55,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.True(r.HasFunctionalChange);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_new_static_helper_is_new_and_its_caller_changed()
     {
         const string original = """
@@ -72,14 +73,14 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains("now refers to clamp", r.Details.Single(d => d.Symbol == "api").Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_change_in_an_inlined_callee_changes_its_callers()
     {
         var r = Compare(Base, Base.Replace("x * 3", "x * 5"));
         Assert.Equal(["api_one"], r.Changed);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_new_function_inserted_before_others_does_not_make_them_change()
     {
         var patched = "int extra(int q) { return q ^ 0x55; }\n" + Base;
@@ -88,7 +89,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Empty(r.Changed);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Either_side_may_be_missing()
     {
         var o = _cc.Compile(Base);
@@ -102,7 +103,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Empty(removed.Unsafe);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_changed_string_literal_changes_the_function_and_names_both_strings()
     {
         const string source = """
@@ -117,7 +118,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains("hello, there", reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_string_that_moves_in_the_string_table_is_not_a_change()
     {
         const string source = """
@@ -132,7 +133,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Equal(["first"], r.Changed);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_changed_initial_value_of_global_data_is_unsafe()
     {
         const string source = """
@@ -147,7 +148,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Empty(r.Changed);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_struct_that_grew_is_an_unsafe_size_change()
     {
         const string original = """
@@ -164,7 +165,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Equal(["get"], r.Changed);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void New_global_data_is_allowed()
     {
         const string original = "int a = 1;\nint use(void) { return a; }\n";
@@ -175,7 +176,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains(r.Details, d => d is { Symbol: "b", Kind: "data", Status: "new" });
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_changed_read_only_table_rides_with_the_functions_that_use_it()
     {
         const string source = """
@@ -191,7 +192,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Equal(["table"], carried.Data);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_changed_read_only_table_the_update_cannot_re_point_is_unsafe()
     {
         // A global table other objects may read, and one that writable data points at (an operations table
@@ -213,7 +214,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains("writable data object 'registered' points at it", finding.Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Special_statics_are_the_updates_own_and_never_existing_state()
     {
         // WARN_ONCE's flag lives in .data.once; moving the WARN renumbers it and changes nothing the kernel keeps.
@@ -232,7 +233,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains(r.Carried.Single().Data, d => d.StartsWith("__warned", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Static_locals_correlate_by_their_function_not_their_number()
     {
         const string original = """
@@ -247,7 +248,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Equal(["first"], r.New);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_function_that_drops_its_static_local_is_unsafe()
     {
         const string original = "int tick(int x) { static int calls; calls++; return x + calls; }\n";
@@ -258,7 +259,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains("calls", finding.Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_static_function_made_global_is_an_unsafe_binding_change()
     {
         const string original = """
@@ -272,7 +273,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains("local (static) to global", finding.Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_changed_init_function_is_unsafe()
     {
         const string source = """
@@ -289,7 +290,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Empty(r.Changed);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_function_moved_into_another_section_is_unsafe()
     {
         const string original = "int work(int x) { return x * 11; }\n";
@@ -300,7 +301,7 @@ public sealed class ObjectAnalysisTests : IDisposable
         Assert.Contains(".noinstr.text", finding.Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Debug_information_does_not_count()
     {
         var r = Compare(Base, "\n\n\n" + Base, CompiledObjects.KernelLikeFlags + " -g");

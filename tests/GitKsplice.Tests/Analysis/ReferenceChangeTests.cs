@@ -76,7 +76,7 @@ public sealed class ReferenceChangeTests : IDisposable
         .Replace("/*HELPER*/", "__attribute__((noinline)) static int bump(void) { static int ticks; return ++ticks; }")
         .Replace("int tick(void) { static int ticks; return ++ticks; }", "int tick(void) { return bump(); }");
 
-    [Theory]
+    [RequiresTheory]
     [MemberData(nameof(Builds))]
     public void Every_change_is_found_and_none_is_refused(string compiler, string level)
     {

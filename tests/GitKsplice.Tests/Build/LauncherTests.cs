@@ -324,13 +324,8 @@ public class LauncherTests
     /// <summary>Waits until a daemon's log has <paramref name="text"/>.</summary>
     private static void WaitForLine(string log, string text)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            if (File.Exists(log) && File.ReadAllText(log).Contains(text, StringComparison.Ordinal)) return;
-            Thread.Sleep(50);
-        }
-        Assert.Fail($"{Path.GetFileName(log)} did not say '{text}' within 30 s:\n{(File.Exists(log) ? File.ReadAllText(log) : "(no log)")}");
+        try { HangGuard.Until(() => File.Exists(log) && File.ReadAllText(log).Contains(text, StringComparison.Ordinal), $"{Path.GetFileName(log)} saying '{text}'"); }
+        catch (TimeoutException e) { Assert.Fail($"{e.Message}:\n{(File.Exists(log) ? File.ReadAllText(log) : "(no log)")}"); }
     }
 
     private static int FreePort()
@@ -343,12 +338,7 @@ public class LauncherTests
     /// <summary>Waits until the daemon says it listens (it writes that once the socket is bound).</summary>
     private static void WaitForListener(int port, string log)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            if (File.Exists(log) && File.ReadAllText(log).Contains($"listening on 127.0.0.1:{port}", StringComparison.Ordinal)) return;
-            Thread.Sleep(20);
-        }
-        Assert.Fail($"distccd did not start listening on 127.0.0.1:{port}");
+        HangGuard.Until(() => File.Exists(log) && File.ReadAllText(log).Contains($"listening on 127.0.0.1:{port}", StringComparison.Ordinal),
+            $"distccd listening on 127.0.0.1:{port}");
     }
 }

@@ -133,7 +133,7 @@ public class CommandLineTests
         Assert.Equal("fatal: -Q can only be used in batch mode (-b)\n", quick.Err);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_cancelled_run_stops_its_build_with_the_interrupted_exit_code()
     {
         using var repo = new TestRepo();
@@ -151,7 +151,7 @@ public class CommandLineTests
         Assert.Equal("", ProcessRunner.Run(repo.Root, "pgrep", ["-f", sleep]).StdOut);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void Relative_paths_on_the_command_line_are_read_from_the_commands_working_directory()
     {
         using var objects = new GitKsplice.Tests.Analysis.CompiledObjects();

@@ -33,15 +33,10 @@ public sealed class Terminal : IDisposable
     /// <summary>Waits until the screen shows the text (completion runs the tools, so allow them time).</summary>
     public void WaitFor(string text) => Wait(screen => screen.Contains(text), $"'{text}'");
 
-    private void Wait(Func<string, bool> shows, string what, int timeoutMs = 30_000)
+    private void Wait(Func<string, bool> shows, string what)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < timeoutMs)
-        {
-            if (shows(Screen())) return;
-            Thread.Sleep(100);
-        }
-        Assert.Fail($"the terminal never showed {what}; it shows:\n{Screen()}");
+        try { HangGuard.Until(() => shows(Screen()), $"the terminal showing {what}"); }
+        catch (TimeoutException e) { Assert.Fail($"{e.Message}; it shows:\n{Screen()}"); }
     }
 
     private RunResult Tmux(params string[] args) => ProcessRunner.Run(_workDir, "tmux", args);

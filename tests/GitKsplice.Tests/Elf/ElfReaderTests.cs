@@ -35,7 +35,7 @@ public sealed partial class ElfReaderTests : IDisposable
         { "mips-linux-gnu-gcc", "-O2 -mabi=64 -march=mips64r2 -ffunction-sections -fdata-sections", true, true },
     };
 
-    [Theory]
+    [RequiresTheory]
     [MemberData(nameof(Targets))]
     public void Sections_symbols_and_relocations_agree_with_readelf(string compiler, string flags, bool is64, bool bigEndian)
     {
@@ -99,7 +99,7 @@ public sealed partial class ElfReaderTests : IDisposable
         }
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Comdat_groups_are_read_with_their_members()
     {
         const string source = """
@@ -113,7 +113,7 @@ public sealed partial class ElfReaderTests : IDisposable
         Assert.Equal(".text.shared_thunk", Assert.Single(group.Members).Name);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Section_contents_are_slices_of_the_file()
     {
         var path = _cc.Compile("int data_word = 0x11223344;\nint f(void) { return data_word; }\n");
@@ -143,7 +143,7 @@ public sealed partial class ElfReaderTests : IDisposable
         Assert.Contains(problem, e.Message);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_truncated_object_names_what_is_missing()
     {
         var bytes = File.ReadAllBytes(_cc.Compile("int f(int x) { return x + 1; }\n"));

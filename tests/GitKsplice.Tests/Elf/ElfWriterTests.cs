@@ -28,7 +28,7 @@ public sealed partial class ElfWriterTests : IDisposable
         int main(void) { printf("%d\n", hook(2) + maybe()); return 0; }
         """;
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void An_object_written_from_scratch_links_and_runs()
     {
         var w = new ElfWriter(Machine.X86_64);
@@ -73,7 +73,7 @@ public sealed partial class ElfWriterTests : IDisposable
         Assert.True(back.Symbols.Skip((int)symtab.Info).All(s => !s.IsLocal));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_gcc_object_read_and_written_again_agrees_with_readelf_and_links_the_same()
     {
         var original = _cc.Compile(Source, CompiledObjects.KernelLikeFlags + " -g", name: "orig");
@@ -103,7 +103,7 @@ public sealed partial class ElfWriterTests : IDisposable
         Assert.Equal(Run(Path.Combine(Dir, "from-gcc")), Run(Path.Combine(Dir, "from-writer")));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void Sections_can_be_dropped_and_a_second_relocation_section_added_for_one_target()
     {
         var original = _cc.Compile(Source, CompiledObjects.KernelLikeFlags, name: "edit");

@@ -89,7 +89,7 @@ public class HookBackgroundTests
 
         using (var job = Process.GetProcessById(pid)) job.Kill(); // SIGKILL: no chance to clean up
 
-        using var dead = WaitFor(repo, s => s.GetProperty("running").ValueKind == JsonValueKind.Null, "the job to be gone", 30);
+        using var dead = WaitFor(repo, s => s.GetProperty("running").ValueKind == JsonValueKind.Null, "the job to be gone");
         var last = dead.RootElement.GetProperty("lastJob");
         Assert.Equal("killed", last.GetProperty("outcome").GetString());
         Assert.Equal(doomed, last.GetProperty("commit").GetString());
@@ -120,7 +120,7 @@ public class HookBackgroundTests
 
         Assert.Equal(0, ProcessRunner.Run(repo.Root, "kill", ["-TERM", pid.ToString()]).ExitCode);
 
-        using var stopped = WaitFor(repo, s => s.GetProperty("running").ValueKind == JsonValueKind.Null, "the job to stop", 30);
+        using var stopped = WaitFor(repo, s => s.GetProperty("running").ValueKind == JsonValueKind.Null, "the job to stop");
         Assert.Equal("interrupted", stopped.RootElement.GetProperty("lastJob").GetProperty("outcome").GetString());
         Assert.Empty(BuildsRunningIn(repo.Path(".git/ksplice")));
     }

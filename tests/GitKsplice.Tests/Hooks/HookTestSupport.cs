@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using GitKsplice.Tests.Support;
 
@@ -54,19 +53,21 @@ internal static class HookTestSupport
             .Select(v => v.GetProperty("verdict").GetString())
             .FirstOrDefault();
 
-    /// <summary>Polls `git ksplice status --json` until the condition holds; fails the test after the timeout.</summary>
-    public static JsonDocument WaitFor(TestRepo repo, Func<JsonElement, bool> condition, string what, int timeoutSeconds = 120)
+    /// <summary>Polls `git ksplice status --json` until the condition holds; fails the test as a hang after the guard.</summary>
+    public static JsonDocument WaitFor(TestRepo repo, Func<JsonElement, bool> condition, string what)
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
+        JsonDocument? status = null;
+        try
         {
-            var status = Status(repo);
-            if (condition(status.RootElement)) return status;
-            if (clock.Elapsed.TotalSeconds > timeoutSeconds)
-                Assert.Fail($"timed out after {timeoutSeconds} s waiting for {what}; last status: {status.RootElement}");
-            status.Dispose();
-            Thread.Sleep(200);
+            HangGuard.Until(() =>
+            {
+                status?.Dispose();
+                status = Status(repo);
+                return condition(status.RootElement);
+            }, what);
         }
+        catch (TimeoutException e) { Assert.Fail($"{e.Message}; last status: {status?.RootElement}"); }
+        return status!;
     }
 
     public static bool Idle(JsonElement status) =>

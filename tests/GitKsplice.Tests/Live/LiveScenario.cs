@@ -87,11 +87,12 @@ internal sealed class LiveScenario(string repository, string kernel, ITestOutput
         Assert.Equal("", guest.Ssh($"ls /sys/kernel/livepatch | grep {Module(pipeUpdate)}; grep {Module(pipeUpdate)} /proc/modules").StdOut);
         output.WriteLine(stuck.All);
 
-        // The command interrupted while the job waits on the target: it stops within a second, the job reverses
-        // on its own, and the next command says so and records it.
+        // The command interrupted while the job waits on the target: it stops at once, the job reverses on its own,
+        // and the next command says so and records it. "At once" is told from a wait by the job's 60 s timeout,
+        // which a loaded machine cannot blur: when the command has exited, the job on the target still waits.
         var log = $"/var/lib/git-ksplice/{Module(pipeUpdate)}.log";
         guest.Ssh($"rm -f {log}");
-        var psi = ProcessRunner.ToolWithDefaultSignals("git-ksplice", ["apply", "--timeout", "4", pipeUpdate, Host]);
+        var psi = ProcessRunner.ToolWithDefaultSignals("git-ksplice", ["apply", "--timeout", "60", pipeUpdate, Host]);
         psi.WorkingDirectory = repository;
         psi.RedirectStandardError = psi.RedirectStandardOutput = true;
         foreach (var (key, value) in env) psi.Environment[key] = value;
@@ -99,24 +100,15 @@ internal sealed class LiveScenario(string repository, string kernel, ITestOutput
         using (var interrupted = Process.Start(psi)!)
         {
             var stderr = interrupted.StandardError.ReadToEndAsync();
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (guest.Ssh($"grep -q '^@ start' {log}").ExitCode != 0)
-            {
-                Assert.True(DateTime.UtcNow < deadline && !interrupted.HasExited, "the apply's job never started: " + (interrupted.HasExited ? stderr.Result : ""));
-                Thread.Sleep(100);
-            }
+            HangGuard.Until(() => interrupted.HasExited || guest.Ssh($"grep -q '^@ start' {log}").ExitCode == 0, "the start of the apply's job");
+            Assert.False(interrupted.HasExited, "the apply's job never started: " + (interrupted.HasExited ? stderr.Result : ""));
             var stopping = Stopwatch.StartNew();
             Assert.Equal(0, ProcessRunner.Run("/", "kill", ["-TERM", interrupted.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode);
-            Assert.True(interrupted.WaitForExit(5000), "the interrupted apply did not stop");
+            HangGuard.Exit(interrupted, "the interrupted apply's stop");
             output.WriteLine($"interrupted apply stopped in {stopping.Elapsed.TotalSeconds:0.00} s: {stderr.Result.Trim()}");
-            Assert.InRange(stopping.Elapsed.TotalSeconds, 0, 1.5);
+            Assert.True(guest.Ssh($"grep -q '^@ result' {log}").ExitCode != 0, "the interrupted apply waited for its job on the target");
         }
-        var finished = DateTime.UtcNow.AddSeconds(60);
-        while (guest.Ssh($"grep -q '^@ result' {log}").ExitCode != 0)
-        {
-            Assert.True(DateTime.UtcNow < finished, "the job on the target did not end on its own");
-            Thread.Sleep(200);
-        }
+        HangGuard.Until(() => guest.Ssh($"grep -q '^@ result' {log}").ExitCode == 0, "the job on the target ending on its own");
         var told = Ksplice("view", Host);
         Assert.True(told.ExitCode == 0, told.All);
         Assert.Matches($"the apply of update {pipeUpdate} on {Host}, interrupted at [0-9TZ:-]+, ended there: reversed\n", told.StdErr);

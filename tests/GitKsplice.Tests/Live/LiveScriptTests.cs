@@ -9,7 +9,7 @@ public class LiveScriptTests
     public static TheoryData<string> Scripts() => new(nameof(LiveScripts.Probe), nameof(LiveScripts.Symbols), nameof(LiveScripts.Copy),
         nameof(LiveScripts.RunJob), nameof(LiveScripts.LoadJob), nameof(LiveScripts.UndoJob), nameof(LiveScripts.View));
 
-    [Theory]
+    [RequiresTheory(Tool.Dash, Tool.Busybox)]
     [MemberData(nameof(Scripts))]
     public void Every_script_parses_in_dash_and_busybox_sh(string name)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using GitKsplice.Processes;
@@ -146,11 +145,10 @@ public class LiveSudoTests(SshServer sshd)
         var (post, tarball) = Update(repo, dir, "sudo03");
         var refusal = $"sudo -n failed on {PasswordLogin} (uid {uid}): sudo: a password is required; allow /bin/sh without a password, or log in as root";
 
-        var clock = Stopwatch.StartNew();
+        // A sudo that waited for a password would wait for ever: ProcessRunner's hang guard fails it.
         var apply = repo.Ksplice("apply", "--config", dir["config"], tarball, PasswordLogin);
         var undo = repo.Ksplice("undo", "sudo03", PasswordLogin);
         var view = repo.Ksplice("view", PasswordLogin);
-        clock.Stop();
 
         Assert.Equal(1, apply.ExitCode);
         Assert.Equal($"error: {refusal}\n", apply.StdErr);
@@ -160,7 +158,5 @@ public class LiveSudoTests(SshServer sshd)
         Assert.Equal($"fatal: {refusal}\n", undo.StdErr);
         Assert.Equal(1, view.ExitCode);
         Assert.Equal($"fatal: {refusal}\n", view.StdErr);
-        // Three commands, each an ssh login and a sudo that gives up at once: no prompt waited on.
-        Assert.InRange(clock.Elapsed.TotalSeconds, 0, 30);
     }
 }

@@ -393,7 +393,7 @@ public class LiveUpdateTests(ITestOutputHelper log)
         Initramfs.Write(initramfs, VmTools.StaticBusybox(), steps(new GuestScript().Line(WaitTransition)).Render(),
             modules.Select(m => new GuestFile($"/{m.Name}.ko", m.Bytes)).Concat(files ?? []));
         var transcript = new GuestTranscript();
-        var vm = QemuMachine.Run(new VmRequest(Linux.KernelImage, initramfs, dir["serial.log"], TimeSpan.FromSeconds(120)),
+        var vm = QemuMachine.Run(new VmRequest(Linux.KernelImage, initramfs, dir["serial.log"], HangGuard.Bound),
             line => transcript.Add(line), CancellationToken.None);
         Assert.True(transcript.Completed && !vm.TimedOut, File.ReadAllText(dir["serial.log"]));
         foreach (var step in transcript.Steps) Assert.True(step.Succeeded, $"{step.Name}: {string.Join('\n', step.Output)}");

@@ -45,7 +45,7 @@ public sealed class LivepatchRefusalTests : IDisposable
         return extractor;
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_changed_init_function_is_unsafe_and_the_module_would_refuse_it_too()
     {
         var patched = Original.Replace("setting up", "setting it up");
@@ -62,7 +62,7 @@ public sealed class LivepatchRefusalTests : IDisposable
         Assert.DoesNotContain(extractor.Output.Sections, s => s.Name.StartsWith(".init.", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_new_init_function_is_refused_while_a_new_ordinary_one_is_carried()
     {
         var patched = Original + """
@@ -94,7 +94,7 @@ public sealed class LivepatchRefusalTests : IDisposable
         }
         """;
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Carried_code_with_a_jump_label_on_a_key_of_vmlinux_carries_its_entry()
     {
         var extractor = Extract(JumpLabel, JumpLabel.Replace("value %d", "value is %d"));
@@ -108,7 +108,7 @@ public sealed class LivepatchRefusalTests : IDisposable
         Assert.Equal(("vmlinux", "vmlinux"), (key.KernelObject, key.SymbolObject));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void Boot_vdso_and_archived_objects_are_refused_and_an_object_of_the_kernel_proper_is_not()
     {
         var tree = Path.Combine(_cc.Directory, "tree");

@@ -93,7 +93,7 @@ public sealed partial class ModuleObjectTests : IDisposable
         return ModuleBuilder.Plan(spec, [new ChangedObject("drivers/dup/show.o", pre, post, [.. comparison.Changed, .. comparison.New], kernelObject)]);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_changed_module_function_is_replaced_in_its_module_with_positions_from_the_modules_symbol_table()
     {
         var (spec, pre, post, preKo) = Tree(Show.Replace("value %d %s", "value is %d %s"));
@@ -132,7 +132,7 @@ public sealed partial class ModuleObjectTests : IDisposable
         Assert.DoesNotContain(".klp.sym.vmlinux.", symbols);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_jump_label_whose_key_lives_in_the_module_is_refused_with_what_to_do()
     {
         // The module's own static key: its relocation is applied only when the module is there, after the
@@ -148,7 +148,7 @@ public sealed partial class ModuleObjectTests : IDisposable
         Assert.Equal("carried code uses a jump label whose key tracing_key lives in module dup_mod: the kernel reads __jump_table before livepatch writes a module's relocations; test the key with static_key_enabled() instead", refusal.Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_pr_debug_of_the_module_whose_jump_label_key_is_its_own_descriptor_is_carried_not_refused()
     {
         // CONFIG_DYNAMIC_DEBUG with jump labels: the key is inside the call site's descriptor, which the update
@@ -179,7 +179,7 @@ public sealed partial class ModuleObjectTests : IDisposable
         Assert.DoesNotContain(plan.Extractor.Sites, s => s.Name.StartsWith("__UNIQUE_ID_ddebug", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void New_code_of_a_module_reaches_vmlinux_through_vmlinux_sections_and_may_not_use_a_module_it_did_not_depend_on()
     {
         var fromVmlinux = Show.Replace("extern int shared_count;", "extern int shared_count;\nextern int kernel_only_fn(int);")
@@ -204,7 +204,7 @@ public sealed partial class ModuleObjectTests : IDisposable
         Assert.Contains("which module other_mod exports and dup_mod did not use before", refusal.Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void One_update_of_vmlinux_and_a_module_has_one_klp_object_for_each()
     {
         var (spec, pre, post, _) = Tree(Show.Replace("value %d %s", "value is %d %s"));
@@ -230,7 +230,7 @@ public sealed partial class ModuleObjectTests : IDisposable
             KlpSection().Matches(sections).Select(m => m.Value).Distinct().Order());
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_function_the_modules_ko_does_not_have_is_refused_with_what_to_do()
     {
         var (spec, _, _, _) = Tree(Show.Replace("value %d %s", "value is %d %s"));
@@ -242,7 +242,7 @@ public sealed partial class ModuleObjectTests : IDisposable
         Assert.Equal("shown() is not in the symbols of module dup_mod (inlined into its callers, or init code); change its callers instead", refusal.Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_module_without_its_ko_is_refused_with_what_to_do()
     {
         var (spec, pre, post, preKo) = Tree(Show.Replace("value %d %s", "value is %d %s"));
@@ -254,7 +254,7 @@ public sealed partial class ModuleObjectTests : IDisposable
         Assert.Equal("show() is in module dup_mod, whose .ko is neither in the pre build's outputs nor in the build tree, so the positions of its symbols are unknown; build the modules with the kernel (ksplice.buildCommand: make vmlinux modules)", refusal.Reason);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_position_the_module_loader_and_the_module_after_init_would_count_differently_is_refused()
     {
         // While a module loads the livepatch core sees every symbol of its .ko; once its init is freed, .init ones

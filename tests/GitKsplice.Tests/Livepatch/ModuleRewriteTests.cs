@@ -54,7 +54,7 @@ public sealed partial class ModuleRewriteTests : IDisposable
         return extractor;
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_linked_module_gets_livepatch_sections_and_symbols_for_what_only_the_kernel_resolves()
     {
         var extractor = Extract(Original, Original.Replace("value %d", "value is %d"), Kernel());
@@ -121,7 +121,7 @@ public sealed partial class ModuleRewriteTests : IDisposable
         Assert.StartsWith("license=GPL", modinfo[(int)license.Value..]); // symbols after vermagic moved with it
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_function_without_an_ftrace_entry_or_missing_from_the_kernel_is_refused_with_what_to_do()
     {
         var notrace = Original.Replace("int show(int x)", "__attribute__((no_instrument_function)) int show(int x)");
@@ -134,7 +134,7 @@ public sealed partial class ModuleRewriteTests : IDisposable
         Assert.Equal(("other_show", "livepatch-not-in-kernel"), (missing.Symbol, missing.Kind));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Ld)]
     public void A_static_function_whose_name_the_kernel_has_twice_gets_its_position_from_vmlinux()
     {
         // Two files with a static helper(): vmlinux's file symbols tell which one is show.c's.

@@ -32,22 +32,53 @@ public static class ProcessRunner
     }
 
     /// <summary>
-    /// Runs a tool started by <see cref="ToolWithDefaultSignals"/>, sends it SIG<paramref name="signal"/> once
-    /// <paramref name="after"/> has passed (it must still be working then), and returns what it said. The wait for
-    /// its exit is loose on purpose (a loaded machine): the exit status says whether it stopped or finished.
+    /// Runs a tool started by <see cref="ToolWithDefaultSignals"/> to its end, as <see cref="InterruptedPartWay"/>
+    /// will run it again, and returns what it said with the processor time it used: the measure of its work that a
+    /// loaded machine does not stretch.
     /// </summary>
-    public static async Task<RunResult> InterruptedPartWay(ProcessStartInfo psi, TimeSpan after, string signal)
+    public static (RunResult Result, TimeSpan Work) RunMeasuringWork(ProcessStartInfo psi)
     {
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         using var process = Process.Start(psi)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
-        Thread.Sleep(after);
+        var work = TimeSpan.Zero;
+        // Sampled while it runs: an exited process has no processor time left to read.
+        HangGuard.Until(() => { work = ProcessorTime(process) ?? work; return process.HasExited; }, $"{psi.ArgumentList[1]} running to its end");
+        process.WaitForExit();
+        return (new RunResult(process.ExitCode, stdout.Result, stderr.Result), work);
+    }
+
+    /// <summary>
+    /// Runs a tool started by <see cref="ToolWithDefaultSignals"/>, sends it SIG<paramref name="signal"/> once it
+    /// has done <paramref name="work"/> of processor time (it must still be working then), and returns what it
+    /// said. Its own processor time, not the clock, says how far it got: on a loaded machine the clock runs on
+    /// while it waits for a core. The exit status says whether it stopped or finished.
+    /// </summary>
+    public static async Task<RunResult> InterruptedPartWay(ProcessStartInfo psi, TimeSpan work, string signal)
+    {
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        HangGuard.Until(() => process.HasExited || ProcessorTime(process) >= work, $"{psi.ArgumentList[1]} doing {work.TotalSeconds:0.00} s of work");
         Assert.False(process.HasExited, $"{psi.ArgumentList[^1]} ended before the signal: " + (process.HasExited ? await stderr : ""));
         Assert.Equal(0, Run("/", "kill", [$"-{signal}", process.Id.ToString()]).ExitCode);
-        Assert.True(process.WaitForExit(10_000), $"it did not exit after SIG{signal}");
+        HangGuard.Exit(process, $"its exit after SIG{signal}");
         return new RunResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>The processor time a running process has used; null once it has exited.</summary>
+    private static TimeSpan? ProcessorTime(Process process)
+    {
+        try
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+        catch (InvalidOperationException) { return null; }
     }
 
     public static RunResult Run(string workDir, string file, IEnumerable<string> args,
@@ -78,7 +109,7 @@ public static class ProcessRunner
         if (!p.WaitForExit(timeoutMs))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
+            throw new TimeoutException($"hang: {file} {string.Join(' ', args)} did not finish in {timeoutMs / 1000} s");
         }
         return new RunResult(p.ExitCode, stdoutTask.Result, stderrTask.Result);
     }

@@ -92,20 +92,21 @@ public sealed class SshGuest : IDisposable
     public string Serial { get { lock (_serial) return string.Join("\n", _serial); } }
 
     /// <summary>Runs a command in the guest as root over ssh.</summary>
-    public RunResult Ssh(string command) => ProcessRunner.Run("/", "ssh", ["-F", ClientConfig, RootAlias, command], timeoutMs: 120_000);
+    public RunResult Ssh(string command) => ProcessRunner.Run("/", "ssh", ["-F", ClientConfig, RootAlias, command]);
 
     private void WaitForSsh()
     {
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (true)
+        try
         {
-            if (_vm.IsCompleted) throw new InvalidOperationException($"the guest stopped before its ssh server answered:\n{Serial}");
-            var ready = false;
-            lock (_serial) ready = _serial.Contains(Ready);
-            if (ready && Ssh("true").ExitCode == 0) return;
-            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"the guest's ssh server did not answer in 3 minutes:\n{Serial}");
-            Thread.Sleep(200);
+            HangGuard.Until(() =>
+            {
+                if (_vm.IsCompleted) throw new InvalidOperationException($"the guest stopped before its ssh server answered:\n{Serial}");
+                bool ready;
+                lock (_serial) ready = _serial.Contains(Ready);
+                return ready && Ssh("true").ExitCode == 0;
+            }, "the guest's ssh server answering");
         }
+        catch (TimeoutException e) { throw new InvalidOperationException($"{e.Message}:\n{Serial}", e); }
     }
 
     /// <summary>The shared libraries a dynamically linked program loads (ldd's answer), with the dynamic loader.</summary>

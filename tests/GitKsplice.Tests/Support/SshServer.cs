@@ -104,16 +104,18 @@ public sealed class SshServer : IDisposable
 
     private void WaitUntilReachable()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
+        var last = "";
+        try
         {
-            if (_sshd.HasExited)
-                throw new InvalidOperationException($"sshd exited with {_sshd.ExitCode}");
-            var r = ProcessRunner.Run(_dir.Path, "ssh", ["-F", ClientConfig, HostAlias, "true"], timeoutMs: 20_000);
-            if (r.ExitCode == 0) return;
-            if (DateTime.UtcNow > deadline) throw new InvalidOperationException("test sshd not reachable: " + r.StdErr);
-            Thread.Sleep(100);
+            HangGuard.Until(() =>
+            {
+                if (_sshd.HasExited) throw new InvalidOperationException($"sshd exited with {_sshd.ExitCode}");
+                var r = ProcessRunner.Run(_dir.Path, "ssh", ["-F", ClientConfig, HostAlias, "true"]);
+                last = r.StdErr;
+                return r.ExitCode == 0;
+            }, "the test sshd answering");
         }
+        catch (TimeoutException e) { throw new InvalidOperationException($"{e.Message}: {last}", e); }
     }
 
     private void Keygen(string name)

@@ -91,12 +91,10 @@ public class KernelHostTests(SshServer sshd)
         // Three seconds of work, told apart from a stop by the file it writes at its end.
         const string script = "echo $$ > \"$1\"; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done; echo done > \"$2\"";
         var run = Task.Run(() => host.Run(script, [started, finished], uninterruptible: uninterruptible));
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!File.Exists(started) && DateTime.UtcNow < deadline && !run.IsCompleted) Thread.Sleep(20);
+        HangGuard.Until(() => File.Exists(started) || run.IsCompleted, "the step's start");
         Assert.True(File.Exists(started), "the step never started");
-        var dropped = System.Diagnostics.Stopwatch.StartNew();
         Assert.True(sshd.DropConnections() > 0);
-        Assert.True((await run.WaitAsync(TimeSpan.FromSeconds(60))).ConnectionLost);
+        Assert.True((await run.WaitAsync(HangGuard.Bound)).ConnectionLost);
         // Ended either way (stopped, or three seconds after it started); only one that ran to its end wrote its file.
         var pid = int.Parse(File.ReadAllText(started).Trim());
         static bool Running(int pid)
@@ -104,8 +102,7 @@ public class KernelHostTests(SshServer sshd)
             try { return !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal); }
             catch (IOException) { return false; }
         }
-        while (Running(pid) && dropped.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(50);
-        Assert.False(Running(pid), $"the step (pid {pid}) still runs");
+        HangGuard.Until(() => !Running(pid), $"the end of the step (pid {pid})");
         Assert.Equal(finishes, File.Exists(finished));
     }
 

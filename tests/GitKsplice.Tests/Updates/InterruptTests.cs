@@ -13,7 +13,8 @@ public class InterruptTests
         repo.Write("greet.c", CTree.Greet.Replace("return printf(\"HELLO", "return 3 * printf(\"HELLO") + "\n");
         var commit = repo.Commit("change");
         // A sleep no other test runs, so the check below sees only this build's processes.
-        var sleep = $"sleep 120.{Random.Shared.Next(100_000, 999_999)}";
+        // Longer than the hang guard: a create that waited for its build fails as a hang.
+        var sleep = $"sleep 3600.{Random.Shared.Next(100_000, 999_999)}";
         repo.Git("config", "ksplice.buildCommand", $"make && touch build-started && {sleep}");
 
         var psi = ProcessRunner.ToolWithDefaultSignals("git-ksplice", ["create", "--id", "intr01", commit]);
@@ -23,13 +24,12 @@ public class InterruptTests
         using var process = Process.Start(psi)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var started = repo.Path(".git/ksplice/build/tree/build-started");
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (!File.Exists(started) && DateTime.UtcNow < deadline && !process.HasExited) Thread.Sleep(100);
+        HangGuard.Until(() => File.Exists(started) || process.HasExited, "the build's start");
         Assert.True(File.Exists(started), "the build never started: " + (process.HasExited ? await stderr : ""));
 
         ProcessRunner.Run(repo.Root, "kill", ["-INT", process.Id.ToString()]);
 
-        Assert.True(process.WaitForExit(15_000), "git ksplice did not stop after SIGINT");
+        HangGuard.Exit(process, "git ksplice's stop after SIGINT");
         Assert.NotEqual(0, process.ExitCode);
         Assert.Contains("interrupted", await stderr);
         Assert.False(File.Exists(repo.Path("ksplice-intr01.tar.gz")));

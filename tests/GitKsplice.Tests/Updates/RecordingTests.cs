@@ -20,7 +20,7 @@ public class RecordingTests
 
     private static bool RefExists(TestRepo repo, string name) => repo.TryGit("rev-parse", "--verify", "-q", name).ExitCode == 0;
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_create_refused_for_an_id_in_use_keeps_the_shipped_tarball_and_builds_nothing()
     {
         using var repo = CTree.Create();
@@ -80,7 +80,7 @@ public class RecordingTests
         Assert.Contains("bad update id", r.StdErr);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_notes_ref_that_is_not_a_commit_is_named_before_any_build_and_readers_warn()
     {
         using var repo = CTree.Create();
@@ -104,7 +104,7 @@ public class RecordingTests
         }
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_pre_ref_lost_mid_series_is_named_with_the_post_commit_of_the_last_series_update()
     {
         using var repo = CTree.Create();
@@ -148,8 +148,7 @@ public class RecordingTests
         psi.RedirectStandardError = true;
         using var create = Process.Start(psi)!;
         var stderr = create.StandardError.ReadToEndAsync();
-        var deadline = DateTime.UtcNow.AddMinutes(5);
-        while (!File.Exists(reached) && !create.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        HangGuard.Until(() => File.Exists(reached) || create.HasExited, "the transaction reaching the hook");
         Assert.True(File.Exists(reached), "the transaction never reached the hook: " + (create.HasExited ? stderr.GetAwaiter().GetResult() : ""));
 
         // In the window: the tarball is complete and in place.
@@ -158,12 +157,11 @@ public class RecordingTests
         create.WaitForExit();
         File.WriteAllText(release, "");
         // git aborts (or, past prepare, has committed) once its input is gone: wait until it lets go of its locks.
-        while (Directory.EnumerateFiles(repo.Path(".git/refs"), "*.lock", SearchOption.AllDirectories).Any() && DateTime.UtcNow < deadline)
-            Thread.Sleep(50);
+        HangGuard.Until(() => !Directory.EnumerateFiles(repo.Path(".git/refs"), "*.lock", SearchOption.AllDirectories).Any(), "git letting go of its locks");
         File.Delete(repo.Path(".git/hooks/reference-transaction"));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_kill_between_the_tarballs_rename_and_the_ref_transaction_leaves_no_unrecorded_tarball()
     {
         using var repo = CTree.Create();
@@ -185,7 +183,7 @@ public class RecordingTests
         Assert.True(File.Exists(repo.Path("ksplice-win01.tar.gz")));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void A_kill_after_the_ref_transaction_leaves_a_complete_update()
     {
         using var repo = CTree.Create();

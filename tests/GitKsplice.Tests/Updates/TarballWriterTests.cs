@@ -50,7 +50,7 @@ public class TarballWriterTests
             [Text("patch", "p"), Text("post/a.o", "A"), Text("post/b.o", "B", afterA.Set)], DateTime.UnixEpoch))
         {
             // post/a.o is in the file once post/b.o is opened: leaving it out starts the writing over.
-            Assert.True(afterA.Wait(TimeSpan.FromMinutes(1)));
+            Assert.True(afterA.Wait(HangGuard.Bound), "hang: post/b.o never opened");
             restarted.Restrict(name => name != "post/a.o");
             restarted.Complete("{}\n");
             restarted.Publish();

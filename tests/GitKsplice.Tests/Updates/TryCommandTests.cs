@@ -77,7 +77,7 @@ public class TrialKernelModuleTests
         return dir[name + ".ko"];
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_missing_file_a_livepatch_module_or_another_releases_module_is_refused_before_booting()
     {
         using var dir = new TempDir();

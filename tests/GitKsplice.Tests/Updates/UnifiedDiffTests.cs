@@ -6,7 +6,7 @@ namespace GitKsplice.Tests.Updates;
 /// <summary>The --diffext patch text must be what diff -u writes, so patch(1) applies it.</summary>
 public class UnifiedDiffTests
 {
-    [Theory]
+    [RequiresTheory(Tool.Patch)]
     [InlineData("a\nb\nc\n", "a\nB\nc\n")]
     [InlineData("1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n", "0\n1\n2\n3\n4\n5\nsix\n7\n8\n9\n10\n11\n12\n13\n15\n16\n")]
     [InlineData("no newline", "no newline either")]

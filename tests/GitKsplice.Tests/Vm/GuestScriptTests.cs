@@ -20,7 +20,7 @@ public class GuestScriptTests
         return GuestTranscript.Parse(run.StdOut.Split('\n'));
     }
 
-    [Fact]
+    [RequiresFact(Tool.StaticBusybox)]
     public void Each_step_reports_its_output_and_exit_status_and_the_script_its_end()
     {
         using var dir = new TempDir();
@@ -64,7 +64,7 @@ public class GuestScriptTests
         Assert.Throws<ArgumentException>(() => GuestScript.Step("", "true"));
     }
 
-    [Fact]
+    [RequiresFact(Tool.StaticBusybox, Tool.Cpio)]
     public void The_initramfs_holds_busybox_the_files_and_an_executable_init()
     {
         using var dir = new TempDir();
