@@ -1,6 +1,7 @@
 using GitKsplice.Analysis;
 using GitKsplice.Livepatch;
 using GitKsplice.Tests.Analysis;
+using GitKsplice.Tests.Support;
 
 namespace GitKsplice.Tests.Livepatch;
 
@@ -54,7 +55,7 @@ public sealed class SpecialStaticTests : IDisposable
         return extractor;
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_changed_pr_debug_brings_its_own_dynamic_debug_descriptor_with_the_new_format()
     {
         var patched = DynamicDebug.Replace("value %d", "value is %d");
@@ -73,7 +74,7 @@ public sealed class SpecialStaticTests : IDisposable
         Assert.Equal(strings, format.Symbol.Section);
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_pr_debug_whose_descriptor_number_moved_is_carried_rather_than_refused()
     {
         // A pr_debug added earlier in the file moves __COUNTER__: the running kernel has no descriptor of the new name.
@@ -86,7 +87,7 @@ public sealed class SpecialStaticTests : IDisposable
         Assert.Equal(["show"], extractor.Functions.Select(f => f.OldName));
     }
 
-    [Fact]
+    [RequiresFact(Tool.Gcc)]
     public void A_flag_in_data_unlikely_is_the_updates_own_with_its_new_value()
     {
         // Older kernels' WARN_ONCE put its flag in .data.unlikely; the analysis does not compare such a flag.
@@ -109,7 +110,7 @@ public sealed class SpecialStaticTests : IDisposable
         Assert.Equal([2, 0, 0, 0], flag.Contents);
     }
 
-    [Theory]
+    [RequiresTheory(Tool.Gcc)]
     [InlineData("static const char __msg[] = \"bad value\"; sink(__msg);")]
     [InlineData("sink(__FUNCTION__);")]
     [InlineData("static const struct { const char *fmt; int level; } _entry = { \"bad value\", 3 }; sink(_entry.fmt);")]

@@ -13,7 +13,7 @@ namespace GitKsplice.Tests.Updates;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class JsonGoldenTests
 {
-    [Fact]
+    [RequiresFact(Tool.Gcc, Tool.Make)]
     public void The_json_of_every_command_and_the_manifest_stay_as_they_are()
     {
         using var repo = CTree.Create();
