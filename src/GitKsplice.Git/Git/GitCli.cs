@@ -36,6 +36,29 @@ public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>?
     public string[] PathsBetween(string from, string to) =>
         Run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", from, to]).Split('\0', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>The symbolic links of the tree (or commit) <paramref name="treeish"/>, each with its target.</summary>
+    public IReadOnlyList<(string Path, string Target)> SymbolicLinks(string treeish)
+    {
+        // ls-tree -z: "<mode> <type> <oid>\t<path>" per entry; a link's mode is 120000 and its blob its target.
+        var links = new List<(string Path, string Oid)>();
+        foreach (var entry in Run(["ls-tree", "-r", "-z", treeish]).Split('\0', StringSplitOptions.RemoveEmptyEntries))
+            if (entry.StartsWith("120000 blob ", StringComparison.Ordinal) && entry.IndexOf('\t') is var tab and > 0)
+                links.Add((entry[(tab + 1)..], entry["120000 blob ".Length..tab]));
+        if (links.Count == 0) return [];
+        // cat-file --batch: "<oid> blob <size>\n<content>\n" for each oid asked.
+        var batch = RunBinary(["cat-file", "--batch"], string.Join('\n', links.Select(l => l.Oid)) + "\n");
+        var targets = new List<(string, string)>(links.Count);
+        var at = 0;
+        foreach (var (path, _) in links)
+        {
+            var header = Array.IndexOf(batch, (byte)'\n', at);
+            var size = int.Parse(System.Text.Encoding.ASCII.GetString(batch, at, header - at).Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
+            targets.Add((path, System.Text.Encoding.UTF8.GetString(batch, header + 1, size)));
+            at = header + 1 + size + 1;
+        }
+        return targets;
+    }
+
     /// <summary>
     /// Runs git where exit code <paramref name="answer"/> is an answer, not a failure (git config --get-all
     /// exits 1 when the key has no value); any other failure becomes a UserError as in <see cref="Run(IEnumerable{string}, string?)"/>.

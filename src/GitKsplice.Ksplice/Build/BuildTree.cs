@@ -90,6 +90,7 @@ public sealed class BuildTree(KspliceRepository repository, BuildTreePaths paths
         var settled = state is { Moving: false } && MatchesIndex() ? state.SourceTree : null;
         var builtFrom = settled != null && state!.ConfigHash == configHash ? (state.Built ? settled : state.ObjectsFrom) : null;
         if (settled == treeId && state!.ConfigHash == configHash) return builtFrom;
+        RefuseLinksLeavingTree(treeId);
         var unfinished = state?.BuildUnfinished ?? false;
         SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, Moving: true, BuildUnfinished: unfinished));
         // A two-tree move from the tree's source rewrites what differs and skips unchanged directories by
@@ -102,6 +103,37 @@ public sealed class BuildTree(KspliceRepository repository, BuildTreePaths paths
         }
         SaveState(new BuildTreeState(treeId, buildKey, configHash, Built: false, ObjectsFrom: builtFrom, BuildUnfinished: unfinished));
         return builtFrom;
+    }
+
+    /// <summary>
+    /// The tree holds exactly a commit's content: a symbolic link to a file outside it would make the build read
+    /// what no commit holds (an edit there, never committed, would ship), so such a link stops the move before
+    /// anything is written.
+    /// </summary>
+    private void RefuseLinksLeavingTree(string treeId)
+    {
+        var leaving = Git.SymbolicLinks(treeId).Where(link => LeavesTree(link.Path, link.Target)).ToList();
+        if (leaving.Count == 0) return;
+        var (path, target) = leaving[0];
+        throw new UserError($"{Quoted.Name(path, PathMax)} is a symbolic link to {Quoted.Name(target, PathMax)}, outside the tree: its build would read what " +
+            $"no commit holds; commit the file itself{(leaving.Count > 1 ? $" ({leaving.Count - 1} more such link(s))" : "")}");
+    }
+
+    /// <summary>Long enough for any path a system takes whole (PATH_MAX), short enough for one line.</summary>
+    private const int PathMax = 4096;
+
+    /// <summary>
+    /// Whether a link at <paramref name="linkPath"/> (relative to the tree) to <paramref name="target"/> points
+    /// outside the tree: an absolute target, or one whose ".." climb above the tree's root, read as written.
+    /// </summary>
+    internal static bool LeavesTree(string linkPath, string target)
+    {
+        if (target.StartsWith('/')) return true;
+        var depth = linkPath.Count(c => c == '/');
+        foreach (var part in target.Split('/'))
+            if (part == "..") { if (--depth < 0) return true; }
+            else if (part is not ("" or ".")) depth++;
+        return false;
     }
 
     /// <summary>
