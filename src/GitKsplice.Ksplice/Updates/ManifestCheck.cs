@@ -7,9 +7,9 @@ namespace GitKsplice.Updates;
 
 /// <summary>
 /// What a manifest read from a tarball must be before anything acts on it: the format this version writes, every
-/// field present, the id an update id (read by <see cref="UpdateIdConverter"/>), the module's names the ones that id gives (so no name from a tarball
-/// becomes a path or a shell word), the names of patched objects and functions what the kernel allows, and every
-/// path relative and inside the update.
+/// field present, the module's names the ones its id gives (so no name from a tarball becomes a path or a shell
+/// word), the names of patched objects and functions what the kernel allows, and every path relative and inside the
+/// update. The id itself is an update id once read (<see cref="UpdateIdConverter"/>).
 /// </summary>
 public static partial class ManifestCheck
 {

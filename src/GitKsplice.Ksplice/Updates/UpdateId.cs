@@ -7,9 +7,10 @@ namespace GitKsplice.Updates;
 
 /// <summary>
 /// An update's id: 1 to 47 letters, digits, '-' and '_', so it is safe in a ref name, a file name and a
-/// kernel module name (ksplice_&lt;id&gt;, which the kernel allows 55 bytes: MODULE_NAME_LEN less its NUL). Parsed once where it comes in:
-/// the command line (a bad one is a usage error), a ref name or note (a bad one is skipped), a manifest (a bad one
-/// is the manifest's error, <see cref="UpdateIdConverter"/>) and a target's livepatch module name.
+/// kernel module name (ksplice_&lt;id&gt;, which the kernel allows 55 bytes: MODULE_NAME_LEN less its NUL). Parsed
+/// once where it comes in: the command line (a bad one is a usage error), a ref name or a note (a bad one is no
+/// update's, and skipped), a manifest (a bad one is the manifest's error, <see cref="UpdateIdConverter"/>). A
+/// target's livepatch modules are matched to the recorded ids by the module name each id gives.
 /// </summary>
 public readonly record struct UpdateId
 {
@@ -35,8 +36,13 @@ public readonly record struct UpdateId
     }
 
     /// <summary>The texts that are update ids, as ids; the others are skipped (names read from a note).</summary>
-    public static IReadOnlyList<UpdateId> Valid(IEnumerable<string> texts) =>
-        texts.Select(t => TryParse(t, out var id) ? id : (UpdateId?)null).OfType<UpdateId>().ToList();
+    public static IReadOnlyList<UpdateId> Valid(IEnumerable<string> texts)
+    {
+        var ids = new List<UpdateId>();
+        foreach (var text in texts)
+            if (TryParse(text, out var id)) ids.Add(id);
+        return ids;
+    }
 
     /// <summary>8 random characters [a-z0-9], the default of create.</summary>
     public static UpdateId New() =>
