@@ -181,7 +181,7 @@ public sealed class HookJob(KspliceRepository repository, HookSettings settings,
         try
         {
             var plan = new TrialPlan(repository);
-            var before = result.Manifest.Module?.Follows is { } follows ? plan.Updates([follows], output.Info) : [];
+            var before = result.Manifest.Module?.Follows is { } follows ? plan.Updates([UpdateId.Parse(follows)], output.Info) : [];
             var request = new TrialRequest([.. before.Select(TrialPlan.Input), new TrialInput(UpdateTarball.Open(result.Tarball!))],
                 plan.Kernel(null, null), _files.TryLogPath(commit))
             {

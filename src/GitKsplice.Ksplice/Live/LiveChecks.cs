@@ -16,7 +16,7 @@ public static class LiveChecks
     /// <summary>The symbol every text address is measured from, so that a relocated (KASLR) kernel compares equal.</summary>
     public const string Base = "_text";
 
-    public static LiveCheck Release(string id, string moduleRelease, TargetFacts target, string host) =>
+    public static LiveCheck Release(UpdateId id, string moduleRelease, TargetFacts target, string host) =>
         moduleRelease == target.Release
             ? new("release", true, $"{host} runs {target.Release}")
             : new("release", false, $"update {id} is built for kernel {moduleRelease}, but {host} runs {target.Release}");
@@ -25,7 +25,7 @@ public static class LiveChecks
     /// The build flags vermagic carries after the release (SMP, preempt) against the ones /proc/version shows;
     /// the kernel's own loader compares the rest.
     /// </summary>
-    public static LiveCheck Vermagic(string id, string vermagic, TargetFacts target, string host)
+    public static LiveCheck Vermagic(UpdateId id, string vermagic, TargetFacts target, string host)
     {
         var flags = vermagic.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToHashSet(StringComparer.Ordinal);
         var version = target.Version.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -43,7 +43,7 @@ public static class LiveChecks
     /// and at the same offset from <see cref="Base"/>: otherwise the target runs another build, whose code the module
     /// was not made for. Hidden addresses (kptr_restrict) leave the counts to compare.
     /// </summary>
-    public static LiveCheck Symbols(string id, LivepatchModule module, IReadOnlyDictionary<string, List<(ulong Address, char Type)>> systemMap,
+    public static LiveCheck Symbols(UpdateId id, LivepatchModule module, IReadOnlyDictionary<string, List<(ulong Address, char Type)>> systemMap,
         IReadOnlyList<KallsymsEntry> kallsyms, string host)
     {
         static bool IsText(char type) => type is 't' or 'T';
@@ -92,7 +92,7 @@ public static class LiveChecks
     }
 
     /// <summary>A --series update patches code its predecessor's module brought: that module must be live first.</summary>
-    public static LiveCheck Series(string id, string? follows, TargetView view, string host)
+    public static LiveCheck Series(UpdateId id, string? follows, TargetView view, string host)
     {
         if (follows == null) return new("series", true, "follows no other update");
         var module = LivepatchModule.ModuleName(follows);
@@ -102,7 +102,7 @@ public static class LiveChecks
     }
 
     /// <summary>The update must not be live there already.</summary>
-    public static LiveCheck NotApplied(string id, string module, TargetView view, string host) =>
+    public static LiveCheck NotApplied(UpdateId id, string module, TargetView view, string host) =>
         view.Find(module) is { } loaded
             ? new("not applied", false, $"update {id} is already {(loaded.InTransition ? "in transition" : loaded.Enabled ? "applied" : "loaded (disabled)")} on {host} ({module})")
             : new("not applied", true, $"{module} is not loaded on {host}");

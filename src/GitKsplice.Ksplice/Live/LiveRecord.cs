@@ -1,5 +1,6 @@
 using GitKsplice.Git;
 using GitKsplice.Json;
+using GitKsplice.Updates;
 
 namespace GitKsplice.Live;
 
@@ -36,7 +37,7 @@ public enum LiveAction { Apply, Undo }
 /// try's: "ksplice-applied: &lt;id&gt;" or "ksplice-undone: &lt;id&gt;" with the host, its kernel release, the
 /// time, the result and, for a failure, why. One record per update and host: the latest says whether it is live there.
 /// </summary>
-public sealed record LiveRecord(string Id, LiveAction Action, string Host, string Release, DateTimeOffset When, LiveResult Result, string? Failure)
+public sealed record LiveRecord(UpdateId Id, LiveAction Action, string Host, string Release, DateTimeOffset When, LiveResult Result, string? Failure)
 {
     public const string AppliedKind = "ksplice-applied", UndoneKind = "ksplice-undone";
 
@@ -51,7 +52,7 @@ public sealed record LiveRecord(string Id, LiveAction Action, string Host, strin
 
     public NoteRecord ToRecord()
     {
-        var r = new NoteRecord(Action == LiveAction.Apply ? AppliedKind : UndoneKind, Id)
+        var r = new NoteRecord(Action == LiveAction.Apply ? AppliedKind : UndoneKind, Id.Value)
             .Add("host", Host)
             .Add("kernel", Release)
             .Add("when", WireTime.Format(When))
@@ -64,16 +65,16 @@ public sealed record LiveRecord(string Id, LiveAction Action, string Host, strin
     public string MergeInto(string? note)
     {
         var records = NoteRecord.ParseAll(note)
-            .Where(r => !(r.Kind is AppliedKind or UndoneKind && r.Name == Id && r.Get("host") == Host)).Append(ToRecord());
+            .Where(r => !(r.Kind is AppliedKind or UndoneKind && r.Name == Id.Value && r.Get("host") == Host)).Append(ToRecord());
         return string.Join("\n", records.Select(r => r.ToString()));
     }
 
     /// <summary>Every host's latest apply or undo of the update, as its note holds them.</summary>
-    public static IReadOnlyList<LiveRecord> FromNote(string id, string? note) =>
-        NoteRecord.ParseAll(note).Where(r => r.Kind is AppliedKind or UndoneKind && r.Name == id).Select(r => new LiveRecord(
+    public static IReadOnlyList<LiveRecord> FromNote(UpdateId id, string? note) =>
+        NoteRecord.ParseAll(note).Where(r => r.Kind is AppliedKind or UndoneKind && r.Name == id.Value).Select(r => new LiveRecord(
             id, r.Kind == AppliedKind ? LiveAction.Apply : LiveAction.Undo, r.Get("host") ?? "", r.Get("kernel") ?? "",
             WireTime.Parse(r.Get("when")) ?? DateTimeOffset.MinValue, Results.Parse(r.Get("result")) ?? LiveResult.Interrupted, r.Get("failure"))).ToList();
 
     /// <summary>The hosts where the update is live, by its note.</summary>
-    public static IReadOnlyList<LiveRecord> LiveOn(string id, string? note) => FromNote(id, note).Where(r => r.IsLive).ToList();
+    public static IReadOnlyList<LiveRecord> LiveOn(UpdateId id, string? note) => FromNote(id, note).Where(r => r.IsLive).ToList();
 }

@@ -13,26 +13,26 @@ using LibGit2Sharp;
 namespace GitKsplice.Live;
 
 /// <summary>An update whose livepatch module may go onto a kernel: its module checked against the manifest, and the pre System.map.</summary>
-public sealed record LiveUpdate(string Id, string Tarball, string? Post, LivepatchModule Module, KernelModule Loadable, string SystemMap);
+public sealed record LiveUpdate(UpdateId Id, string Tarball, string? Post, LivepatchModule Module, KernelModule Loadable, string SystemMap);
 
 /// <summary>Where a command reaches its target, and how.</summary>
 public sealed record LiveConnection(HostAddress Host, IReadOnlyList<string> SshCommand, bool RemoteSudo);
 
 /// <summary>What an apply checked and did.</summary>
-public sealed record ApplyReport(string Id, string Module, string Host, string Release, IReadOnlyList<LiveCheck> Checks, bool DryRun,
+public sealed record ApplyReport(UpdateId Id, string Module, string Host, string Release, IReadOnlyList<LiveCheck> Checks, bool DryRun,
     LiveResult? Result, JobLog? Job, IReadOnlyList<LiveFunction> Functions, string? Failure, TimeSpan Elapsed);
 
 /// <summary>One update an undo took back (or tried to).</summary>
-public sealed record UndoStep(string Id, string Module, LiveResult Result, JobLog Job, string? Failure);
+public sealed record UndoStep(UpdateId Id, string Module, LiveResult Result, JobLog Job, string? Failure);
 
 /// <summary>What an undo did, newest update first.</summary>
-public sealed record UndoReport(string Host, string Release, IReadOnlyList<string> Order, IReadOnlyList<UndoStep> Steps, TimeSpan Elapsed)
+public sealed record UndoReport(string Host, string Release, IReadOnlyList<UpdateId> Order, IReadOnlyList<UndoStep> Steps, TimeSpan Elapsed)
 {
     public string? Failure => Steps.Select(s => s.Failure).FirstOrDefault(f => f != null);
 }
 
 /// <summary>A livepatch on a target as view shows it: ours (with the update's id, commit and subject) or foreign.</summary>
-public sealed record ViewedPatch(LoadedPatch Patch, string? Id, string? Commit, string? Subject, string? ExpectedSha256)
+public sealed record ViewedPatch(LoadedPatch Patch, UpdateId? Id, string? Commit, string? Subject, string? ExpectedSha256)
 {
     /// <summary>Whether the module copied for it has the update's bytes; null when either is unknown.</summary>
     public bool? Sha256Matches => Patch.Sha256 != null && ExpectedSha256 != null ? Patch.Sha256 == ExpectedSha256 : null;
@@ -64,7 +64,7 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
         {
             if (!File.Exists(idOrTarball)) throw new UserError($"no such update tarball: {idOrTarball}");
             opened = UpdateTarball.Open(Path.GetFullPath(idOrTarball));
-            if (UpdateId.TryParse(opened.Id, out var recorded) && _store.PostCommit(recorded) is { } commit && commit.Sha == opened.Manifest.Post) post = commit.Sha;
+            if (_store.PostCommit(opened.Id) is { } commit && commit.Sha == opened.Manifest.Post) post = commit.Sha;
         }
         else
         {
@@ -159,11 +159,11 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
     /// Takes an update back: disable, wait for the transition, unload. Updates of its series applied after it go
     /// first with <paramref name="all"/>, else the undo is refused (newest first).
     /// </summary>
-    public UndoReport Undo(string id, LiveConnection connection, TimeSpan timeout, bool all, bool dryRun, Action<string> progress, CancellationToken cancel)
+    public UndoReport Undo(UpdateId id, LiveConnection connection, TimeSpan timeout, bool all, bool dryRun, Action<string> progress, CancellationToken cancel)
     {
         var started = Stopwatch.GetTimestamp();
-        var update = _store.Get(UpdateId.Parse(id));
-        var module = LivepatchModule.ModuleName(update.Id);
+        var update = _store.Get(id);
+        var module = LivepatchModule.ModuleName(update.Id.Value);
         progress($"connecting to {connection.Host.Display}");
         using var target = LiveTarget.Open(connection.Host, connection.SshCommand, cancel);
         var host = target.Display;
@@ -184,7 +184,7 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
         if (dryRun) return new UndoReport(host, target.Facts.Release, planned, steps, Stopwatch.GetElapsedTime(started));
         foreach (var (undoId, post) in order)
         {
-            var name = LivepatchModule.ModuleName(undoId);
+            var name = LivepatchModule.ModuleName(undoId.Value);
             progress($"undoing {name}");
             Record(undoId, post, LiveAction.Undo, host, target.Facts.Release, LiveResult.Interrupted, Unfinished);
             var job = target.Undo(name, timeout);
@@ -198,22 +198,22 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
     }
 
     /// <summary>Every livepatch on the target, ours marked with their update; with <paramref name="id"/>, whether that update is among them.</summary>
-    public ViewReport View(string? id, LiveConnection connection, Action<string> progress, CancellationToken cancel)
+    public ViewReport View(UpdateId? id, LiveConnection connection, Action<string> progress, CancellationToken cancel)
     {
-        var update = id == null ? null : _store.Get(UpdateId.Parse(id));
+        var update = id is { } named ? _store.Get(named) : null;
         progress($"connecting to {connection.Host.Display}");
         using var target = LiveTarget.Open(connection.Host, connection.SshCommand, cancel);
         if (target.Facts.Uid != 0 && connection.RemoteSudo && !target.IsThisMachine) target.RequireRoot(remoteSudo: true);
         var view = target.View();
         Reconcile(view, target.Display, view.Release);
-        var byModule = Updates().ToDictionary(u => LivepatchModule.ModuleName(u.Id), StringComparer.Ordinal);
+        var byModule = Updates().ToDictionary(u => LivepatchModule.ModuleName(u.Id.Value), StringComparer.Ordinal);
         var patches = view.Patches.Select(p =>
         {
             if (!byModule.TryGetValue(p.Module, out var u)) return new ViewedPatch(p, null, null, null, null);
             var subject = repository.Repo.Lookup<Commit>(u.Post)?.MessageShort;
             return new ViewedPatch(p, u.Id, u.Post, subject, ManifestOf(u)?.Module?.Sha256);
         }).ToList();
-        bool? applied = update == null ? null : view.Find(LivepatchModule.ModuleName(update.Id)) is { Enabled: true };
+        bool? applied = update == null ? null : view.Find(LivepatchModule.ModuleName(update.Id.Value)) is { Enabled: true };
         return new ViewReport(target.Display, view.Release, view.Livepatch, patches, view.Jobs, update, applied);
     }
 
@@ -232,7 +232,7 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
             foreach (var record in LiveRecord.FromNote(u.Id, notes.GetValueOrDefault(u.Post)))
             {
                 if (record.Host != host || record.Result != LiveResult.Interrupted) continue;
-                var module = LivepatchModule.ModuleName(u.Id);
+                var module = LivepatchModule.ModuleName(u.Id.Value);
                 var what = record.Action == LiveAction.Apply ? "apply" : "undo";
                 if (!view.Jobs.TryGetValue(module, out var ended) || LiveRecord.Results.Parse(ended) is not { } result)
                 {
@@ -252,23 +252,25 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
     private Manifest? ManifestOf(UpdateInfo u)
     {
         if (u.Manifest != null) return u.Manifest;
-        var full = _store.Get(UpdateId.Parse(u.Id));
+        var full = _store.Get(u.Id);
         if (full.Manifest != null) return full.Manifest;
         return full.Note?.Tarball is { } t && File.Exists(t) ? UpdateArchive.ReadManifest(t) : null;
     }
 
     /// <summary>Our updates applied on the target, each with the chain of updates it follows (itself first).</summary>
-    private List<(string Id, string Post, IReadOnlyList<string> Chain)> Ours(TargetView view)
+    private List<(UpdateId Id, string Post, IReadOnlyList<UpdateId> Chain)> Ours(TargetView view)
     {
-        var updates = Updates().ToDictionary(u => u.Id, StringComparer.Ordinal);
-        var byModule = updates.Values.ToDictionary(u => LivepatchModule.ModuleName(u.Id), StringComparer.Ordinal);
-        var result = new List<(string, string, IReadOnlyList<string>)>();
+        var updates = Updates().ToDictionary(u => u.Id);
+        var byModule = updates.Values.ToDictionary(u => LivepatchModule.ModuleName(u.Id.Value), StringComparer.Ordinal);
+        var result = new List<(UpdateId, string, IReadOnlyList<UpdateId>)>();
         foreach (var patch in view.Patches)
         {
             if (!byModule.TryGetValue(patch.Module, out var u)) continue;
-            var chain = new List<string> { u.Id };
+            var chain = new List<UpdateId> { u.Id };
             var current = u;
-            while (ManifestOf(current)?.Module?.Follows is { } previous && !chain.Contains(previous) && updates.TryGetValue(previous, out var p))
+            // A follows that is not an update id names no recorded update: the chain ends there.
+            while (ManifestOf(current)?.Module?.Follows is { } follows && UpdateId.TryParse(follows, out var previous)
+                   && !chain.Contains(previous) && updates.TryGetValue(previous, out var p))
             {
                 chain.Add(previous);
                 current = p;
@@ -283,11 +285,11 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
         : job.Result == LiveRecord.Results[success] ? success
         : LiveRecord.Results.Parse(job.Result) ?? LiveResult.Interrupted;
 
-    private static string? JobFailure(string id, LiveResult result, JobLog job, string host, TimeSpan timeout, string what)
+    private static string? JobFailure(UpdateId id, LiveResult result, JobLog job, string host, TimeSpan timeout, string what)
     {
         string Blockers() => job.Blocking.Count == 0 ? "" :
             "; tasks not yet switched: " + string.Join(", ", job.Blocking.Take(5).Select(t => $"{t.Command} ({t.Tid})")) + (job.Blocking.Count > 5 ? $" and {job.Blocking.Count - 5} more" : "");
-        var log = LiveTarget.LogPath(LivepatchModule.ModuleName(id));
+        var log = LiveTarget.LogPath(LivepatchModule.ModuleName(id.Value));
         return result switch
         {
             LiveResult.Applied or LiveResult.Undone => null,
@@ -313,7 +315,7 @@ public sealed class LiveUpdates(KspliceRepository repository, Action<string> inf
         if (update.Post != null) Record(update.Id, update.Post, action, host, release, result, failure);
     }
 
-    private void Record(string id, string post, LiveAction action, string host, string release, LiveResult result, string? failure)
+    private void Record(UpdateId id, string post, LiveAction action, string host, string release, LiveResult result, string? failure)
     {
         var record = new LiveRecord(id, action, host, release, DateTimeOffset.UtcNow, result, failure);
         _store.Notes.Edit(new Dictionary<string, Func<string?, string?>> { [post] = record.MergeInto },

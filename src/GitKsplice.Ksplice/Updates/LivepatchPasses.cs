@@ -87,5 +87,5 @@ internal sealed class LivepatchPasses(KspliceRepository repository, UpdateStore 
 
     /// <summary>The update whose post state this one is built on: its module must be loaded first.</summary>
     private string? Predecessor(CreateRun run) =>
-        store.Refs().Where(u => u.Post == run.Pre.Sha && u.Id != run.Id.Value).Select(u => u.Id).Order(StringComparer.Ordinal).FirstOrDefault();
+        store.Refs().Where(u => u.Post == run.Pre.Sha && u.Id != run.Id).Select(u => u.Id.Value).Order(StringComparer.Ordinal).FirstOrDefault();
 }

@@ -33,7 +33,7 @@ public record Manifest
     public const int CurrentFormat = 1;
 
     public int Format { get; init; } = CurrentFormat;
-    public required string Id { get; init; }
+    public required UpdateId Id { get; init; }
     public required string Pre { get; init; }
     public required string PreTree { get; init; }
     public required string Post { get; init; }
@@ -60,12 +60,15 @@ public record Manifest
     {
         Manifest? manifest;
         try { manifest = JsonSerializer.Deserialize(json, UpdateJsonContext.Relaxed.Manifest); }
+        catch (BadUpdateIdException e) { throw NotAccepted($"id: {e.Message}"); }
         catch (JsonException e)
         {
             var field = e.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "the top level";
             throw new Reporting.UserError($"{source} is not a manifest: {field}: {e.Message.Split(". ")[0].TrimEnd('.')}");
         }
         if (manifest is null) throw new Reporting.UserError($"{source} is not a manifest: it is null");
-        return ManifestCheck.Problem(manifest) is { } problem ? throw new Reporting.UserError($"{source} is not a manifest this git-ksplice accepts: {problem}") : manifest;
+        return ManifestCheck.Problem(manifest) is { } problem ? throw NotAccepted(problem) : manifest;
+
+        Reporting.UserError NotAccepted(string problem) => new($"{source} is not a manifest this git-ksplice accepts: {problem}");
     }
 }

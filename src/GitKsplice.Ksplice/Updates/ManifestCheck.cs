@@ -7,9 +7,9 @@ namespace GitKsplice.Updates;
 
 /// <summary>
 /// What a manifest read from a tarball must be before anything acts on it: the format this version writes, every
-/// field present, the id an update id, the module's names the ones that id gives (so no name from a tarball
-/// becomes a path or a shell word), the names of patched objects and functions what the kernel allows, and every
-/// path relative and inside the update.
+/// field present, the module's names the ones its id gives (so no name from a tarball becomes a path or a shell
+/// word), the names of patched objects and functions what the kernel allows, and every path relative and inside the
+/// update. The id itself is an update id once read (<see cref="UpdateIdConverter"/>).
 /// </summary>
 public static partial class ManifestCheck
 {
@@ -17,7 +17,6 @@ public static partial class ManifestCheck
     public static string? Problem(Manifest m)
     {
         if (m.Format != Manifest.CurrentFormat) return $"format: {m.Format} is not a format this git-ksplice reads ({Manifest.CurrentFormat})";
-        if (!UpdateId.TryParse(m.Id, out _)) return $"id: {Quoted.Name(m.Id)} is not an update id";
         foreach (var (name, value) in new[] { ("pre", m.Pre), ("post", m.Post), ("preTree", m.PreTree), ("postTree", m.PostTree) })
             if (value is null || !ObjectName().IsMatch(value)) return $"{name}: {Quoted.Name(value)} is not a git object name";
         if (m.Objects is null) return "objects: missing";
@@ -31,10 +30,10 @@ public static partial class ManifestCheck
         return m.Module is { } livepatch ? ModuleProblem(livepatch, m.Id) : null;
     }
 
-    private static string? ModuleProblem(LivepatchModule module, string id)
+    private static string? ModuleProblem(LivepatchModule module, UpdateId id)
     {
-        if (module.File != LivepatchModule.FileName(id)) return $"module.file: {Quoted.Name(module.File)} is not {LivepatchModule.FileName(id)}, the file of update {id}";
-        if (module.Name != LivepatchModule.ModuleName(id)) return $"module.name: {Quoted.Name(module.Name)} is not {LivepatchModule.ModuleName(id)}, the module of update {id}";
+        if (module.File != LivepatchModule.FileName(id.Value)) return $"module.file: {Quoted.Name(module.File)} is not {LivepatchModule.FileName(id.Value)}, the file of update {id}";
+        if (module.Name != LivepatchModule.ModuleName(id.Value)) return $"module.name: {Quoted.Name(module.Name)} is not {LivepatchModule.ModuleName(id.Value)}, the module of update {id}";
         if (module.Sha256 is null || !Sha256().IsMatch(module.Sha256)) return $"module.sha256: {Quoted.Name(module.Sha256)} is not a sha256";
         if (module.Follows is { } follows && !UpdateId.TryParse(follows, out _)) return $"module.follows: {Quoted.Name(follows)} is not an update id";
         if (module.Objects is null) return "module.objects: missing";

@@ -18,21 +18,21 @@ public sealed class TrialPlan(KspliceRepository repository)
     /// The updates named (default: the newest), each preceded by the updates it follows in its series: a
     /// --series update's module patches code its predecessor's module brought, so it never loads alone.
     /// </summary>
-    public IReadOnlyList<UpdateInfo> Updates(IReadOnlyList<string> ids, Action<string> info)
+    public IReadOnlyList<UpdateInfo> Updates(IReadOnlyList<UpdateId> ids, Action<string> info)
     {
-        var requested = ids.Count > 0 ? ids.Select(id => UpdateId.Parse(id).Value).ToList() : [Newest()];
+        var requested = ids.Count > 0 ? ids : [Newest()];
         var ordered = new List<UpdateInfo>();
-        var visiting = new HashSet<string>(StringComparer.Ordinal);
-        void Add(string id, string? neededBy)
+        var visiting = new HashSet<UpdateId>();
+        void Add(UpdateId id, UpdateId? neededBy)
         {
             if (ordered.Any(u => u.Id == id)) return;
             if (!visiting.Add(id)) throw new UserError($"update {id} follows itself in its series");
-            var update = _store.Get(UpdateId.Parse(id));
+            var update = _store.Get(id);
             if (update.Manifest?.Module?.Follows is { } previous)
             {
                 if (!UpdateId.TryParse(previous, out var previousId) || _store.PostCommit(previousId) == null)
                     throw new UserError($"update {id} follows update {previous}, which is not recorded: it cannot be loaded without it");
-                Add(previous, id);
+                Add(previousId, id);
             }
             if (neededBy != null && !requested.Contains(id)) info($"loading {id} first: {neededBy} follows it in its series");
             ordered.Add(update);
@@ -49,13 +49,13 @@ public sealed class TrialPlan(KspliceRepository repository)
         return new TrialInput(UpdateTarball.Open(tarball, update));
     }
 
-    private string Newest()
+    private UpdateId Newest()
     {
         // Notes carry no time; the manifest copy create keeps (else the tarball) was written when the update was built.
         DateTime Built(UpdateInfo u) =>
-            File.Exists(repository.Layout.UpdateManifest(u.Id)) ? File.GetLastWriteTimeUtc(repository.Layout.UpdateManifest(u.Id))
+            File.Exists(_store.ManifestPath(u.Id)) ? File.GetLastWriteTimeUtc(_store.ManifestPath(u.Id))
             : u.Note?.Tarball is { } t && File.Exists(t) ? File.GetLastWriteTimeUtc(t) : DateTime.MinValue;
-        return _store.All().OrderBy(Built).ThenBy(u => u.Id, StringComparer.Ordinal).LastOrDefault()?.Id
+        return _store.All().OrderBy(Built).ThenBy(u => u.Id.Value, StringComparer.Ordinal).LastOrDefault()?.Id
             ?? throw new UserError("no update is recorded: build one with git ksplice create");
     }
 

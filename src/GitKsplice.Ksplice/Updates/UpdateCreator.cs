@@ -272,7 +272,7 @@ public sealed class UpdateCreator(KspliceRepository repository, IObjectAnalyzer 
         var unsafeCount = run.Entries.Sum(e => e.Unsafe.Count);
         run.Manifest = new Manifest
         {
-            Id = run.Id.Value,
+            Id = run.Id,
             Pre = run.Pre.Sha,
             PreTree = run.Pre.Tree.Sha,
             Post = run.PostCommit.Sha,

@@ -7,7 +7,7 @@ namespace GitKsplice.Updates;
 /// An update's files that people and scripts read (manifest.json, the pending record), in the wire shape of
 /// <see cref="WireJson"/>. Generated at build time, so the tools need no reflection and run under Native AOT.
 /// </summary>
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(WireTimeConverter)])]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(WireTimeConverter), typeof(UpdateIdConverter)])]
 [JsonSerializable(typeof(Manifest))]
 [JsonSerializable(typeof(PendingRecord))]
 public sealed partial class UpdateJsonContext : JsonSerializerContext

@@ -4,7 +4,7 @@ namespace GitKsplice.Updates;
 
 /// <summary>The refs/notes/ksplice record of a built update, on its post commit.</summary>
 public sealed record UpdateNote(
-    string Id, string Pre, string Post, string Source, string Verdict, string? Tarball, bool Series,
+    UpdateId Id, string Pre, string Post, string Source, string Verdict, string? Tarball, bool Series,
     IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed,
     IReadOnlyList<string> Unsafe, IReadOnlyList<string> Objects)
 {
@@ -20,7 +20,7 @@ public sealed record UpdateNote(
 
     public NoteRecord ToRecord()
     {
-        var r = new NoteRecord(Kind, Id)
+        var r = new NoteRecord(Kind, Id.Value)
             .Add("pre", Pre).Add("post", Post).Add("source", Source).Add("verdict", Verdict);
         if (Tarball != null) r.Add("tarball", Tarball);
         if (Series) r.Add("series", "true"); // built with --series: it moved refs/ksplice/pre to its post commit
@@ -32,8 +32,9 @@ public sealed record UpdateNote(
         return r;
     }
 
-    public static UpdateNote? FromRecord(NoteRecord r) => r.Kind != Kind ? null : new(
-        r.Name, r.Get("pre") ?? "", r.Get("post") ?? "", r.Get("source") ?? "", r.Get("verdict") ?? "",
+    /// <summary>The record as an update's, or null for another kind or a name that is not an update id.</summary>
+    public static UpdateNote? FromRecord(NoteRecord r) => r.Kind != Kind || !UpdateId.TryParse(r.Name, out var id) ? null : new(
+        id, r.Get("pre") ?? "", r.Get("post") ?? "", r.Get("source") ?? "", r.Get("verdict") ?? "",
         r.Get("tarball"), r.Get("series") == "true", r.GetAll("changed"), r.GetAll("new"), r.GetAll("removed"),
         r.GetAll("unsafe"), r.GetAll("object"));
 

@@ -8,10 +8,10 @@ using LibGit2Sharp;
 namespace GitKsplice.Updates;
 
 /// <summary>A recorded update: its id, post commit, the note's record and (when still kept) its manifest.</summary>
-public sealed record UpdateInfo(string Id, string Post, UpdateNote? Note, Manifest? Manifest);
+public sealed record UpdateInfo(UpdateId Id, string Post, UpdateNote? Note, Manifest? Manifest);
 
 /// <summary>An update being recorded: its tarball is in place, its ref and note not yet (see <see cref="UpdateStore.Record"/>).</summary>
-public sealed record PendingRecord(string Id, string Post, string? Tarball, bool TarballCreated);
+public sealed record PendingRecord(UpdateId Id, string Post, string? Tarball, bool TarballCreated);
 
 /// <summary>
 /// The updates and every name one has: its ref (refs/ksplice/updates/&lt;id&gt;, keeping the post commit
@@ -39,19 +39,20 @@ public sealed class UpdateStore(KspliceRepository repository)
 
     /// <summary>
     /// Every update ref's id and post commit, sorted by id. Listed by git for-each-ref in one spawn:
-    /// LibGit2Sharp looks every ref up again by name, ten times slower with 10,000 updates.
+    /// LibGit2Sharp looks every ref up again by name, ten times slower with 10,000 updates. A ref whose name is
+    /// not an update id is no update's, and is skipped.
     /// </summary>
-    public IReadOnlyList<(string Id, string Post)> Refs()
+    public IReadOnlyList<(UpdateId Id, string Post)> Refs()
     {
         var output = repository.Git.Run("for-each-ref", "--format=%(objectname) %(refname)", RefPrefix);
-        var updates = new List<(string Id, string Post)>();
+        var updates = new List<(UpdateId Id, string Post)>();
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var space = line.IndexOf(' ');
-            if (space > 0 && line.AsSpan(space + 1).StartsWith(RefPrefix))
-                updates.Add((line[(space + 1 + RefPrefix.Length)..], line[..space]));
+            if (space > 0 && line.AsSpan(space + 1).StartsWith(RefPrefix) && UpdateId.TryParse(line[(space + 1 + RefPrefix.Length)..], out var id))
+                updates.Add((id, line[..space]));
         }
-        updates.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        updates.Sort((a, b) => string.CompareOrdinal(a.Id.Value, b.Id.Value));
         return updates;
     }
 
@@ -93,10 +94,10 @@ public sealed class UpdateStore(KspliceRepository repository)
     public UpdateInfo Get(UpdateId id)
     {
         var post = PostCommit(id) ?? throw new UserError($"no such update: '{id}'");
-        var note = UpdateNote.ParseAll(Notes.Read(post.Sha)).FirstOrDefault(n => n.Id == id.Value);
+        var note = UpdateNote.ParseAll(Notes.Read(post.Sha)).FirstOrDefault(n => n.Id == id);
         var manifestPath = ManifestPath(id);
         var manifest = File.Exists(manifestPath) ? Manifest.FromJson(File.ReadAllText(manifestPath), manifestPath) : null;
-        return new UpdateInfo(id.Value, post.Sha, note, manifest);
+        return new UpdateInfo(id, post.Sha, note, manifest);
     }
 
     /// <summary>
@@ -120,12 +121,12 @@ public sealed class UpdateStore(KspliceRepository repository)
     /// </summary>
     public void Record(NotesEdit recording, Manifest manifest, NoteRecord record, TarballWriter? tarball, Commit post)
     {
-        var id = UpdateId.Parse(manifest.Id);
+        var id = manifest.Id;
         var existing = PostCommit(id);
         if (existing != null && existing.Sha != post.Sha) throw IdInUse(id, existing);
         var manifestCopy = ManifestPath(id);
         var pendingFile = repository.Layout.PendingRecord(id.Value);
-        var pending = new PendingRecord(id.Value, post.Sha, tarball?.Path, tarball != null && !File.Exists(tarball.Path));
+        var pending = new PendingRecord(id, post.Sha, tarball?.Path, tarball != null && !File.Exists(tarball.Path));
         // Nothing is flushed to disk: the window is one of killed processes, and the page cache outlives them.
         AtomicFile.WriteAllText(pendingFile, JsonSerializer.Serialize(pending, UpdateJsonContext.Relaxed.PendingRecord), flushToDisk: false);
         try
@@ -175,8 +176,9 @@ public sealed class UpdateStore(KspliceRepository repository)
         {
             PendingRecord? pending;
             try { pending = JsonSerializer.Deserialize(File.ReadAllText(file), UpdateJsonContext.Relaxed.PendingRecord); }
-            catch (JsonException) { pending = null; } // cut short before its rename: nothing was put in place after it
-            if (pending != null && UpdateId.TryParse(pending.Id, out var id) && PostCommit(id)?.Sha != pending.Post)
+            // Cut short before its rename (nothing was put in place after it), or not an update's.
+            catch (JsonException) { pending = null; }
+            if (pending is { Id: var id } && PostCommit(id)?.Sha != pending.Post)
             {
                 if (pending.TarballCreated && pending.Tarball is { } tarball && File.Exists(tarball))
                 {

@@ -9,7 +9,7 @@ namespace GitKsplice.Updates;
 /// <summary>An update tarball whose manifest, module and names passed <see cref="UpdateTarball.Open"/>.</summary>
 public sealed record OpenedUpdate(string Tarball, Manifest Manifest, LivepatchModule Module, KernelModule Loadable)
 {
-    public string Id => Manifest.Id;
+    public UpdateId Id => Manifest.Id;
 }
 
 /// <summary>

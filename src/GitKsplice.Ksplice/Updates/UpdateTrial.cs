@@ -8,7 +8,7 @@ namespace GitKsplice.Updates;
 /// <summary>An update to load in a trial: its id and the tarball holding its livepatch module.</summary>
 public sealed record TrialInput(OpenedUpdate Update)
 {
-    public string Id => Update.Id;
+    public UpdateId Id => Update.Id;
 }
 
 /// <summary>What a trial loads into which kernel, and what it runs there.</summary>
@@ -23,7 +23,7 @@ public sealed record TrialRequest(IReadOnlyList<TrialInput> Updates, string Kern
 }
 
 /// <summary>One update's module in the guest: loaded, how long until its transition completed, undone.</summary>
-public sealed record TrialModule(string Id, string Name, bool Loaded, double? TransitionSeconds, bool Undone,
+public sealed record TrialModule(UpdateId Id, string Name, bool Loaded, double? TransitionSeconds, bool Undone,
     IReadOnlyList<string> LoadOutput, IReadOnlyList<string> UndoOutput);
 
 /// <summary>One run of a check: its exit status and output.</summary>

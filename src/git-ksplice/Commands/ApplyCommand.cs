@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GitKsplice.Live;
 using GitKsplice.Reporting;
+using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
 
@@ -49,7 +50,7 @@ internal static class ApplyCommand
 }
 
 /// <summary>apply --json: the update, the host, each check, how it ended and what is live.</summary>
-internal sealed record ApplyJson(string Id, string Module, string Host, string Release, bool DryRun, IReadOnlyList<ApplyJson.CheckResult> Checks,
+internal sealed record ApplyJson(UpdateId Id, string Module, string Host, string Release, bool DryRun, IReadOnlyList<ApplyJson.CheckResult> Checks,
     LiveResult? Result, JobJson? Job, IReadOnlyList<FunctionJson> Functions, string? Failure, double Seconds)
 {
     public static ApplyJson Of(ApplyReport r) => new(r.Id, r.Module, r.Host, r.Release, r.DryRun,

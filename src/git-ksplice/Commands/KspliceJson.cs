@@ -12,7 +12,7 @@ namespace GitKsplice.Cli.Commands;
 /// Generated at build time, so the tool needs no reflection and runs under Native AOT. The goldens pin them.
 /// </summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    Converters = [typeof(WireTimeConverter), typeof(UpdateVerdictWire), typeof(TrialResultWire), typeof(LiveResultWire), typeof(HookFileStateWire)])]
+    Converters = [typeof(WireTimeConverter), typeof(UpdateIdConverter), typeof(UpdateVerdictWire), typeof(TrialResultWire), typeof(LiveResultWire), typeof(HookFileStateWire)])]
 [JsonSerializable(typeof(CreateJson))]
 [JsonSerializable(typeof(DiffObjectsJson))]
 [JsonSerializable(typeof(ShowJson))]

@@ -32,7 +32,7 @@ internal static class ListCommand
             {
                 var functions = u.Note == null ? "(no note)" : $"{u.Note.Changed.Count + u.Note.New.Count + u.Note.Removed.Count} function(s)";
                 var live = LiveOn(u) is { Count: > 0 } hosts ? $"  (live on {string.Join(", ", hosts)})" : "";
-                context.Out.WriteLine($"{colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict, 15)}  {functions,-14}  {u.Note?.Source}{live}");
+                context.Out.WriteLine($"{colour.Bold(u.Id.Value)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict, 15)}  {functions,-14}  {u.Note?.Source}{live}");
             }
             return ExitCodes.Success;
         });
@@ -41,6 +41,6 @@ internal static class ListCommand
 }
 
 /// <summary>list --json: one per recorded update, what its note says and the hosts it is live on.</summary>
-internal sealed record ListJson(string Id, string Post, string? Pre, string? Source, string? Verdict,
+internal sealed record ListJson(UpdateId Id, string Post, string? Pre, string? Source, string? Verdict,
     IReadOnlyList<string> Changed, IReadOnlyList<string> New, IReadOnlyList<string> Removed, IReadOnlyList<string> Unsafe,
     IReadOnlyList<string> LiveOn);

@@ -32,7 +32,7 @@ internal static class SeriesCommand
             var colour = context.Colour;
             context.Out.WriteLine($"pre: {colour.Name(pre.Sha[..12])} {pre.MessageShort}");
             context.Out.WriteLine(built.Count == 0 ? "no update built on it yet" : "updates built on it:");
-            foreach (var u in built) context.Out.WriteLine($"  {colour.Bold(u.Id)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict)}  {u.Note?.Source}");
+            foreach (var u in built) context.Out.WriteLine($"  {colour.Bold(u.Id.Value)}  {colour.Name(u.Post[..12])}  {colour.Verdict(u.Note?.Verdict)}  {u.Note?.Source}");
             return ExitCodes.Success;
         });
         command.Subcommands.Add(Set());
@@ -98,7 +98,7 @@ internal static class SeriesCommand
 /// <summary>series --json: the pre commit and the updates built on it.</summary>
 internal sealed record SeriesJson(string? Pre, IReadOnlyList<SeriesJson.BuiltUpdate> Updates)
 {
-    internal sealed record BuiltUpdate(string Id, string Post, string? Verdict, string? Source);
+    internal sealed record BuiltUpdate(UpdateId Id, string Post, string? Verdict, string? Source);
 }
 
 /// <summary>series log --json: one move of the pre ref.</summary>

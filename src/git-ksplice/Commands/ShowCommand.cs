@@ -92,4 +92,4 @@ internal sealed record ShowJson : Manifest
 }
 
 /// <summary>show --json of an update whose manifest is no longer kept (gc removes the copies): what its note says.</summary>
-internal sealed record ShowSummaryJson(string Id, string Post, string? Verdict, string? Tarball, ShowJson.Trial? Tried, IReadOnlyList<ShowJson.LiveHost> Live);
+internal sealed record ShowSummaryJson(UpdateId Id, string Post, string? Verdict, string? Tarball, ShowJson.Trial? Tried, IReadOnlyList<ShowJson.LiveHost> Live);

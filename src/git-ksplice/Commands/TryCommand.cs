@@ -49,7 +49,7 @@ internal static class TryCommand
             var checks = parse.GetValue(check) ?? [];
             var repository = context.Repository;
             var plan = new TrialPlan(repository);
-            var updates = plan.Updates(parse.GetValue(ids) ?? [], output.Info);
+            var updates = plan.Updates((parse.GetValue(ids) ?? []).Select(UpdateId.Parse).ToList(), output.Info);
             var request = new TrialRequest(updates.Select(TrialPlan.Input).ToList(), plan.Kernel(context.FullPathOrNull(parse.GetValue(kernel)), context.FullPathOrNull(parse.GetValue(config))),
                 plan.SerialLog(updates))
             {
@@ -118,7 +118,7 @@ internal sealed record TryJson(TrialResult Result, string Kernel, string Release
         r.Checks.Select(c => new CheckRuns(c.Command, GuestRun.Of(c.Before), GuestRun.Of(c.Applied), GuestRun.Of(c.After))).ToList(),
         r.KernelWarnings, r.TaintBefore, r.TaintAfter, r.Failures, r.SerialLog);
 
-    internal sealed record TrialUpdate(string Id, string Module, bool Loaded, double? TransitionSeconds, bool Undone,
+    internal sealed record TrialUpdate(UpdateId Id, string Module, bool Loaded, double? TransitionSeconds, bool Undone,
         IReadOnlyList<string> LoadOutput, IReadOnlyList<string> UndoOutput);
 
     internal sealed record CheckRuns(string Command, GuestRun? Before, GuestRun? Applied, GuestRun? After);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GitKsplice.Live;
 using GitKsplice.Reporting;
+using GitKsplice.Updates;
 
 namespace GitKsplice.Cli.Commands;
 
@@ -15,7 +16,7 @@ internal static class UndoCommand
         var command = live.Build("undo", "Undo an applied update on a running kernel (this machine, or a host over ssh): disable, wait for the transition, unload",
             id, all);
         command.Runs((context, parse) => live.Run(context, parse,
-            run => run.Updates.Undo(parse.GetValue(id)!, run.Connection, run.Limit, parse.GetValue(all), run.DryRun, run.Status, run.Cancel),
+            run => run.Updates.Undo(UpdateId.Parse(parse.GetValue(id)!), run.Connection, run.Limit, parse.GetValue(all), run.DryRun, run.Status, run.Cancel),
             UndoJson.Of, KspliceJsonContext.Relaxed.UndoJson, (stdout, report, colour) => Print(stdout, report, colour, live.DryRun(parse)), r => r.Failure));
         return command;
     }
@@ -40,10 +41,10 @@ internal static class UndoCommand
 }
 
 /// <summary>undo --json: the host, the order of the undo, and each update taken back (or not).</summary>
-internal sealed record UndoJson(string Host, string Release, IReadOnlyList<string> Order, IReadOnlyList<UndoJson.UndoneUpdate> Undone, string? Failure, double Seconds)
+internal sealed record UndoJson(string Host, string Release, IReadOnlyList<UpdateId> Order, IReadOnlyList<UndoJson.UndoneUpdate> Undone, string? Failure, double Seconds)
 {
     public static UndoJson Of(UndoReport r) => new(r.Host, r.Release, r.Order,
         r.Steps.Select(s => new UndoneUpdate(s.Id, s.Module, s.Result, JobJson.Of(s.Job), s.Failure)).ToList(), r.Failure, Math.Round(r.Elapsed.TotalSeconds, 2));
 
-    internal sealed record UndoneUpdate(string Id, string Module, LiveResult Result, JobJson Job, string? Failure);
+    internal sealed record UndoneUpdate(UpdateId Id, string Module, LiveResult Result, JobJson Job, string? Failure);
 }

@@ -23,11 +23,12 @@ internal static class ViewCommand
             var output = context.Output;
             var words = parse.GetValue(operands) ?? [];
             var repository = context.Repository;
-            string? id = null, host = null;
-            if (words.Length == 2) (id, host) = (words[0], words[1]);
+            UpdateId? id = null;
+            string? host = null;
+            if (words.Length == 2) (id, host) = (UpdateId.Parse(words[0]), words[1]);
             else if (words.Length == 1)
             {
-                if (UpdateId.TryParse(words[0], out var maybe) && new UpdateStore(repository).PostCommit(maybe) != null) id = words[0];
+                if (UpdateId.TryParse(words[0], out var maybe) && new UpdateStore(repository).PostCommit(maybe) != null) id = maybe;
                 else host = words[0];
             }
             ViewReport report;
@@ -52,7 +53,7 @@ internal static class ViewCommand
         foreach (var p in r.Patches)
         {
             var state = p.Patch.InTransition ? colour.Warn("in transition") : p.Patch.Enabled ? colour.Good("enabled") : colour.Bad("disabled");
-            var who = p.Id != null ? $"update {colour.Bold(p.Id)} {colour.Name(p.Commit![..12])} {p.Subject}" : colour.Warn("foreign");
+            var who = p.Id is { } ours ? $"update {colour.Bold(ours.Value)} {colour.Name(p.Commit![..12])} {p.Subject}" : colour.Warn("foreign");
             stdout.WriteLine($"  {p.Patch.Module}  {state}  {who}");
             if (p.Id != null)
                 stdout.WriteLine(p.Sha256Matches switch
@@ -79,11 +80,11 @@ internal sealed record ViewJson(string Host, string Release, bool Livepatch, IRe
         r.Jobs.OrderBy(j => j.Key, StringComparer.Ordinal).Select(j => new TargetJob(j.Key, j.Value)).ToList(),
         r.Update is { } u ? new NamedUpdate(u.Id, u.Post, r.UpdateApplied, u.Manifest) : null);
 
-    internal sealed record PatchOnTarget(string Module, string? Id, string? Commit, string? Subject, bool Enabled, bool Transition,
+    internal sealed record PatchOnTarget(string Module, UpdateId? Id, string? Commit, string? Subject, bool Enabled, bool Transition,
         IReadOnlyList<FunctionJson> Functions, string? Sha256, bool? Sha256Matches);
 
     /// <summary>The last job on the target for a module, by the result word its log ends with.</summary>
     internal sealed record TargetJob(string Module, string Result);
 
-    internal sealed record NamedUpdate(string Id, string Post, bool? Applied, Manifest? Manifest);
+    internal sealed record NamedUpdate(UpdateId Id, string Post, bool? Applied, Manifest? Manifest);
 }

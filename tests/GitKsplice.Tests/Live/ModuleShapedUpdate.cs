@@ -37,7 +37,7 @@ internal static class ModuleShapedUpdate
         var zero = new string('0', 40);
         var manifest = new Manifest
         {
-            Id = id, Pre = zero, PreTree = zero, Post = post ?? zero, PostTree = zero, Source = "test", Compiler = "gcc",
+            Id = UpdateId.Parse(id), Pre = zero, PreTree = zero, Post = post ?? zero, PostTree = zero, Source = "test", Compiler = "gcc",
             BuildCommand = "make", CompilerFlags = "", Objects = [], Module = module,
         };
         var tarball = Path.Combine(dir, UpdateStore.TarballName(UpdateId.Parse(id)));

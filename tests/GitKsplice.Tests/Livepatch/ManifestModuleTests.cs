@@ -9,7 +9,7 @@ public class ManifestModuleTests
 {
     private static Manifest WithModule(LivepatchModule? module) => new()
     {
-        Id = "fix-1", Pre = new string('1', 40), PreTree = new string('2', 40), Post = new string('3', 40), PostTree = new string('4', 40), Source = "commit q", Compiler = "gcc",
+        Id = UpdateId.Parse("fix-1"), Pre = new string('1', 40), PreTree = new string('2', 40), Post = new string('3', 40), PostTree = new string('4', 40), Source = "commit q", Compiler = "gcc",
         BuildCommand = "make", CompilerFlags = "", Objects = [], Module = module,
     };
 

@@ -38,7 +38,7 @@ public class CreateEndToEndTests
         Assert.Contains("+\treturn printf(\"hello, %s\\n\", name) + 1;", System.Text.Encoding.UTF8.GetString(files["patch"]));
 
         var manifest = UpdateArchive.ReadManifest(tarball);
-        Assert.Equal("greet01", manifest.Id);
+        Assert.Equal("greet01", manifest.Id.Value);
         Assert.Equal(commit, manifest.Post);
         var greet = Assert.Single(manifest.Objects);
         Assert.Equal("greet.o", greet.Path);

@@ -198,7 +198,7 @@ public class RecordingTests
         Assert.Equal("hot-patchable", doc.RootElement.GetProperty("verdict").GetString());
         Assert.Equal(["greet"], doc.RootElement.GetProperty("objects")[0].GetProperty("changed").EnumerateArray().Select(e => e.GetString()));
         Assert.True(File.Exists(repo.Path("ksplice-win02.tar.gz")));
-        Assert.Equal("win02", UpdateArchive.ReadManifest(repo.Path("ksplice-win02.tar.gz")).Id);
+        Assert.Equal("win02", UpdateArchive.ReadManifest(repo.Path("ksplice-win02.tar.gz")).Id.Value);
         Assert.Empty(Directory.EnumerateFiles(repo.Path(".git/ksplice/pending")));
     }
 }
