@@ -45,18 +45,29 @@ public sealed class GitCli(string workDir, IReadOnlyDictionary<string, string?>?
             if (entry.StartsWith("120000 blob ", StringComparison.Ordinal) && entry.IndexOf('\t') is var tab and > 0)
                 links.Add((entry[(tab + 1)..], entry["120000 blob ".Length..tab]));
         if (links.Count == 0) return [];
-        // cat-file --batch: "<oid> blob <size>\n<content>\n" for each oid asked.
-        var batch = RunBinary(["cat-file", "--batch"], string.Join('\n', links.Select(l => l.Oid)) + "\n");
-        var targets = new List<(string, string)>(links.Count);
-        var at = 0;
-        foreach (var (path, _) in links)
+        var texts = BlobTexts(links.Select(l => l.Oid).Distinct(StringComparer.Ordinal).ToList());
+        return [.. links.Select(l => (l.Path, texts[l.Oid]))];
+    }
+
+    /// <summary>The contents, as text, of the blobs <paramref name="oids"/> (distinct) that exist, by oid; one git for all.</summary>
+    public Dictionary<string, string> BlobTexts(IReadOnlyCollection<string> oids)
+    {
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (oids.Count == 0) return texts;
+        var output = RunBinary(["cat-file", "--batch", "--buffer"], string.Concat(oids.Select(oid => oid + "\n")));
+        // Each object: "<oid> SP <type> SP <size> LF <contents> LF"; one not there: "<oid> SP missing LF".
+        for (var pos = 0; pos < output.Length;)
         {
-            var header = Array.IndexOf(batch, (byte)'\n', at);
-            var size = int.Parse(System.Text.Encoding.ASCII.GetString(batch, at, header - at).Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
-            targets.Add((path, System.Text.Encoding.UTF8.GetString(batch, header + 1, size)));
-            at = header + 1 + size + 1;
+            var lineEnd = Array.IndexOf(output, (byte)'\n', pos);
+            if (lineEnd < 0) break;
+            var header = System.Text.Encoding.ASCII.GetString(output, pos, lineEnd - pos).Split(' ');
+            pos = lineEnd + 1;
+            if (header.Length != 3) continue;
+            var size = int.Parse(header[2], System.Globalization.CultureInfo.InvariantCulture);
+            texts[header[0]] = System.Text.Encoding.UTF8.GetString(output, pos, size);
+            pos += size + 1;
         }
-        return targets;
+        return texts;
     }
 
     /// <summary>

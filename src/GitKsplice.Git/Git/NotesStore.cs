@@ -353,33 +353,9 @@ public sealed class NotesSnapshot
         var wanted = objectIds.Where(_blobs.ContainsKey).Distinct().ToList();
         var result = new Dictionary<string, string>(wanted.Count, StringComparer.Ordinal);
         if (wanted.Count == 0) return result;
-        var byBlob = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var request = new StringBuilder(wanted.Count * 41);
+        var texts = _repository.Git.BlobTexts(wanted.Select(target => _blobs[target]).Distinct(StringComparer.Ordinal).ToList());
         foreach (var target in wanted)
-        {
-            var blob = _blobs[target];
-            if (!byBlob.TryGetValue(blob, out var targets))
-            {
-                byBlob[blob] = targets = [];
-                request.Append(blob).Append('\n');
-            }
-            targets.Add(target);
-        }
-        var output = _repository.Git.RunBinary(["cat-file", "--batch", "--buffer"], request.ToString());
-        // Each object: "<oid> SP <type> SP <size> LF <contents> LF".
-        for (var pos = 0; pos < output.Length;)
-        {
-            var lineEnd = Array.IndexOf(output, (byte)'\n', pos);
-            if (lineEnd < 0) break;
-            var header = Encoding.ASCII.GetString(output, pos, lineEnd - pos).Split(' ');
-            pos = lineEnd + 1;
-            if (header.Length != 3) continue; // "<oid> missing"
-            var size = int.Parse(header[2], System.Globalization.CultureInfo.InvariantCulture);
-            var text = Encoding.UTF8.GetString(output, pos, size);
-            pos += size + 1;
-            if (byBlob.TryGetValue(header[0], out var targets))
-                foreach (var target in targets) result[target] = text;
-        }
+            if (texts.TryGetValue(_blobs[target], out var text)) result[target] = text;
         return result;
     }
 }
